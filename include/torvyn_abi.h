@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The Torvyn probe ABI: everything the host, the BPF programs and the tracer
+ * must agree on. Fixed-width types only and no includes, so that the same
+ * file compiles in the host (after <linux/types.h>), in BPF (after vmlinux.h)
+ * and in the tracer. Bump TORVYN_PROBE_ABI_VERSION on any layout change.
+ */
+#ifndef TORVYN_ABI_H
+#define TORVYN_ABI_H
+
+#define TORVYN_PROBE_ABI_VERSION 1
+
+/* Levels (UPSTREAM.md). */
+#define TORVYN_LEVEL_OFF 0
+#define TORVYN_LEVEL_PRODUCTION 1
+#define TORVYN_LEVEL_DIAGNOSTIC 2
+
+#define TORVYN_NAME_LEN 48
+#define TORVYN_MAX_COMPONENTS 16 /* per flow */
+#define TORVYN_MAX_STREAMS 16 /* per flow */
+#define TORVYN_MAX_FLOWS 256
+
+/* Latency histogram: 1-2.5-5 per decade, 100 ns .. 10 s, then +Inf. */
+#define TORVYN_LAT_BOUNDS 25
+#define TORVYN_LAT_BUCKETS (TORVYN_LAT_BOUNDS + 1)
+/* Size histogram: 64 B .. 16 MiB by powers of 4, then +Inf. */
+#define TORVYN_SIZE_BOUNDS 10
+#define TORVYN_SIZE_BUCKETS (TORVYN_SIZE_BOUNDS + 1)
+
+/* Component invocation status, also span status (UPSTREAM.md). */
+#define TORVYN_STATUS_OK 0
+#define TORVYN_STATUS_ERROR 1
+#define TORVYN_STATUS_TIMEOUT 2
+#define TORVYN_STATUS_CANCELLED 3
+
+/* Process error kinds (UPSTREAM.md); 0 is "no error". */
+#define TORVYN_ERR_NONE 0
+#define TORVYN_ERR_INVALID_INPUT 1
+#define TORVYN_ERR_UNAVAILABLE 2
+#define TORVYN_ERR_INTERNAL 3
+#define TORVYN_ERR_DEADLINE_EXCEEDED 4
+#define TORVYN_ERR_FATAL 5
+#define TORVYN_ERR_KINDS 6
+
+/* Copy reasons (UPSTREAM.md). */
+#define TORVYN_COPY_METADATA_MARSHAL 0
+#define TORVYN_COPY_PAYLOAD_READ 1
+#define TORVYN_COPY_PAYLOAD_WRITE 2
+#define TORVYN_COPY_HOST_SERIALIZE 3
+#define TORVYN_COPY_REASONS 4
+
+/* Pool tiers (UPSTREAM.md). */
+#define TORVYN_TIER_SMALL 0
+#define TORVYN_TIER_MEDIUM 1
+#define TORVYN_TIER_LARGE 2
+#define TORVYN_TIER_HUGE 3
+#define TORVYN_TIERS 4
+
+/* Flow states (UPSTREAM.md). */
+#define TORVYN_FLOW_CREATED 0
+#define TORVYN_FLOW_VALIDATED 1
+#define TORVYN_FLOW_INSTANTIATED 2
+#define TORVYN_FLOW_RUNNING 3
+#define TORVYN_FLOW_DRAINING 4
+#define TORVYN_FLOW_COMPLETED 5
+#define TORVYN_FLOW_CANCELLED 6
+#define TORVYN_FLOW_FAILED 7
+
+/* Component roles. */
+#define TORVYN_ROLE_SOURCE 0
+#define TORVYN_ROLE_PROCESSOR 1
+#define TORVYN_ROLE_FILTER 2
+#define TORVYN_ROLE_ROUTER 3
+#define TORVYN_ROLE_SINK 4
+
+/* Queue policies. */
+#define TORVYN_POLICY_BLOCK_PRODUCER 0
+#define TORVYN_POLICY_DROP_OLDEST 1
+#define TORVYN_POLICY_DROP_NEWEST 2
+#define TORVYN_POLICY_ERROR 3
+
+/* Promotion reasons (trace__promote). */
+#define TORVYN_PROMOTE_SAMPLED 0 /* head-sampled element, exported whole */
+#define TORVYN_PROMOTE_ERROR 1
+#define TORVYN_PROMOTE_LATENCY 2
+
+/* Trace flags (W3C bit 0, Torvyn bit 1). */
+#define TORVYN_TRACE_FLAG_SAMPLED 0x01
+#define TORVYN_TRACE_FLAG_DIAGNOSTIC 0x02
+
+/* Metric block kinds (metrics__flush arg2). */
+#define TORVYN_BLOCK_FLOW 1
+#define TORVYN_BLOCK_COMPONENT 2
+#define TORVYN_BLOCK_STREAM 3
+#define TORVYN_BLOCK_POOL 4
+#define TORVYN_BLOCK_SYSTEM 5
+
+struct torvyn_hist_lat {
+	__u64 bucket[TORVYN_LAT_BUCKETS]; /* not cumulative; bucket i holds v <= bound[i] */
+	__u64 sum_ns;
+	__u64 count;
+};
+
+struct torvyn_hist_size {
+	__u64 bucket[TORVYN_SIZE_BUCKETS];
+	__u64 sum_bytes;
+	__u64 count;
+};
+
+/*
+ * Every block starts with this header. The host writes each counter from one
+ * thread only; readers may see a block mid-update but every field on its own
+ * is monotonic (counters) or current (gauges).
+ */
+struct torvyn_block_hdr {
+	__u32 kind; /* TORVYN_BLOCK_* */
+	__u32 size; /* sizeof the whole block */
+	__u32 flow_idx; /* flow index in the host, 0-based; 0 for pool/system */
+	__u32 idx; /* component or stream index within the flow */
+	__u64 flushes; /* incremented by the host at each flush */
+	char flow_name[TORVYN_NAME_LEN];
+	char name[TORVYN_NAME_LEN]; /* component or stream name, flow name for flows */
+};
+
+struct torvyn_flow_block {
+	struct torvyn_block_hdr hdr;
+	__u64 elements_total; /* elements that reached the end of the flow (sink, filter, error) */
+	__u64 elements_errors; /* elements on which a component returned an error */
+	__u64 copies_total[TORVYN_COPY_REASONS];
+	__u64 copies_bytes[TORVYN_COPY_REASONS];
+	__u64 transfers_total;
+	__u64 transfers_bytes;
+	__u64 start_ns; /* CLOCK_MONOTONIC when the flow entered Running */
+	__u64 end_ns; /* when it left Running/Draining, 0 while active */
+	__u32 state; /* TORVYN_FLOW_* */
+	__u32 n_components;
+	__u64 sampled_total; /* elements exported by head sampling */
+	__u64 promoted_total[3]; /* by TORVYN_PROMOTE_* */
+	__u64 spans_dropped; /* span records overwritten in the ring before export */
+	struct torvyn_hist_lat latency; /* end-to-end, production level and up */
+};
+
+struct torvyn_component_block {
+	struct torvyn_block_hdr hdr;
+	__u32 role; /* TORVYN_ROLE_* */
+	__u32 pad;
+	__u64 invocations;
+	__u64 errors;
+	__u64 errors_by_kind[TORVYN_ERR_KINDS];
+	__u64 bytes_in;
+	__u64 bytes_out;
+	__u64 fuel_consumed; /* always 0: native components have no fuel */
+	__u64 memory_current; /* bytes of payload the component holds now */
+	__u64 wakeups; /* times the component's thread woke from a wait */
+	__u64 idle_ns; /* time spent waiting for input or output */
+	__u64 elements_ended; /* elements whose path ended here (sink, filter drop, error) */
+	__u64 copies_total[TORVYN_COPY_REASONS];
+	__u64 copies_bytes[TORVYN_COPY_REASONS];
+	__u64 transfers_in; /* ownership transfers into this component */
+	__u64 transfers_in_bytes;
+	struct torvyn_hist_lat processing_time; /* production level and up */
+	struct torvyn_hist_lat e2e_latency; /* of elements ending here, production level and up */
+};
+
+struct torvyn_stream_block {
+	struct torvyn_block_hdr hdr;
+	__u32 from_idx;
+	__u32 to_idx;
+	__u32 capacity;
+	__u32 policy;
+	__u64 elements_transferred;
+	__u64 elements_dropped; /* by drop-oldest / drop-newest / error */
+	__u64 backpressure_events;
+	__u64 backpressure_duration_ns;
+	__u64 current_depth;
+	__u64 peak_depth;
+	struct torvyn_hist_lat wait_time; /* production level and up */
+};
+
+struct torvyn_pool_tier {
+	__u64 buffer_size;
+	__u64 capacity;
+	__u64 available;
+	__u64 allocated; /* served from the pool */
+	__u64 returned;
+	__u64 fallback_count; /* served by the system allocator: tier empty */
+	__u64 exhaustion_events; /* the tier became empty */
+};
+
+struct torvyn_pool_block {
+	struct torvyn_block_hdr hdr;
+	struct torvyn_pool_tier tier[TORVYN_TIERS];
+};
+
+struct torvyn_system_block {
+	struct torvyn_block_hdr hdr;
+	__u64 flows_active;
+	__u64 components_active;
+	__u64 memory_total; /* bytes of pool memory mapped */
+	__u64 scheduler_wakeups;
+	__u64 scheduler_idle_ns;
+	__u64 spans_dropped;
+	__u32 abi_version;
+	__u32 n_flows;
+};
+
+/* Span record kinds. */
+#define TORVYN_SPAN_FLOW 0
+#define TORVYN_SPAN_INVOKE 1
+#define TORVYN_SPAN_TRANSFER 2
+#define TORVYN_SPAN_COPY 3
+#define TORVYN_SPAN_BACKPRESSURE 4
+
+/*
+ * One span record, 64 bytes. The fields UPSTREAM.md names (span id, parent
+ * span id, component id, start, end, status, element sequence) plus what the
+ * resource spans need.
+ */
+struct torvyn_span_rec {
+	__u64 span_id;
+	__u64 parent_span_id;
+	__u64 start_ns;
+	__u64 end_ns;
+	__u64 seq;
+	__u64 bytes;
+	__u64 aux; /* transfer: buffer id; backpressure: queue depth; copy: buffer id */
+	__u16 component_idx; /* component (invoke, copy), stream (backpressure), from (transfer) */
+	__u16 aux_idx; /* transfer: to component */
+	__u8 kind; /* TORVYN_SPAN_* */
+	__u8 status; /* TORVYN_STATUS_* */
+	__u8 error_kind; /* TORVYN_ERR_* */
+	__u8 reason; /* copy reason */
+};
+
+#define TORVYN_MAX_PROMOTE_RECS 32
+
+/* What trace__promote points at: one element's trace. */
+struct torvyn_trace_hdr {
+	__u8 trace_id[16];
+	__u64 remote_parent_span_id; /* incoming traceparent's parent-id, 0 if none */
+	__u64 flow_idx;
+	__u64 seq;
+	__u32 flags; /* TORVYN_TRACE_FLAG_* */
+	__u32 reason; /* TORVYN_PROMOTE_* */
+	__u32 count; /* records that follow in the records argument */
+	__u32 dropped; /* records of this element lost to the ring before promotion */
+};
+
+#endif /* TORVYN_ABI_H */

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The per-flow span ring: one slot per element in flight, indexed by seq. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "torvyn_rt.h"
+
+int tvn_span_ring__init(struct tvn_span_ring *ring, uint32_t nslots)
+{
+	uint32_t n = 1;
+
+	memset(ring, 0, sizeof(*ring));
+	/* Past 2^31 the rounded size does not fit in nslots (nor in memory). */
+	if (nslots > (1u << 31))
+		return -ENOMEM;
+	while (n < nslots)
+		n <<= 1;
+
+	ring->slots = calloc(n, sizeof(*ring->slots));
+	if (!ring->slots)
+		return -ENOMEM;
+	/*
+	 * A never-claimed slot must not match get(): give slot i a seq that maps
+	 * to another slot (with one slot, ~0 = UINT64_MAX, which no flow reaches).
+	 */
+	for (uint32_t i = 0; i < n; i++)
+		ring->slots[i].hdr.seq = ~(uint64_t)i;
+	ring->nslots = n;
+	ring->mask = n - 1;
+	return 0;
+}
+
+void tvn_span_ring__fini(struct tvn_span_ring *ring)
+{
+	free(ring->slots);
+	memset(ring, 0, sizeof(*ring));
+}
+
+struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t seq)
+{
+	struct tvn_span_slot *slot;
+
+	if (!ring->slots) {
+		errno = EINVAL;
+		return NULL;
+	}
+	slot = &ring->slots[seq & ring->mask];
+	if (slot->active)
+		ring->overwritten++;
+	/* The whole header, so no trace id or flags leak from the previous element. */
+	memset(&slot->hdr, 0, sizeof(slot->hdr));
+	slot->hdr.seq = seq;
+	slot->active = 1;
+	return slot;
+}
+
+struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq)
+{
+	struct tvn_span_slot *slot;
+
+	if (!ring->slots) {
+		errno = EINVAL;
+		return NULL;
+	}
+	slot = &ring->slots[seq & ring->mask];
+	if (slot->hdr.seq != seq) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return slot;
+}
+
+struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
+{
+	struct torvyn_span_rec *rec;
+
+	if (slot->hdr.count >= TVN_SLOT_RECS) {
+		slot->hdr.dropped++;
+		errno = ENOSPC;
+		return NULL;
+	}
+	rec = &slot->rec[slot->hdr.count++];
+	memset(rec, 0, sizeof(*rec));
+	return rec;
+}
+
+void tvn_span_ring__end(struct tvn_span_slot *slot)
+{
+	if (slot)
+		slot->active = 0;
+}

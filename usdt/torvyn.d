@@ -1,0 +1,56 @@
+/*
+ * The Torvyn USDT probe contract. `dtrace -h` turns this into
+ * build/torvyn_probes_gen.h with an is-enabled semaphore per probe.
+ * Argument meanings: README.md, "Probe contract". Layouts of the pointed-to
+ * structs: include/torvyn_abi.h. Bump TORVYN_PROBE_ABI_VERSION on any change.
+ */
+provider torvyn {
+	/* (abi_version): fired once at startup and at every flush cycle */
+	probe abi__version(uint32_t);
+
+	/* Gates: semaphore-only probes. The host tests them on its hot path; a
+	 * tracer raises them by attaching. They fire once when the host sees a
+	 * gate go up, so a tracer can tell the host noticed. */
+	probe gate__production(uint32_t);
+	probe gate__diagnostic(uint32_t);
+
+	/* (flow_idx, flow_name, n_components) */
+	probe flow__start(uint32_t, char *, uint32_t);
+	/* (flow_idx, final_state, elements_total, elements_errors) */
+	probe flow__end(uint32_t, uint32_t, uint64_t, uint64_t);
+
+	/* One hit per invocation carrying the whole record:
+	 * (flow_idx, component_idx, seq, start_ns, end_ns, status, bytes_in, bytes_out) */
+	probe component__invoke(uint32_t, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t, uint64_t, uint64_t);
+
+	/* (flow_idx, component_idx, reason, bytes, seq) */
+	probe buffer__copy(uint32_t, uint32_t, uint32_t, uint64_t, uint64_t);
+	/* (flow_idx, buffer_id, from_component_idx, to_component_idx, bytes, seq) */
+	probe buffer__transfer(uint32_t, uint64_t, uint32_t, uint32_t, uint64_t, uint64_t);
+
+	/* (flow_idx, stream_idx, queue_depth) */
+	probe backpressure__activate(uint32_t, uint32_t, uint32_t);
+	/* (flow_idx, stream_idx, queue_depth, duration_ns) */
+	probe backpressure__deactivate(uint32_t, uint32_t, uint32_t, uint64_t);
+
+	/* (flow_idx, stream_idx, depth_after, seq) */
+	probe queue__enqueue(uint32_t, uint32_t, uint32_t, uint64_t);
+	/* (flow_idx, stream_idx, depth_after, wait_ns, seq) */
+	probe queue__dequeue(uint32_t, uint32_t, uint32_t, uint64_t, uint64_t);
+
+	/* (tier, size) */
+	probe pool__alloc(uint32_t, uint64_t);
+	/* (tier, size) */
+	probe pool__return(uint32_t, uint64_t);
+	/* (tier, size): served by the system allocator, the tier was empty */
+	probe pool__fallback(uint32_t, uint64_t);
+	/* (tier): the tier's last free buffer was taken */
+	probe pool__exhausted(uint32_t);
+
+	/* (block, size, kind): a pre-allocated metric block, see torvyn_abi.h */
+	probe metrics__flush(void *, uint32_t, uint32_t);
+
+	/* (hdr, records, count, reason): one element's trace, struct
+	 * torvyn_trace_hdr and count struct torvyn_span_rec */
+	probe trace__promote(void *, void *, uint32_t, uint32_t);
+};

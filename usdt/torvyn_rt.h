@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The runtime-side library a Torvyn host links: W3C trace context, ids,
+ * deterministic head sampling, Torvyn histograms and the per-flow span ring.
+ * Nothing here locks, allocates or looks anything up on the hot path.
+ */
+#ifndef TORVYN_RT_H
+#define TORVYN_RT_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "torvyn_abi.h"
+
+/* ------------------------------------------------------------ trace context */
+
+#define TVN_TRACEPARENT_LEN 55 /* "00-" 32 "-" 16 "-" 2 */
+
+struct tvn_trace_ctx {
+	uint8_t trace_id[16];
+	uint64_t span_id; /* our current span */
+	uint64_t parent_span_id; /* the remote parent (from traceparent), 0 if none */
+	uint8_t flags; /* TORVYN_TRACE_FLAG_* */
+};
+
+/*
+ * Parses a W3C traceparent header value, strictly (trace-context level 1):
+ * lowercase hex only, version "ff" rejected, version 00 exactly 55 chars,
+ * a future version may be longer only if the next char after flags is '-',
+ * all-zero trace-id or parent-id rejected. On success fills trace_id,
+ * parent_span_id (the header's parent-id), flags (the header's flags byte);
+ * span_id is set to 0. Returns 0 or -EINVAL. s need not be NUL-terminated.
+ */
+int tvn_traceparent_parse(const char *s, size_t len, struct tvn_trace_ctx *out);
+
+/* Writes "00-<trace_id>-<span_id>-<flags>" and a NUL into out; returns 55. */
+int tvn_traceparent_format(const uint8_t trace_id[16], uint64_t span_id, uint8_t flags,
+			   char out[TVN_TRACEPARENT_LEN + 1]);
+
+/* ------------------------------------------------------------ ids */
+
+struct tvn_rng {
+	uint64_t state;
+};
+
+void tvn_rng_seed(struct tvn_rng *rng, uint64_t seed);
+uint64_t tvn_rng_next(struct tvn_rng *rng); /* splitmix64 */
+void tvn_trace_id_new(struct tvn_rng *rng, uint8_t trace_id[16]); /* never all zero */
+uint64_t tvn_span_id_new(struct tvn_rng *rng); /* never zero */
+
+/* ------------------------------------------------------------ head sampling */
+
+/*
+ * Deterministic from the trace id: the trace id's last 8 bytes, big endian,
+ * compared with rate * 2^64. rate <= 0 samples nothing, rate >= 1 everything.
+ */
+uint64_t tvn_sample_threshold(double rate);
+
+static inline bool tvn_sample_decide(const uint8_t trace_id[16], uint64_t threshold)
+{
+	uint64_t x = 0;
+
+	if (threshold == UINT64_MAX)
+		return true;
+	for (int i = 8; i < 16; i++)
+		x = (x << 8) | trace_id[i];
+	return x < threshold;
+}
+
+/* ------------------------------------------------------------ histograms */
+
+extern const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS];
+extern const uint64_t tvn_size_bounds[TORVYN_SIZE_BOUNDS];
+
+/* Index of the first bound >= v; TORVYN_LAT_BOUNDS for +Inf. */
+static inline unsigned int tvn_lat_bucket(uint64_t ns)
+{
+	unsigned int lo = 0, hi = TORVYN_LAT_BOUNDS;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (ns <= tvn_lat_bounds_ns[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static inline unsigned int tvn_size_bucket(uint64_t bytes)
+{
+	unsigned int i = 0;
+
+	while (i < TORVYN_SIZE_BOUNDS && bytes > tvn_size_bounds[i])
+		i++;
+	return i;
+}
+
+static inline void tvn_hist_lat_add(struct torvyn_hist_lat *h, uint64_t ns)
+{
+	h->bucket[tvn_lat_bucket(ns)]++;
+	h->sum_ns += ns;
+	h->count++;
+}
+
+static inline void tvn_hist_size_add(struct torvyn_hist_size *h, uint64_t bytes)
+{
+	h->bucket[tvn_size_bucket(bytes)]++;
+	h->sum_bytes += bytes;
+	h->count++;
+}
+
+/* ------------------------------------------------------------ span ring */
+
+/*
+ * The per-flow span ring: a power-of-two ring of element slots, indexed by
+ * element sequence number. Each slot holds one element's trace header and the
+ * span records its components wrote, in the order they wrote them. A slot is
+ * owned by whichever thread holds the element, so no locks are needed; the
+ * host sizes the ring to cover every element in flight.
+ */
+#define TVN_SPAN_RING_DEFAULT 64
+#define TVN_SLOT_RECS 16
+
+struct tvn_span_slot {
+	struct torvyn_trace_hdr hdr; /* hdr.count records are valid */
+	struct torvyn_span_rec rec[TVN_SLOT_RECS];
+	uint64_t active; /* 1 while an element owns the slot */
+};
+
+struct tvn_span_ring {
+	struct tvn_span_slot *slots;
+	uint32_t nslots; /* power of two */
+	uint32_t mask;
+	uint64_t overwritten; /* slots reclaimed while still active */
+};
+
+/* nslots is rounded up to a power of two, at least 1. Returns 0 or -ENOMEM. */
+int tvn_span_ring__init(struct tvn_span_ring *ring, uint32_t nslots);
+void tvn_span_ring__fini(struct tvn_span_ring *ring); /* safe on a zeroed ring */
+
+/*
+ * Claims the slot of element seq, resetting it: hdr.seq = seq, hdr.count = 0,
+ * hdr.dropped = 0, active = 1. If the slot was still active (an element that
+ * never ended), ring->overwritten is incremented.
+ */
+struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t seq);
+
+/* The slot of element seq, or NULL when the slot now belongs to another element. */
+struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq);
+
+/* Appends a zeroed record; NULL (and hdr.dropped++) when the slot is full. */
+struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot);
+
+/* Marks the element's slot free for reuse. */
+void tvn_span_ring__end(struct tvn_span_slot *slot);
+
+/* ------------------------------------------------------------ time */
+
+#include <time.h>
+
+static inline uint64_t tvn_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif /* TORVYN_RT_H */
