@@ -1,0 +1,166 @@
+# torvyn-trace: `make run` and `make test` are all a new user needs.
+# Everything generated goes to build/. V=1 shows the commands.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BUILD := build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread \
+	-fno-omit-frame-pointer -I$(BUILD) -Iinclude -Iusdt
+LDLIBS_HOST := -ljansson -ldl -lm -pthread
+
+# ---------------------------------------------------------------- packages
+# Debian 12 packages the build, the tests and `make run` need. libbpf-dev and
+# bpftool come from bookworm-backports (libbpf >= 1.3 has uprobe_multi).
+DEB_PKGS := clang llvm libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
+	libcmocka-dev systemtap-sdt-dev libmicrohttpd-dev libcurl4-openssl-dev \
+	libjansson-dev prometheus prometheus-node-exporter bpftrace pkg-config \
+	valgrind jq python3 curl iproute2 procps
+BPO_PKGS := libbpf-dev bpftool
+
+.PHONY: deps
+deps:
+	$(Q)./tools/deps.sh "$(DEB_PKGS)" "$(BPO_PKGS)"
+
+# ---------------------------------------------------------------- probes
+# Every argument is widened to 64 bits at the site: the notes then name only
+# full registers (%rax, not %r14d), which every USDT consumer parses.
+$(BUILD)/torvyn_probes_gen.h: usdt/torvyn.d | $(BUILD)
+	$(call msg,DTRACE,$@)
+	$(Q)dtrace -h -s $< -o $@.tmp
+	$(Q)sed -E '/^DTRACE_PROBE/ s/\barg([0-9]+)\b/(unsigned long long)(arg\1)/g' $@.tmp >$@
+	$(Q)rm -f $@.tmp
+
+$(BUILD)/torvyn_probes_sem.o: usdt/torvyn.d | $(BUILD)
+	$(call msg,DTRACE,$@)
+	$(Q)dtrace -G -s $< -o $@
+
+# ---------------------------------------------------------------- runtime library
+RT_SRCS := usdt/trace_context.c usdt/sampling.c usdt/histogram.c usdt/span_ring.c
+RT_OBJS := $(RT_SRCS:usdt/%.c=$(BUILD)/rt/%.o)
+
+$(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h | $(BUILD)/rt
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# ---------------------------------------------------------------- torvyn-host
+HOST_SRCS := $(wildcard user/host/*.c)
+HOST_HDRS := $(wildcard user/host/*.h) $(wildcard include/*.h) $(wildcard usdt/*.h)
+HOST_OBJS := $(HOST_SRCS:user/host/%.c=$(BUILD)/host/%.o)
+HOST_OBJS_NP := $(HOST_SRCS:user/host/%.c=$(BUILD)/host-np/%.o)
+
+$(BUILD)/host/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/host
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/host -c $< -o $@
+
+$(BUILD)/host-np/%.o: user/host/%.c $(HOST_HDRS) | $(BUILD)/host-np
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DTORVYN_NO_PROBES -Iuser/host -c $< -o $@
+
+$(BUILD)/torvyn-host: $(HOST_OBJS) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
+
+# The baseline: the same host with every probe compiled out.
+$(BUILD)/torvyn-host-noprobes: $(HOST_OBJS_NP) $(RT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
+
+# Sample components loaded through the C ABI (user/host/plugins/).
+PLUGIN_SRCS := $(wildcard user/host/plugins/*.c)
+PLUGINS := $(PLUGIN_SRCS:user/host/plugins/%.c=$(BUILD)/plugins/%.so)
+$(BUILD)/plugins/%.so: user/host/plugins/%.c include/torvyn_component.h | $(BUILD)/plugins
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared $< -o $@
+
+# ---------------------------------------------------------------- BPF
+# vmlinux.h comes from the running kernel's BTF, once, into build/.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_FAMILIES := dispatch metrics invoke resource queue pool
+BPF_OBJS := $(BPF_FAMILIES:%=$(BUILD)/bpf/%.bpf.o)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Iinclude \
+	-I/usr/include/$(MULTIARCH) -Wall -Werror
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/torvyn_abi.h include/torvyn_bpf.h \
+		$(BUILD)/vmlinux.h | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One object, one skeleton: the families link into a single program so that a
+# level is one uprobe_multi link (DESIGN.md, "Level switches").
+$(BUILD)/torvyn.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/torvyn.skel.h: $(BUILD)/torvyn.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name torvyn_bpf >$@
+
+# ---------------------------------------------------------------- torvyn-trace
+TRACE_SRCS := $(wildcard user/trace/*.c)
+TRACE_HDRS := $(wildcard user/trace/*.h) $(wildcard include/*.h)
+TRACE_OBJS := $(TRACE_SRCS:user/trace/%.c=$(BUILD)/trace/%.o)
+LDLIBS_TRACE := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl -lprotobuf-c -lm -pthread
+
+$(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h | $(BUILD)/trace
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/trace -c $< -o $@
+
+$(BUILD)/torvyn-trace: $(TRACE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_TRACE) -o $@
+
+# ---------------------------------------------------------------- unit tests
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Each unit test links only the module it tests (tests/unit/modules.mk).
+include tests/unit/modules.mk
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/host -Iuser/trace $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
+
+# ---------------------------------------------------------------- top level
+ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace
+
+.PHONY: all
+all: $(ALL)
+
+$(BUILD) $(BUILD)/rt $(BUILD)/host $(BUILD)/host-np $(BUILD)/tests $(BUILD)/plugins $(BUILD)/trace $(BUILD)/bpf:
+	$(Q)mkdir -p $@
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+
+.PHONY: test
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)./tests/run.sh
+
+.PHONY: run
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tools/run-demo.sh
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,73 @@
+# Shared by the integration tests: sourced, never run.
+# Every process a test starts is registered and killed by PID on exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+HOST=$ROOT/build/torvyn-host
+TRACE=$ROOT/build/torvyn-trace
+PIPELINES=$ROOT/user/host/pipelines
+T=$(mktemp -d /tmp/torvyn-test.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+skip() { echo "SKIP $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected $2, got $3"
+	echo "ok: $1 = $3"
+}
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (BPF and uprobes)"; }
+need_uprobes() {
+	[ -e /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+	[ -d /sys/bus/event_source/devices/uprobe ] || skip "the kernel has no uprobe PMU (CONFIG_UPROBE_EVENTS)"
+}
+need_cmd() { command -v "$1" >/dev/null || skip "$1 is not installed (make deps installs it)"; }
+
+# bg CMD...: starts CMD in the background, registers its PID in BGPID.
+bg() {
+	"$@" &
+	BGPID=$!
+	PIDS+=("$BGPID")
+}
+
+# wait_for DESC SECONDS CMD...: polls CMD every 50 ms.
+wait_for() {
+	local desc=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	fail "timed out after ${secs}s waiting for $desc"
+}
+
+# wait_exit PID SECONDS: waits for a background process, returns its status.
+wait_exit() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && fail "pid $pid still running after ${secs}s"
+	local rc=0
+	wait "$pid" || rc=$?
+	return $rc
+}
+
+# jq_get FILE FILTER
+jq_get() { jq -r "$2" "$1"; }

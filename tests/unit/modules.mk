@@ -1,0 +1,12 @@
+# What each unit test links: UNIT_DEPS_<name> for tests/unit/test_<name>.c.
+UNIT_DEPS_trace_context := usdt/trace_context.c
+UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
+UNIT_DEPS_histogram := usdt/histogram.c
+UNIT_DEPS_span_ring := usdt/span_ring.c
+UNIT_LIBS_sampling := -lm
+UNIT_DEPS_pipeline := user/host/pipeline.c
+UNIT_LIBS_pipeline := -ljansson
+UNIT_DEPS_prom := user/trace/prom.c
+UNIT_DEPS_usdt_elf := user/trace/usdt_elf.c user/trace/log.c
+UNIT_LIBS_usdt_elf := -lelf
+UNIT_LIBS_prom := -Wl,--wrap=realloc

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* torvyn-host: the reference Torvyn runtime in C. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "torvyn_probes.h"
+
+/* Exit codes (README.md, "torvyn-host"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_INTERNAL = 1,
+	EXIT_USAGE = 2,
+	EXIT_BAD_PIPELINE = 3,
+	EXIT_UNREADABLE = 4,
+	EXIT_COMPONENT = 5,
+	EXIT_FLOW_FAILED = 6,
+};
+
+static struct tvn_host host;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: torvyn-host run PIPELINE.json [options]\n"
+		"       torvyn-host validate PIPELINE.json\n"
+		"\n"
+		"Runs the flows of a pipeline file, one thread per component.\n"
+		"\n"
+		"Options:\n"
+		"  --elements N            every source emits exactly N elements, then flows drain\n"
+		"  --duration SEC          sources stop after SEC seconds, then flows drain\n"
+		"  --wait-attach           start flows only once a tracer has attached\n"
+		"                          (the production gate semaphore is raised)\n"
+		"  --summary FILE          write the host's own counts as JSON on exit\n"
+		"  --sample-rate R         head sampling rate at production level (0.01)\n"
+		"  --latency-threshold D   tail-latency promotion threshold (10ms; ns, us, ms, s)\n"
+		"  --flush-interval MS     metric block flush period while traced (1000)\n"
+		"  --span-ring N           span ring slots per flow, at least (64)\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"Examples:\n"
+		"  torvyn-host run user/host/pipelines/three-stage.json --elements 100000\n"
+		"  torvyn-host run pipeline.json --wait-attach --summary /tmp/truth.json\n"
+		"\n"
+		"Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid pipeline file,\n"
+		"4 unreadable pipeline file, 5 a component could not be opened, 6 a flow failed.\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	host.interrupted = 1;
+	host.stop = 1;
+}
+
+/* "10ms", "250us", "1.5s", "100ns", or a bare number of nanoseconds. */
+static int parse_duration_ns(const char *s, uint64_t *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double mult = 1;
+
+	if (end == s || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "") || !strcmp(end, "ns"))
+		mult = 1;
+	else if (!strcmp(end, "us"))
+		mult = 1e3;
+	else if (!strcmp(end, "ms"))
+		mult = 1e6;
+	else if (!strcmp(end, "s"))
+		mult = 1e9;
+	else
+		return -EINVAL;
+	*out = (uint64_t)(v * mult);
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+	fprintf(stderr, "torvyn-host: %s %s: %s\n", opt, val, want);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "elements", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "wait-attach", no_argument, NULL, 'w' },
+		{ "summary", required_argument, NULL, 's' },
+		{ "sample-rate", required_argument, NULL, 'r' },
+		{ "latency-threshold", required_argument, NULL, 'l' },
+		{ "flush-interval", required_argument, NULL, 'f' },
+		{ "span-ring", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct tvn_host_opts opts = {
+		.sample_rate = 0.01,
+		.latency_threshold_ns = 10 * 1000000ull,
+		.flush_interval_ms = 1000,
+		.ring_slots = TVN_SPAN_RING_DEFAULT,
+	};
+	struct tvn_pipeline_cfg cfg = { 0 };
+	char err[512] = "";
+	const char *verb, *path;
+	uint64_t v;
+	int opt, rc, code = EXIT_OK;
+	char *end;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	verb = argv[1];
+	if (strcmp(verb, "run") && strcmp(verb, "validate")) {
+		fprintf(stderr, "torvyn-host: unknown command '%s' (expected run or validate)\n", verb);
+		return EXIT_USAGE;
+	}
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			if (parse_u64(optarg, &v) || !v)
+				return bad_value("--elements", optarg, "expected a whole number >= 1");
+			opts.elements = v;
+			break;
+		case 'd':
+			opts.duration_s = strtod(optarg, &end);
+			if (end == optarg || *end || opts.duration_s <= 0)
+				return bad_value("--duration", optarg, "expected seconds > 0");
+			break;
+		case 'w':
+			opts.wait_attach = true;
+			break;
+		case 's':
+			opts.summary_path = optarg;
+			break;
+		case 'r':
+			opts.sample_rate = strtod(optarg, &end);
+			if (end == optarg || *end || opts.sample_rate < 0 || opts.sample_rate > 1)
+				return bad_value("--sample-rate", optarg, "expected a number in [0, 1]");
+			break;
+		case 'l':
+			if (parse_duration_ns(optarg, &opts.latency_threshold_ns))
+				return bad_value("--latency-threshold", optarg,
+						 "expected a duration such as 10ms, 500us, 1s");
+			break;
+		case 'f':
+			if (parse_u64(optarg, &v) || !v || v > 3600000)
+				return bad_value("--flush-interval", optarg,
+						 "expected milliseconds in [1, 3600000]");
+			opts.flush_interval_ms = (uint32_t)v;
+			break;
+		case 'R':
+			if (parse_u64(optarg, &v) || !v || v > (1u << 20))
+				return bad_value("--span-ring", optarg, "expected slots in [1, 1048576]");
+			opts.ring_slots = (uint32_t)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'torvyn-host --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "torvyn-host: %s needs exactly one pipeline file (try --help)\n", verb);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	rc = tvn_pipeline__load(path, &cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "torvyn-host: %s\n", err);
+		return rc == -EINVAL ? EXIT_BAD_PIPELINE : EXIT_UNREADABLE;
+	}
+	if (!strcmp(verb, "validate")) {
+		printf("%s: %d flow(s), valid\n", path, cfg.n_flows);
+		tvn_pipeline__free(&cfg);
+		return EXIT_OK;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	/* announced at startup so `torvyn-trace probes` and bpftrace can check the ABI */
+	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
+	rc = host__init(&host, &cfg, &opts, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "torvyn-host: %s\n", err);
+		code = EXIT_COMPONENT;
+		goto out;
+	}
+	rc = host__run(&host);
+	if (rc) {
+		fprintf(stderr, "torvyn-host: run failed: %s\n", strerror(-rc));
+		code = EXIT_INTERNAL;
+	}
+	for (int i = 0; i < host.n_flows; i++) {
+		if (host.flows[i].blk->state == TORVYN_FLOW_FAILED) {
+			fprintf(stderr, "torvyn-host: flow %s failed (error policy \"fail\")\n",
+				host.flows[i].cfg->id);
+			if (code == EXIT_OK)
+				code = EXIT_FLOW_FAILED;
+		}
+	}
+	if (opts.summary_path) {
+		rc = host__write_summary(&host, opts.summary_path);
+		if (rc) {
+			fprintf(stderr, "torvyn-host: cannot write summary %s: %s\n",
+				opts.summary_path, strerror(-rc));
+			if (code == EXIT_OK)
+				code = EXIT_INTERNAL;
+		}
+	}
+out:
+	host__fini(&host);
+	tvn_pipeline__free(&cfg);
+	return code;
+}

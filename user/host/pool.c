@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The tiered buffer pool (UPSTREAM.md): Small 256 B x 4096, Medium 4 KiB x
+ * 1024, Large 64 KiB x 256 preallocated; Huge 1 MiB x 32 allocated on first
+ * use. An empty tier falls back to the system allocator and counts it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+#include "torvyn_probes.h"
+
+static const struct {
+	uint32_t size;
+	uint32_t count;
+	bool prealloc;
+} tier_spec[TORVYN_TIERS] = {
+	{ 256, 4096, true },
+	{ 4096, 1024, true },
+	{ 65536, 256, true },
+	{ 1u << 20, 32, false },
+};
+
+struct tier {
+	pthread_mutex_t lock;
+	struct tvn_buf *free;
+	struct tvn_buf *hdrs; /* capacity headers */
+	uint8_t *mem; /* preallocated tiers: one block */
+	uint32_t made; /* huge tier: buffers created so far */
+	struct torvyn_pool_tier st;
+};
+
+static struct tier tiers[TORVYN_TIERS];
+static uint64_t next_id; /* atomic */
+static uint64_t mapped; /* bytes of pool memory */
+
+int pool__init(void)
+{
+	for (int t = 0; t < TORVYN_TIERS; t++) {
+		struct tier *tr = &tiers[t];
+
+		memset(tr, 0, sizeof(*tr));
+		pthread_mutex_init(&tr->lock, NULL);
+		tr->st.buffer_size = tier_spec[t].size;
+		tr->st.capacity = tier_spec[t].count;
+		tr->hdrs = calloc(tier_spec[t].count, sizeof(*tr->hdrs));
+		if (!tr->hdrs)
+			return -ENOMEM;
+		/* available: buffers the tier can still hand out without a fallback */
+		tr->st.available = tier_spec[t].count;
+		if (!tier_spec[t].prealloc)
+			continue;
+		tr->mem = malloc((size_t)tier_spec[t].size * tier_spec[t].count);
+		if (!tr->mem)
+			return -ENOMEM;
+		mapped += (uint64_t)tier_spec[t].size * tier_spec[t].count;
+		for (uint32_t i = tier_spec[t].count; i-- > 0;) {
+			struct tvn_buf *b = &tr->hdrs[i];
+
+			b->data = tr->mem + (size_t)i * tier_spec[t].size;
+			b->cap = tier_spec[t].size;
+			b->tier = t;
+			b->pooled = 1;
+			b->next = tr->free;
+			tr->free = b;
+		}
+		tr->made = tier_spec[t].count;
+	}
+	return 0;
+}
+
+void pool__fini(void)
+{
+	for (int t = 0; t < TORVYN_TIERS; t++) {
+		struct tier *tr = &tiers[t];
+
+		if (!tier_spec[t].prealloc) {
+			for (uint32_t i = 0; i < tr->made; i++)
+				free(tr->hdrs[i].data);
+		}
+		free(tr->mem);
+		free(tr->hdrs);
+		tr->mem = NULL;
+		tr->hdrs = NULL;
+		pthread_mutex_destroy(&tr->lock);
+	}
+	mapped = 0;
+}
+
+static int tier_for(uint32_t size)
+{
+	for (int t = 0; t < TORVYN_TIERS; t++) {
+		if (size <= tier_spec[t].size)
+			return t;
+	}
+	return TORVYN_TIER_HUGE; /* up to TVN_MAX_BUFFER, always a fallback */
+}
+
+static struct tvn_buf *fallback_alloc(int t, uint32_t size)
+{
+	struct tvn_buf *b = malloc(sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->data = malloc(size);
+	if (!b->data) {
+		free(b);
+		return NULL;
+	}
+	b->cap = size;
+	b->tier = t;
+	b->pooled = 0;
+	b->next = NULL;
+	return b;
+}
+
+struct tvn_buf *pool__alloc(uint32_t size)
+{
+	struct tvn_buf *b;
+	struct tier *tr;
+	int t;
+
+	if (size > TVN_MAX_BUFFER) {
+		errno = E2BIG;
+		return NULL;
+	}
+	t = tier_for(size);
+	tr = &tiers[t];
+	pthread_mutex_lock(&tr->lock);
+	b = tr->free;
+	if (!b && size <= tier_spec[t].size && tr->made < tier_spec[t].count) {
+		/* huge tier: create on first use, up to its capacity */
+		b = &tr->hdrs[tr->made];
+		b->data = malloc(tier_spec[t].size);
+		if (b->data) {
+			b->cap = tier_spec[t].size;
+			b->tier = t;
+			b->pooled = 1;
+			tr->made++;
+			mapped += tier_spec[t].size;
+		} else {
+			b = NULL;
+		}
+	} else if (b) {
+		tr->free = b->next;
+	}
+	if (b) {
+		tr->st.allocated++;
+		tr->st.available--;
+		if (tr->st.available == 0) {
+			tr->st.exhaustion_events++;
+			if (tvn_hot() && TORVYN_POOL_EXHAUSTED_ENABLED())
+				TORVYN_POOL_EXHAUSTED(t);
+		}
+		pthread_mutex_unlock(&tr->lock);
+		if (tvn_hot() && TORVYN_POOL_ALLOC_ENABLED())
+			TORVYN_POOL_ALLOC(t, b->cap);
+	} else {
+		tr->st.fallback_count++;
+		pthread_mutex_unlock(&tr->lock);
+		b = fallback_alloc(t, size);
+		if (!b) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (tvn_hot() && TORVYN_POOL_FALLBACK_ENABLED())
+			TORVYN_POOL_FALLBACK(t, size);
+	}
+	b->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void pool__return(struct tvn_buf *b)
+{
+	struct tier *tr;
+
+	if (!b)
+		return;
+	if (!b->pooled) {
+		free(b->data);
+		free(b);
+		return;
+	}
+	tr = &tiers[b->tier];
+	if (tvn_hot() && TORVYN_POOL_RETURN_ENABLED())
+		TORVYN_POOL_RETURN(b->tier, b->cap);
+	pthread_mutex_lock(&tr->lock);
+	b->next = tr->free;
+	tr->free = b;
+	tr->st.returned++;
+	tr->st.available++;
+	pthread_mutex_unlock(&tr->lock);
+}
+
+void pool__snapshot(struct torvyn_pool_block *blk)
+{
+	for (int t = 0; t < TORVYN_TIERS; t++) {
+		pthread_mutex_lock(&tiers[t].lock);
+		blk->tier[t] = tiers[t].st;
+		pthread_mutex_unlock(&tiers[t].lock);
+	}
+}
+
+uint64_t pool__memory(void)
+{
+	return __atomic_load_n(&mapped, __ATOMIC_RELAXED);
+}

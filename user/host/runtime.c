@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The flow driver: one thread per component, bounded streams between them.
+ *
+ * Level 0 (no tracer): the hot path keeps the host's own exact counters in
+ * pre-allocated blocks (plain increments, each written by one thread) and
+ * tests probe semaphores; nothing else. Production gate up: clocks,
+ * histograms, head sampling and the span ring. Every per-event probe tests
+ * its own semaphore.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "torvyn_probes.h"
+
+#ifndef TORVYN_NO_PROBES
+int tvn_probes_hot;
+#endif
+int tvn_level;
+
+/* Folds the probe semaphores into the words the hot path reads. */
+static int probes_refresh(void)
+{
+	int level = torvyn_probes__level();
+
+#ifndef TORVYN_NO_PROBES
+	__atomic_store_n(&tvn_level, level, __ATOMIC_RELAXED);
+	__atomic_store_n(&tvn_probes_hot, torvyn_probes__any(), __ATOMIC_RELEASE);
+#endif
+	return level;
+}
+
+static void *zalloc(size_t n)
+{
+	void *p = NULL;
+
+	/* blocks get their own cache lines: each is written by one thread */
+	if (posix_memalign(&p, 64, n))
+		return NULL;
+	memset(p, 0, n);
+	return p;
+}
+
+/* How often the telemetry thread re-reads the probe semaphores. */
+#define TVN_PROBE_POLL_NS (5 * 1000000ull)
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void set_hdr(struct torvyn_block_hdr *h, uint32_t kind, uint32_t size, int flow_idx,
+		    int idx, const char *flow_name, const char *name)
+{
+	h->kind = kind;
+	h->size = size;
+	h->flow_idx = flow_idx;
+	h->idx = idx;
+	snprintf(h->flow_name, sizeof(h->flow_name), "%s", flow_name);
+	snprintf(h->name, sizeof(h->name), "%s", name);
+}
+
+/* ------------------------------------------------------------ elements */
+
+static __attribute__((always_inline)) inline struct tvn_elem *elem_get(struct tvn_flow *f)
+{
+	struct tvn_elem *e;
+
+	pthread_spin_lock(&f->elem_lock);
+	e = f->elem_free;
+	if (e)
+		f->elem_free = e->next;
+	pthread_spin_unlock(&f->elem_lock);
+	if (!e) {
+		/* more in flight than the streams hold: cannot happen, but never fail */
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			abort();
+		e->next = e; /* marks a heap element */
+	}
+	return e;
+}
+
+static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, struct tvn_elem *e)
+{
+	pool__return(e->buf);
+	if (e->next == e) {
+		free(e);
+		return;
+	}
+	memset(e, 0, sizeof(*e));
+	pthread_spin_lock(&f->elem_lock);
+	e->next = f->elem_free;
+	f->elem_free = e;
+	pthread_spin_unlock(&f->elem_lock);
+}
+
+/* ------------------------------------------------------------ tracing */
+
+static uint64_t span_rec(struct tvn_elem *e, uint8_t kind, uint16_t idx, uint64_t t0, uint64_t t1,
+			 struct tvn_rng *rng)
+{
+	struct torvyn_span_rec *r = tvn_span_slot__add(e->slot);
+	uint64_t id = tvn_span_id_new(rng);
+
+	if (!r)
+		return id;
+	r->span_id = id;
+	r->parent_span_id = e->tctx.span_id;
+	r->start_ns = t0;
+	r->end_ns = t1;
+	r->seq = e->seq;
+	r->component_idx = idx;
+	r->kind = kind;
+	return id;
+}
+
+/* The source starts an element's trace: context, root span id, ring slot. */
+static void trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint64_t t0)
+{
+	struct tvn_host *h = c->flow->host;
+	struct torvyn_trace_hdr *hdr;
+
+	if (!e->has_ctx) {
+		tvn_trace_id_new(&c->rng, e->tctx.trace_id);
+		e->tctx.parent_span_id = 0;
+		e->tctx.flags = 0;
+		e->has_ctx = 1;
+	}
+	e->tctx.span_id = tvn_span_id_new(&c->rng); /* the flow root span */
+	if (!level)
+		return;
+	/* head sampling: deterministic from the trace id; an incoming sampled flag wins */
+	if (level >= TORVYN_LEVEL_DIAGNOSTIC)
+		e->tctx.flags |= TORVYN_TRACE_FLAG_DIAGNOSTIC;
+	if (tvn_sample_decide(e->tctx.trace_id, h->sample_threshold))
+		e->tctx.flags |= TORVYN_TRACE_FLAG_SAMPLED;
+	e->traced = 1;
+	e->t_start = t0;
+	e->slot = tvn_span_ring__begin(&c->flow->ring, e->seq);
+	hdr = &e->slot->hdr;
+	memcpy(hdr->trace_id, e->tctx.trace_id, sizeof(hdr->trace_id));
+	hdr->remote_parent_span_id = e->tctx.parent_span_id;
+	hdr->flow_idx = c->flow->idx;
+	hdr->flags = e->tctx.flags;
+}
+
+/* The element's path ends at component c: count it, promote its trace if it earns it. */
+static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, struct tvn_elem *e,
+							  int status, int error_kind, const bool hot)
+{
+	struct tvn_flow *f = c->flow;
+	struct tvn_host *h = f->host;
+
+	c->blk->elements_ended++;
+	if (hot && e->traced && e->slot) {
+		uint64_t t1 = tvn_now_ns(), lat = t1 - e->t_start;
+		struct tvn_span_slot *s = e->slot;
+		struct torvyn_span_rec *r;
+		uint32_t reason = UINT32_MAX;
+
+		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
+		r = tvn_span_slot__add(s);
+		if (r) {
+			r->span_id = e->tctx.span_id;
+			r->parent_span_id = e->tctx.parent_span_id;
+			r->start_ns = e->t_start;
+			r->end_ns = t1;
+			r->seq = e->seq;
+			r->component_idx = c->idx;
+			r->kind = TORVYN_SPAN_FLOW;
+			r->status = status;
+			r->error_kind = error_kind;
+			r->bytes = e->len;
+		}
+		if (status == TORVYN_STATUS_ERROR)
+			reason = TORVYN_PROMOTE_ERROR;
+		else if (lat > h->opts.latency_threshold_ns)
+			reason = TORVYN_PROMOTE_LATENCY;
+		else if (e->tctx.flags & (TORVYN_TRACE_FLAG_SAMPLED | TORVYN_TRACE_FLAG_DIAGNOSTIC))
+			reason = TORVYN_PROMOTE_SAMPLED;
+		if (reason != UINT32_MAX) {
+			s->hdr.reason = reason;
+			s->hdr.seq = e->seq;
+			__atomic_add_fetch(&f->blk->promoted_total[reason], 1, __ATOMIC_RELAXED);
+			if (TORVYN_TRACE_PROMOTE_ENABLED())
+				TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
+		}
+		if (s->hdr.dropped)
+			__atomic_add_fetch(&f->blk->spans_dropped, s->hdr.dropped, __ATOMIC_RELAXED);
+		tvn_span_ring__end(s);
+	}
+	elem_put(f, e);
+}
+
+/* ------------------------------------------------------------ streams */
+
+static __attribute__((always_inline)) inline void
+stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const bool hot)
+{
+	struct torvyn_stream_block *b = s->blk;
+	struct tvn_elem *victim = NULL;
+	uint32_t cap = s->cfg.capacity, depth;
+	bool waited = false;
+	uint64_t tw = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->cfg.policy == TORVYN_POLICY_BLOCK_PRODUCER) {
+		/* hysteresis: once full, the producer waits for the low watermark */
+		while (s->len >= cap || s->bp_active) {
+			if (!waited)
+				tw = tvn_now_ns();
+			waited = true;
+			s->waiting_producer++;
+			pthread_cond_wait(&s->not_full, &s->lock);
+			s->waiting_producer--;
+			c->blk->wakeups++;
+		}
+	} else if (s->len >= cap) {
+		b->elements_dropped++;
+		if (s->cfg.policy == TORVYN_POLICY_DROP_OLDEST) {
+			victim = s->ring[s->head];
+			s->head = (s->head + 1) % cap;
+			s->len--;
+		} else {
+			pthread_mutex_unlock(&s->lock);
+			if (s->cfg.policy == TORVYN_POLICY_ERROR) {
+				c->blk->errors++;
+				c->blk->errors_by_kind[TORVYN_ERR_UNAVAILABLE]++;
+				elem_end(c, e, TORVYN_STATUS_ERROR, TORVYN_ERR_UNAVAILABLE, hot);
+			} else {
+				elem_end(c, e, TORVYN_STATUS_CANCELLED, 0, hot);
+			}
+			return;
+		}
+	}
+	s->ring[(s->head + s->len) % cap] = e;
+	depth = ++s->len;
+	b->current_depth = depth;
+	if (depth > b->peak_depth)
+		b->peak_depth = depth;
+	if (depth >= cap && !s->bp_active) {
+		s->bp_active = true;
+		s->bp_start_ns = tvn_now_ns();
+		b->backpressure_events++;
+		if (hot && TORVYN_BACKPRESSURE_ACTIVATE_ENABLED())
+			TORVYN_BACKPRESSURE_ACTIVATE(c->flow->idx, s->idx, depth);
+	}
+	if (s->waiting_consumer)
+		pthread_cond_signal(&s->not_empty);
+	pthread_mutex_unlock(&s->lock);
+	if (waited)
+		c->blk->idle_ns += tvn_now_ns() - tw;
+	if (hot) {
+		if (e->traced)
+			e->t_enq = tvn_now_ns();
+		if (TORVYN_QUEUE_ENQUEUE_ENABLED())
+			TORVYN_QUEUE_ENQUEUE(c->flow->idx, s->idx, depth, e->seq);
+	}
+	if (victim) {
+		/* drop-oldest: the victim ends here, counted on the stream */
+		elem_end(c, victim, TORVYN_STATUS_CANCELLED, 0, hot);
+	}
+}
+
+/* Diagnostic: the transfer into c becomes a span of the element's trace. */
+static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
+{
+	struct torvyn_span_rec *r;
+
+	span_rec(e, TORVYN_SPAN_TRANSFER, e->holder, e->t_enq, tvn_now_ns(), &c->rng);
+	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
+	if (r && r->kind == TORVYN_SPAN_TRANSFER) {
+		r->aux_idx = c->idx;
+		r->aux = e->buf ? e->buf->id : 0;
+		r->bytes = e->len;
+	}
+}
+
+static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
+		       uint32_t depth)
+{
+	if (TORVYN_BUFFER_TRANSFER_ENABLED())
+		TORVYN_BUFFER_TRANSFER(c->flow->idx, e->buf ? e->buf->id : 0, e->holder, c->idx,
+				       e->len, e->seq);
+	if (e->traced && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
+		transfer_span(c, e);
+	if (tvn_level || TORVYN_QUEUE_DEQUEUE_ENABLED()) {
+		uint64_t wait = e->traced && e->t_enq ? tvn_now_ns() - e->t_enq : 0;
+
+		if (tvn_level && e->traced)
+			tvn_hist_lat_add(&s->blk->wait_time, wait);
+		if (TORVYN_QUEUE_DEQUEUE_ENABLED())
+			TORVYN_QUEUE_DEQUEUE(c->flow->idx, s->idx, depth, wait, e->seq);
+	}
+}
+
+static __attribute__((always_inline)) inline struct tvn_elem *
+stream_pop(struct tvn_comp *c, struct tvn_stream *s, const bool hot)
+{
+	struct torvyn_stream_block *b = s->blk;
+	struct tvn_elem *e;
+	uint32_t depth;
+	uint64_t tw = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->len && !s->closed)
+		tw = tvn_now_ns();
+	while (!s->len && !s->closed) {
+		s->waiting_consumer++;
+		pthread_cond_wait(&s->not_empty, &s->lock);
+		s->waiting_consumer--;
+		c->blk->wakeups++;
+	}
+	if (!s->len) {
+		pthread_mutex_unlock(&s->lock);
+		return NULL;
+	}
+	e = s->ring[s->head];
+	s->head = (s->head + 1) % s->cfg.capacity;
+	depth = --s->len;
+	b->current_depth = depth;
+	b->elements_transferred++;
+	if (s->bp_active && depth <= s->low_mark) {
+		uint64_t dur = tvn_now_ns() - s->bp_start_ns;
+
+		s->bp_active = false;
+		b->backpressure_duration_ns += dur;
+		if (hot && TORVYN_BACKPRESSURE_DEACTIVATE_ENABLED())
+			TORVYN_BACKPRESSURE_DEACTIVATE(c->flow->idx, s->idx, depth, dur);
+		if (s->waiting_producer)
+			pthread_cond_signal(&s->not_full);
+	} else if (s->waiting_producer && !s->bp_active) {
+		pthread_cond_signal(&s->not_full);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (tw)
+		c->blk->idle_ns += tvn_now_ns() - tw;
+
+	/* ownership of the buffer moves from the producer to this component */
+	c->blk->transfers_in++;
+	c->blk->transfers_in_bytes += e->len;
+	if (hot)
+		pop_probes(c, s, e, depth);
+	e->holder = c->idx;
+	return e;
+}
+
+static void stream_close(struct tvn_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->closed = true;
+	pthread_cond_broadcast(&s->not_empty);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ------------------------------------------------------------ invocation */
+
+static const struct tvn_fault *fault_at(const struct tvn_comp_cfg *cfg, uint64_t seq, int type)
+{
+	for (int i = 0; i < cfg->n_faults; i++) {
+		if (cfg->faults[i].at == seq && (int)cfg->faults[i].type == type)
+			return &cfg->faults[i];
+	}
+	return NULL;
+}
+
+/* Production and up: the invocation's histogram and span records. */
+static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0,
+			  uint64_t t1, uint64_t bytes_in, int copy_reason, uint64_t copy_bytes)
+{
+	int level = tvn_level;
+	struct torvyn_span_rec *r;
+	uint64_t sid;
+
+	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
+	if (c->cfg->role == TORVYN_ROLE_SOURCE)
+		trace_begin(c, e, level, t0);
+	if (!e->traced || !e->slot)
+		return;
+	sid = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1, &c->rng);
+	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
+	if (!r || r->span_id != sid)
+		return;
+	r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
+	r->error_kind = rc < 0 ? -rc : 0;
+	r->bytes = e->len;
+	r->aux = bytes_in;
+	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
+		uint64_t cid = span_rec(e, TORVYN_SPAN_COPY, c->idx, t0, t1, &c->rng);
+		struct torvyn_span_rec *cr = &e->slot->rec[e->slot->hdr.count - 1];
+
+		if (cr->span_id == cid) {
+			cr->parent_span_id = sid;
+			cr->reason = copy_reason;
+			cr->bytes = copy_bytes;
+		}
+	}
+}
+
+/* Runs one invocation with its accounting; returns what the component returned. */
+static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, struct tvn_elem *e,
+							 uint32_t *route, const bool hot)
+{
+	struct torvyn_component_block *b = c->blk;
+	const struct tvn_comp_cfg *cfg = c->cfg;
+	bool timed = hot && (tvn_level || TORVYN_COMPONENT_INVOKE_ENABLED());
+	uint64_t t0 = 0, t1 = 0, bytes_in = e->len, copy_bytes = 0;
+	int copy_reason, rc;
+
+	if (cfg->n_faults) {
+		const struct tvn_fault *st = fault_at(cfg, e->seq, TVN_FAULT_STALL);
+
+		if (st)
+			sleep_ns(st->ns);
+	}
+	if (timed)
+		t0 = tvn_now_ns();
+	rc = comp__invoke(c, e, &copy_reason, &copy_bytes, route);
+	if (rc == TORVYN_COMPONENT_END)
+		return rc;
+	if (cfg->n_faults) {
+		const struct tvn_fault *f = fault_at(cfg, e->seq, TVN_FAULT_DELAY);
+
+		if (f)
+			sleep_ns(f->ns);
+		f = fault_at(cfg, e->seq, TVN_FAULT_ERROR);
+		if (f && rc >= 0)
+			rc = -(int)f->error_kind;
+	}
+	if (timed)
+		t1 = tvn_now_ns();
+
+	b->invocations++;
+	b->bytes_in += bytes_in;
+	if (rc >= 0) {
+		b->bytes_out += e->len;
+	} else {
+		b->errors++;
+		b->errors_by_kind[-rc]++;
+	}
+	if (copy_reason >= 0) {
+		b->copies_total[copy_reason]++;
+		b->copies_bytes[copy_reason] += copy_bytes;
+		if (hot && TORVYN_BUFFER_COPY_ENABLED())
+			TORVYN_BUFFER_COPY(c->flow->idx, c->idx, copy_reason, copy_bytes, e->seq);
+	}
+	if (hot && tvn_level && rc != TORVYN_COMPONENT_DROP)
+		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes);
+	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
+		trace_begin(c, e, 0, t0);
+	if (hot && TORVYN_COMPONENT_INVOKE_ENABLED())
+		TORVYN_COMPONENT_INVOKE(c->flow->idx, c->idx, e->seq, t0, t1,
+					rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK, bytes_in,
+					rc >= 0 ? e->len : 0);
+	return rc;
+}
+
+static void fail_flow(struct tvn_flow *f)
+{
+	if (f->cfg->error_policy == TVN_ERROR_POLICY_FAIL)
+		f->failed = 1;
+}
+
+static void rate_wait(struct tvn_comp *c, uint64_t produced, uint64_t start)
+{
+	uint64_t due = start + (uint64_t)((double)produced * 1e9 / c->cfg->rate);
+	uint64_t now = tvn_now_ns();
+
+	if (due > now)
+		sleep_ns(due - now);
+}
+
+/* One source invocation; returns false when the source is done. */
+static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c,
+							       uint64_t *produced, const bool hot)
+{
+	struct tvn_flow *f = c->flow;
+	struct tvn_elem *e = elem_get(f);
+	int rc;
+
+	e->seq = __atomic_fetch_add(&f->next_seq, 1, __ATOMIC_RELAXED);
+	e->holder = c->idx;
+	rc = invoke(c, e, NULL, hot);
+	if (rc == TORVYN_COMPONENT_END) {
+		elem_put(f, e);
+		return false;
+	}
+	if (rc == TORVYN_COMPONENT_DROP) {
+		elem_put(f, e);
+		return true;
+	}
+	(*produced)++;
+	if (rc < 0) {
+		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hot);
+		fail_flow(f);
+		return true;
+	}
+	stream_push(c, c->out[0], e, hot);
+	return true;
+}
+
+static void source_loop(struct tvn_comp *c)
+{
+	struct tvn_flow *f = c->flow;
+	struct tvn_host *h = f->host;
+	uint64_t produced = 0, start = tvn_now_ns();
+	while (!h->stop && !f->failed && (!h->opts.elements || produced < h->opts.elements)) {
+		if (c->cfg->rate > 0)
+			rate_wait(c, produced, start);
+		/* two copies of the step: with nothing attached, not one probe test */
+		if (tvn_hot()) {
+			if (!source_step(c, &produced, true))
+				break;
+		} else if (!source_step(c, &produced, false)) {
+			break;
+		}
+	}
+}
+
+/* One element through a non-source component; returns false at end of stream. */
+static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c, const bool hot)
+{
+	struct tvn_flow *f = c->flow;
+	struct tvn_elem *e = stream_pop(c, c->in, hot);
+	uint32_t route = 0;
+	int rc;
+
+	if (!e)
+		return false;
+	rc = invoke(c, e, &route, hot);
+	if (rc < 0) {
+		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hot);
+		fail_flow(f);
+	} else if (rc == TORVYN_COMPONENT_DROP || c->cfg->role == TORVYN_ROLE_SINK || !c->n_out) {
+		elem_end(c, e, TORVYN_STATUS_OK, 0, hot);
+	} else {
+		stream_push(c, c->out[route < (uint32_t)c->n_out ? route : 0], e, hot);
+	}
+	return true;
+}
+
+static void stage_loop(struct tvn_comp *c)
+{
+	for (;;) {
+		if (tvn_hot()) {
+			if (!stage_step(c, true))
+				break;
+		} else if (!stage_step(c, false)) {
+			break;
+		}
+	}
+}
+
+static void *comp_main(void *arg)
+{
+	struct tvn_comp *c = arg;
+
+	struct tvn_flow *f = c->flow;
+
+	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
+		source_loop(c);
+		if (__atomic_sub_fetch(&f->sources_running, 1, __ATOMIC_ACQ_REL) == 0 &&
+		    f->blk->state == TORVYN_FLOW_RUNNING)
+			f->blk->state = TORVYN_FLOW_DRAINING;
+	} else {
+		stage_loop(c);
+	}
+	for (int i = 0; i < c->n_out; i++)
+		stream_close(c->out[i]);
+	__atomic_sub_fetch(&f->host->running, 1, __ATOMIC_ACQ_REL);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
+		     const struct tvn_flow_cfg *cfg, char *err, size_t errlen)
+{
+	uint32_t window;
+	int rc;
+
+	f->host = h;
+	f->idx = idx;
+	f->cfg = cfg;
+	f->n_comps = cfg->n_comps;
+	f->n_streams = cfg->n_streams;
+	f->blk = zalloc(sizeof(*f->blk));
+	if (!f->blk)
+		return -ENOMEM;
+	set_hdr(&f->blk->hdr, TORVYN_BLOCK_FLOW, sizeof(*f->blk), idx, 0, cfg->id, cfg->id);
+	f->blk->n_components = cfg->n_comps;
+	f->blk->state = TORVYN_FLOW_VALIDATED;
+	window = (uint32_t)cfg->n_comps + 2;
+
+	for (int i = 0; i < cfg->n_comps; i++) {
+		struct tvn_comp *c = &f->comps[i];
+
+		c->flow = f;
+		c->idx = i;
+		c->cfg = &cfg->comps[i];
+		c->blk = zalloc(sizeof(*c->blk));
+		if (!c->blk)
+			return -ENOMEM;
+		set_hdr(&c->blk->hdr, TORVYN_BLOCK_COMPONENT, sizeof(*c->blk), idx, i, cfg->id,
+			c->cfg->id);
+		c->blk->role = c->cfg->role;
+		if (c->cfg->kind == TVN_KIND_FILE_SINK)
+			f->needs_ctx = 1;
+	}
+	for (int i = 0; i < cfg->n_streams; i++) {
+		struct tvn_stream *s = &f->streams[i];
+
+		s->flow = f;
+		s->idx = i;
+		s->cfg = cfg->streams[i];
+		s->ring = calloc(s->cfg.capacity, sizeof(*s->ring));
+		s->blk = zalloc(sizeof(*s->blk));
+		if (!s->ring || !s->blk)
+			return -ENOMEM;
+		s->low_mark = (uint32_t)(s->cfg.low_watermark * s->cfg.capacity);
+		pthread_mutex_init(&s->lock, NULL);
+		pthread_cond_init(&s->not_empty, NULL);
+		pthread_cond_init(&s->not_full, NULL);
+		set_hdr(&s->blk->hdr, TORVYN_BLOCK_STREAM, sizeof(*s->blk), idx, i, cfg->id,
+			s->cfg.id);
+		s->blk->from_idx = s->cfg.from;
+		s->blk->to_idx = s->cfg.to;
+		s->blk->capacity = s->cfg.capacity;
+		s->blk->policy = s->cfg.policy;
+		f->comps[s->cfg.to].in = s;
+		f->comps[s->cfg.from].out[f->comps[s->cfg.from].n_out++] = s;
+		window += s->cfg.capacity;
+	}
+
+	/* every element in flight has its own span-ring slot and element struct */
+	rc = tvn_span_ring__init(&f->ring, window > h->opts.ring_slots ? window : h->opts.ring_slots);
+	if (rc)
+		return rc;
+	f->n_elem = window;
+	f->elem_mem = calloc(window, sizeof(*f->elem_mem));
+	if (!f->elem_mem)
+		return -ENOMEM;
+	pthread_spin_init(&f->elem_lock, PTHREAD_PROCESS_PRIVATE);
+	for (uint32_t i = 0; i < window; i++) {
+		f->elem_mem[i].next = f->elem_free;
+		f->elem_free = &f->elem_mem[i];
+	}
+	for (int i = 0; i < cfg->n_comps; i++) {
+		rc = comp__open(&f->comps[i], err, errlen);
+		if (rc)
+			return rc;
+	}
+	f->blk->state = TORVYN_FLOW_INSTANTIATED;
+	return 0;
+}
+
+int host__init(struct tvn_host *h, struct tvn_pipeline_cfg *cfg, const struct tvn_host_opts *opts,
+	       char *err, size_t errlen)
+{
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->opts = *opts;
+	h->cfg = cfg;
+	h->sample_threshold = tvn_sample_threshold(opts->sample_rate);
+	rc = pool__init();
+	if (rc) {
+		snprintf(err, errlen, "cannot allocate the buffer pool: %s", strerror(-rc));
+		return rc;
+	}
+	h->sys = zalloc(sizeof(*h->sys));
+	h->pool = zalloc(sizeof(*h->pool));
+	h->flows = calloc(cfg->n_flows, sizeof(*h->flows));
+	if (!h->sys || !h->pool || !h->flows) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	set_hdr(&h->sys->hdr, TORVYN_BLOCK_SYSTEM, sizeof(*h->sys), 0, 0, "", "system");
+	set_hdr(&h->pool->hdr, TORVYN_BLOCK_POOL, sizeof(*h->pool), 0, 0, "", "pool");
+	h->sys->abi_version = TORVYN_PROBE_ABI_VERSION;
+	h->sys->n_flows = cfg->n_flows;
+	h->n_flows = cfg->n_flows;
+	for (int i = 0; i < cfg->n_flows; i++) {
+		rc = flow_init(h, &h->flows[i], i, &cfg->flows[i], err, errlen);
+		if (rc) {
+			if (!err[0])
+				snprintf(err, errlen, "flow %s: %s", cfg->flows[i].id, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void host__fini(struct tvn_host *h)
+{
+	for (int i = 0; h->flows && i < h->n_flows; i++) {
+		struct tvn_flow *f = &h->flows[i];
+
+		for (int j = 0; j < f->n_comps; j++) {
+			comp__close(&f->comps[j]);
+			free(f->comps[j].blk);
+		}
+		for (int j = 0; j < f->n_streams; j++) {
+			struct tvn_stream *s = &f->streams[j];
+
+			/* elements still queued (an interrupted run) give their buffers back */
+			for (uint32_t k = 0; s->ring && k < s->len; k++)
+				pool__return(s->ring[(s->head + k) % s->cfg.capacity]->buf);
+			free(s->ring);
+			free(s->blk);
+			if (s->flow) {
+				pthread_mutex_destroy(&s->lock);
+				pthread_cond_destroy(&s->not_empty);
+				pthread_cond_destroy(&s->not_full);
+			}
+		}
+		tvn_span_ring__fini(&f->ring);
+		free(f->elem_mem);
+		free(f->blk);
+	}
+	free(h->flows);
+	free(h->sys);
+	free(h->pool);
+	h->flows = NULL;
+	pool__fini();
+}
+
+/* ------------------------------------------------------------ metric blocks */
+
+void host__aggregate(struct tvn_host *h)
+{
+	struct torvyn_system_block *sys = h->sys;
+	uint64_t flows_active = 0, comps_active = 0, wakeups = 0, idle = 0, dropped = 0;
+
+	for (int i = 0; i < h->n_flows; i++) {
+		struct tvn_flow *f = &h->flows[i];
+		struct torvyn_flow_block *fb = f->blk;
+		uint64_t total = 0, errors = 0, tr = 0, trb = 0;
+		uint64_t copies[TORVYN_COPY_REASONS] = { 0 }, cbytes[TORVYN_COPY_REASONS] = { 0 };
+		struct torvyn_hist_lat lat = { 0 };
+
+		for (int j = 0; j < f->n_comps; j++) {
+			struct torvyn_component_block *cb = f->comps[j].blk;
+
+			total += cb->elements_ended;
+			errors += cb->errors;
+			tr += cb->transfers_in;
+			trb += cb->transfers_in_bytes;
+			wakeups += cb->wakeups;
+			idle += cb->idle_ns;
+			for (int r = 0; r < TORVYN_COPY_REASONS; r++) {
+				copies[r] += cb->copies_total[r];
+				cbytes[r] += cb->copies_bytes[r];
+			}
+			for (int k = 0; k < TORVYN_LAT_BUCKETS; k++)
+				lat.bucket[k] += cb->e2e_latency.bucket[k];
+			lat.sum_ns += cb->e2e_latency.sum_ns;
+			lat.count += cb->e2e_latency.count;
+		}
+		for (int j = 0; j < f->n_streams; j++) {
+			struct torvyn_stream_block *sb = f->streams[j].blk;
+
+			total += sb->elements_dropped;
+		}
+		/* each field only grows, so a reader never sees a counter go back */
+		fb->elements_total = total;
+		fb->elements_errors = errors;
+		memcpy(fb->copies_total, copies, sizeof(copies));
+		memcpy(fb->copies_bytes, cbytes, sizeof(cbytes));
+		fb->transfers_total = tr;
+		fb->transfers_bytes = trb;
+		fb->latency = lat;
+		dropped += __atomic_load_n(&fb->spans_dropped, __ATOMIC_RELAXED);
+		if (fb->state == TORVYN_FLOW_RUNNING || fb->state == TORVYN_FLOW_DRAINING) {
+			flows_active++;
+			comps_active += f->n_comps;
+		}
+	}
+	pool__snapshot(h->pool);
+	sys->flows_active = flows_active;
+	sys->components_active = comps_active;
+	sys->memory_total = pool__memory();
+	sys->scheduler_wakeups = wakeups;
+	sys->scheduler_idle_ns = idle;
+	sys->spans_dropped = dropped;
+}
+
+static void flush_block(void *blk)
+{
+	struct torvyn_block_hdr *hdr = blk;
+
+	hdr->flushes++;
+	TORVYN_METRICS_FLUSH(blk, hdr->size, hdr->kind);
+}
+
+void host__flush(struct tvn_host *h)
+{
+	if (!TORVYN_METRICS_FLUSH_ENABLED())
+		return;
+	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
+	for (int i = 0; i < h->n_flows; i++) {
+		struct tvn_flow *f = &h->flows[i];
+
+		for (int j = 0; j < f->n_comps; j++)
+			flush_block(f->comps[j].blk);
+		for (int j = 0; j < f->n_streams; j++)
+			flush_block(f->streams[j].blk);
+		flush_block(f->blk);
+	}
+	flush_block(h->pool);
+	flush_block(h->sys);
+}
+
+/* ------------------------------------------------------------ run */
+
+static void *telemetry_main(void *arg)
+{
+	struct tvn_host *h = arg;
+	int last = 0;
+	uint64_t next = tvn_now_ns();
+
+	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
+		int level = probes_refresh();
+
+		if (level != last) {
+			/* tell the tracer the host saw the switch */
+			if (level >= TORVYN_LEVEL_PRODUCTION)
+				TORVYN_GATE_PRODUCTION(level);
+			if (level >= TORVYN_LEVEL_DIAGNOSTIC)
+				TORVYN_GATE_DIAGNOSTIC(level);
+			TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
+			last = level;
+		}
+		if (tvn_now_ns() >= next) {
+			if (level) {
+				host__aggregate(h);
+				host__flush(h);
+			}
+			next = tvn_now_ns() + (uint64_t)h->opts.flush_interval_ms * 1000000ull;
+		}
+		sleep_ns(TVN_PROBE_POLL_NS);
+	}
+	return NULL;
+}
+
+static void wait_for_tracer(struct tvn_host *h)
+{
+	while (!h->stop && !TORVYN_GATE_PRODUCTION_ENABLED())
+		sleep_ns(1000000ull);
+	/* the tracer raised the gates last: everything it attaches is in place */
+	TORVYN_GATE_PRODUCTION(probes_refresh());
+}
+
+int host__run(struct tvn_host *h)
+{
+	pthread_t tele;
+	int rc = 0;
+
+	if (pthread_create(&tele, NULL, telemetry_main, h))
+		return -errno;
+	if (h->opts.wait_attach)
+		wait_for_tracer(h);
+	h->run_start_ns = tvn_now_ns();
+	for (int i = 0; i < h->n_flows; i++) {
+		struct tvn_flow *f = &h->flows[i];
+
+		f->blk->start_ns = h->run_start_ns;
+		f->blk->state = TORVYN_FLOW_RUNNING;
+		if (TORVYN_FLOW_START_ENABLED())
+			TORVYN_FLOW_START(f->idx, (char *)f->cfg->id, f->n_comps);
+		for (int j = 0; j < f->n_comps; j++) {
+			if (f->comps[j].cfg->role == TORVYN_ROLE_SOURCE)
+				f->sources_running++;
+		}
+		for (int j = 0; j < f->n_comps; j++) {
+			__atomic_add_fetch(&h->running, 1, __ATOMIC_ACQ_REL);
+			rc = pthread_create(&f->comps[j].thread, NULL, comp_main, &f->comps[j]);
+			if (rc) {
+				/* half a flow cannot drain: there is nothing sane to go on with */
+				fprintf(stderr, "torvyn-host: cannot start a thread for %s/%s: %s\n",
+					f->cfg->id, f->comps[j].cfg->id, strerror(rc));
+				_exit(1);
+			}
+		}
+	}
+	if (h->opts.duration_s > 0) {
+		uint64_t end = h->run_start_ns + (uint64_t)(h->opts.duration_s * 1e9);
+
+		while (!h->stop && __atomic_load_n(&h->running, __ATOMIC_ACQUIRE) &&
+		       tvn_now_ns() < end)
+			sleep_ns(5000000ull);
+		h->stop = 1;
+	}
+	for (int i = 0; i < h->n_flows; i++) {
+		struct tvn_flow *f = &h->flows[i];
+
+		for (int j = 0; j < f->n_comps; j++)
+			pthread_join(f->comps[j].thread, NULL);
+		f->blk->end_ns = tvn_now_ns();
+		f->blk->state = f->failed ? TORVYN_FLOW_FAILED :
+			        h->interrupted ? TORVYN_FLOW_CANCELLED : TORVYN_FLOW_COMPLETED;
+	}
+	h->run_end_ns = tvn_now_ns();
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	pthread_join(tele, NULL);
+	host__aggregate(h);
+	/* the final flush: the tracer sees the exact totals even after we exit */
+	host__flush(h);
+	for (int i = 0; i < h->n_flows; i++) {
+		struct tvn_flow *f = &h->flows[i];
+
+		if (TORVYN_FLOW_END_ENABLED())
+			TORVYN_FLOW_END(f->idx, f->blk->state, f->blk->elements_total,
+					f->blk->elements_errors);
+	}
+	return rc;
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* torvyn-host internals: flows, components, streams, buffers, elements. */
+#ifndef TORVYN_RUNTIME_H
+#define TORVYN_RUNTIME_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pipeline.h"
+#include "torvyn_component.h"
+#include "torvyn_rt.h"
+
+/* ------------------------------------------------------------ probe state */
+
+/*
+ * The hot path tests one word per element and component, not one semaphore
+ * per probe site: the telemetry thread folds every probe semaphore into
+ * tvn_probes_hot (and the gates into tvn_level) every few milliseconds. With
+ * the word at 0 the host runs exactly the code of the probes-compiled-out
+ * build; with it up, each probe site still tests its own semaphore.
+ */
+#ifdef TORVYN_NO_PROBES
+#define tvn_hot() 0
+#else
+extern int tvn_probes_hot;
+#define tvn_hot() __builtin_expect(__atomic_load_n(&tvn_probes_hot, __ATOMIC_RELAXED), 0)
+#endif
+extern int tvn_level;
+
+/* ------------------------------------------------------------ buffer pool */
+
+#define TVN_MAX_BUFFER (16u << 20)
+
+struct tvn_buf {
+	uint8_t *data;
+	uint32_t cap;
+	uint8_t tier; /* TORVYN_TIER_* */
+	uint8_t pooled; /* 0: fallback allocation, freed on return */
+	uint64_t id;
+	struct tvn_buf *next;
+};
+
+/* Returns a buffer of at least size bytes, or NULL (errno ENOMEM/E2BIG). */
+struct tvn_buf *pool__alloc(uint32_t size);
+void pool__return(struct tvn_buf *buf);
+int pool__init(void);
+void pool__fini(void);
+/* Copies the pool's counters into blk (under the tier locks). */
+void pool__snapshot(struct torvyn_pool_block *blk);
+uint64_t pool__memory(void);
+
+/* ------------------------------------------------------------ elements */
+
+struct tvn_flow;
+
+struct tvn_elem {
+	uint64_t seq;
+	struct tvn_buf *buf;
+	uint32_t len;
+	uint16_t holder; /* component that holds it now */
+	uint8_t traced; /* span records are being kept (production level and up) */
+	uint8_t has_ctx; /* tctx is valid */
+	uint64_t t_start; /* source invocation start, when traced */
+	uint64_t t_enq; /* last enqueue, when traced */
+	struct tvn_span_slot *slot; /* when traced */
+	struct tvn_trace_ctx tctx;
+	struct tvn_elem *next;
+};
+
+/* ------------------------------------------------------------ streams */
+
+struct tvn_stream {
+	struct tvn_flow *flow;
+	int idx;
+	struct tvn_stream_cfg cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t not_empty;
+	pthread_cond_t not_full;
+	struct tvn_elem **ring;
+	uint32_t head, len; /* under lock */
+	uint32_t low_mark; /* deactivate backpressure at len <= low_mark */
+	bool closed; /* the producer is done */
+	bool bp_active;
+	uint64_t bp_start_ns;
+	int waiting_consumer, waiting_producer;
+	struct torvyn_stream_block *blk;
+};
+
+/* ------------------------------------------------------------ components */
+
+struct tvn_comp {
+	struct tvn_flow *flow;
+	int idx;
+	const struct tvn_comp_cfg *cfg;
+	pthread_t thread;
+	struct tvn_stream *in;
+	struct tvn_stream *out[TORVYN_MAX_STREAMS];
+	int n_out;
+	uint32_t rr; /* router: next output */
+	struct tvn_rng rng;
+	/* built-in state */
+	FILE *file;
+	uint8_t *scratch;
+	uint32_t scratch_cap;
+	/* plugin */
+	void *dl;
+	const struct torvyn_component *plugin;
+	void *plugin_state;
+	struct torvyn_component_block *blk;
+};
+
+/* ------------------------------------------------------------ flows */
+
+struct tvn_host;
+
+struct tvn_flow {
+	struct tvn_host *host;
+	int idx;
+	const struct tvn_flow_cfg *cfg;
+	struct tvn_comp comps[TORVYN_MAX_COMPONENTS];
+	struct tvn_stream streams[TORVYN_MAX_STREAMS];
+	int n_comps, n_streams;
+	uint64_t next_seq; /* atomic: several sources share it */
+	volatile int failed;
+	int needs_ctx; /* a file sink writes traceparent: every element gets a context */
+	int sources_running; /* atomic */
+	/* element structs: a free list under elem_lock */
+	pthread_spinlock_t elem_lock;
+	struct tvn_elem *elem_free;
+	struct tvn_elem *elem_mem;
+	uint32_t n_elem;
+	struct tvn_span_ring ring;
+	struct torvyn_flow_block *blk;
+};
+
+struct tvn_host_opts {
+	uint64_t elements; /* per source, 0 = unbounded */
+	double duration_s; /* 0 = unbounded */
+	bool wait_attach;
+	const char *summary_path;
+	double sample_rate; /* head sampling at production level */
+	uint64_t latency_threshold_ns; /* tail promotion, strictly greater */
+	uint32_t flush_interval_ms;
+	uint32_t ring_slots; /* span ring minimum, power of two */
+};
+
+struct tvn_host {
+	struct tvn_host_opts opts;
+	struct tvn_pipeline_cfg *cfg;
+	struct tvn_flow *flows;
+	int n_flows;
+	volatile int stop; /* sources stop producing */
+	volatile int interrupted; /* stopped by a signal: flows end Cancelled */
+	int running; /* atomic: component threads still running */
+	volatile int done; /* every flow finished */
+	uint64_t sample_threshold;
+	uint64_t run_start_ns, run_end_ns;
+	struct torvyn_system_block *sys;
+	struct torvyn_pool_block *pool;
+	/* loop gaps: the longest time between two consecutive element completions */
+	uint64_t max_gap_ns;
+};
+
+int host__init(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
+	       const struct tvn_host_opts *opts, char *err, size_t errlen);
+int host__run(struct tvn_host *host);
+void host__fini(struct tvn_host *host);
+/* Derives flow blocks and the system block from the component and stream blocks. */
+void host__aggregate(struct tvn_host *host);
+/* Fires metrics__flush for every block (production gate up). */
+void host__flush(struct tvn_host *host);
+int host__write_summary(struct tvn_host *host, const char *path);
+
+/* components.c: built-in components and plugins */
+int comp__open(struct tvn_comp *c, char *err, size_t errlen);
+void comp__close(struct tvn_comp *c);
+/*
+ * One invocation. Returns TORVYN_COMPONENT_OK/DROP/END or -TORVYN_ERR_*.
+ * Sets *copy_reason / *copy_bytes when the invocation copied payload (reason
+ * -1 for none). For a router sets *route.
+ */
+int comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
+		 uint32_t *route);
+
+static inline uint64_t tvn_host_elapsed(const struct tvn_host *h)
+{
+	return tvn_now_ns() - h->run_start_ns;
+}
+
+#endif /* TORVYN_RUNTIME_H */
