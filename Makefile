@@ -28,7 +28,7 @@ LDLIBS_HOST := -ljansson -ldl -lm -pthread
 DEB_PKGS := clang llvm libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
 	libcmocka-dev systemtap-sdt-dev libmicrohttpd-dev libcurl4-openssl-dev \
 	libjansson-dev prometheus prometheus-node-exporter bpftrace pkg-config \
-	valgrind jq python3 curl iproute2 procps
+	valgrind jq python3 python3-prometheus-client curl iproute2 procps util-linux
 BPO_PKGS := libbpf-dev bpftool
 
 .PHONY: deps

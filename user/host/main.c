@@ -41,6 +41,10 @@ static void usage(FILE *out)
 		"  --latency-threshold D   tail-latency promotion threshold (10ms; ns, us, ms, s)\n"
 		"  --flush-interval MS     metric block flush period while traced (1000)\n"
 		"  --span-ring N           span ring slots per flow, at least (64)\n"
+		"  --gap-log FILE          record every component step that took longer than\n"
+		"                          --gap-threshold (1ms), voluntary queue waits excluded, to\n"
+		"                          FILE (JSON lines, CLOCK_MONOTONIC): the host's pauses\n"
+		"  --gap-threshold D       see --gap-log\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"Examples:\n"
@@ -111,6 +115,8 @@ int main(int argc, char **argv)
 		{ "latency-threshold", required_argument, NULL, 'l' },
 		{ "flush-interval", required_argument, NULL, 'f' },
 		{ "span-ring", required_argument, NULL, 'R' },
+		{ "gap-log", required_argument, NULL, 'g' },
+		{ "gap-threshold", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -119,6 +125,7 @@ int main(int argc, char **argv)
 		.latency_threshold_ns = 10 * 1000000ull,
 		.flush_interval_ms = 1000,
 		.ring_slots = TVN_SPAN_RING_DEFAULT,
+		.gap_threshold_ns = 1000000,
 	};
 	struct tvn_pipeline_cfg cfg = { 0 };
 	char err[512] = "";
@@ -176,6 +183,14 @@ int main(int argc, char **argv)
 				return bad_value("--span-ring", optarg, "expected slots in [1, 1048576]");
 			opts.ring_slots = (uint32_t)v;
 			break;
+		case 'g':
+			opts.gap_log = optarg;
+			break;
+		case 'G':
+			if (parse_duration_ns(optarg, &opts.gap_threshold_ns))
+				return bad_value("--gap-threshold", optarg,
+						 "expected a duration such as 1ms, 500us");
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -229,6 +244,15 @@ int main(int argc, char **argv)
 		if (rc) {
 			fprintf(stderr, "torvyn-host: cannot write summary %s: %s\n",
 				opts.summary_path, strerror(-rc));
+			if (code == EXIT_OK)
+				code = EXIT_INTERNAL;
+		}
+	}
+	if (opts.gap_log) {
+		rc = host__write_gaps(&host, opts.gap_log);
+		if (rc) {
+			fprintf(stderr, "torvyn-host: cannot write gap log %s: %s\n", opts.gap_log,
+				strerror(-rc));
 			if (code == EXIT_OK)
 				code = EXIT_INTERNAL;
 		}

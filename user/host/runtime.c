@@ -478,6 +478,30 @@ static void rate_wait(struct tvn_comp *c, uint64_t produced, uint64_t start)
 		sleep_ns(due - now);
 }
 
+/*
+ * --gap-log: how long the step that just ended kept this component busy, not
+ * counting its voluntary waits (empty input, full output). A kernel stall of
+ * the thread (a uprobe being attached under it, say) shows up here; a queue
+ * that is simply empty does not.
+ */
+static void gap_begin(struct tvn_comp *c)
+{
+	c->iter_t0 = tvn_now_ns();
+	c->iter_idle0 = c->blk->idle_ns;
+}
+
+static void gap_note(struct tvn_comp *c)
+{
+	uint64_t now = tvn_now_ns();
+	uint64_t waited = c->blk->idle_ns - c->iter_idle0;
+	uint64_t busy = now - c->iter_t0 > waited ? now - c->iter_t0 - waited : 0;
+
+	if (busy > c->max_gap_ns)
+		c->max_gap_ns = busy;
+	if (busy > c->flow->host->opts.gap_threshold_ns && c->n_gaps < TVN_MAX_GAPS)
+		c->gaps[c->n_gaps++] = (struct tvn_gap){ .end_ns = now, .gap_ns = busy };
+}
+
 /* One source invocation; returns false when the source is done. */
 static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c,
 							       uint64_t *produced, const bool hot)
@@ -486,6 +510,8 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 	struct tvn_elem *e = elem_get(f);
 	int rc;
 
+	if (__builtin_expect(c->gaps != NULL, 0))
+		gap_begin(c);
 	e->seq = __atomic_fetch_add(&f->next_seq, 1, __ATOMIC_RELAXED);
 	e->holder = c->idx;
 	rc = invoke(c, e, NULL, hot);
@@ -504,6 +530,8 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 		return true;
 	}
 	stream_push(c, c->out[0], e, hot);
+	if (__builtin_expect(c->gaps != NULL, 0))
+		gap_note(c);
 	return true;
 }
 
@@ -535,6 +563,8 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 
 	if (!e)
 		return false;
+	if (__builtin_expect(c->gaps != NULL, 0))
+		gap_begin(c);
 	rc = invoke(c, e, &route, hot);
 	if (rc < 0) {
 		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hot);
@@ -544,6 +574,8 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 	} else {
 		stream_push(c, c->out[route < (uint32_t)c->n_out ? route : 0], e, hot);
 	}
+	if (__builtin_expect(c->gaps != NULL, 0))
+		gap_note(c);
 	return true;
 }
 
@@ -614,6 +646,11 @@ static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
 		c->blk->role = c->cfg->role;
 		if (c->cfg->kind == TVN_KIND_FILE_SINK)
 			f->needs_ctx = 1;
+		if (h->opts.gap_log) {
+			c->gaps = calloc(TVN_MAX_GAPS, sizeof(*c->gaps));
+			if (!c->gaps)
+				return -ENOMEM;
+		}
 	}
 	for (int i = 0; i < cfg->n_streams; i++) {
 		struct tvn_stream *s = &f->streams[i];
@@ -707,6 +744,7 @@ void host__fini(struct tvn_host *h)
 		for (int j = 0; j < f->n_comps; j++) {
 			comp__close(&f->comps[j]);
 			free(f->comps[j].blk);
+			free(f->comps[j].gaps);
 		}
 		for (int j = 0; j < f->n_streams; j++) {
 			struct tvn_stream *s = &f->streams[j];
@@ -831,6 +869,9 @@ static void *telemetry_main(void *arg)
 		int level = probes_refresh();
 
 		if (level != last) {
+			/* a tracer arrived: it gets every block now, not a period later */
+			if (level > last)
+				next = tvn_now_ns();
 			/* tell the tracer the host saw the switch */
 			if (level >= TORVYN_LEVEL_PRODUCTION)
 				TORVYN_GATE_PRODUCTION(level);
@@ -909,6 +950,12 @@ int host__run(struct tvn_host *h)
 			        h->interrupted ? TORVYN_FLOW_CANCELLED : TORVYN_FLOW_COMPLETED;
 	}
 	h->run_end_ns = tvn_now_ns();
+	for (int i = 0; i < h->n_flows; i++) {
+		for (int j = 0; j < h->flows[i].n_comps; j++) {
+			if (h->flows[i].comps[j].max_gap_ns > h->max_gap_ns)
+				h->max_gap_ns = h->flows[i].comps[j].max_gap_ns;
+		}
+	}
 	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
 	pthread_join(tele, NULL);
 	host__aggregate(h);

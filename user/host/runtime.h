@@ -109,6 +109,10 @@ struct tvn_comp {
 	const struct torvyn_component *plugin;
 	void *plugin_state;
 	struct torvyn_component_block *blk;
+	/* --gap-log: pauses of this component's loop */
+	struct tvn_gap *gaps;
+	uint32_t n_gaps;
+	uint64_t iter_t0, iter_idle0, max_gap_ns;
 };
 
 /* ------------------------------------------------------------ flows */
@@ -144,7 +148,17 @@ struct tvn_host_opts {
 	uint64_t latency_threshold_ns; /* tail promotion, strictly greater */
 	uint32_t flush_interval_ms;
 	uint32_t ring_slots; /* span ring minimum, power of two */
+	const char *gap_log; /* record pauses of the component loops here */
+	uint64_t gap_threshold_ns; /* pauses longer than this are recorded */
 };
+
+/* A pause: one step of a component loop kept it busy gap_ns, ending at end_ns. */
+struct tvn_gap {
+	uint64_t end_ns;
+	uint64_t gap_ns;
+};
+
+#define TVN_MAX_GAPS 4096
 
 struct tvn_host {
 	struct tvn_host_opts opts;
@@ -172,6 +186,8 @@ void host__aggregate(struct tvn_host *host);
 /* Fires metrics__flush for every block (production gate up). */
 void host__flush(struct tvn_host *host);
 int host__write_summary(struct tvn_host *host, const char *path);
+/* --gap-log: every recorded pause, one JSON object a line. */
+int host__write_gaps(struct tvn_host *host, const char *path);
 
 /* components.c: built-in components and plugins */
 int comp__open(struct tvn_comp *c, char *err, size_t errlen);

@@ -123,3 +123,27 @@ int host__write_summary(struct tvn_host *h, const char *path)
 	json_decref(root);
 	return rc ? -EIO : 0;
 }
+
+int host__write_gaps(struct tvn_host *h, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	/* one JSON object a line: a pause of one component's loop */
+	for (int i = 0; i < h->n_flows; i++) {
+		const struct tvn_flow *fl = &h->flows[i];
+
+		for (int j = 0; j < fl->n_comps; j++) {
+			const struct tvn_comp *c = &fl->comps[j];
+
+			for (uint32_t k = 0; k < c->n_gaps; k++)
+				fprintf(f,
+					"{\"flow\":\"%s\",\"component\":\"%s\",\"end_ns\":%llu,"
+					"\"gap_ns\":%llu}\n",
+					fl->cfg->id, c->cfg->id, (unsigned long long)c->gaps[k].end_ns,
+					(unsigned long long)c->gaps[k].gap_ns);
+		}
+	}
+	return fclose(f) ? -errno : 0;
+}

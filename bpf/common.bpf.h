@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Shared by every probe family: the maps all families use (declared __weak so
+ * each family object can name them and `bpftool gen object` links one copy),
+ * the tracer's own counters and the Torvyn histogram bucketing.
+ */
+#ifndef TORVYN_COMMON_BPF_H
+#define TORVYN_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+
+#include "torvyn_abi.h"
+#include "torvyn_bpf.h"
+
+#define TVN_RINGBUF_BYTES (8 << 20)
+
+/* Records for the tracer: metric blocks, promoted traces, flow events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TVN_RINGBUF_BYTES);
+} events SEC(".maps") __weak;
+
+/* The tracer's own counters: hits per probe, lost records, failed updates. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TVN_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps") __weak;
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* The latency bounds of UPSTREAM.md, in ns. */
+static const volatile __u64 lat_bounds[TORVYN_LAT_BOUNDS] = {
+	100,	    250,	 500,	      1000,	    2500,	 5000,	       10000,
+	25000,	    50000,	 100000,      250000,	    500000,	 1000000,      2500000,
+	5000000,    10000000,	 25000000,    50000000,	    100000000,	 250000000,    500000000,
+	1000000000, 2500000000ull, 5000000000ull, 10000000000ull,
+};
+
+/* Index of the first bound >= ns (a value equal to a bound is in its bucket). */
+static __always_inline __u32 lat_bucket(__u64 ns)
+{
+	__u32 lo = 0, hi = TORVYN_LAT_BOUNDS;
+
+#pragma unroll
+	for (int i = 0; i < 5; i++) {
+		__u32 mid = (lo + hi) / 2;
+
+		if (lo >= hi)
+			break;
+		if (mid < TORVYN_LAT_BOUNDS && ns <= lat_bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo < TORVYN_LAT_BUCKETS ? lo : TORVYN_LAT_BUCKETS - 1;
+}
+
+static __always_inline void hist_add(struct torvyn_hist_lat *h, __u64 ns)
+{
+	__u32 b = lat_bucket(ns);
+
+	if (b < TORVYN_LAT_BUCKETS)
+		h->bucket[b]++;
+	h->sum_ns += ns;
+	h->count++;
+}
+
+static __always_inline long arg(struct pt_regs *ctx, __u64 n)
+{
+	long v = 0;
+
+	bpf_usdt_arg(ctx, n, &v);
+	return v;
+}
+
+/* Looks a key up in a per-CPU hash, inserting a zeroed value the first time. */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	/* another CPU may win the insert: EEXIST is fine, the lookup finds it */
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		stat_inc(TVN_STAT_MAP_FULL);
+	return v;
+}
+
+/* The family handlers, each in its own object, linked by bpftool gen object. */
+extern int tvn_handle_metrics(struct pt_regs *ctx, __u32 probe);
+extern int tvn_handle_invoke(struct pt_regs *ctx, __u32 probe);
+extern int tvn_handle_resource(struct pt_regs *ctx, __u32 probe);
+extern int tvn_handle_queue(struct pt_regs *ctx, __u32 probe);
+extern int tvn_handle_pool(struct pt_regs *ctx, __u32 probe);
+
+#endif /* TORVYN_COMMON_BPF_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the BPF programs and the tracer share: probe ids (the USDT cookie of
+ * each attached site), ring-buffer record layouts and the keys and values of
+ * the diagnostic aggregation maps. Fixed-width types only, no includes.
+ */
+#ifndef TORVYN_BPF_H
+#define TORVYN_BPF_H
+
+/* Probe ids, in usdt/torvyn.d order. */
+enum torvyn_probe_id {
+	TVN_P_ABI_VERSION,
+	TVN_P_GATE_PRODUCTION,
+	TVN_P_GATE_DIAGNOSTIC,
+	TVN_P_FLOW_START,
+	TVN_P_FLOW_END,
+	TVN_P_COMPONENT_INVOKE,
+	TVN_P_BUFFER_COPY,
+	TVN_P_BUFFER_TRANSFER,
+	TVN_P_BACKPRESSURE_ACTIVATE,
+	TVN_P_BACKPRESSURE_DEACTIVATE,
+	TVN_P_QUEUE_ENQUEUE,
+	TVN_P_QUEUE_DEQUEUE,
+	TVN_P_POOL_ALLOC,
+	TVN_P_POOL_RETURN,
+	TVN_P_POOL_FALLBACK,
+	TVN_P_POOL_EXHAUSTED,
+	TVN_P_METRICS_FLUSH,
+	TVN_P_TRACE_PROMOTE,
+	TVN_P_COUNT,
+};
+
+/* Ring-buffer records: a 8-byte header, then the payload. */
+#define TVN_RB_BLOCK 1 /* metrics__flush: a metric block copy */
+#define TVN_RB_TRACE 2 /* trace__promote: header and span records */
+#define TVN_RB_FLOW 3 /* flow__start / flow__end */
+
+#define TVN_RB_MAX_BLOCK 1024 /* largest metric block copied */
+#define TVN_RB_MAX_RECS 16 /* span records per promoted trace */
+
+struct tvn_rb_hdr {
+	__u32 type; /* TVN_RB_* */
+	__u32 len; /* payload bytes */
+};
+
+struct tvn_rb_block {
+	struct tvn_rb_hdr hdr;
+	__u32 kind; /* TORVYN_BLOCK_* */
+	__u32 size;
+	__u8 data[TVN_RB_MAX_BLOCK];
+};
+
+struct tvn_rb_trace {
+	struct tvn_rb_hdr hdr;
+	struct torvyn_trace_hdr trace;
+	struct torvyn_span_rec rec[TVN_RB_MAX_RECS];
+};
+
+struct tvn_rb_flow {
+	struct tvn_rb_hdr hdr;
+	__u32 probe; /* TVN_P_FLOW_START or TVN_P_FLOW_END */
+	__u32 flow_idx;
+	__u32 state;
+	__u32 n_components;
+	__u64 elements;
+	__u64 errors;
+	__u64 ts_ns;
+};
+
+/* Diagnostic aggregation maps (per-CPU hashes; the tracer sums the CPUs). */
+struct tvn_comp_key {
+	__u32 flow_idx;
+	__u32 comp_idx;
+};
+
+struct tvn_invoke_val {
+	__u64 invocations;
+	__u64 errors;
+	__u64 bytes_in;
+	__u64 bytes_out;
+	struct torvyn_hist_lat time;
+};
+
+struct tvn_copy_key {
+	__u32 flow_idx;
+	__u32 comp_idx;
+	__u32 reason;
+	__u32 pad;
+};
+
+struct tvn_count_val {
+	__u64 count;
+	__u64 bytes;
+};
+
+struct tvn_transfer_key {
+	__u32 flow_idx;
+	__u32 from_idx;
+	__u32 to_idx;
+	__u32 pad;
+};
+
+struct tvn_stream_key {
+	__u32 flow_idx;
+	__u32 stream_idx;
+};
+
+struct tvn_queue_val {
+	__u64 enqueues;
+	__u64 dequeues;
+	__u64 depth; /* depth after the latest event on this CPU */
+	__u64 depth_ts; /* when, to pick the newest across CPUs */
+	__u64 peak_depth;
+	__u64 bp_events;
+	struct torvyn_hist_lat wait;
+	struct torvyn_hist_lat bp_duration;
+};
+
+struct tvn_pool_val {
+	__u64 allocs;
+	__u64 returns;
+	__u64 fallbacks;
+	__u64 exhaustions;
+};
+
+/* Per-CPU counters of the tracer's own (array indexed by these). */
+#define TVN_STAT_HITS 0 /* + probe id: hits per probe, TVN_P_COUNT entries */
+#define TVN_STAT_RB_LOST (TVN_P_COUNT + 0) /* ring-buffer reservations that failed */
+#define TVN_STAT_MAP_FULL (TVN_P_COUNT + 1) /* aggregation map updates that failed */
+#define TVN_STAT_READ_FAIL (TVN_P_COUNT + 2) /* user-memory reads that failed */
+#define TVN_STAT_COUNT (TVN_P_COUNT + 3)
+
+#endif /* TORVYN_BPF_H */

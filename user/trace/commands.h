@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The verbs of torvyn-trace, one cmd_<verb>.c each. Each returns an exit code. */
+#ifndef TORVYN_COMMANDS_H
+#define TORVYN_COMMANDS_H
+
+int cmd_attach(int argc, char **argv);
+int cmd_level(int argc, char **argv);
+int cmd_probes(int argc, char **argv);
+
+/* "off"|"production"|"diagnostic" (or 0, 1, 2) -> TORVYN_LEVEL_*, -1 if neither. */
+int level__parse(const char *s);
+const char *level__name(int level);
+
+#endif /* TORVYN_COMMANDS_H */

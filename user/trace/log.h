@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Logging for torvyn-trace modules: pr_warn always, pr_info unless -q, pr_debug with -v. */
+#ifndef TORVYN_LOG_H
+#define TORVYN_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+extern enum log_level log_verbosity;
+
+void log_printf(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define pr_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
+#define pr_info(...) log_printf(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_printf(LOG_DEBUG, __VA_ARGS__)
+
+#endif /* TORVYN_LOG_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* torvyn-trace: kernel-assisted observability for Torvyn hosts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exitcodes.h"
+#include <linux/types.h>
+
+#include "torvyn_abi.h"
+
+static const struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} verbs[] = {
+	{ "attach", cmd_attach, "attach to a running host; serve /metrics, textfiles" },
+	{ "level", cmd_level, "switch the level of a running attach session" },
+	{ "probes", cmd_probes, "list the torvyn probes of a process or binary" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: torvyn-trace <command> [options]   (torvyn-trace <command> --help)\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(out, "\nExamples:\n"
+		     "  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
+		     "  torvyn-trace level --pid 1234 diagnostic\n"
+		     "  torvyn-trace probes --binary build/torvyn-host -j\n"
+		     "\nProbe ABI version %d. Exit codes: README.md, \"Exit codes\".\n",
+		TORVYN_PROBE_ABI_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return TVN_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return TVN_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "torvyn-trace: unknown command '%s' (try torvyn-trace --help)\n", argv[1]);
+	return TVN_EXIT_USAGE;
+}

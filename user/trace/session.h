@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * An attach session: the BPF object loaded for one target process, the links
+ * that make up its level, the ring-buffer consumer and the store of what the
+ * host sent. Thread-safe: one thread polls and switches levels, any thread
+ * takes snapshots.
+ */
+#ifndef TORVYN_SESSION_H
+#define TORVYN_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+struct session;
+
+struct session_opts {
+	int pid;
+};
+
+typedef void (*session_trace_fn)(void *ctx, const struct tvn_rb_trace *rec);
+
+/*
+ * Opens the target, checks its probes and ABI, loads the BPF object; attaches
+ * nothing yet. Returns 0 and *out (free with session__free()), or a
+ * TVN_EXIT_* code > 0 with a message in err naming the cause and the fix.
+ */
+int session__open(const struct session_opts *opts, struct session **out, char *err,
+		  size_t errlen);
+void session__free(struct session *s);
+
+/*
+ * Switches to level (TORVYN_LEVEL_*): one uprobe_multi attach or detach per
+ * level crossed; per-event probes before gates. Returns 0 or a TVN_EXIT_*
+ * code with err set; *elapsed_ns is the time the switch took.
+ */
+int session__set_level(struct session *s, int level, uint64_t *elapsed_ns, char *err,
+		       size_t errlen);
+int session__level(struct session *s);
+
+/* Consumes the ring buffer (no wakeups are sent: call it on a timer). */
+int session__poll(struct session *s);
+
+/* The target is gone: drain what it sent, drop the links, mark it down. */
+void session__target_exited(struct session *s);
+int session__pid(const struct session *s);
+const char *session__exe(const struct session *s);
+
+/* Called on the polling thread for every promoted trace. */
+void session__on_trace(struct session *s, session_trace_fn fn, void *ctx);
+
+/*
+ * Fills snap with everything known now. Caller frees with snapshot__free().
+ * Returns 0 or -ENOMEM.
+ */
+int session__snapshot(struct session *s, struct snapshot *snap);
+void snapshot__free(struct snapshot *snap);
+
+/* Counts exporter-side span drops (OTLP queue full) into the self-metrics. */
+void session__add_spans_dropped(struct session *s, uint64_t n);
+
+#endif /* TORVYN_SESSION_H */
