@@ -381,8 +381,11 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 	uint64_t sid;
 
 	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
-	if (c->cfg->role == TORVYN_ROLE_SOURCE)
+	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
+		if (rc == TORVYN_COMPONENT_DROP)
+			return; /* a source that produced nothing starts no trace */
 		trace_begin(c, e, level, t0);
+	}
 	if (!e->traced || !e->slot)
 		return;
 	sid = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1, &c->rng);
@@ -452,7 +455,7 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 		if (hot && TORVYN_BUFFER_COPY_ENABLED())
 			TORVYN_BUFFER_COPY(c->flow->idx, c->idx, copy_reason, copy_bytes, e->seq);
 	}
-	if (hot && tvn_level && rc != TORVYN_COMPONENT_DROP)
+	if (hot && tvn_level)
 		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes);
 	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
 		trace_begin(c, e, 0, t0);
