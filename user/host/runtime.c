@@ -138,6 +138,8 @@ static void trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint6
 	if (!level)
 		return;
 	/* head sampling: deterministic from the trace id; an incoming sampled flag wins */
+	if (e->tctx.parent_span_id && (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED))
+		e->tctx.flags |= TORVYN_TRACE_FLAG_REMOTE_SAMPLED;
 	if (level >= TORVYN_LEVEL_DIAGNOSTIC)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_DIAGNOSTIC;
 	if (tvn_sample_decide(e->tctx.trace_id, h->sample_threshold))
@@ -202,6 +204,20 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 
 /* ------------------------------------------------------------ streams */
 
+/* Diagnostic: the element waited for a backpressured stream; a span of its trace. */
+static void backpressure_span(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
+			      uint64_t t0, uint32_t depth)
+{
+	struct torvyn_span_rec *r;
+	uint64_t id = span_rec(e, TORVYN_SPAN_BACKPRESSURE, s->idx, t0, e->t_enq, &c->rng);
+
+	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
+	if (r && r->span_id == id) {
+		r->aux = depth;
+		r->aux_idx = c->idx;
+	}
+}
+
 static __attribute__((always_inline)) inline void
 stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const bool hot)
 {
@@ -261,6 +277,8 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	if (hot) {
 		if (e->traced)
 			e->t_enq = tvn_now_ns();
+		if (waited && e->traced && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
+			backpressure_span(c, s, e, tw, depth);
 		if (TORVYN_QUEUE_ENQUEUE_ENABLED())
 			TORVYN_QUEUE_ENQUEUE(c->flow->idx, s->idx, depth, e->seq);
 	}
@@ -404,6 +422,7 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 			cr->parent_span_id = sid;
 			cr->reason = copy_reason;
 			cr->bytes = copy_bytes;
+			cr->aux = e->buf ? e->buf->id : 0;
 		}
 	}
 }
@@ -806,11 +825,7 @@ void host__aggregate(struct tvn_host *h)
 			lat.sum_ns += cb->e2e_latency.sum_ns;
 			lat.count += cb->e2e_latency.count;
 		}
-		for (int j = 0; j < f->n_streams; j++) {
-			struct torvyn_stream_block *sb = f->streams[j].blk;
-
-			total += sb->elements_dropped;
-		}
+		/* a stream's drops ended at the producer: counted in its elements_ended */
 		/* each field only grows, so a reader never sees a counter go back */
 		fb->elements_total = total;
 		fb->elements_errors = errors;
