@@ -89,7 +89,7 @@ $(BUILD)/plugins/%.so: user/host/plugins/%.c include/torvyn_component.h | $(BUIL
 # ---------------------------------------------------------------- BPF
 # vmlinux.h comes from the running kernel's BTF, once, into build/.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-BPF_FAMILIES := dispatch metrics invoke resource queue pool
+BPF_FAMILIES := dispatch metrics invoke resource queue pool bench
 BPF_OBJS := $(BPF_FAMILIES:%=$(BUILD)/bpf/%.bpf.o)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Iinclude \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror
@@ -123,9 +123,41 @@ $(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h | $(BUIL
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser/trace -c $< -o $@
 
-$(BUILD)/torvyn-trace: $(TRACE_OBJS)
+# The tracer shares the host's head-sampling decision (usdt/sampling.c).
+$(BUILD)/torvyn-trace: $(TRACE_OBJS) $(BUILD)/rt/sampling.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_TRACE) -o $@
+
+# ---------------------------------------------------------------- protobuf
+# OTLP messages (user/trace/proto/, upstream's package, message and field
+# names and numbers) -> build/proto/**/*.pb-c.{c,h} -> build/proto/**/*.pb-c.o,
+# linked into torvyn-trace. One protoc-c run per .proto; every object and every
+# user of otlp.c waits for all the headers, since they include one another.
+# The tests' independent decoder (tests/unit/otlp_decode.py) wants protoc and
+# python3-protobuf; the gRPC tests want grpcio.
+DEB_PKGS += protobuf-compiler python3-protobuf python3-grpcio
+
+PROTOC_C ?= protoc-c
+PROTO_DIR := user/trace/proto
+PROTO_SRCS := $(sort $(shell find $(PROTO_DIR) -name '*.proto'))
+PROTO_GEN_C := $(PROTO_SRCS:$(PROTO_DIR)/%.proto=$(BUILD)/proto/%.pb-c.c)
+PROTO_HDRS := $(PROTO_GEN_C:.c=.h)
+PROTO_OBJS := $(PROTO_GEN_C:.c=.o)
+CFLAGS += -I$(BUILD)/proto
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: $(PROTO_DIR)/%.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(BUILD)/proto
+	$(Q)$(PROTOC_C) --c_out=$(BUILD)/proto -I$(PROTO_DIR) $<
+
+$(PROTO_OBJS): $(BUILD)/proto/%.o: $(BUILD)/proto/%.c $(PROTO_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+TRACE_OBJS += $(PROTO_OBJS)
+$(TRACE_OBJS): $(PROTO_HDRS)
+$(BUILD)/torvyn-trace: $(PROTO_OBJS)
+$(BUILD)/tests/test_otlp: $(PROTO_HDRS)
 
 # ---------------------------------------------------------------- unit tests
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

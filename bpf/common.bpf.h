@@ -105,5 +105,6 @@ extern int tvn_handle_invoke(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_resource(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_queue(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_pool(struct pt_regs *ctx, __u32 probe);
+extern int tvn_handle_bench(struct pt_regs *ctx, __u32 probe);
 
 #endif /* TORVYN_COMMON_BPF_H */

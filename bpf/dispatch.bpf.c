@@ -16,7 +16,10 @@ int torvyn_probe(struct pt_regs *ctx)
 		stat_inc(TVN_STAT_HITS + probe);
 	switch (probe) {
 	case TVN_P_COMPONENT_INVOKE:
+		tvn_handle_bench(ctx, probe);
 		return tvn_handle_invoke(ctx, probe);
+	case TVN_P_ELEMENT_DONE:
+		return tvn_handle_bench(ctx, probe);
 	case TVN_P_BUFFER_COPY:
 	case TVN_P_BUFFER_TRANSFER:
 		return tvn_handle_resource(ctx, probe);

@@ -7,6 +7,40 @@
  */
 #include "common.bpf.h"
 
+/*
+ * The tracer's own sampling, set before load: it can only narrow what the
+ * host promotes (the host decides first, so that unsampled elements never
+ * take a probe hit). Same decision function as the host's: the trace id's
+ * last 8 bytes, big endian, below the threshold.
+ */
+const volatile __u64 cfg_sample_threshold = ~0ull; /* ~0: everything the host sampled */
+const volatile __u64 cfg_latency_ns = 0; /* tail promotions must exceed this too */
+
+static __always_inline bool keep_trace(const struct tvn_rb_trace *r, __u32 count)
+{
+	const struct torvyn_span_rec *root;
+	__u64 x = 0;
+
+	if (r->trace.reason == TORVYN_PROMOTE_ERROR)
+		return true;
+	if (r->trace.flags & (TORVYN_TRACE_FLAG_DIAGNOSTIC | TORVYN_TRACE_FLAG_REMOTE_SAMPLED))
+		return true;
+	if (count >= 1) {
+		root = &r->rec[(count - 1) & (TVN_RB_MAX_RECS - 1)];
+		if (r->trace.reason == TORVYN_PROMOTE_LATENCY && root->kind == TORVYN_SPAN_FLOW &&
+		    root->end_ns - root->start_ns > cfg_latency_ns)
+			return true;
+	}
+	if (!(r->trace.flags & TORVYN_TRACE_FLAG_SAMPLED))
+		return false;
+	if (cfg_sample_threshold == ~0ull)
+		return true;
+#pragma unroll
+	for (int i = 8; i < 16; i++)
+		x = (x << 8) | r->trace.trace_id[i];
+	return x < cfg_sample_threshold;
+}
+
 static __always_inline int copy_block(struct pt_regs *ctx)
 {
 	const void *ptr = (const void *)arg(ctx, 0);
@@ -65,6 +99,11 @@ static __always_inline int copy_trace(struct pt_regs *ctx)
 		return 0;
 	}
 	r->trace.count = count;
+	if (!keep_trace(r, count)) {
+		stat_inc(TVN_STAT_TRACE_FILTERED);
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -35,6 +35,7 @@ __noinline int tvn_handle_queue(struct pt_regs *ctx, __u32 probe)
 	case TVN_P_QUEUE_ENQUEUE: /* (flow, stream, depth, seq) */
 		v->enqueues++;
 		set_depth(v, arg(ctx, 2));
+		v->depth_sum += v->depth;
 		break;
 	case TVN_P_QUEUE_DEQUEUE: /* (flow, stream, depth, wait_ns, seq) */
 		v->dequeues++;

@@ -87,6 +87,7 @@
 /* Trace flags (W3C bit 0, Torvyn bit 1). */
 #define TORVYN_TRACE_FLAG_SAMPLED 0x01
 #define TORVYN_TRACE_FLAG_DIAGNOSTIC 0x02
+#define TORVYN_TRACE_FLAG_REMOTE_SAMPLED 0x04 /* the incoming traceparent was sampled */
 
 /* Metric block kinds (metrics__flush arg2). */
 #define TORVYN_BLOCK_FLOW 1

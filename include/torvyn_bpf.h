@@ -27,6 +27,7 @@ enum torvyn_probe_id {
 	TVN_P_POOL_EXHAUSTED,
 	TVN_P_METRICS_FLUSH,
 	TVN_P_TRACE_PROMOTE,
+	TVN_P_ELEMENT_DONE,
 	TVN_P_COUNT,
 };
 
@@ -106,6 +107,7 @@ struct tvn_stream_key {
 };
 
 struct tvn_queue_val {
+	__u64 depth_sum; /* sum of the depths seen at enqueue, for the mean */
 	__u64 enqueues;
 	__u64 dequeues;
 	__u64 depth; /* depth after the latest event on this CPU */
@@ -123,11 +125,35 @@ struct tvn_pool_val {
 	__u64 exhaustions;
 };
 
+/*
+ * bench: log-linear latency histograms (16 sub-buckets per power of two, see
+ * user/trace/bench.h), per component (processing time) and per flow
+ * (end to end, comp_idx TVN_FINE_E2E); and per-thread scheduling figures.
+ */
+#define TVN_FINE_BUCKETS 640
+#define TVN_FINE_E2E 0xffffffffu
+
+struct tvn_fine_val {
+	__u64 count;
+	__u64 sum;
+	__u64 max;
+	__u64 bucket[TVN_FINE_BUCKETS];
+};
+
+struct tvn_sched_val {
+	__u64 wakeups;
+	__u64 oncpu_ns;
+	__u64 offcpu_ns;
+	__u64 last_ns; /* last switch in or out */
+	__u64 on; /* 1 while on a CPU */
+};
+
 /* Per-CPU counters of the tracer's own (array indexed by these). */
 #define TVN_STAT_HITS 0 /* + probe id: hits per probe, TVN_P_COUNT entries */
 #define TVN_STAT_RB_LOST (TVN_P_COUNT + 0) /* ring-buffer reservations that failed */
 #define TVN_STAT_MAP_FULL (TVN_P_COUNT + 1) /* aggregation map updates that failed */
 #define TVN_STAT_READ_FAIL (TVN_P_COUNT + 2) /* user-memory reads that failed */
-#define TVN_STAT_COUNT (TVN_P_COUNT + 3)
+#define TVN_STAT_TRACE_FILTERED (TVN_P_COUNT + 3) /* promoted traces the tracer's sampling dropped */
+#define TVN_STAT_COUNT (TVN_P_COUNT + 4)
 
 #endif /* TORVYN_BPF_H */

@@ -53,6 +53,8 @@ static inline void tvn__noprobe(int unused, ...)
 #define TORVYN_METRICS_FLUSH(...) TVN__NOPROBE(__VA_ARGS__)
 #define TORVYN_TRACE_PROMOTE_ENABLED() 0
 #define TORVYN_TRACE_PROMOTE(...) TVN__NOPROBE(__VA_ARGS__)
+#define TORVYN_ELEMENT_DONE_ENABLED() 0
+#define TORVYN_ELEMENT_DONE(...) TVN__NOPROBE(__VA_ARGS__)
 #endif
 
 /* Nonzero when any torvyn probe at all is attached (any semaphore raised). */
@@ -66,7 +68,8 @@ static inline int torvyn_probes__any(void)
 	       TORVYN_QUEUE_ENQUEUE_ENABLED() || TORVYN_QUEUE_DEQUEUE_ENABLED() ||
 	       TORVYN_POOL_ALLOC_ENABLED() || TORVYN_POOL_RETURN_ENABLED() ||
 	       TORVYN_POOL_FALLBACK_ENABLED() || TORVYN_POOL_EXHAUSTED_ENABLED() ||
-	       TORVYN_METRICS_FLUSH_ENABLED() || TORVYN_TRACE_PROMOTE_ENABLED();
+	       TORVYN_METRICS_FLUSH_ENABLED() || TORVYN_TRACE_PROMOTE_ENABLED() ||
+	       TORVYN_ELEMENT_DONE_ENABLED();
 }
 
 /* The level the host runs at, read from the gate semaphores. */

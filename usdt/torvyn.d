@@ -53,4 +53,9 @@ provider torvyn {
 	/* (hdr, records, count, reason): one element's trace, struct
 	 * torvyn_trace_hdr and count struct torvyn_span_rec */
 	probe trace__promote(void *, void *, uint32_t, uint32_t);
+
+	/* (flow_idx, component_idx, seq, latency_ns, status): an element's path
+	 * ended at component_idx, latency_ns after its source invocation began;
+	 * per-event (diagnostic), the source of bench's end-to-end percentiles */
+	probe element__done(uint32_t, uint32_t, uint64_t, uint64_t, uint32_t);
 };

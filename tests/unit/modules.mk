@@ -10,3 +10,11 @@ UNIT_DEPS_prom := user/trace/prom.c
 UNIT_DEPS_usdt_elf := user/trace/usdt_elf.c user/trace/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
+UNIT_DEPS_otlp := user/trace/otlp.c \
+	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/metrics/v1/metrics.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
+UNIT_LIBS_otlp := -lprotobuf-c -ljansson

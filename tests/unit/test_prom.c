@@ -98,14 +98,21 @@ static const struct want_fam want_fams[] = {
     {"torvyn_trace_user_read_failures", "counter", NULL},
     {"torvyn_trace_blocks_received", "counter", NULL},
     {"torvyn_trace_traces_received", "counter", NULL},
+    {"torvyn_trace_traces_filtered", "counter", NULL},
     {"torvyn_trace_spans_dropped", "counter", NULL},
+    {"torvyn_trace_spans_exported", "counter", NULL},
+    {"torvyn_trace_spans_rejected", "counter", NULL},
+    {"torvyn_trace_otlp_retries", "counter", NULL},
+    {"torvyn_trace_otlp_failures", "counter", NULL},
+    {"torvyn_trace_otlp_partial_successes", "counter", NULL},
+    {"torvyn_trace_otlp_metric_requests", "counter", NULL},
     {"torvyn_trace_level_switches", "counter", NULL},
     {"torvyn_trace_scrapes", "counter", NULL},
     {"torvyn_trace_start_time_seconds", "gauge", "seconds"},
     {"torvyn_trace", "info", NULL},
 };
 
-#define N_SELF_FAMS 14
+#define N_SELF_FAMS 21
 
 /* Independent copy of the bounds as text: 100 ns .. 10 s. */
 static const char *const le_text[TORVYN_LAT_BOUNDS] = {
@@ -1070,6 +1077,7 @@ static void test_self_metrics(void **state)
 	    "pool__exhausted",
 	    "metrics__flush",
 	    "trace__promote",
+	    "element__done",
 	};
 	struct snapshot *s = sample_snapshot();
 	char *t = render(s, false), *om = render(s, true);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "runtime.h"
 
@@ -55,8 +57,13 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 int comp__open(struct tvn_comp *c, char *err, size_t errlen)
 {
 	const struct tvn_comp_cfg *cfg = c->cfg;
+	uint64_t seed;
 
 	tvn_rng_seed(&c->rng, cfg->seed * 0x9e3779b97f4a7c15ull + (uint64_t)c->flow->idx);
+	/* ids must differ across components, flows, runs and hosts */
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = tvn_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)c;
+	tvn_rng_seed(&c->id_rng, seed);
 	switch (cfg->kind) {
 	case TVN_KIND_LINES:
 		c->file = strcmp(cfg->path, "-") ? fopen(cfg->path, "r") : stdin;

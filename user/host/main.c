@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "torvyn_parse.h"
 #include "torvyn_probes.h"
 
 /* Exit codes (README.md, "torvyn-host"). */
@@ -60,29 +61,6 @@ static void on_signal(int sig)
 	(void)sig;
 	host.interrupted = 1;
 	host.stop = 1;
-}
-
-/* "10ms", "250us", "1.5s", "100ns", or a bare number of nanoseconds. */
-static int parse_duration_ns(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mult = 1;
-
-	if (end == s || v < 0)
-		return -EINVAL;
-	if (!strcmp(end, "") || !strcmp(end, "ns"))
-		mult = 1;
-	else if (!strcmp(end, "us"))
-		mult = 1e3;
-	else if (!strcmp(end, "ms"))
-		mult = 1e6;
-	else if (!strcmp(end, "s"))
-		mult = 1e9;
-	else
-		return -EINVAL;
-	*out = (uint64_t)(v * mult);
-	return 0;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -163,12 +141,11 @@ int main(int argc, char **argv)
 			opts.summary_path = optarg;
 			break;
 		case 'r':
-			opts.sample_rate = strtod(optarg, &end);
-			if (end == optarg || *end || opts.sample_rate < 0 || opts.sample_rate > 1)
+			if (torvyn_parse_rate(optarg, &opts.sample_rate))
 				return bad_value("--sample-rate", optarg, "expected a number in [0, 1]");
 			break;
 		case 'l':
-			if (parse_duration_ns(optarg, &opts.latency_threshold_ns))
+			if (torvyn_parse_duration_ns(optarg, &opts.latency_threshold_ns))
 				return bad_value("--latency-threshold", optarg,
 						 "expected a duration such as 10ms, 500us, 1s");
 			break;
@@ -187,7 +164,7 @@ int main(int argc, char **argv)
 			opts.gap_log = optarg;
 			break;
 		case 'G':
-			if (parse_duration_ns(optarg, &opts.gap_threshold_ns))
+			if (torvyn_parse_duration_ns(optarg, &opts.gap_threshold_ns))
 				return bad_value("--gap-threshold", optarg,
 						 "expected a duration such as 1ms, 500us");
 			break;

@@ -129,12 +129,12 @@ static void trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint6
 	struct torvyn_trace_hdr *hdr;
 
 	if (!e->has_ctx) {
-		tvn_trace_id_new(&c->rng, e->tctx.trace_id);
+		tvn_trace_id_new(&c->id_rng, e->tctx.trace_id);
 		e->tctx.parent_span_id = 0;
 		e->tctx.flags = 0;
 		e->has_ctx = 1;
 	}
-	e->tctx.span_id = tvn_span_id_new(&c->rng); /* the flow root span */
+	e->tctx.span_id = tvn_span_id_new(&c->id_rng); /* the flow root span */
 	if (!level)
 		return;
 	/* head sampling: deterministic from the trace id; an incoming sampled flag wins */
@@ -169,6 +169,8 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 		uint32_t reason = UINT32_MAX;
 
 		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
+		if (TORVYN_ELEMENT_DONE_ENABLED())
+			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
 		r = tvn_span_slot__add(s);
 		if (r) {
 			r->span_id = e->tctx.span_id;
@@ -209,7 +211,7 @@ static void backpressure_span(struct tvn_comp *c, struct tvn_stream *s, struct t
 			      uint64_t t0, uint32_t depth)
 {
 	struct torvyn_span_rec *r;
-	uint64_t id = span_rec(e, TORVYN_SPAN_BACKPRESSURE, s->idx, t0, e->t_enq, &c->rng);
+	uint64_t id = span_rec(e, TORVYN_SPAN_BACKPRESSURE, s->idx, t0, e->t_enq, &c->id_rng);
 
 	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
 	if (r && r->span_id == id) {
@@ -293,7 +295,7 @@ static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 {
 	struct torvyn_span_rec *r;
 
-	span_rec(e, TORVYN_SPAN_TRANSFER, e->holder, e->t_enq, tvn_now_ns(), &c->rng);
+	span_rec(e, TORVYN_SPAN_TRANSFER, e->holder, e->t_enq, tvn_now_ns(), &c->id_rng);
 	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
 	if (r && r->kind == TORVYN_SPAN_TRANSFER) {
 		r->aux_idx = c->idx;
@@ -406,7 +408,7 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 	}
 	if (!e->traced || !e->slot)
 		return;
-	sid = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1, &c->rng);
+	sid = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1, &c->id_rng);
 	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
 	if (!r || r->span_id != sid)
 		return;
@@ -415,7 +417,7 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 	r->bytes = e->len;
 	r->aux = bytes_in;
 	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
-		uint64_t cid = span_rec(e, TORVYN_SPAN_COPY, c->idx, t0, t1, &c->rng);
+		uint64_t cid = span_rec(e, TORVYN_SPAN_COPY, c->idx, t0, t1, &c->id_rng);
 		struct torvyn_span_rec *cr = &e->slot->rec[e->slot->hdr.count - 1];
 
 		if (cr->span_id == cid) {
@@ -925,8 +927,12 @@ int host__run(struct tvn_host *h)
 
 	if (pthread_create(&tele, NULL, telemetry_main, h))
 		return -errno;
-	if (h->opts.wait_attach)
+	if (h->opts.wait_attach) {
 		wait_for_tracer(h);
+		/* the tracer learns the flows' names before their first trace */
+		host__aggregate(h);
+		host__flush(h);
+	}
 	h->run_start_ns = tvn_now_ns();
 	for (int i = 0; i < h->n_flows; i++) {
 		struct tvn_flow *f = &h->flows[i];

@@ -99,7 +99,8 @@ struct tvn_comp {
 	struct tvn_stream *out[TORVYN_MAX_STREAMS];
 	int n_out;
 	uint32_t rr; /* router: next output */
-	struct tvn_rng rng;
+	struct tvn_rng rng; /* payloads: deterministic from the pipeline's seed */
+	struct tvn_rng id_rng; /* trace and span ids: seeded from getrandom() */
 	/* built-in state */
 	FILE *file;
 	uint8_t *scratch;

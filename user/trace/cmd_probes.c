@@ -15,11 +15,10 @@
 
 #include "torvyn_abi.h"
 
+#include "commands.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "usdt_elf.h"
-
-int cmd_probes(int argc, char **argv);
 
 struct probe_row {
 	const char *name;
@@ -52,7 +51,8 @@ static void usage(FILE *f)
 		"EXAMPLES\n"
 		"  torvyn-trace probes --binary build/torvyn-host\n"
 		"  torvyn-trace probes --pid $(pidof torvyn-host)\n"
-		"  torvyn-trace probes --pid 4242 -j | jq '.probes[] | select(.semaphore > 0) | .name'\n");
+		"  torvyn-trace probes --pid 4242 -j |\n"
+		"      jq -r '.probes[] | select(.semaphore > 0) | .name'\n");
 }
 
 /* Returns -1 to go on, else an exit code. */
@@ -114,7 +114,11 @@ static int target_error(const struct probes_opts *o, const char *what, int err)
 		return TVN_EXIT_NO_PROCESS;
 	}
 	if (err == -EACCES || err == -EPERM) {
-		if (o->pid)
+		if (o->pid && geteuid() == 0)
+			pr_warn("pid %d: cannot read %s: %s: even root needs CAP_SYS_PTRACE in "
+				"the host's user namespace (run torvyn-trace there)\n",
+				o->pid, what, strerror(-err));
+		else if (o->pid)
 			pr_warn("pid %d: cannot read %s: %s: run as root, or with CAP_SYS_PTRACE "
 				"as the host's user\n",
 				o->pid, what, strerror(-err));
@@ -158,7 +162,8 @@ static bool new_variant(const struct usdt_sites *sites, int i)
 	int j;
 
 	for (j = 0; j < i; j++)
-		if (strcmp(sites->v[j].name, s->name) == 0 && strcmp(sites->v[j].args, s->args) == 0)
+		if (strcmp(sites->v[j].name, s->name) == 0 &&
+		    strcmp(sites->v[j].args, s->args) == 0)
 			return false;
 	return true;
 }

@@ -21,6 +21,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "session.h"
+#include "exporter.h"
 #include "torvyn.skel.h"
 #include "usdt_elf.h"
 
@@ -53,9 +54,12 @@ struct session {
 	bool have_pool, have_sys;
 	struct torvyn_pool_block pool;
 	struct torvyn_system_block sys;
-	uint64_t blocks_received, traces_received, level_switches, scrapes, spans_dropped;
+	uint64_t blocks_received, traces_received, level_switches, scrapes;
 	uint64_t bad_records;
 	double start_time;
+	int64_t mono_to_unix; /* add to a CLOCK_MONOTONIC ns to get Unix ns */
+	struct exporter_stats export;
+	bool have_export;
 };
 
 /* Probe ids per level; each level's gate comes last so it rises last. */
@@ -67,7 +71,8 @@ static const int diag_probes[] = {
 	TVN_P_COMPONENT_INVOKE,	     TVN_P_BUFFER_COPY,		    TVN_P_BUFFER_TRANSFER,
 	TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE, TVN_P_QUEUE_ENQUEUE,
 	TVN_P_QUEUE_DEQUEUE,	     TVN_P_POOL_ALLOC,		    TVN_P_POOL_RETURN,
-	TVN_P_POOL_FALLBACK,	     TVN_P_POOL_EXHAUSTED,	    TVN_P_GATE_DIAGNOSTIC,
+	TVN_P_POOL_FALLBACK,	     TVN_P_POOL_EXHAUSTED,	    TVN_P_ELEMENT_DONE,
+	TVN_P_GATE_DIAGNOSTIC,
 };
 
 static uint64_t now_ns(void)
@@ -292,6 +297,26 @@ int session__open(const struct session_opts *opts, struct session **out, char *e
 		goto err;
 	}
 	rc = usdt_elf__read(s->path, &s->sites);
+	if (rc == -EACCES || rc == -EPERM) {
+		rc = fail(err, errlen, TVN_EXIT_PERMISSION,
+			  "pid %d: cannot read its executable %s: permission denied: run as root",
+			  s->pid, s->exe);
+		goto err;
+	}
+	if (rc == -EOPNOTSUPP) {
+		rc = fail(err, errlen, TVN_EXIT_KERNEL,
+			  "pid %d (%s): not an x86-64 executable: torvyn-trace reads x86-64 probe "
+			  "arguments only",
+			  s->pid, s->exe);
+		goto err;
+	}
+	if (rc == -EINVAL) {
+		rc = fail(err, errlen, TVN_EXIT_ABI,
+			  "pid %d (%s): its torvyn probe notes do not parse (see above): build the "
+			  "host with this repository's usdt/torvyn.d",
+			  s->pid, s->exe);
+		goto err;
+	}
 	if (rc || !s->sites.n) {
 		rc = fail(err, errlen, TVN_EXIT_NO_PROBES,
 			  "pid %d (%s) has no torvyn probes%s%s: is it a torvyn host built with "
@@ -308,11 +333,26 @@ int session__open(const struct session_opts *opts, struct session **out, char *e
 		goto err;
 	}
 	s->ncpus = libbpf_num_possible_cpus();
+	{
+		struct timespec rt, mt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_MONOTONIC, &mt);
+		s->mono_to_unix = ((int64_t)rt.tv_sec - mt.tv_sec) * 1000000000ll +
+				  ((int64_t)rt.tv_nsec - mt.tv_nsec);
+	}
 	s->skel = torvyn_bpf__open();
 	if (!s->skel) {
 		rc = bpf_error(errno, err, errlen, "opening the BPF object");
 		goto err;
 	}
+	s->skel->rodata->cfg_sample_threshold = opts->sample_threshold;
+	s->skel->rodata->cfg_latency_ns = opts->latency_threshold_ns;
+	s->skel->rodata->cfg_bench = opts->bench;
+	s->skel->rodata->cfg_tgid = (__u32)s->pid;
+	/* the scheduler programs cost every context switch: only bench loads them */
+	bpf_program__set_autoload(s->skel->progs.tvn_sched_switch, opts->bench);
+	bpf_program__set_autoload(s->skel->progs.tvn_sched_wakeup, opts->bench);
 	rc = torvyn_bpf__load(s->skel);
 	if (rc) {
 		rc = bpf_error(rc, err, errlen, "loading the BPF programs");
@@ -511,9 +551,49 @@ void session__on_trace(struct session *s, session_trace_fn fn, void *ctx)
 	s->on_trace_ctx = ctx;
 }
 
-void session__add_spans_dropped(struct session *s, uint64_t n)
+void session__set_export_stats(struct session *s, const struct exporter_stats *st)
 {
-	__atomic_add_fetch(&s->spans_dropped, n, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&s->lock);
+	s->export = *st;
+	s->have_export = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool session__flow_named(struct session *s, uint32_t flow_idx)
+{
+	bool named;
+
+	pthread_mutex_lock(&s->lock);
+	named = flow_idx < TORVYN_MAX_FLOWS && s->flows[flow_idx] && s->flows[flow_idx]->present;
+	pthread_mutex_unlock(&s->lock);
+	return named;
+}
+
+uint64_t session__mono_to_unix(const struct session *s, uint64_t mono_ns)
+{
+	return (uint64_t)((int64_t)mono_ns + s->mono_to_unix);
+}
+
+void session__name(struct session *s, uint32_t flow_idx, int kind, int idx, char *buf, size_t len)
+{
+	const struct snap_flow *f;
+	const char *name = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	f = flow_idx < TORVYN_MAX_FLOWS ? s->flows[flow_idx] : NULL;
+	if (f && idx < 0 && f->present)
+		name = f->blk.hdr.name;
+	else if (f && kind == TORVYN_BLOCK_COMPONENT && idx >= 0 && idx < TORVYN_MAX_COMPONENTS &&
+		 f->comps[idx].present)
+		name = f->comps[idx].blk.hdr.name;
+	else if (f && kind == TORVYN_BLOCK_STREAM && idx >= 0 && idx < TORVYN_MAX_STREAMS &&
+		 f->streams[idx].present)
+		name = f->streams[idx].blk.hdr.name;
+	if (name)
+		snprintf(buf, len, "%.*s", TORVYN_NAME_LEN - 1, name);
+	else
+		snprintf(buf, len, "%d", idx < 0 ? (int)flow_idx : idx);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* ------------------------------------------------------------ snapshots */
@@ -680,6 +760,8 @@ static void read_stats(struct session *s, struct snapshot *snap)
 			snap->map_full = total;
 		else if (i == TVN_STAT_READ_FAIL)
 			snap->read_fail = total;
+		else if (i == TVN_STAT_TRACE_FILTERED)
+			snap->traces_filtered = total;
 	}
 	free(vals);
 }
@@ -753,7 +835,16 @@ int session__snapshot(struct session *s, struct snapshot *snap)
 	snap->probes_attached = s->link_sites[LINK_PROD] + s->link_sites[LINK_DIAG];
 	snap->blocks_received = s->blocks_received;
 	snap->traces_received = __atomic_load_n(&s->traces_received, __ATOMIC_RELAXED);
-	snap->spans_dropped = __atomic_load_n(&s->spans_dropped, __ATOMIC_RELAXED);
+	if (s->have_export) {
+		snap->otlp_enabled = true;
+		snap->spans_dropped = s->export.spans_dropped;
+		snap->spans_exported = s->export.spans_exported;
+		snap->spans_rejected = s->export.spans_rejected;
+		snap->otlp_retries = s->export.requests_retried;
+		snap->otlp_failures = s->export.requests_failed;
+		snap->otlp_partial_successes = s->export.partial_successes;
+		snap->otlp_metric_requests = s->export.metric_requests_sent;
+	}
 	snap->level_switches = s->level_switches;
 	snap->scrapes = s->scrapes;
 	snap->start_time = s->start_time;

@@ -18,6 +18,11 @@ struct session;
 
 struct session_opts {
 	int pid;
+	/* the tracer's own trace sampling (BPF side); see bpf/metrics.bpf.c */
+	uint64_t sample_threshold; /* tvn_sample_threshold(rate); UINT64_MAX passes all */
+	uint64_t latency_threshold_ns;
+	/* bench: fine histograms and the scheduler programs */
+	bool bench;
 };
 
 typedef void (*session_trace_fn)(void *ctx, const struct tvn_rb_trace *rec);
@@ -58,7 +63,22 @@ void session__on_trace(struct session *s, session_trace_fn fn, void *ctx);
 int session__snapshot(struct session *s, struct snapshot *snap);
 void snapshot__free(struct snapshot *snap);
 
-/* Counts exporter-side span drops (OTLP queue full) into the self-metrics. */
-void session__add_spans_dropped(struct session *s, uint64_t n);
+/* The exporter's figures, shown among the self-metrics. */
+struct exporter_stats;
+void session__set_export_stats(struct session *s, const struct exporter_stats *st);
+
+/*
+ * Names for labels and span names, from the host's metric blocks. Copies the
+ * flow's name and, for idx >= 0, the component's (kind TORVYN_BLOCK_COMPONENT)
+ * or stream's (TORVYN_BLOCK_STREAM) into buf; falls back to the index.
+ */
+void session__name(struct session *s, uint32_t flow_idx, int kind, int idx, char *buf,
+		   size_t len);
+
+/* True once the flow's metric blocks (its names) have arrived. */
+bool session__flow_named(struct session *s, uint32_t flow_idx);
+
+/* CLOCK_MONOTONIC ns of the host -> Unix ns. */
+uint64_t session__mono_to_unix(const struct session *s, uint64_t mono_ns);
 
 #endif /* TORVYN_SESSION_H */

@@ -53,6 +53,7 @@ static const char *const probe_names[] = {
 	[TVN_P_POOL_EXHAUSTED] = "pool__exhausted",
 	[TVN_P_METRICS_FLUSH] = "metrics__flush",
 	[TVN_P_TRACE_PROMOTE] = "trace__promote",
+	[TVN_P_ELEMENT_DONE] = "element__done",
 };
 
 _Static_assert(sizeof(probe_names) / sizeof(probe_names[0]) == TVN_P_COUNT,

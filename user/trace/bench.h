@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * torvyn-trace bench reports: the data, its four renderings (pretty, json,
+ * csv, markdown), baselines under .torvyn/bench/ and comparisons. The
+ * collection itself is in cmd_bench.c; this module does no measuring.
+ */
+#ifndef TORVYN_BENCH_H
+#define TORVYN_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BENCH_SCHEMA_VERSION 1
+#define BENCH_NAME_LEN 48
+
+enum bench_format { BENCH_PRETTY, BENCH_JSON, BENCH_CSV, BENCH_MARKDOWN };
+
+struct bench_component {
+	char flow[BENCH_NAME_LEN];
+	char component[BENCH_NAME_LEN];
+	uint64_t invocations;
+	uint64_t errors;
+	double p50_us, p99_us, mean_us, max_us;
+	double share_pct; /* mean processing time / mean end-to-end latency of its flow, % */
+	uint64_t wakeups; /* scheduler wakeups of the component's thread */
+	double idle_s; /* time the thread spent off CPU (waiting) */
+	double cpu_s; /* time the thread spent on CPU */
+};
+
+struct bench_stream {
+	char flow[BENCH_NAME_LEN];
+	char stream[BENCH_NAME_LEN];
+	double mean_depth; /* mean queue depth seen at each enqueue */
+	uint64_t peak_depth;
+	uint64_t capacity;
+	uint64_t backpressure_events;
+	double backpressure_s;
+	uint64_t elements; /* transferred through it */
+};
+
+struct bench_report {
+	int schema_version; /* BENCH_SCHEMA_VERSION */
+	char target[256]; /* the command, or "pid N (exe)" */
+	int pid;
+	char started_at[32]; /* ISO 8601 UTC */
+	double duration_s; /* measured window, warmup excluded */
+	double warmup_s;
+
+	/* throughput */
+	uint64_t elements; /* elements that completed in the window, all flows */
+	uint64_t bytes; /* payload bytes the sources produced in the window */
+	double elements_per_sec, bytes_per_sec;
+
+	/* end-to-end latency of elements completed in the window, all flows */
+	uint64_t latency_samples;
+	double p50_us, p90_us, p95_us, p99_us, p999_us, max_us, mean_us;
+
+	struct bench_component *comps; /* owned */
+	int n_comps;
+	char slowest[2 * BENCH_NAME_LEN + 2]; /* "flow/component" with the highest mean */
+
+	struct bench_stream *streams; /* owned */
+	int n_streams;
+
+	/* buffers */
+	uint64_t buffer_allocs; /* pool hits + fallbacks */
+	uint64_t pool_hits;
+	uint64_t fallback_allocs;
+	double pool_reuse_pct; /* pool_hits / buffer_allocs, % */
+	uint64_t copies[4], copy_bytes[4]; /* by reason: MetadataMarshal, PayloadRead, PayloadWrite, HostSerialize */
+	uint64_t total_copies, total_copy_bytes;
+
+	/* scheduling */
+	uint64_t total_wakeups;
+	double total_idle_s;
+	uint64_t backpressure_events;
+	uint64_t queue_peak; /* highest peak depth of any stream */
+	uint64_t queue_capacity; /* capacity of that stream */
+
+	/* memory of the host process */
+	uint64_t peak_rss_bytes;
+	uint64_t mean_rss_bytes;
+};
+
+void bench_report__free(struct bench_report *r); /* frees comps and streams; NULL-safe */
+
+/* Writes r to out in format f. 0 or -errno. */
+int bench_report__write(const struct bench_report *r, enum bench_format f, FILE *out);
+
+/*
+ * Loads a report written with BENCH_JSON. Returns 0, -ENOENT, or -EINVAL with
+ * err naming the file and what is wrong (e.g. another schema version).
+ */
+int bench_report__load(const char *path, struct bench_report *r, char *err, size_t errlen);
+
+/*
+ * Saves r (JSON) as DIR/.torvyn/bench/NAME.json, creating the directories;
+ * DIR is the current directory. NAME: [A-Za-z0-9_.-]{1,64}. Writes the path
+ * into path_out. 0 or -errno (-EINVAL for a bad name).
+ */
+int bench_report__save_baseline(const struct bench_report *r, const char *name, char *path_out,
+				size_t len);
+
+/*
+ * Resolves --compare ARG: an existing file path, else .torvyn/bench/ARG.json.
+ */
+int bench_report__resolve(const char *arg, char *path, size_t len);
+
+/*
+ * Prints the side-by-side table (format f; json prints an object with both
+ * reports' key figures and the deltas) of base vs cur. Returns 1 when cur
+ * regressed: throughput dropped by more than threshold_pct % or p99 grew by
+ * more than threshold_pct %; 0 otherwise.
+ */
+int bench_report__compare(const struct bench_report *cur, const struct bench_report *base,
+			  double threshold_pct, enum bench_format f, FILE *out);
+
+/* Percentile of a log-linear histogram (see bench_hist_* below), in ns. */
+#define BENCH_HIST_SUB 16 /* sub-buckets per power of two */
+#define BENCH_HIST_BUCKETS 640
+
+/* The bucket of a value, as bpf/bench.bpf.c computes it. */
+static inline unsigned int bench_hist_bucket(uint64_t v)
+{
+	unsigned int k;
+
+	if (v < BENCH_HIST_SUB)
+		return (unsigned int)v;
+	k = 63 - (unsigned int)__builtin_clzll(v); /* k >= 4 */
+	v = (v >> (k - 4)) & (BENCH_HIST_SUB - 1);
+	k = (k - 3) * BENCH_HIST_SUB + (unsigned int)v;
+	return k < BENCH_HIST_BUCKETS ? k : BENCH_HIST_BUCKETS - 1;
+}
+
+/* The lower bound (ns) of bucket i. */
+uint64_t bench_hist_lower(unsigned int i);
+
+/*
+ * The value at quantile q (0..1) of counts[BENCH_HIST_BUCKETS], interpolated
+ * linearly inside the bucket; 0 for an empty histogram.
+ */
+double bench_hist_quantile(const uint64_t *counts, double q);
+
+#endif /* TORVYN_BENCH_H */

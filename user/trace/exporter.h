@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The OTLP exporter: batches spans, encodes them (otlp.h) and sends them from
+ * its own thread over OTLP/HTTP (protobuf or JSON), OTLP/gRPC, to stdout or
+ * to a file. Adding a span never blocks: batches wait in a bounded queue that
+ * drops its oldest batch when full, and counts what it dropped.
+ */
+#ifndef TORVYN_EXPORTER_H
+#define TORVYN_EXPORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otlp.h"
+
+enum exporter_protocol { EXPORTER_HTTP_PROTOBUF, EXPORTER_HTTP_JSON, EXPORTER_GRPC };
+
+#define EXPORTER_MAX_HEADERS 16
+
+struct exporter_opts {
+	/*
+	 * Base endpoint, e.g. "http://127.0.0.1:4318" (HTTP: /v1/traces and
+	 * /v1/metrics are appended unless the URL already has a path) or
+	 * "http://127.0.0.1:4317" (gRPC, cleartext HTTP/2). NULL: no network.
+	 */
+	const char *endpoint;
+	enum exporter_protocol protocol;
+	bool gzip;
+	const char *headers[EXPORTER_MAX_HEADERS]; /* "Key: Value" */
+	int n_headers;
+	bool to_stdout; /* OTLP/JSON, one request a line */
+	const char *file_path; /* OTLP/JSON lines, appended */
+	uint32_t batch_max_spans; /* 512 */
+	uint32_t batch_timeout_ms; /* 5000: a partial batch goes after this */
+	uint32_t queue_max_batches; /* 64 */
+	uint32_t request_timeout_ms; /* 10000 */
+	uint32_t max_retry_ms; /* give a request up after retrying this long (30000) */
+};
+
+struct exporter_stats {
+	uint64_t spans_queued; /* accepted by exporter__add_span */
+	uint64_t spans_exported; /* acknowledged by every destination */
+	uint64_t spans_dropped; /* queue full (oldest dropped) or given up after retries */
+	uint64_t spans_rejected; /* partial_success rejected_spans, summed */
+	uint64_t metric_requests_sent;
+	uint64_t metric_requests_failed;
+	uint64_t requests_retried;
+	uint64_t requests_failed; /* non-retryable errors or retries exhausted */
+	uint64_t partial_successes;
+	uint64_t metric_requests_dropped; /* metrics queue full (oldest dropped) or unsent at exit */
+};
+
+struct exporter;
+
+/*
+ * Starts the sender thread. Returns NULL with err set (bad endpoint URL,
+ * unwritable file...). res is copied.
+ */
+struct exporter *exporter__new(const struct exporter_opts *opts, const struct otlp_resource *res,
+			       char *err, size_t errlen);
+
+/* Never blocks. The span is copied. */
+void exporter__add_span(struct exporter *e, const struct otlp_span *span);
+
+/* Hands the partial batch to the sender now. */
+void exporter__flush(struct exporter *e);
+
+/* Encodes the snapshot (OTLP metrics) and queues it; never blocks. */
+void exporter__push_metrics(struct exporter *e, const struct snapshot *snap,
+			    uint64_t start_unix_ns, uint64_t now_unix_ns);
+
+void exporter__stats(struct exporter *e, struct exporter_stats *st);
+
+/*
+ * Flushes, waits up to deadline_ms for the queue to drain, stops the thread,
+ * frees. NULL does nothing.
+ */
+void exporter__free(struct exporter *e, uint32_t deadline_ms);
+
+/*
+ * Fills opts from the standard variables OTEL_EXPORTER_OTLP_ENDPOINT,
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL
+ * (grpc, http/protobuf, http/json), OTEL_EXPORTER_OTLP_HEADERS
+ * (k=v,k2=v2, percent-decoded), OTEL_EXPORTER_OTLP_COMPRESSION (gzip, none),
+ * and res->service_name from OTEL_SERVICE_NAME (and OTEL_RESOURCE_ATTRIBUTES'
+ * service.name). Call it before applying flags: flags win. Strings returned
+ * in opts point into storage owned by the returned block (free with free()).
+ * Returns NULL and sets err on a malformed value.
+ */
+void *exporter__opts_from_env(struct exporter_opts *opts, struct otlp_resource *res, char *err,
+			      size_t errlen);
+
+#endif /* TORVYN_EXPORTER_H */
