@@ -89,7 +89,7 @@ $(BUILD)/plugins/%.so: user/host/plugins/%.c include/torvyn_component.h | $(BUIL
 # ---------------------------------------------------------------- BPF
 # vmlinux.h comes from the running kernel's BTF, once, into build/.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-BPF_FAMILIES := dispatch metrics invoke resource queue pool bench
+BPF_FAMILIES := dispatch metrics invoke queue pool bench
 BPF_OBJS := $(BPF_FAMILIES:%=$(BUILD)/bpf/%.bpf.o)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Iinclude \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror

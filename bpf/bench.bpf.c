@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Bench family: fine latency histograms for `torvyn-trace bench`, fed by the
- * invocation and element__done probes when cfg_bench is set, and the
+ * step records (invoke.bpf.c) when cfg_bench is set, and the
  * scheduler's view of the target's threads (wakeups, time on and off CPU).
  */
 #include "common.bpf.h"
@@ -92,20 +92,15 @@ static __always_inline void fine_add(__u32 flow, __u32 comp, __u64 v)
 		val->max = v;
 }
 
-/* component__invoke (processing time) and element__done (end to end). */
-__noinline int tvn_handle_bench(struct pt_regs *ctx, __u32 probe)
+/* Each step record: its processing time, and the end-to-end latency when it ended the path. */
+__noinline int tvn_bench_record(const struct torvyn_invoke_rec *rec)
 {
-	__u64 a, b;
-
-	if (!ctx || !cfg_bench)
+	if (!rec || !cfg_bench)
 		return 0;
-	if (probe == TVN_P_COMPONENT_INVOKE) {
-		a = arg(ctx, 3);
-		b = arg(ctx, 4);
-		fine_add((__u32)arg(ctx, 0), (__u32)arg(ctx, 1), b > a ? b - a : 0);
-	} else if (probe == TVN_P_ELEMENT_DONE) {
-		fine_add((__u32)arg(ctx, 0), TVN_FINE_E2E, arg(ctx, 3));
-	}
+	fine_add(rec->flow_idx, rec->component_idx,
+		 rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0);
+	if (rec->ended)
+		fine_add(rec->flow_idx, TVN_FINE_E2E, rec->e2e_ns);
 	return 0;
 }
 

@@ -23,6 +23,14 @@ struct {
 	__uint(max_entries, TVN_RINGBUF_BYTES);
 } events SEC(".maps") __weak;
 
+/* Per stream: depth, waits (from step records) and backpressure (own probes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TORVYN_MAX_FLOWS * TORVYN_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct tvn_queue_val);
+} queues SEC(".maps") __weak;
+
 /* The tracer's own counters: hits per probe, lost records, failed updates. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,9 +110,8 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 /* The family handlers, each in its own object, linked by bpftool gen object. */
 extern int tvn_handle_metrics(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_invoke(struct pt_regs *ctx, __u32 probe);
-extern int tvn_handle_resource(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_queue(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_pool(struct pt_regs *ctx, __u32 probe);
-extern int tvn_handle_bench(struct pt_regs *ctx, __u32 probe);
+
 
 #endif /* TORVYN_COMMON_BPF_H */

@@ -16,17 +16,9 @@ int torvyn_probe(struct pt_regs *ctx)
 		stat_inc(TVN_STAT_HITS + probe);
 	switch (probe) {
 	case TVN_P_COMPONENT_INVOKE:
-		tvn_handle_bench(ctx, probe);
 		return tvn_handle_invoke(ctx, probe);
-	case TVN_P_ELEMENT_DONE:
-		return tvn_handle_bench(ctx, probe);
-	case TVN_P_BUFFER_COPY:
-	case TVN_P_BUFFER_TRANSFER:
-		return tvn_handle_resource(ctx, probe);
 	case TVN_P_BACKPRESSURE_ACTIVATE:
 	case TVN_P_BACKPRESSURE_DEACTIVATE:
-	case TVN_P_QUEUE_ENQUEUE:
-	case TVN_P_QUEUE_DEQUEUE:
 		return tvn_handle_queue(ctx, probe);
 	case TVN_P_POOL_ALLOC:
 	case TVN_P_POOL_RETURN:
@@ -39,7 +31,12 @@ int torvyn_probe(struct pt_regs *ctx)
 	case TVN_P_FLOW_END:
 		return tvn_handle_metrics(ctx, probe);
 	default:
-		/* gates and abi__version: attached for their semaphores */
+		/*
+		 * gates and abi__version: attached for their semaphores; the
+		 * per-event probes whose data the step record carries
+		 * (copy, transfer, enqueue, dequeue, pool alloc/return,
+		 * element__done) are for bpftrace and perf, not attached here
+		 */
 		return 0;
 	}
 }

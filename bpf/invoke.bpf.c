@@ -1,37 +1,90 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Diagnostic family: one hit per component invocation, aggregated per component. */
+/*
+ * Diagnostic family: one hit per component step. component__invoke carries
+ * the step's whole record (struct torvyn_invoke_rec): the invocation, the
+ * dequeue that handed the element over, the enqueue that passed it on and
+ * its copy. One read of the record feeds the per-component, per-copy-reason
+ * and per-stream aggregates.
+ */
 #include "common.bpf.h"
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TORVYN_MAX_FLOWS * TORVYN_MAX_COMPONENTS);
-	__type(key, struct tvn_comp_key);
+	__type(key, __u32);
 	__type(value, struct tvn_invoke_val);
 } invokes SEC(".maps");
 
-static const struct tvn_invoke_val invoke_zero;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TORVYN_MAX_FLOWS * TORVYN_MAX_COMPONENTS * TORVYN_COPY_REASONS);
+	__type(key, __u32);
+	__type(value, struct tvn_count_val);
+} copies SEC(".maps");
 
-/* component__invoke(flow, component, seq, start_ns, end_ns, status, bytes_in, bytes_out) */
+extern int tvn_bench_record(const struct torvyn_invoke_rec *rec);
+
 __noinline int tvn_handle_invoke(struct pt_regs *ctx, __u32 probe)
 {
-	struct tvn_comp_key key = {};
+	struct torvyn_invoke_rec rec;
 	struct tvn_invoke_val *v;
-	__u64 start, end;
+	struct tvn_queue_val *q;
+	struct tvn_count_val *cv;
+	__u32 slot;
 
 	if (!ctx || probe != TVN_P_COMPONENT_INVOKE)
 		return 0;
-	key.flow_idx = (__u32)arg(ctx, 0);
-	key.comp_idx = (__u32)arg(ctx, 1);
-	v = lookup_or_init(&invokes, &key, &invoke_zero);
+	if (bpf_probe_read_user(&rec, sizeof(rec), (const void *)arg(ctx, 8))) {
+		stat_inc(TVN_STAT_READ_FAIL);
+		return 0;
+	}
+	if (rec.flow_idx >= TORVYN_MAX_FLOWS || rec.component_idx >= TORVYN_MAX_COMPONENTS)
+		return 0;
+	slot = TVN_COMP_SLOT(rec.flow_idx, rec.component_idx);
+	v = bpf_map_lookup_elem(&invokes, &slot);
 	if (!v)
 		return 0;
-	start = arg(ctx, 3);
-	end = arg(ctx, 4);
 	v->invocations++;
-	if (arg(ctx, 5) != TORVYN_STATUS_OK)
+	if (rec.status != TORVYN_STATUS_OK)
 		v->errors++;
-	v->bytes_in += arg(ctx, 6);
-	v->bytes_out += arg(ctx, 7);
-	hist_add(&v->time, end > start ? end - start : 0);
+	v->bytes_in += rec.bytes_in;
+	v->bytes_out += rec.bytes_out;
+	hist_add(&v->time, rec.end_ns > rec.start_ns ? rec.end_ns - rec.start_ns : 0);
+
+	if (rec.copy_reason < TORVYN_COPY_REASONS) {
+		slot = TVN_COPY_SLOT(rec.flow_idx, rec.component_idx, rec.copy_reason);
+		cv = bpf_map_lookup_elem(&copies, &slot);
+		if (cv) {
+			cv->count++;
+			cv->bytes += rec.copy_bytes;
+		}
+	}
+	if (rec.in_stream < TORVYN_MAX_STREAMS) {
+		/* the element was handed over through its input stream */
+		v->transfers_in++;
+		v->transfer_bytes += rec.bytes_in;
+		v->from_idx = rec.from_component;
+		slot = TVN_STREAM_SLOT(rec.flow_idx, rec.in_stream);
+		q = bpf_map_lookup_elem(&queues, &slot);
+		if (q) {
+			q->dequeues++;
+			q->depth = rec.depth_after_pop;
+			q->depth_ts = rec.start_ns;
+			hist_add(&q->wait, rec.wait_ns);
+		}
+	}
+	if (rec.out_stream < TORVYN_MAX_STREAMS) {
+		slot = TVN_STREAM_SLOT(rec.flow_idx, rec.out_stream);
+		q = bpf_map_lookup_elem(&queues, &slot);
+		if (q) {
+			q->enqueues++;
+			q->depth = rec.depth_after_push;
+			q->depth_ts = rec.end_ns + 1;
+			q->depth_sum += rec.depth_after_push;
+			if (rec.depth_after_push > q->peak_depth)
+				q->peak_depth = rec.depth_after_push;
+		}
+	}
+	tvn_bench_record(&rec);
 	return 0;
 }

@@ -23,7 +23,7 @@ static __always_inline bool keep_trace(const struct tvn_rb_trace *r, __u32 count
 
 	if (r->trace.reason == TORVYN_PROMOTE_ERROR)
 		return true;
-	if (r->trace.flags & (TORVYN_TRACE_FLAG_DIAGNOSTIC | TORVYN_TRACE_FLAG_REMOTE_SAMPLED))
+	if (r->trace.flags & TORVYN_TRACE_FLAG_REMOTE_SAMPLED)
 		return true;
 	if (count >= 1) {
 		root = &r->rec[(count - 1) & (TVN_RB_MAX_RECS - 1)];

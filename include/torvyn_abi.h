@@ -233,6 +233,41 @@ struct torvyn_span_rec {
 	__u8 reason; /* copy reason */
 };
 
+/*
+ * The whole record of one component step, the last argument of
+ * component__invoke: the invocation, the dequeue that handed the element
+ * over, the enqueue that passed it on, its copy, and, when its path ended
+ * here, its end-to-end latency. One probe hit carries all of it, so that
+ * the diagnostic level costs one uprobe per invocation.
+ */
+#define TORVYN_NONE16 0xffff
+
+struct torvyn_invoke_rec {
+	__u32 flow_idx;
+	__u16 component_idx;
+	__u8 status; /* TORVYN_STATUS_* */
+	__u8 error_kind; /* TORVYN_ERR_* */
+	__u64 seq;
+	__u64 start_ns; /* CLOCK_MONOTONIC */
+	__u64 end_ns;
+	__u64 bytes_in;
+	__u64 bytes_out;
+	/* input: the stream the element came from (TORVYN_NONE16 for a source) */
+	__u16 in_stream;
+	__u16 from_component;
+	__u32 depth_after_pop;
+	__u64 wait_ns; /* time the element waited in that stream */
+	__u64 buffer_id;
+	/* output: the stream it went to (TORVYN_NONE16: none, or it ended here) */
+	__u16 out_stream;
+	__u16 copy_reason; /* TORVYN_NONE16: no copy */
+	__u32 depth_after_push;
+	__u64 copy_bytes;
+	__u64 e2e_ns; /* source invocation start to here, when ended is set */
+	__u32 ended; /* the element's path ended in this step */
+	__u32 pad;
+};
+
 #define TORVYN_MAX_PROMOTE_RECS 32
 
 /* What trace__promote points at: one element's trace. */

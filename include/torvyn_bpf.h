@@ -79,8 +79,20 @@ struct tvn_invoke_val {
 	__u64 errors;
 	__u64 bytes_in;
 	__u64 bytes_out;
+	__u64 transfers_in; /* elements handed over through its input stream */
+	__u64 transfer_bytes;
+	__u64 from_idx; /* the component at the other end of that stream */
 	struct torvyn_hist_lat time;
 };
+
+/*
+ * The diagnostic maps are per-CPU arrays indexed by flow and component or
+ * stream: a probe hit costs array lookups, never a hash insert.
+ */
+#define TVN_COMP_SLOT(flow, comp) ((flow) * TORVYN_MAX_COMPONENTS + (comp))
+#define TVN_STREAM_SLOT(flow, stream) ((flow) * TORVYN_MAX_STREAMS + (stream))
+#define TVN_COPY_SLOT(flow, comp, reason) \
+	(TVN_COMP_SLOT(flow, comp) * TORVYN_COPY_REASONS + (reason))
 
 struct tvn_copy_key {
 	__u32 flow_idx;

@@ -19,9 +19,11 @@ provider torvyn {
 	/* (flow_idx, final_state, elements_total, elements_errors) */
 	probe flow__end(uint32_t, uint32_t, uint64_t, uint64_t);
 
-	/* One hit per invocation carrying the whole record:
-	 * (flow_idx, component_idx, seq, start_ns, end_ns, status, bytes_in, bytes_out) */
-	probe component__invoke(uint32_t, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t, uint64_t, uint64_t);
+	/* One hit per invocation carrying the whole record: (flow_idx,
+	 * component_idx, seq, start_ns, end_ns, status, bytes_in, bytes_out,
+	 * rec), rec a struct torvyn_invoke_rec with the step's queue, transfer
+	 * and copy too. Fires when the step ends (after the element moved on). */
+	probe component__invoke(uint32_t, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t, uint64_t, uint64_t, void *);
 
 	/* (flow_idx, component_idx, reason, bytes, seq) */
 	probe buffer__copy(uint32_t, uint32_t, uint32_t, uint64_t, uint64_t);

@@ -357,7 +357,7 @@ static void test_host_specs(void **state)
 		if (s->probe_id != TVN_P_COMPONENT_INVOKE)
 			continue;
 		n_invoke++;
-		assert_int_equal(s->spec.arg_cnt, 8);
+		assert_int_equal(s->spec.arg_cnt, 9); /* the 8 scalars and the step record */
 	}
 	assert_true(n_invoke > 0);
 	assert_int_equal(usdt_sites__abi_version(&h->sites), TORVYN_PROBE_ABI_VERSION);

@@ -162,13 +162,18 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 	struct tvn_host *h = f->host;
 
 	c->blk->elements_ended++;
+	if (hot && e == c->rec_elem)
+		c->rec.ended = 1;
 	if (hot && e->traced && e->slot) {
-		uint64_t t1 = tvn_now_ns(), lat = t1 - e->t_start;
+		/* the end of the last invocation is the end of the element's path */
+		uint64_t t1 = e->t_last ? e->t_last : tvn_now_ns(), lat = t1 - e->t_start;
 		struct tvn_span_slot *s = e->slot;
 		struct torvyn_span_rec *r;
 		uint32_t reason = UINT32_MAX;
 
 		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
+		if (e == c->rec_elem)
+			c->rec.e2e_ns = lat;
 		if (TORVYN_ELEMENT_DONE_ENABLED())
 			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
 		r = tvn_span_slot__add(s);
@@ -188,7 +193,7 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 			reason = TORVYN_PROMOTE_ERROR;
 		else if (lat > h->opts.latency_threshold_ns)
 			reason = TORVYN_PROMOTE_LATENCY;
-		else if (e->tctx.flags & (TORVYN_TRACE_FLAG_SAMPLED | TORVYN_TRACE_FLAG_DIAGNOSTIC))
+		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
 			reason = TORVYN_PROMOTE_SAMPLED;
 		if (reason != UINT32_MAX) {
 			s->hdr.reason = reason;
@@ -277,8 +282,12 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	if (waited)
 		c->blk->idle_ns += tvn_now_ns() - tw;
 	if (hot) {
+		if (e == c->rec_elem) {
+			c->rec.out_stream = (uint16_t)s->idx;
+			c->rec.depth_after_push = depth;
+		}
 		if (e->traced)
-			e->t_enq = tvn_now_ns();
+			e->t_enq = e->t_last; /* the producer's invocation just ended */
 		if (waited && e->traced && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
 			backpressure_span(c, s, e, tw, depth);
 		if (TORVYN_QUEUE_ENQUEUE_ENABLED())
@@ -307,18 +316,19 @@ static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
 		       uint32_t depth)
 {
+	c->rec.in_stream = (uint16_t)s->idx;
+	c->rec.from_component = e->holder;
+	c->rec.depth_after_pop = depth;
+	c->rec.buffer_id = e->buf ? e->buf->id : 0;
 	if (TORVYN_BUFFER_TRANSFER_ENABLED())
 		TORVYN_BUFFER_TRANSFER(c->flow->idx, e->buf ? e->buf->id : 0, e->holder, c->idx,
 				       e->len, e->seq);
 	if (e->traced && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
 		transfer_span(c, e);
-	if (tvn_level || TORVYN_QUEUE_DEQUEUE_ENABLED()) {
+	if (TORVYN_QUEUE_DEQUEUE_ENABLED()) {
 		uint64_t wait = e->traced && e->t_enq ? tvn_now_ns() - e->t_enq : 0;
 
-		if (tvn_level && e->traced)
-			tvn_hist_lat_add(&s->blk->wait_time, wait);
-		if (TORVYN_QUEUE_DEQUEUE_ENABLED())
-			TORVYN_QUEUE_DEQUEUE(c->flow->idx, s->idx, depth, wait, e->seq);
+		TORVYN_QUEUE_DEQUEUE(c->flow->idx, s->idx, depth, wait, e->seq);
 	}
 }
 
@@ -401,6 +411,10 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 	uint64_t sid;
 
 	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
+	/* the wait in the input stream ends where this invocation starts */
+	if (c->in && e->traced && e->t_enq)
+		tvn_hist_lat_add(&c->in->blk->wait_time, t0 > e->t_enq ? t0 - e->t_enq : 0);
+	e->t_last = t1;
 	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
 		if (rc == TORVYN_COMPONENT_DROP)
 			return; /* a source that produced nothing starts no trace */
@@ -480,10 +494,22 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes);
 	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
 		trace_begin(c, e, 0, t0);
-	if (hot && TORVYN_COMPONENT_INVOKE_ENABLED())
-		TORVYN_COMPONENT_INVOKE(c->flow->idx, c->idx, e->seq, t0, t1,
-					rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK, bytes_in,
-					rc >= 0 ? e->len : 0);
+	if (hot) {
+		struct torvyn_invoke_rec *r = &c->rec;
+
+		r->seq = e->seq;
+		r->start_ns = t0;
+		r->end_ns = t1;
+		r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
+		r->error_kind = rc < 0 ? -rc : 0;
+		r->bytes_in = bytes_in;
+		r->bytes_out = rc >= 0 ? e->len : 0;
+		r->wait_ns = e->traced && e->t_enq && t0 > e->t_enq ? t0 - e->t_enq : 0;
+		if (copy_reason >= 0) {
+			r->copy_reason = (uint16_t)copy_reason;
+			r->copy_bytes = copy_bytes;
+		}
+	}
 	return rc;
 }
 
@@ -526,6 +552,30 @@ static void gap_note(struct tvn_comp *c)
 		c->gaps[c->n_gaps++] = (struct tvn_gap){ .end_ns = now, .gap_ns = busy };
 }
 
+/* Hot path only: a fresh record for the step about to run. */
+static void rec_begin(struct tvn_comp *c, struct tvn_elem *e)
+{
+	struct torvyn_invoke_rec *r = &c->rec;
+
+	memset(r, 0, sizeof(*r));
+	r->flow_idx = c->flow->idx;
+	r->component_idx = c->idx;
+	r->in_stream = r->out_stream = r->copy_reason = TORVYN_NONE16;
+	r->from_component = TORVYN_NONE16;
+	c->rec_elem = e;
+}
+
+/* Hot path only: the step is over, the element moved on or ended. */
+static void rec_fire(struct tvn_comp *c)
+{
+	const struct torvyn_invoke_rec *r = &c->rec;
+
+	c->rec_elem = NULL;
+	if (TORVYN_COMPONENT_INVOKE_ENABLED())
+		TORVYN_COMPONENT_INVOKE(r->flow_idx, r->component_idx, r->seq, r->start_ns, r->end_ns,
+					r->status, r->bytes_in, r->bytes_out, r);
+}
+
 /* One source invocation; returns false when the source is done. */
 static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c,
 							       uint64_t *produced, const bool hot)
@@ -538,22 +588,26 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 		gap_begin(c);
 	e->seq = __atomic_fetch_add(&f->next_seq, 1, __ATOMIC_RELAXED);
 	e->holder = c->idx;
+	if (hot)
+		rec_begin(c, e);
 	rc = invoke(c, e, NULL, hot);
 	if (rc == TORVYN_COMPONENT_END) {
+		c->rec_elem = NULL;
 		elem_put(f, e);
 		return false;
 	}
 	if (rc == TORVYN_COMPONENT_DROP) {
 		elem_put(f, e);
-		return true;
-	}
-	(*produced)++;
-	if (rc < 0) {
+	} else if (rc < 0) {
+		(*produced)++;
 		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hot);
 		fail_flow(f);
-		return true;
+	} else {
+		(*produced)++;
+		stream_push(c, c->out[0], e, hot);
 	}
-	stream_push(c, c->out[0], e, hot);
+	if (hot)
+		rec_fire(c);
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_note(c);
 	return true;
@@ -581,12 +635,17 @@ static void source_loop(struct tvn_comp *c)
 static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c, const bool hot)
 {
 	struct tvn_flow *f = c->flow;
-	struct tvn_elem *e = stream_pop(c, c->in, hot);
+	struct tvn_elem *e;
 	uint32_t route = 0;
 	int rc;
 
+	if (hot)
+		rec_begin(c, NULL);
+	e = stream_pop(c, c->in, hot);
 	if (!e)
 		return false;
+	if (hot)
+		c->rec_elem = e;
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_begin(c);
 	rc = invoke(c, e, &route, hot);
@@ -598,6 +657,8 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 	} else {
 		stream_push(c, c->out[route < (uint32_t)c->n_out ? route : 0], e, hot);
 	}
+	if (hot)
+		rec_fire(c);
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_note(c);
 	return true;

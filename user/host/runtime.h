@@ -64,6 +64,7 @@ struct tvn_elem {
 	uint8_t has_ctx; /* tctx is valid */
 	uint64_t t_start; /* source invocation start, when traced */
 	uint64_t t_enq; /* last enqueue, when traced */
+	uint64_t t_last; /* end of its last invocation, when traced: reused, not re-read */
 	struct tvn_span_slot *slot; /* when traced */
 	struct tvn_trace_ctx tctx;
 	struct tvn_elem *next;
@@ -110,6 +111,9 @@ struct tvn_comp {
 	const struct torvyn_component *plugin;
 	void *plugin_state;
 	struct torvyn_component_block *blk;
+	/* the record of the current step, for component__invoke (hot path only) */
+	struct torvyn_invoke_rec rec;
+	struct tvn_elem *rec_elem;
 	/* --gap-log: pauses of this component's loop */
 	struct tvn_gap *gaps;
 	uint32_t n_gaps;

@@ -67,12 +67,16 @@ static const int prod_probes[] = {
 	TVN_P_ABI_VERSION,   TVN_P_FLOW_START,	    TVN_P_FLOW_END,
 	TVN_P_METRICS_FLUSH, TVN_P_TRACE_PROMOTE, TVN_P_GATE_PRODUCTION,
 };
+/*
+ * Diagnostic: one hit per component step (component__invoke carries the
+ * step's dequeue, enqueue, transfer and copy), plus the rare events. The
+ * per-event probes whose data the step record already carries (copy,
+ * transfer, enqueue, dequeue, pool alloc/return, element__done) stay in the
+ * contract for bpftrace and perf; attaching them would cost ~0.5 us each.
+ */
 static const int diag_probes[] = {
-	TVN_P_COMPONENT_INVOKE,	     TVN_P_BUFFER_COPY,		    TVN_P_BUFFER_TRANSFER,
-	TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE, TVN_P_QUEUE_ENQUEUE,
-	TVN_P_QUEUE_DEQUEUE,	     TVN_P_POOL_ALLOC,		    TVN_P_POOL_RETURN,
-	TVN_P_POOL_FALLBACK,	     TVN_P_POOL_EXHAUSTED,	    TVN_P_ELEMENT_DONE,
-	TVN_P_GATE_DIAGNOSTIC,
+	TVN_P_COMPONENT_INVOKE, TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE,
+	TVN_P_POOL_FALLBACK,	TVN_P_POOL_EXHAUSTED,	     TVN_P_GATE_DIAGNOSTIC,
 };
 
 static uint64_t now_ns(void)
@@ -613,128 +617,108 @@ static void sum_u64(void *dst, const void *percpu, size_t value_size, int ncpus)
 	}
 }
 
-typedef void (*percpu_visit)(struct snapshot *snap, const void *key, const void *percpu,
-			     void *sum, int ncpus);
-
-static int read_percpu_hash(struct bpf_map *map, struct snapshot *snap, int ncpus,
-			    percpu_visit visit)
+/* Looks one slot of a per-CPU array up; vals holds ncpus values. */
+static int percpu_lookup(struct bpf_map *map, __u32 slot, void *vals)
 {
-	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
-	size_t stride = (vsz + 7) & ~(size_t)7;
-	char *key = calloc(1, ksz), *next = calloc(1, ksz), *vals = calloc(ncpus, stride);
-	char *sum = calloc(1, vsz);
-	int fd = bpf_map__fd(map), rc = 0;
-	bool first = true;
-
-	if (!key || !next || !vals || !sum) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	while (!bpf_map_get_next_key(fd, first ? NULL : key, next)) {
-		first = false;
-		memcpy(key, next, ksz);
-		if (bpf_map_lookup_elem(fd, key, vals))
-			continue;
-		sum_u64(sum, vals, vsz, ncpus);
-		visit(snap, key, vals, sum, ncpus);
-	}
-out:
-	free(key);
-	free(next);
-	free(vals);
-	free(sum);
-	return rc;
+	return bpf_map_lookup_elem(bpf_map__fd(map), &slot, vals) ? -errno : 0;
 }
 
-static struct snap_flow *snap_flow(struct snapshot *snap, uint32_t idx)
+static void add_transfer(struct snapshot *snap, __u32 flow, __u32 from, __u32 to,
+			 const struct tvn_invoke_val *v)
 {
-	if (idx >= TORVYN_MAX_FLOWS)
-		return NULL;
-	if ((int)idx >= snap->n_flows) {
-		struct snap_flow *f = realloc(snap->flows, (idx + 1) * sizeof(*f));
-
-		if (!f)
-			return NULL;
-		memset(f + snap->n_flows, 0, (idx + 1 - snap->n_flows) * sizeof(*f));
-		snap->flows = f;
-		snap->n_flows = idx + 1;
-	}
-	return &snap->flows[idx];
-}
-
-static void visit_invoke(struct snapshot *snap, const void *key, const void *percpu, void *sum,
-			 int ncpus)
-{
-	const struct tvn_comp_key *k = key;
-	struct snap_flow *f = snap_flow(snap, k->flow_idx);
-
-	(void)percpu;
-	(void)ncpus;
-	if (!f || k->comp_idx >= TORVYN_MAX_COMPONENTS)
-		return;
-	f->comps[k->comp_idx].has_diag = true;
-	memcpy(&f->comps[k->comp_idx].diag, sum, sizeof(struct tvn_invoke_val));
-}
-
-static void visit_copy(struct snapshot *snap, const void *key, const void *percpu, void *sum,
-		       int ncpus)
-{
-	const struct tvn_copy_key *k = key;
-	struct snap_flow *f = snap_flow(snap, k->flow_idx);
-
-	(void)percpu;
-	(void)ncpus;
-	if (!f || k->comp_idx >= TORVYN_MAX_COMPONENTS || k->reason >= TORVYN_COPY_REASONS)
-		return;
-	f->comps[k->comp_idx].has_diag = true;
-	memcpy(&f->comps[k->comp_idx].diag_copies[k->reason], sum, sizeof(struct tvn_count_val));
-}
-
-static void visit_transfer(struct snapshot *snap, const void *key, const void *percpu, void *sum,
-			   int ncpus)
-{
-	const struct tvn_transfer_key *k = key;
 	struct snap_transfer *t = realloc(snap->transfers, (snap->n_transfers + 1) * sizeof(*t));
 
-	(void)percpu;
-	(void)ncpus;
 	if (!t)
 		return;
 	snap->transfers = t;
 	t += snap->n_transfers++;
-	t->flow_idx = k->flow_idx;
-	t->from_idx = k->from_idx;
-	t->to_idx = k->to_idx;
-	memcpy(&t->val, sum, sizeof(t->val));
-	snap_flow(snap, k->flow_idx);
+	t->flow_idx = flow;
+	t->from_idx = from;
+	t->to_idx = to;
+	t->val.count = v->transfers_in;
+	t->val.bytes = v->transfer_bytes;
 }
 
-static void visit_queue(struct snapshot *snap, const void *key, const void *percpu, void *sum,
-			int ncpus)
+static void read_comp_diag(struct session *s, struct snapshot *snap, __u32 f, __u32 j, void *vals)
 {
-	const struct tvn_stream_key *k = key;
-	struct snap_flow *f = snap_flow(snap, k->flow_idx);
+	size_t stride = (sizeof(struct tvn_invoke_val) + 7) & ~(size_t)7;
+	struct snap_comp *c = &snap->flows[f].comps[j];
+	struct tvn_invoke_val sum;
+	__u64 from = 0;
+
+	if (percpu_lookup(s->skel->maps.invokes, TVN_COMP_SLOT(f, j), vals))
+		return;
+	sum_u64(&sum, vals, sizeof(sum), s->ncpus);
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		const struct tvn_invoke_val *v = (const void *)((const char *)vals + cpu * stride);
+
+		if (v->transfers_in)
+			from = v->from_idx; /* an index, not a counter: never summed */
+	}
+	sum.from_idx = from;
+	if (!sum.invocations)
+		return;
+	c->has_diag = true;
+	c->diag = sum;
+	if (sum.transfers_in)
+		add_transfer(snap, f, (__u32)from, j, &sum);
+	for (__u32 r = 0; r < TORVYN_COPY_REASONS; r++) {
+		if (!percpu_lookup(s->skel->maps.copies, TVN_COPY_SLOT(f, j, r), vals))
+			sum_u64(&c->diag_copies[r], vals, sizeof(struct tvn_count_val), s->ncpus);
+	}
+}
+
+static void read_stream_diag(struct session *s, struct snapshot *snap, __u32 f, __u32 k, void *vals)
+{
 	size_t stride = (sizeof(struct tvn_queue_val) + 7) & ~(size_t)7;
-	struct tvn_queue_val *q = sum;
+	struct tvn_queue_val q;
 	__u64 newest = 0;
 
-	if (!f || k->stream_idx >= TORVYN_MAX_STREAMS)
+	if (percpu_lookup(s->skel->maps.queues, TVN_STREAM_SLOT(f, k), vals))
 		return;
+	sum_u64(&q, vals, sizeof(q), s->ncpus);
 	/* depth is a gauge: the newest CPU's; the peak is the highest of any CPU's */
-	q->depth = q->depth_ts = q->peak_depth = 0;
-	for (int c = 0; c < ncpus; c++) {
-		const struct tvn_queue_val *v = (const void *)((const char *)percpu + c * stride);
+	q.depth = q.depth_ts = q.peak_depth = 0;
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		const struct tvn_queue_val *v = (const void *)((const char *)vals + cpu * stride);
 
-		if (v->depth_ts >= newest) {
+		if (v->depth_ts >= newest && (v->enqueues || v->dequeues)) {
 			newest = v->depth_ts;
-			q->depth = v->depth;
+			q.depth = v->depth;
 		}
-		if (v->peak_depth > q->peak_depth)
-			q->peak_depth = v->peak_depth;
+		if (v->peak_depth > q.peak_depth)
+			q.peak_depth = v->peak_depth;
 	}
-	q->depth_ts = newest;
-	f->streams[k->stream_idx].has_diag = true;
-	f->streams[k->stream_idx].diag = *q;
+	q.depth_ts = newest;
+	if (!q.enqueues && !q.dequeues && !q.bp_events && !q.bp_duration.count)
+		return;
+	snap->flows[f].streams[k].has_diag = true;
+	snap->flows[f].streams[k].diag = q;
+}
+
+/* The diagnostic arrays, for the flows, components and streams the host named. */
+static void read_diag(struct session *s, struct snapshot *snap)
+{
+	size_t biggest = sizeof(struct tvn_queue_val) > sizeof(struct tvn_invoke_val) ?
+				 sizeof(struct tvn_queue_val) :
+				 sizeof(struct tvn_invoke_val);
+	void *vals = calloc(s->ncpus, (biggest + 7) & ~(size_t)7);
+
+	if (!vals)
+		return;
+	for (int f = 0; f < snap->n_flows; f++) {
+		if (!snap->flows[f].present)
+			continue;
+		for (int j = 0; j < TORVYN_MAX_COMPONENTS; j++) {
+			if (snap->flows[f].comps[j].present)
+				read_comp_diag(s, snap, f, j, vals);
+		}
+		for (int k = 0; k < TORVYN_MAX_STREAMS; k++) {
+			if (snap->flows[f].streams[k].present)
+				read_stream_diag(s, snap, f, k, vals);
+		}
+	}
+	free(vals);
 }
 
 static void read_stats(struct session *s, struct snapshot *snap)
@@ -869,10 +853,7 @@ int session__snapshot(struct session *s, struct snapshot *snap)
 	/* BPF maps are read without the lock: the kernel serializes the syscalls */
 	read_stats(s, snap);
 	read_pool(s, snap);
-	read_percpu_hash(s->skel->maps.invokes, snap, s->ncpus, visit_invoke);
-	read_percpu_hash(s->skel->maps.copies, snap, s->ncpus, visit_copy);
-	read_percpu_hash(s->skel->maps.transfers, snap, s->ncpus, visit_transfer);
-	read_percpu_hash(s->skel->maps.queues, snap, s->ncpus, visit_queue);
+	read_diag(s, snap);
 	hide_unnamed(snap);
 	return 0;
 }
