@@ -18,3 +18,5 @@ UNIT_DEPS_otlp := user/trace/otlp.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
+UNIT_DEPS_bench := user/trace/bench.c
+UNIT_LIBS_bench := -ljansson -lm

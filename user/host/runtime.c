@@ -232,7 +232,7 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	struct tvn_elem *victim = NULL;
 	uint32_t cap = s->cfg.capacity, depth;
 	bool waited = false;
-	uint64_t tw = 0;
+	uint64_t tw = 0, seq;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->cfg.policy == TORVYN_POLICY_BLOCK_PRODUCER) {
@@ -264,6 +264,16 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 			return;
 		}
 	}
+	if (hot && e->traced) {
+		/*
+		 * Everything about e is written before it enters the ring: once
+		 * in, it belongs to the consumer, who may free it at once.
+		 */
+		e->t_enq = waited ? tvn_now_ns() : e->t_last;
+		if (waited && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
+			backpressure_span(c, s, e, tw, s->len);
+	}
+	seq = e->seq;
 	s->ring[(s->head + s->len) % cap] = e;
 	depth = ++s->len;
 	b->current_depth = depth;
@@ -282,16 +292,13 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	if (waited)
 		c->blk->idle_ns += tvn_now_ns() - tw;
 	if (hot) {
+		/* e is the consumer's now: only its address and its copied seq are used */
 		if (e == c->rec_elem) {
 			c->rec.out_stream = (uint16_t)s->idx;
 			c->rec.depth_after_push = depth;
 		}
-		if (e->traced)
-			e->t_enq = e->t_last; /* the producer's invocation just ended */
-		if (waited && e->traced && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
-			backpressure_span(c, s, e, tw, depth);
 		if (TORVYN_QUEUE_ENQUEUE_ENABLED())
-			TORVYN_QUEUE_ENQUEUE(c->flow->idx, s->idx, depth, e->seq);
+			TORVYN_QUEUE_ENQUEUE(c->flow->idx, s->idx, depth, seq);
 	}
 	if (victim) {
 		/* drop-oldest: the victim ends here, counted on the stream */
@@ -1009,6 +1016,14 @@ int host__run(struct tvn_host *h)
 		for (int j = 0; j < f->n_comps; j++) {
 			__atomic_add_fetch(&h->running, 1, __ATOMIC_ACQ_REL);
 			rc = pthread_create(&f->comps[j].thread, NULL, comp_main, &f->comps[j]);
+			if (!rc) {
+				char name[16];
+
+				/* "torvyn/F/C": tools (bench) map threads to components */
+				snprintf(name, sizeof(name), "torvyn/%u/%u", (unsigned int)i & 0xff,
+					 (unsigned int)j & 0xf);
+				pthread_setname_np(f->comps[j].thread, name);
+			}
 			if (rc) {
 				/* half a flow cannot drain: there is nothing sane to go on with */
 				fprintf(stderr, "torvyn-host: cannot start a thread for %s/%s: %s\n",

@@ -85,12 +85,29 @@ struct bench_report {
 
 void bench_report__free(struct bench_report *r); /* frees comps and streams; NULL-safe */
 
-/* Writes r to out in format f. 0 or -errno. */
+/* "pretty", "json", "csv" or "markdown" (--report-format). 0 or -EINVAL. */
+int bench_format__parse(const char *s, enum bench_format *f);
+
+/*
+ * Index in r->comps of the slowest component: the one r->slowest names, else
+ * the one with the highest mean_us (the first of equals); -1 without components.
+ * The renderings mark this one.
+ */
+int bench_report__slowest(const struct bench_report *r);
+
+/*
+ * Writes r to out in format f. 0 or -errno. JSON writes NaN and infinities as
+ * null (loaded back as NaN) and saturates counters beyond INT64_MAX.
+ */
 int bench_report__write(const struct bench_report *r, enum bench_format f, FILE *out);
 
 /*
- * Loads a report written with BENCH_JSON. Returns 0, -ENOENT, or -EINVAL with
+ * Loads a report written with BENCH_JSON. Returns 0, -ENOENT (or another
+ * -errno of opening it, err then "FILE: strerror"), -ENOMEM, or -EINVAL with
  * err naming the file and what is wrong (e.g. another schema version).
+ * r is overwritten, not freed first; on success the caller frees it with
+ * bench_report__free(), on failure it is left empty. Every field the JSON
+ * writer emits is required.
  */
 int bench_report__load(const char *path, struct bench_report *r, char *err, size_t errlen);
 
@@ -104,6 +121,9 @@ int bench_report__save_baseline(const struct bench_report *r, const char *name, 
 
 /*
  * Resolves --compare ARG: an existing file path, else .torvyn/bench/ARG.json.
+ * 0 with the path in path; -ENOENT (-EISDIR when ARG is a directory) when
+ * neither exists, path then holding the baseline path tried (or ARG when it
+ * cannot be a baseline name); -ENAMETOOLONG; -EINVAL for an empty ARG.
  */
 int bench_report__resolve(const char *arg, char *path, size_t len);
 
@@ -111,7 +131,9 @@ int bench_report__resolve(const char *arg, char *path, size_t len);
  * Prints the side-by-side table (format f; json prints an object with both
  * reports' key figures and the deltas) of base vs cur. Returns 1 when cur
  * regressed: throughput dropped by more than threshold_pct % or p99 grew by
- * more than threshold_pct %; 0 otherwise.
+ * more than threshold_pct %; 0 otherwise; -errno (-EINVAL for a negative
+ * threshold). Per-component p99 rows beyond the threshold are marked "slower"
+ * but do not make it fail. A change from a zero baseline is n/a (JSON null).
  */
 int bench_report__compare(const struct bench_report *cur, const struct bench_report *base,
 			  double threshold_pct, enum bench_format f, FILE *out);
@@ -133,7 +155,11 @@ static inline unsigned int bench_hist_bucket(uint64_t v)
 	return k < BENCH_HIST_BUCKETS ? k : BENCH_HIST_BUCKETS - 1;
 }
 
-/* The lower bound (ns) of bucket i. */
+/*
+ * The lower bound (ns) of bucket i; i == BENCH_HIST_BUCKETS gives the
+ * (exclusive) upper bound of the last bucket, larger i the same. Values of
+ * 2^43 ns (~2.4 h) and more all land in the last bucket.
+ */
 uint64_t bench_hist_lower(unsigned int i);
 
 /*

@@ -17,6 +17,7 @@ static const struct verb {
 	{ "attach", cmd_attach, "attach to a running host; serve /metrics, textfiles" },
 	{ "level", cmd_level, "switch the level of a running attach session" },
 	{ "probes", cmd_probes, "list the torvyn probes of a process or binary" },
+	{ "bench", cmd_bench, "measure a host under load: throughput, latency, components" },
 };
 
 static void usage(FILE *out)

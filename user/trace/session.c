@@ -865,3 +865,70 @@ void snapshot__free(struct snapshot *snap)
 	snap->flows = NULL;
 	snap->transfers = NULL;
 }
+
+/* ------------------------------------------------------------ bench */
+
+int session__bench_attach(struct session *s, char *err, size_t errlen)
+{
+	struct bpf_link *l;
+
+	l = bpf_program__attach(s->skel->progs.tvn_sched_switch);
+	if (!l)
+		return bpf_error(errno, err, errlen, "attaching tp_btf/sched_switch");
+	s->skel->links.tvn_sched_switch = l;
+	l = bpf_program__attach(s->skel->progs.tvn_sched_wakeup);
+	if (!l)
+		return bpf_error(errno, err, errlen, "attaching tp_btf/sched_wakeup");
+	s->skel->links.tvn_sched_wakeup = l;
+	return 0;
+}
+
+int session__read_fine(struct session *s, session_fine_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(s->skel->maps.fine);
+	size_t stride = (sizeof(struct tvn_fine_val) + 7) & ~(size_t)7;
+	struct tvn_comp_key key, next;
+	struct tvn_fine_val *sum = malloc(sizeof(*sum));
+	char *vals = calloc(s->ncpus, stride);
+	bool first = true;
+
+	if (!sum || !vals) {
+		free(sum);
+		free(vals);
+		return -ENOMEM;
+	}
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		sum_u64(sum, vals, sizeof(*sum), s->ncpus);
+		sum->max = 0; /* a maximum, not a counter */
+		for (int c = 0; c < s->ncpus; c++) {
+			const struct tvn_fine_val *v = (const void *)(vals + c * stride);
+
+			if (v->max > sum->max)
+				sum->max = v->max;
+		}
+		fn(ctx, key.flow_idx, key.comp_idx, sum);
+	}
+	free(sum);
+	free(vals);
+	return 0;
+}
+
+int session__read_sched(struct session *s, session_sched_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(s->skel->maps.sched);
+	__u32 key, next;
+	struct tvn_sched_val v;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &v))
+			fn(ctx, key, &v);
+	}
+	return 0;
+}

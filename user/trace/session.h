@@ -63,6 +63,18 @@ void session__on_trace(struct session *s, session_trace_fn fn, void *ctx);
 int session__snapshot(struct session *s, struct snapshot *snap);
 void snapshot__free(struct snapshot *snap);
 
+/* bench: attaches the scheduler programs (the session was opened with bench). */
+int session__bench_attach(struct session *s, char *err, size_t errlen);
+
+/* Calls fn for every fine histogram, summed over CPUs. */
+typedef void (*session_fine_fn)(void *ctx, __u32 flow_idx, __u32 comp_idx,
+				const struct tvn_fine_val *v);
+int session__read_fine(struct session *s, session_fine_fn fn, void *ctx);
+
+/* Calls fn for every thread of the target the scheduler programs saw. */
+typedef void (*session_sched_fn)(void *ctx, __u32 tid, const struct tvn_sched_val *v);
+int session__read_sched(struct session *s, session_sched_fn fn, void *ctx);
+
 /* The exporter's figures, shown among the self-metrics. */
 struct exporter_stats;
 void session__set_export_stats(struct session *s, const struct exporter_stats *st);
