@@ -188,6 +188,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)./tests/run.sh
 
+.PHONY: bench
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tools/bench_overhead.py
+
 .PHONY: run
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -20,3 +20,14 @@ UNIT_DEPS_otlp := user/trace/otlp.c \
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 UNIT_DEPS_bench := user/trace/bench.c
 UNIT_LIBS_bench := -ljansson -lm
+UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/log.c \
+	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/metrics/v1/metrics.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
+	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
+# log_printf and the JSON encoder are wrapped: the test reads the warnings and
+# checks that a multi-line encoding still goes out as one line.
+UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=log_printf \
+	-Wl,--wrap=otlp__encode_traces_json

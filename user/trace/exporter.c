@@ -66,7 +66,7 @@ enum exp_outcome { EXP_OK, EXP_RETRY, EXP_FAIL, EXP_ABORT };
 /* What one destination made of one request. */
 struct exp_result {
 	enum exp_outcome outcome;
-	long delay_ms; /* the server's wait (Retry-After, pushback); -1: none */
+	long delay_ms;	  /* the server's wait (Retry-After, pushback); -1: none */
 	int64_t rejected; /* partial_success */
 	bool partial;
 	char msg[256]; /* why it failed, or partial_success.error_message */
@@ -80,7 +80,7 @@ struct exp_resp {
 	char grpc_message[200];
 	bool has_pushback;
 	long pushback_ms; /* negative: the server says do not retry */
-	bool grpc_gzip; /* response messages are gzip-compressed */
+	bool grpc_gzip;	  /* response messages are gzip-compressed */
 };
 
 struct exporter {
@@ -165,8 +165,7 @@ static void req_count_dropped(struct exporter *e, const struct exp_req *r)
  * Appends r; returns the request that made room (caller frees it outside the
  * lock), counted as dropped.
  */
-static struct exp_req *queue_push_locked(struct exporter *e, struct exp_queue *q,
-					 struct exp_req *r)
+static struct exp_req *queue_push_locked(struct exporter *e, struct exp_queue *q, struct exp_req *r)
 {
 	struct exp_req *old = NULL;
 
@@ -225,6 +224,13 @@ static struct exp_req *batch_queue_locked(struct exporter *e)
 	}
 	r->spans = e->batch;
 	r->n_spans = e->batch_n;
+	if (e->batch_n < e->batch_cap) {
+		/* a partial batch may wait long in the queue: give back its tail */
+		struct otlp_span *b = realloc(e->batch, e->batch_n * sizeof(*b));
+
+		if (b)
+			r->spans = b;
+	}
 	e->batch = NULL;
 	e->batch_n = e->batch_cap = 0;
 	pthread_cond_signal(&e->cond);
@@ -301,8 +307,8 @@ static void json_one_line(char *s, size_t len)
 			s[i] = ' ';
 }
 
-void exporter__push_metrics(struct exporter *e, const struct snapshot *snap,
-			    uint64_t start_unix_ns, uint64_t now_unix_ns)
+void exporter__push_metrics(struct exporter *e, const struct snapshot *snap, uint64_t start_unix_ns,
+			    uint64_t now_unix_ns)
 {
 	struct exp_req *r, *dropped;
 	int err = 0;
@@ -319,8 +325,8 @@ void exporter__push_metrics(struct exporter *e, const struct snapshot *snap,
 		err = otlp__encode_metrics_pb(&e->res, snap, start_unix_ns, now_unix_ns, &r->pb,
 					      &r->pb_len);
 	if (!err && e->want_json)
-		err = otlp__encode_metrics_json(&e->res, snap, start_unix_ns, now_unix_ns,
-						&r->json, &r->json_len);
+		err = otlp__encode_metrics_json(&e->res, snap, start_unix_ns, now_unix_ns, &r->json,
+						&r->json_len);
 	if (err)
 		goto fail;
 	if (r->json)
@@ -426,8 +432,8 @@ static int encode_traces(struct exporter *e, struct exp_req *r)
 	if (e->want_pb)
 		err = otlp__encode_traces_pb(&e->res, r->spans, r->n_spans, &r->pb, &r->pb_len);
 	if (!err && e->want_json)
-		err = otlp__encode_traces_json(&e->res, r->spans, r->n_spans, &r->json,
-					       &r->json_len);
+		err =
+		    otlp__encode_traces_json(&e->res, r->spans, r->n_spans, &r->json, &r->json_len);
 	if (err)
 		return err;
 	if (r->json)
@@ -495,8 +501,7 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static bool hdr_is(const char *line, size_t len, const char *name, const char **val,
-		   size_t *vlen)
+static bool hdr_is(const char *line, size_t len, const char *name, const char **val, size_t *vlen)
 {
 	size_t n = strlen(name);
 
@@ -622,17 +627,58 @@ static void partial_success(struct exporter *e, const uint8_t *body, size_t len,
 	res->partial = res->rejected > 0 || res->msg[0];
 }
 
-/* Why a non-2xx HTTP response failed: its status and, if it is text, its start. */
-static void http_failure(const struct exp_resp *rsp, long code, struct exp_result *res)
+static int pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-	size_t n = 0;
+	*v = 0;
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t c = *(*p)++;
 
-	while (n < rsp->len && n < 160 && isprint(rsp->body[n]))
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * google.rpc.Status.message (field 2), which OTLP/HTTP collectors send with a
+ * 4xx or 5xx in protobuf. False if the body is not such a message.
+ */
+static bool pb_status_message(const uint8_t *p, size_t len, char *msg, size_t msglen)
+{
+	const uint8_t *end = p + len;
+	uint64_t key, v;
+
+	while (p < end) {
+		if (pb_varint(&p, end, &key))
+			return false;
+		if ((key & 7) == 0 && !pb_varint(&p, end, &v))
+			continue;
+		if ((key & 7) != 2 || pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
+			return false;
+		if (key >> 3 == 2) {
+			snprintf(msg, msglen, "%.*s", (int)v, (const char *)p);
+			return true;
+		}
+		p += v;
+	}
+	return false;
+}
+
+/* Why a non-2xx HTTP response failed: its status and the server's reason. */
+static void http_failure(struct exporter *e, const struct exp_resp *rsp, long code,
+			 struct exp_result *res)
+{
+	size_t n = 0, lim = rsp->len < 159 ? rsp->len : 159;
+	char why[160] = "";
+
+	while (n < lim && isprint(rsp->body[n]))
 		n++;
-	if (n && n == (rsp->len < 160 ? rsp->len : 160))
-		snprintf(res->msg, sizeof(res->msg), "HTTP %ld: %.*s", code, (int)n, rsp->body);
-	else
-		snprintf(res->msg, sizeof(res->msg), "HTTP %ld", code);
+	if (n && n == lim)
+		snprintf(why, sizeof(why), "%.*s", (int)n, rsp->body);
+	else if (rsp->len && !e->grpc && e->opts.protocol == EXPORTER_HTTP_PROTOBUF)
+		pb_status_message(rsp->body, rsp->len, why, sizeof(why));
+	snprintf(res->msg, sizeof(res->msg), "HTTP %ld%s%s", code, why[0] ? ": " : "", why);
 }
 
 static void http_result(struct exporter *e, const struct exp_resp *rsp, long code, bool traces,
@@ -645,7 +691,7 @@ static void http_result(struct exporter *e, const struct exp_resp *rsp, long cod
 		partial_success(e, rsp->body, rsp->len, traces, res);
 		return;
 	}
-	http_failure(rsp, code, res);
+	http_failure(e, rsp, code, res);
 	if (!http_retryable(code)) {
 		res->outcome = EXP_FAIL;
 		return;
@@ -658,10 +704,22 @@ static void http_result(struct exporter *e, const struct exp_resp *rsp, long cod
 static const char *grpc_code_name(int code)
 {
 	static const char *const names[] = {
-	    "OK",		 "CANCELLED",	   "UNKNOWN",	      "INVALID_ARGUMENT",
-	    "DEADLINE_EXCEEDED", "NOT_FOUND",	   "ALREADY_EXISTS",  "PERMISSION_DENIED",
-	    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",	      "OUT_OF_RANGE",
-	    "UNIMPLEMENTED",	 "INTERNAL",	   "UNAVAILABLE",     "DATA_LOSS",
+	    "OK",
+	    "CANCELLED",
+	    "UNKNOWN",
+	    "INVALID_ARGUMENT",
+	    "DEADLINE_EXCEEDED",
+	    "NOT_FOUND",
+	    "ALREADY_EXISTS",
+	    "PERMISSION_DENIED",
+	    "RESOURCE_EXHAUSTED",
+	    "FAILED_PRECONDITION",
+	    "ABORTED",
+	    "OUT_OF_RANGE",
+	    "UNIMPLEMENTED",
+	    "INTERNAL",
+	    "UNAVAILABLE",
+	    "DATA_LOSS",
 	    "UNAUTHENTICATED",
 	};
 
@@ -703,7 +761,7 @@ static void grpc_result(struct exporter *e, const struct exp_resp *rsp, long cod
 
 	if (code != 200) {
 		/* the gRPC HTTP mapping: these mean UNAVAILABLE */
-		http_failure(rsp, code, res);
+		http_failure(e, rsp, code, res);
 		res->outcome = http_retryable(code) ? EXP_RETRY : EXP_FAIL;
 		return;
 	}
@@ -1091,10 +1149,9 @@ static int build_headers(struct exporter *e)
 		if (e->opts.gzip)
 			err = err ?: add_header(&e->req_headers, "grpc-encoding: gzip");
 	} else {
-		err = add_header(&e->req_headers,
-				 e->opts.protocol == EXPORTER_HTTP_JSON
-				     ? "Content-Type: application/json"
-				     : "Content-Type: application/x-protobuf");
+		err = add_header(&e->req_headers, e->opts.protocol == EXPORTER_HTTP_JSON
+						      ? "Content-Type: application/json"
+						      : "Content-Type: application/x-protobuf");
 		if (e->opts.gzip)
 			err = err ?: add_header(&e->req_headers, "Content-Encoding: gzip");
 		/* no 100-continue round trip before large bodies */
@@ -1135,8 +1192,16 @@ static int curl_setup(struct exporter *e)
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, e);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	if (e->grpc)
-		curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	if (!e->grpc)
+		return 0;
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	/*
+	 * Before 7.89.0, a request on a reused prior-knowledge HTTP/2 connection
+	 * fails with "Error in the HTTP2 framing layer" (curl issue 10634): one
+	 * connection per request there.
+	 */
+	if (curl_version_info(CURLVERSION_NOW)->version_num < 0x075900)
+		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	return 0;
 }
 
@@ -1179,8 +1244,8 @@ static int copy_opts(struct exporter *e, const struct exporter_opts *opts)
 	e->metrics.max = METRICS_QUEUE_MAX;
 	e->grpc = opts->endpoint && opts->protocol == EXPORTER_GRPC;
 	e->want_pb = opts->endpoint && opts->protocol != EXPORTER_HTTP_JSON;
-	e->want_json =
-	    opts->to_stdout || opts->file_path || (opts->endpoint && opts->protocol == EXPORTER_HTTP_JSON);
+	e->want_json = opts->to_stdout || opts->file_path ||
+		       (opts->endpoint && opts->protocol == EXPORTER_HTTP_JSON);
 	return err;
 }
 
@@ -1537,25 +1602,22 @@ static int set_field(char *dst, size_t size, const char *var, const char *key, c
 	return 0;
 }
 
+/*
+ * service.name names the service; every other attribute goes to extra, where
+ * otlp.c lets the fields the tracer fills (host.name...) win over a repeat.
+ */
 static int env_resource_attr(const char *key, const char *val, size_t vlen, void *ctx, char *err,
 			     size_t errlen)
 {
 	struct otlp_resource *r = ctx;
 	struct otlp_kv *kv = NULL;
 	const char *var = ENV_RESOURCE_ATTRS;
+	int max = sizeof(r->extra) / sizeof(r->extra[0]);
 
 	(void)vlen;
 	if (!strcmp(key, "service.name"))
 		return set_field(r->service_name, sizeof(r->service_name), var, key, val, err,
 				 errlen);
-	if (!strcmp(key, "service.instance.id"))
-		return set_field(r->service_instance_id, sizeof(r->service_instance_id), var, key,
-				 val, err, errlen);
-	if (!strcmp(key, "host.name"))
-		return set_field(r->host_name, sizeof(r->host_name), var, key, val, err, errlen);
-	if (!strcmp(key, "process.executable.name"))
-		return set_field(r->executable_name, sizeof(r->executable_name), var, key, val,
-				 err, errlen);
 	if (strlen(key) >= sizeof(kv->key)) {
 		snprintf(err, errlen, "%s: key \"%s\" is too long: expected at most %zu bytes", var,
 			 key, sizeof(kv->key) - 1);
@@ -1565,9 +1627,9 @@ static int env_resource_attr(const char *key, const char *val, size_t vlen, void
 		if (!strcmp(r->extra[i].key, key))
 			kv = &r->extra[i]; /* the last one wins */
 	if (!kv) {
-		if (r->n_extra >= (int)(sizeof(r->extra) / sizeof(r->extra[0]))) {
-			snprintf(err, errlen, "%s: more than %zu attributes besides service.name",
-				 var, sizeof(r->extra) / sizeof(r->extra[0]));
+		if (r->n_extra >= max) {
+			snprintf(err, errlen, "%s: more than %d attributes besides service.name",
+				 var, max);
 			return -EINVAL;
 		}
 		kv = &r->extra[r->n_extra++];

@@ -48,7 +48,7 @@ struct exporter_stats {
 	uint64_t requests_retried;
 	uint64_t requests_failed; /* non-retryable errors or retries exhausted */
 	uint64_t partial_successes;
-	uint64_t metric_requests_dropped; /* metrics queue full (oldest dropped) or unsent at exit */
+	uint64_t metric_requests_dropped; /* metrics queue full (oldest dropped), unsent at exit */
 };
 
 struct exporter;

@@ -29,14 +29,15 @@ static void set_error(struct otlp_span *sp, uint8_t kind)
 	otlp_span__attr_str(sp, "torvyn.error.kind", name);
 }
 
-/* The invoke span of component idx in this trace, for a transfer's parent. */
-static uint64_t invoke_span_of(const struct tvn_rb_trace *rec, uint32_t n, uint16_t idx)
+/* The invoke record of component idx in this trace, for a transfer's parent. */
+static const struct torvyn_span_rec *invoke_of(const struct tvn_rb_trace *rec, uint32_t n,
+					       uint16_t idx)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		if (rec->rec[i].kind == TORVYN_SPAN_INVOKE && rec->rec[i].component_idx == idx)
-			return rec->rec[i].span_id;
+			return &rec->rec[i];
 	}
-	return 0;
+	return NULL;
 }
 
 int tracing__build(struct session *s, const struct tvn_rb_trace *rec, struct otlp_span *out)
@@ -83,7 +84,7 @@ int tracing__build(struct session *s, const struct tvn_rb_trace *rec, struct otl
 			otlp_span__attr_int(sp, "torvyn.bytes.out", (int64_t)r->bytes);
 			break;
 		case TORVYN_SPAN_TRANSFER: {
-			uint64_t to = invoke_span_of(rec, n, r->aux_idx);
+			const struct torvyn_span_rec *to = invoke_of(rec, n, r->aux_idx);
 
 			session__name(s, flow, TORVYN_BLOCK_COMPONENT, r->component_idx, name,
 				      sizeof(name));
@@ -91,8 +92,18 @@ int tracing__build(struct session *s, const struct tvn_rb_trace *rec, struct otl
 				      sizeof(other));
 			snprintf(sp->name, sizeof(sp->name), "resource:transfer:%llu",
 				 (unsigned long long)r->aux);
-			if (to)
-				parent = to; /* under the invocation that received the buffer */
+			if (to) {
+				/*
+				 * The handover, under the invocation that received the
+				 * buffer (the seed's hierarchy): an instant at its start;
+				 * the queue wait before it is an attribute.
+				 */
+				parent = to->span_id;
+				sp->start_unix_ns = sp->end_unix_ns =
+					session__mono_to_unix(s, to->start_ns);
+			}
+			otlp_span__attr_int(sp, "torvyn.queue.wait_ns",
+					    (int64_t)(r->end_ns - r->start_ns));
 			otlp_span__attr_int(sp, "torvyn.buffer.id", (int64_t)r->aux);
 			otlp_span__attr_str(sp, "torvyn.transfer.from", name);
 			otlp_span__attr_str(sp, "torvyn.transfer.to", other);

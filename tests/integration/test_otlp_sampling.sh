@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# What gets exported, and which settings win.
+# 1. Error promotion: sample rate 0 on host and tracer, the processor returns
+#    an error at element 17 (latency threshold 10s, so that only the error
+#    promotes): exactly one trace reaches the receiver, element 17's: its root
+#    (status ERROR, torvyn.promotion.reason error) holds the source's span and
+#    the processor's span with status code 2 (ERROR) and torvyn.error.kind
+#    internal, and no sink span (the element stopped at the processor). The
+#    host's summary agrees: one error promotion, nothing head-sampled.
+#    With the host head-sampling everything and the tracer at 0, the tracer
+#    narrows that down to the same single error trace.
+# 2. Tail-latency promotion: sample rate 0, the SOURCE takes 30 ms longer on
+#    element 42, --latency-threshold 10ms on both: exactly one trace,
+#    element 42's, complete (source, processor, sink), reason latency, its
+#    source span at least 30 ms long, no span in error.
+# 3. OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL=http/json / _COMPRESSION=gzip and
+#    OTEL_SERVICE_NAME=svc-from-env instead of flags (sample rate 1.0): the
+#    receiver gets every trace as gzip'd OTLP/JSON with service.name
+#    svc-from-env.
+# 4. The same variables plus --service-name from-flag --otlp-protocol
+#    http/protobuf --otlp-compression none: the flags win.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_uprobes
+need_cmd protoc
+need_cmd jq
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+"$PY" -c 'import google.protobuf, grpc' 2>/dev/null ||
+	skip "python3-protobuf and python3-grpcio are not installed (make deps installs them)"
+RECV=$ROOT/tests/integration/otlp_receiver.py
+SPANS=$ROOT/tests/integration/spans.py
+
+# start_receiver NAME ARGS...: the receiver writing $T/NAME.{spans,requests};
+# sets RPID and RPORT once it is listening.
+start_receiver() {
+	local name=$1
+	shift
+	bg "$PY" "$RECV" --out "$T/$name.spans" --requests-out "$T/$name.requests" "$@" \
+		>"$T/$name.rx.out" 2>"$T/$name.rx.err"
+	RPID=$BGPID
+	wait_for "the OTLP receiver ($name)" 20 grep -q '^ready' "$T/$name.rx.out"
+	RPORT=$(sed -n 's/^ready.*=\([0-9][0-9]*\).*/\1/p' "$T/$name.rx.out")
+}
+stop_receiver() {
+	kill -TERM "$RPID"
+	wait_exit "$RPID" 10 || fail "the receiver exited with status $?: $(cat "$T/$1.rx.err")"
+}
+
+# wait_run HPID TPID ERRFILE: waits for the host to finish (failing at once if
+# the tracer dies first: a --wait-attach host would wait for it forever), then
+# for the tracer, which exits with its target.
+wait_run() {
+	local hpid=$1 tpid=$2 err=$3 i rc=0
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$hpid" 2>/dev/null || break
+		if ! kill -0 "$tpid" 2>/dev/null && kill -0 "$hpid" 2>/dev/null; then
+			wait "$tpid" || rc=$?
+			fail "torvyn-trace exited with status $rc before the host finished: $(tail -5 "$err")"
+		fi
+		sleep 0.05
+	done
+	wait_exit "$hpid" 1 || fail "the host exited with status $?"
+	wait_exit "$tpid" 15 || rc=$?
+	[ "$rc" -eq 0 ] || fail "torvyn-trace exited with status $rc: $(tail -5 "$err")"
+}
+
+# run_case NAME PIPELINE ELEMENTS RATE THRESHOLD [ENV=VALUE...] -- [TRACER ARGS...]:
+# a --wait-attach host and a tracer at the same sample rate (RATE, or
+# HOST_RATE:TRACER_RATE) and latency threshold; the tracer exits with the
+# host. Sets HPID.
+run_case() {
+	local name=$1 pipeline=$2 n=$3 rate=${4%:*} trate=${4#*:} thr=$5 tpid
+	shift 5
+	local envs=()
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	echo "--- $name"
+	start_receiver "$name" --http 0
+	bg "$HOST" run "$pipeline" --elements "$n" --wait-attach --sample-rate "$rate" \
+		--latency-threshold "$thr" --summary "$T/$name.summary.json"
+	HPID=$BGPID
+	bg env "${envs[@]/@PORT@/$RPORT}" "$TRACE" attach --pid "$HPID" --listen 127.0.0.1:0 \
+		--exit-with-target -q --sample-rate "$trate" --latency-threshold "$thr" "${@/@PORT@/$RPORT}" \
+		2>"$T/$name.trace.err"
+	tpid=$BGPID
+	wait_run "$HPID" "$tpid" "$T/$name.trace.err"
+	stop_receiver "$name"
+	"$PY" "$SPANS" check-requests "$T/$name.requests" || fail "$name: see above"
+}
+
+promoted() { jq_get "$T/$1.summary.json" ".flows[0].promoted.$2"; }
+
+cat >"$T/error.json" <<'EOF'
+{"flows": [{"id": "faulty", "components": [
+  {"id": "source", "role": "source", "kind": "generator", "payload": {"size": 128}},
+  {"id": "processor", "role": "processor", "kind": "transform",
+   "faults": [{"at": 17, "type": "error", "error": "internal"}]},
+  {"id": "sink", "role": "sink", "kind": "null"}]}]}
+EOF
+cat >"$T/slow.json" <<'EOF'
+{"flows": [{"id": "slow", "components": [
+  {"id": "source", "role": "source", "kind": "generator", "payload": {"size": 128},
+   "faults": [{"at": 42, "type": "delay", "ms": 30}]},
+  {"id": "processor", "role": "processor", "kind": "transform"},
+  {"id": "sink", "role": "sink", "kind": "null"}]}]}
+EOF
+
+# 1. error promotion
+run_case error "$T/error.json" 200 0 10s -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+assert_eq "host: elements in error" 1 "$(jq_get "$T/error.summary.json" '.flows[0].errors')"
+assert_eq "host: error promotions" 1 "$(promoted error error)"
+assert_eq "host: head-sampled traces" 0 "$(promoted error sampled)"
+assert_eq "host: latency promotions" 0 "$(promoted error latency)"
+"$PY" - "$T/error.spans" "$HPID" <<'PY' || fail "error promotion: see above"
+import sys
+sys.path.insert(0, "tests/integration")
+from spans import *
+try:
+    spans = load(sys.argv[1])
+    check_ids(spans)
+    traces = by_trace(spans)
+    check(len(traces) == 1, "%d traces exported, expected exactly 1 (element 17's): %s" %
+          (len(traces), sorted(short(r) for r in root_spans(spans))[:10]))
+    tspans = list(traces.values())[0]
+    root = check_trace(tspans, "faulty", ["source", "processor"], error_at="processor")
+    a = root["attributes"]
+    check(a["torvyn.element.seq"] == 17, "the trace is seq %s's, expected 17" % a["torvyn.element.seq"])
+    check(a.get("torvyn.promotion.reason") == "error",
+          "torvyn.promotion.reason = %r, expected 'error'" % a.get("torvyn.promotion.reason"))
+    proc = [s for s in tspans if s["name"] == "component:processor:invoke:17"][0]
+    check(proc["attributes"].get("torvyn.error.kind") == "internal",
+          "processor span torvyn.error.kind = %r, expected 'internal'" %
+          proc["attributes"].get("torvyn.error.kind"))
+    check_resource(spans, "torvyn-host", int(sys.argv[2]))
+    ok("one trace, element 17's: root flow:faulty (ERROR, reason error), "
+       "component:source:invoke:17, component:processor:invoke:17 (ERROR, internal), no sink span")
+except Fail as e:
+    sys.exit("FAIL: %s" % e)
+PY
+
+# 1b. the tracer's sample rate narrows the host's
+run_case narrow "$T/error.json" 200 1.0:0 10s -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+assert_eq "host: head-sampled traces" 199 "$(promoted narrow sampled)"
+assert_eq "host: error promotions" 1 "$(promoted narrow error)"
+"$PY" - "$T/narrow.spans" <<'PY' || fail "tracer sample rate 0: see above"
+import sys
+sys.path.insert(0, "tests/integration")
+from spans import *
+try:
+    spans = load(sys.argv[1])
+    traces = by_trace(spans)
+    check(len(traces) == 1, "%d traces exported at tracer sample rate 0, expected only "
+          "element 17's error trace: %s" % (len(traces), sorted(short(r) for r in root_spans(spans))[:5]))
+    root = check_trace(list(traces.values())[0], "faulty", ["source", "processor"], error_at="processor")
+    check(root["attributes"]["torvyn.element.seq"] == 17, "the trace is seq %s's" %
+          root["attributes"]["torvyn.element.seq"])
+    ok("host sampled 199 and promoted 1 error; the tracer at 0 exported only the error trace")
+except Fail as e:
+    sys.exit("FAIL: %s" % e)
+PY
+
+# 2. tail-latency promotion
+run_case latency "$T/slow.json" 50 0 10ms -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+assert_eq "host: latency promotions" 1 "$(promoted latency latency)"
+assert_eq "host: head-sampled traces" 0 "$(promoted latency sampled)"
+assert_eq "host: error promotions" 0 "$(promoted latency error)"
+"$PY" - "$T/latency.spans" <<'PY' || fail "latency promotion: see above"
+import sys
+sys.path.insert(0, "tests/integration")
+from spans import *
+try:
+    spans = load(sys.argv[1])
+    check_ids(spans)
+    traces = by_trace(spans)
+    check(len(traces) == 1, "%d traces exported, expected exactly 1 (element 42's): %s" %
+          (len(traces), sorted(short(r) for r in root_spans(spans))[:10]))
+    tspans = list(traces.values())[0]
+    root = check_trace(tspans, "slow", ["source", "processor", "sink"])
+    a = root["attributes"]
+    check(a["torvyn.element.seq"] == 42, "the trace is seq %s's, expected 42" % a["torvyn.element.seq"])
+    check(a.get("torvyn.promotion.reason") == "latency",
+          "torvyn.promotion.reason = %r, expected 'latency'" % a.get("torvyn.promotion.reason"))
+    src = [s for s in tspans if s["name"] == "component:source:invoke:42"][0]
+    check(src["end"] - src["start"] >= 30_000_000,
+          "the source span lasts %.3f ms, the fault adds 30 ms" % ((src["end"] - src["start"]) / 1e6))
+    ok("one trace, element 42's, complete, reason latency; source span %.1f ms, root %.1f ms" %
+       ((src["end"] - src["start"]) / 1e6, (root["end"] - root["start"]) / 1e6))
+except Fail as e:
+    sys.exit("FAIL: %s" % e)
+PY
+
+# 3. the OTEL_* variables
+run_case env "$PIPELINES/three-stage.json" 100 1.0 10ms \
+	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:@PORT@ OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
+	OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_SERVICE_NAME=svc-from-env --
+"$PY" "$SPANS" check "$T/env.spans" --flow three-stage --components source,processor,sink \
+	--traces 100 --service svc-from-env --pid "$HPID" --encoding json --compressed yes ||
+	fail "OTEL_* variables: see above"
+
+# 4. flags over variables
+run_case flags "$PIPELINES/three-stage.json" 100 1.0 10ms \
+	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:@PORT@ OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
+	OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_SERVICE_NAME=svc-from-env -- \
+	--service-name from-flag --otlp-protocol http/protobuf --otlp-compression none
+"$PY" "$SPANS" check "$T/flags.spans" --flow three-stage --components source,processor,sink \
+	--traces 100 --service from-flag --pid "$HPID" --encoding protobuf --compressed no ||
+	fail "flags over OTEL_* variables: see above"
+ok "sampling, promotion and configuration precedence"

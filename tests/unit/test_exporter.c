@@ -1,0 +1,1262 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Unit tests for user/trace/exporter.c: batching, the drop-oldest queue,
+ * OTLP/HTTP (headers, gzip, retries, Retry-After, partial success), JSON
+ * lines to stdout and a file, the exit deadline and the OTEL_* variables.
+ * The collector is a tiny HTTP/1.1 receiver on a thread of this process
+ * (127.0.0.1, ephemeral port) whose answers each test scripts. Bodies are
+ * compared with what otlp.c encodes for the same spans. OTLP/gRPC needs an
+ * HTTP/2 server: the integration tests cover it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <zlib.h>
+
+#include "exporter.h"
+#include "log.h"
+#include "otlp.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Polls expr every 2 ms for up to ms milliseconds; true once it holds. */
+#define WAIT_FOR(expr, ms)                                                                         \
+	({                                                                                         \
+		uint64_t _until = now_ms() + (ms);                                                 \
+		bool _ok;                                                                          \
+		while (!(_ok = (expr)) && now_ms() < _until)                                       \
+			usleep(2000);                                                              \
+		_ok;                                                                               \
+	})
+
+/* ------------------------------------------------------------ captured log */
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_buf[16384];
+static size_t log_len;
+
+void __real_log_printf(enum log_level level, const char *fmt, ...);
+void __wrap_log_printf(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Keeps warnings for the tests to read; TEST_VERBOSE=1 shows everything. */
+void __wrap_log_printf(enum log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (getenv("TEST_VERBOSE"))
+		fprintf(stderr, "  [log %d] %s", level, line);
+	if (level != LOG_WARN)
+		return;
+	pthread_mutex_lock(&log_mu);
+	n = strlen(line);
+	if (log_len + n < sizeof(log_buf)) {
+		memcpy(log_buf + log_len, line, n + 1);
+		log_len += n;
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+static void log_reset(void)
+{
+	pthread_mutex_lock(&log_mu);
+	log_buf[0] = 0;
+	log_len = 0;
+	pthread_mutex_unlock(&log_mu);
+}
+
+static bool log_has(const char *s)
+{
+	bool found;
+
+	pthread_mutex_lock(&log_mu);
+	found = strstr(log_buf, s);
+	pthread_mutex_unlock(&log_mu);
+	return found;
+}
+
+/* ------------------------------------------------------------ the encoder */
+
+/* When set, OTLP/JSON trace requests come wrapped in newlines, as a pretty printer's would. */
+static bool json_pretty;
+
+int __real_otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
+				    size_t n, char **buf, size_t *len);
+int __wrap_otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
+				    size_t n, char **buf, size_t *len);
+
+int __wrap_otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
+				    size_t n, char **buf, size_t *len)
+{
+	int err = __real_otlp__encode_traces_json(res, spans, n, buf, len);
+	char *b;
+
+	if (err || !json_pretty)
+		return err;
+	b = malloc(*len + 3);
+	assert_non_null(b);
+	b[0] = '\n';
+	memcpy(b + 1, *buf, *len);
+	b[*len + 1] = '\n';
+	b[*len + 2] = 0;
+	free(*buf);
+	*buf = b;
+	*len += 2;
+	return 0;
+}
+
+/* ------------------------------------------------------------ the receiver */
+
+#define RX_MAX_REQS 32
+#define RX_MAX_SCRIPT 8
+
+struct rx_req {
+	char method[16];
+	char path[256];
+	char hdrs[4096]; /* the header lines as received */
+	uint8_t *body;
+	size_t len;
+	uint64_t t_ms; /* when the request was complete */
+};
+
+struct rx_reply {
+	int status;	     /* 0: 200 */
+	const char *headers; /* extra lines, each ending in \r\n */
+	const void *body;
+	size_t len;
+};
+
+struct rx {
+	int lfd;
+	int port;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct rx_req reqs[RX_MAX_REQS];
+	int n;
+	struct rx_reply script[RX_MAX_SCRIPT]; /* the answer to request i; then 200 */
+	int stall; /* request index that waits for rx_release(); -1: none */
+	bool released, stop;
+};
+
+static int rx_count(struct rx *rx)
+{
+	int n;
+
+	pthread_mutex_lock(&rx->mu);
+	n = rx->n;
+	pthread_mutex_unlock(&rx->mu);
+	return n;
+}
+
+static void rx_release(struct rx *rx)
+{
+	pthread_mutex_lock(&rx->mu);
+	rx->released = true;
+	pthread_cond_broadcast(&rx->cond);
+	pthread_mutex_unlock(&rx->mu);
+}
+
+/* The value of header name in req (case-insensitive), or NULL. */
+static const char *rx_header(const struct rx_req *req, const char *name, char *val, size_t vlen)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = req->hdrs; *l; l = strchr(l, '\n') + 1) {
+		if (!strncasecmp(l, name, n) && l[n] == ':') {
+			const char *v = l + n + 1;
+			size_t len;
+
+			while (*v == ' ')
+				v++;
+			len = strcspn(v, "\r\n");
+			snprintf(val, vlen, "%.*s", (int)len, v);
+			return val;
+		}
+		if (!strchr(l, '\n'))
+			break;
+	}
+	return NULL;
+}
+
+static bool rx_recv_more(struct rx *rx, int fd, char **buf, size_t *len, size_t *cap)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (*len + 4096 > *cap) {
+			*cap = (*cap + 4096) * 2;
+			*buf = realloc(*buf, *cap);
+			assert_non_null(*buf);
+		}
+		r = recv(fd, *buf + *len, *cap - *len - 1, 0);
+		if (r > 0) {
+			*len += r;
+			(*buf)[*len] = 0;
+			return true;
+		}
+		if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			return false;
+		pthread_mutex_lock(&rx->mu);
+		r = rx->stop;
+		pthread_mutex_unlock(&rx->mu);
+		if (r)
+			return false;
+	}
+}
+
+static void rx_reply(struct rx *rx, int fd, int idx)
+{
+	struct rx_reply rp = {0};
+	char head[512];
+	int n;
+
+	pthread_mutex_lock(&rx->mu);
+	if (idx < RX_MAX_SCRIPT)
+		rp = rx->script[idx];
+	while (idx == rx->stall && !rx->released && !rx->stop)
+		pthread_cond_wait(&rx->cond, &rx->mu);
+	pthread_mutex_unlock(&rx->mu);
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
+		     rp.status ? rp.status : 200, rp.len, rp.headers ? rp.headers : "");
+	send(fd, head, n, MSG_NOSIGNAL);
+	if (rp.len)
+		send(fd, rp.body, rp.len, MSG_NOSIGNAL);
+}
+
+/* Serves the requests of one connection, in order. */
+static void rx_conn(struct rx *rx, int fd)
+{
+	size_t len = 0, cap = 0, hlen, clen;
+	char *buf = NULL, *end, *cl;
+	struct rx_req *req;
+	int idx;
+
+	for (;;) {
+		while (!(end = strstr(buf ? buf : "", "\r\n\r\n")))
+			if (!rx_recv_more(rx, fd, &buf, &len, &cap))
+				goto out;
+		hlen = end + 4 - buf;
+		*end = 0;
+		cl = strcasestr(buf, "\r\ncontent-length:");
+		clen = cl ? strtoul(cl + 17, NULL, 10) : 0;
+		*end = '\r';
+		while (len < hlen + clen)
+			if (!rx_recv_more(rx, fd, &buf, &len, &cap))
+				goto out;
+		pthread_mutex_lock(&rx->mu);
+		idx = rx->n;
+		assert_true(idx < RX_MAX_REQS);
+		req = &rx->reqs[idx];
+		sscanf(buf, "%15s %255s", req->method, req->path);
+		snprintf(req->hdrs, sizeof(req->hdrs), "%.*s", (int)(hlen - 2), buf);
+		req->body = malloc(clen + 1);
+		memcpy(req->body, buf + hlen, clen);
+		req->len = clen;
+		req->t_ms = now_ms();
+		rx->n++;
+		pthread_mutex_unlock(&rx->mu);
+		rx_reply(rx, fd, idx);
+		memmove(buf, buf + hlen + clen, len - hlen - clen);
+		len -= hlen + clen;
+		buf[len] = 0;
+	}
+out:
+	free(buf);
+	close(fd);
+}
+
+static void *rx_main(void *arg)
+{
+	struct rx *rx = arg;
+	struct timeval tv = {.tv_usec = 50000};
+	int fd;
+
+	while ((fd = accept(rx->lfd, NULL, NULL)) >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		rx_conn(rx, fd);
+	}
+	return NULL;
+}
+
+static int listen_any(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static struct rx *rx_start(void)
+{
+	struct rx *rx = calloc(1, sizeof(*rx));
+
+	assert_non_null(rx);
+	rx->stall = -1;
+	rx->lfd = listen_any(&rx->port);
+	assert_int_equal(listen(rx->lfd, 16), 0);
+	pthread_mutex_init(&rx->mu, NULL);
+	pthread_cond_init(&rx->cond, NULL);
+	assert_int_equal(pthread_create(&rx->thr, NULL, rx_main, rx), 0);
+	return rx;
+}
+
+static void rx_stop(struct rx *rx)
+{
+	pthread_mutex_lock(&rx->mu);
+	rx->stop = true;
+	pthread_cond_broadcast(&rx->cond);
+	pthread_mutex_unlock(&rx->mu);
+	shutdown(rx->lfd, SHUT_RDWR);
+	pthread_join(rx->thr, NULL);
+	close(rx->lfd);
+	for (int i = 0; i < rx->n; i++)
+		free(rx->reqs[i].body);
+	free(rx);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static const struct otlp_resource test_res = {
+    .service_name = "torvyn-host",
+    .service_instance_id = "i-1",
+    .host_name = "testhost",
+    .pid = 4242,
+    .executable_name = "torvyn-host",
+};
+
+static struct otlp_span *mk_spans(size_t n)
+{
+	struct otlp_span *s = calloc(n, sizeof(*s));
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++) {
+		s[i].trace_id[0] = 1;
+		s[i].trace_id[15] = (uint8_t)(i >> 8);
+		s[i].span_id[0] = 2;
+		s[i].span_id[6] = (uint8_t)(i >> 8);
+		s[i].span_id[7] = (uint8_t)i;
+		s[i].flags = 1;
+		snprintf(s[i].name, sizeof(s[i].name), "span-%zu", i);
+		s[i].kind = OTLP_SPAN_KIND_INTERNAL;
+		s[i].start_unix_ns = 1700000000000000000ull + i * 1000;
+		s[i].end_unix_ns = s[i].start_unix_ns + 500;
+		otlp_span__attr_int(&s[i], "torvyn.element.seq", (int64_t)i);
+	}
+	return s;
+}
+
+static void add_spans(struct exporter *e, const struct otlp_span *s, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		exporter__add_span(e, &s[i]);
+}
+
+static struct exporter_stats stats(struct exporter *e)
+{
+	struct exporter_stats st;
+
+	exporter__stats(e, &st);
+	return st;
+}
+
+static struct exporter_opts base_opts(struct rx *rx, char *url, size_t urllen)
+{
+	struct exporter_opts o = {
+	    .protocol = EXPORTER_HTTP_PROTOBUF,
+	    .batch_max_spans = 512,
+	    .batch_timeout_ms = 60000, /* the tests flush */
+	    .queue_max_batches = 64,
+	    .request_timeout_ms = 10000,
+	    .max_retry_ms = 30000,
+	};
+
+	if (rx) {
+		snprintf(url, urllen, "http://127.0.0.1:%d", rx->port);
+		o.endpoint = url;
+	}
+	return o;
+}
+
+static struct exporter *new_exporter(const struct exporter_opts *o)
+{
+	char err[256] = "";
+	struct exporter *e = exporter__new(o, &test_res, err, sizeof(err));
+
+	if (!e)
+		fail_msg("exporter__new: %s", err);
+	return e;
+}
+
+/* Asserts that the body of req is what otlp.c encodes for spans [from, to). */
+static void assert_traces_body(const uint8_t *body, size_t len, const struct otlp_span *s,
+			       size_t from, size_t to, bool json)
+{
+	uint8_t *want = NULL;
+	size_t wlen = 0;
+
+	if (json)
+		assert_int_equal(
+		    otlp__encode_traces_json(&test_res, s + from, to - from, (char **)&want, &wlen),
+		    0);
+	else
+		assert_int_equal(
+		    otlp__encode_traces_pb(&test_res, s + from, to - from, &want, &wlen), 0);
+	for (size_t i = 0; json && i < wlen; i++)
+		if (want[i] == '\n' || want[i] == '\r')
+			want[i] = ' ';
+	assert_int_equal(len, wlen);
+	assert_memory_equal(body, want, wlen);
+	free(want);
+}
+
+static void setup_log(void)
+{
+	log_reset();
+	log_verbosity = LOG_DEBUG;
+}
+
+/* ------------------------------------------------------------ batching */
+
+static void test_1000_spans_two_requests(void **state)
+{
+	struct otlp_span *s = mk_spans(1000);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	char url[64], v[128];
+
+	(void)state;
+	o = base_opts(rx, url, sizeof(url));
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 1000);
+	/* the 512th span queued the first batch; 488 wait for the flush */
+	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
+	usleep(50000);
+	assert_int_equal(rx_count(rx), 1);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 1000, 5000));
+	st = stats(e);
+	assert_int_equal(rx_count(rx), 2);
+	assert_int_equal(st.spans_queued, 1000);
+	assert_int_equal(st.spans_dropped, 0);
+	assert_int_equal(st.requests_retried, 0);
+	assert_int_equal(st.requests_failed, 0);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(rx->reqs[i].method, "POST");
+		assert_string_equal(rx->reqs[i].path, "/v1/traces");
+		assert_non_null(rx_header(&rx->reqs[i], "content-type", v, sizeof(v)));
+		assert_string_equal(v, "application/x-protobuf");
+		assert_null(rx_header(&rx->reqs[i], "content-encoding", v, sizeof(v)));
+	}
+	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 512, false);
+	assert_traces_body(rx->reqs[1].body, rx->reqs[1].len, s, 512, 1000, false);
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+static void test_batch_timeout(void **state)
+{
+	struct otlp_span *s = mk_spans(5);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter *e;
+	uint64_t t0;
+	char url[64];
+
+	(void)state;
+	o = base_opts(rx, url, sizeof(url));
+	o.batch_timeout_ms = 200;
+	e = new_exporter(&o);
+	t0 = now_ms();
+	add_spans(e, s, 0, 5);
+	assert_true(WAIT_FOR(rx_count(rx) == 1, 3000));
+	assert_true(rx->reqs[0].t_ms - t0 >= 200);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 5, 3000));
+	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 5, false);
+	exporter__free(e, 1000);
+	assert_int_equal(rx_count(rx), 1);
+	rx_stop(rx);
+	free(s);
+}
+
+/* ------------------------------------------------------------ HTTP details */
+
+static void test_gzip_body(void **state)
+{
+	struct otlp_span *s = mk_spans(40);
+	struct rx *rx = rx_start();
+	uint8_t *plain = malloc(1 << 20);
+	z_stream z = {0};
+	struct exporter_opts o;
+	struct exporter *e;
+	char url[64], v[64];
+
+	(void)state;
+	o = base_opts(rx, url, sizeof(url));
+	o.gzip = true;
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 40);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 40, 5000));
+	assert_non_null(rx_header(&rx->reqs[0], "content-encoding", v, sizeof(v)));
+	assert_string_equal(v, "gzip");
+	assert_true(rx->reqs[0].len >= 2);
+	assert_int_equal(rx->reqs[0].body[0], 0x1f); /* the gzip magic */
+	assert_int_equal(rx->reqs[0].body[1], 0x8b);
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = rx->reqs[0].body;
+	z.avail_in = rx->reqs[0].len;
+	z.next_out = plain;
+	z.avail_out = 1 << 20;
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	assert_traces_body(plain, z.total_out, s, 0, 40, false);
+	inflateEnd(&z);
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(plain);
+	free(s);
+}
+
+static void test_headers_and_json(void **state)
+{
+	struct otlp_span *s = mk_spans(3);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter *e;
+	char url[64], v[128];
+
+	(void)state;
+	o = base_opts(rx, url, sizeof(url));
+	o.protocol = EXPORTER_HTTP_JSON;
+	o.headers[0] = "X-Api-Key: s3cret";
+	o.headers[1] = "Authorization: Bearer abc def";
+	o.n_headers = 2;
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 3);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 3, 5000));
+	assert_string_equal(rx->reqs[0].path, "/v1/traces");
+	assert_non_null(rx_header(&rx->reqs[0], "x-api-key", v, sizeof(v)));
+	assert_string_equal(v, "s3cret");
+	assert_non_null(rx_header(&rx->reqs[0], "authorization", v, sizeof(v)));
+	assert_string_equal(v, "Bearer abc def");
+	assert_non_null(rx_header(&rx->reqs[0], "content-type", v, sizeof(v)));
+	assert_string_equal(v, "application/json");
+	assert_null(rx_header(&rx->reqs[0], "expect", v, sizeof(v)));
+	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 3, true);
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+static struct snapshot *mk_snapshot(void)
+{
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+
+	assert_non_null(snap);
+	snap->level = 1;
+	snap->target_up = 1;
+	snap->target_pid = 4242;
+	return snap;
+}
+
+static void assert_metrics_body(const struct rx_req *req, const struct snapshot *snap, uint64_t t0,
+				uint64_t t1)
+{
+	uint8_t *want = NULL;
+	size_t wlen = 0;
+
+	assert_int_equal(otlp__encode_metrics_pb(&test_res, snap, t0, t1, &want, &wlen), 0);
+	assert_int_equal(req->len, wlen);
+	assert_memory_equal(req->body, want, wlen);
+	free(want);
+}
+
+/* A path given with the endpoint is the traces URL; metrics swap the last part. */
+static void test_urls_and_metrics(void **state)
+{
+	struct snapshot *snap = mk_snapshot();
+	struct otlp_span *s = mk_spans(2);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter *e;
+	char url[128];
+
+	(void)state;
+	o = base_opts(rx, url, sizeof(url));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/custom/v1/traces", rx->port);
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 2);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 2, 5000));
+	exporter__push_metrics(e, snap, 1000, 2000);
+	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 1, 5000));
+	assert_string_equal(rx->reqs[0].path, "/custom/v1/traces");
+	assert_string_equal(rx->reqs[1].path, "/custom/v1/metrics");
+	assert_metrics_body(&rx->reqs[1], snap, 1000, 2000);
+	exporter__free(e, 1000);
+
+	/* a bare endpoint (trailing slash or not) gets /v1/traces and /v1/metrics */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", rx->port);
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 2);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 2, 5000));
+	exporter__push_metrics(e, snap, 1000, 3000);
+	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 1, 5000));
+	assert_string_equal(rx->reqs[2].path, "/v1/traces");
+	assert_string_equal(rx->reqs[3].path, "/v1/metrics");
+	assert_metrics_body(&rx->reqs[3], snap, 1000, 3000);
+	assert_int_equal(stats(e).metric_requests_failed, 0);
+	exporter__free(e, 1000);
+	assert_int_equal(rx_count(rx), 4);
+	rx_stop(rx);
+	free(s);
+	free(snap);
+}
+
+/* ------------------------------------------------------------ retries */
+
+static void test_503_twice_then_200(void **state)
+{
+	struct otlp_span *s = mk_spans(5);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	char url[64];
+
+	(void)state;
+	rx->script[0].status = 503;
+	rx->script[1].status = 503;
+	o = base_opts(rx, url, sizeof(url));
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 5);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 5, 8000));
+	st = stats(e);
+	assert_int_equal(rx_count(rx), 3);
+	assert_int_equal(st.requests_retried, 2);
+	assert_int_equal(st.requests_failed, 0);
+	assert_int_equal(st.spans_dropped, 0);
+	/* backoff 1 s then 2 s, each within +-20 % */
+	assert_in_range(rx->reqs[1].t_ms - rx->reqs[0].t_ms, 800, 1500);
+	assert_in_range(rx->reqs[2].t_ms - rx->reqs[1].t_ms, 1600, 2900);
+	for (int i = 0; i < 3; i++)
+		assert_traces_body(rx->reqs[i].body, rx->reqs[i].len, s, 0, 5, false);
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+static void test_retry_after(void **state)
+{
+	struct otlp_span *s = mk_spans(4);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter *e;
+	char url[64];
+
+	(void)state;
+	/* 2 s: more than any first backoff (at most 1.2 s) */
+	rx->script[0] = (struct rx_reply){.status = 429, .headers = "Retry-After: 2\r\n"};
+	o = base_opts(rx, url, sizeof(url));
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 4);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 4, 6000));
+	assert_int_equal(rx_count(rx), 2);
+	assert_int_equal(stats(e).requests_retried, 1);
+	assert_in_range(rx->reqs[1].t_ms - rx->reqs[0].t_ms, 2000, 2900);
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+static void test_400_no_retry(void **state)
+{
+	static const char text[] = "bad span";
+	/* google.rpc.Status{code: 3, message: "bad trace id"} */
+	static const uint8_t status[] = {0x08, 0x03, 0x12, 0x0c, 'b', 'a', 'd', ' ',
+					 't',  'r',  'a',  'c',	 'e', ' ', 'i', 'd'};
+	struct otlp_span *s = mk_spans(12);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	char url[64];
+
+	(void)state;
+	setup_log();
+	rx->script[0] = (struct rx_reply){.status = 400, .body = text, .len = sizeof(text) - 1};
+	rx->script[1] = (struct rx_reply){.status = 400, .body = status, .len = sizeof(status)};
+	o = base_opts(rx, url, sizeof(url));
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 7);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).requests_failed == 1, 5000));
+	/* the sender goes in order: a retry would come before the next batch */
+	add_spans(e, s, 7, 9);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).requests_failed == 2, 5000));
+	add_spans(e, s, 9, 12);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 3, 5000));
+	st = stats(e);
+	assert_int_equal(rx_count(rx), 3);
+	assert_int_equal(st.requests_retried, 0);
+	assert_int_equal(st.requests_failed, 2);
+	assert_int_equal(st.spans_dropped, 9);
+	assert_int_equal(st.spans_queued, 12);
+	assert_traces_body(rx->reqs[1].body, rx->reqs[1].len, s, 7, 9, false);
+	assert_traces_body(rx->reqs[2].body, rx->reqs[2].len, s, 9, 12, false);
+	assert_true(log_has("spans were not exported: HTTP 400: bad span\n"));
+	assert_true(log_has("spans were not exported: HTTP 400: bad trace id\n"));
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+static void test_connection_refused_gives_up(void **state)
+{
+	struct otlp_span *s = mk_spans(6);
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	char url[64];
+	int port, fd;
+
+	(void)state;
+	fd = listen_any(&port); /* bound, never listening: connections are refused */
+	o = base_opts(NULL, NULL, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	o.endpoint = url;
+	/* one retry after 0.8-1.2 s fits; the next (1.6-2.4 s more) does not */
+	o.max_retry_ms = 2000;
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 6);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).requests_failed == 1, 5000));
+	st = stats(e);
+	assert_int_equal(st.requests_retried, 1);
+	assert_int_equal(st.spans_dropped, 6);
+	assert_int_equal(st.spans_exported, 0);
+	exporter__free(e, 1000);
+	close(fd);
+	free(s);
+}
+
+/* ------------------------------------------------------------ the queue */
+
+static void test_queue_drops_oldest(void **state)
+{
+	struct otlp_span *s = mk_spans(50);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	uint64_t t0;
+	char url[64];
+
+	(void)state;
+	setup_log();
+	rx->stall = 0;
+	o = base_opts(rx, url, sizeof(url));
+	o.batch_max_spans = 10;
+	o.queue_max_batches = 2;
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 10); /* batch A: the sender takes it, the receiver stalls */
+	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
+	t0 = now_ms();
+	add_spans(e, s, 10, 50);	  /* B, C queue; D and E push B and C out */
+	assert_true(now_ms() - t0 < 200); /* never waits for the sender */
+	st = stats(e);
+	assert_int_equal(st.spans_queued, 50);
+	assert_int_equal(st.spans_dropped, 20);
+	assert_int_equal(st.spans_exported, 0);
+	rx_release(rx);
+	assert_true(WAIT_FOR(stats(e).spans_exported == 30, 5000));
+	st = stats(e);
+	assert_int_equal(st.spans_dropped, 20);
+	assert_int_equal(rx_count(rx), 3);
+	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 10, false);
+	assert_traces_body(rx->reqs[1].body, rx->reqs[1].len, s, 30, 40, false);
+	assert_traces_body(rx->reqs[2].body, rx->reqs[2].len, s, 40, 50, false);
+	assert_true(log_has("20 spans dropped"));
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+static void test_metrics_queue_drops_oldest(void **state)
+{
+	struct snapshot *snap = mk_snapshot();
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	char url[64];
+
+	(void)state;
+	rx->stall = 0;
+	o = base_opts(rx, url, sizeof(url));
+	e = new_exporter(&o);
+	exporter__push_metrics(e, snap, 0, 1);
+	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
+	for (uint64_t t = 2; t <= 7; t++) /* 6 more: the queue keeps the last 4 */
+		exporter__push_metrics(e, snap, 0, t);
+	assert_int_equal(stats(e).metric_requests_dropped, 2);
+	rx_release(rx);
+	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 5, 5000));
+	st = stats(e);
+	assert_int_equal(st.metric_requests_dropped, 2);
+	assert_int_equal(st.metric_requests_failed, 0);
+	assert_int_equal(rx_count(rx), 5);
+	assert_metrics_body(&rx->reqs[0], snap, 0, 1);
+	for (int i = 1; i < 5; i++)
+		assert_metrics_body(&rx->reqs[i], snap, 0, 3 + i);
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(snap);
+}
+
+static void test_free_deadline(void **state)
+{
+	struct otlp_span *s = mk_spans(35);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter *e;
+	uint64_t t0, took;
+	char url[64];
+
+	(void)state;
+	setup_log();
+	rx->stall = 0;
+	o = base_opts(rx, url, sizeof(url));
+	o.batch_max_spans = 10;
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 10);
+	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
+	add_spans(e, s, 10, 35); /* two full batches and 5 spans */
+	t0 = now_ms();
+	exporter__free(e, 300);
+	took = now_ms() - t0;
+	/* libcurl checks the progress callback at least once a second */
+	assert_in_range(took, 300, 1500);
+	assert_true(log_has("dropped 25 queued spans and 0 metric requests"));
+	assert_true(log_has("cut short by the exit deadline"));
+	rx_release(rx);
+	assert_int_equal(rx_count(rx), 1);
+	rx_stop(rx);
+	free(s);
+}
+
+/* ------------------------------------------------------------ partial success */
+
+static void test_partial_success(void **state)
+{
+	/* ExportTraceServiceResponse.partial_success: rejected_spans 3, "too old" */
+	static const uint8_t resp[] = {0x0a, 0x0b, 0x08, 0x03, 0x12, 0x07, 't',
+				       'o',  'o',  ' ',	 'o',  'l',  'd'};
+	struct otlp_span *s = mk_spans(10);
+	struct rx *rx = rx_start();
+	struct exporter_opts o;
+	struct exporter_stats st;
+	struct exporter *e;
+	char url[64];
+
+	(void)state;
+	setup_log();
+	rx->script[0] = (struct rx_reply){.headers = "Content-Type: application/x-protobuf\r\n",
+					  .body = resp,
+					  .len = sizeof(resp)};
+	o = base_opts(rx, url, sizeof(url));
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 10);
+	exporter__flush(e);
+	assert_true(WAIT_FOR(stats(e).partial_successes == 1, 5000));
+	st = stats(e);
+	assert_int_equal(st.spans_rejected, 3);
+	assert_int_equal(st.spans_exported, 7);
+	assert_int_equal(st.spans_dropped, 0);
+	assert_int_equal(st.requests_failed, 0);
+	assert_true(log_has("rejected 3 of 10 spans: too old"));
+	exporter__free(e, 1000);
+	rx_stop(rx);
+	free(s);
+}
+
+/* ------------------------------------------------------------ JSON lines */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 22);
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (1 << 22) - 1, f);
+	fclose(f);
+	return buf;
+}
+
+/* Checks that text holds, line by line: first (if not NULL), then the 3 requests. */
+static void assert_json_lines(const char *text, const char *first, const struct otlp_span *s,
+			      const struct snapshot *snap)
+{
+	const char *p = text, *nl;
+	char *want;
+	size_t wlen;
+
+	if (first) {
+		assert_memory_equal(p, first, strlen(first));
+		p += strlen(first);
+	}
+	for (int i = 0; i < 3; i++) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		if (i < 2)
+			assert_traces_body((const uint8_t *)p, nl - p, s, i * 4, i * 4 + 4, true);
+		if (i == 2) {
+			assert_int_equal(
+			    otlp__encode_metrics_json(&test_res, snap, 10, 20, &want, &wlen), 0);
+			for (size_t j = 0; j < wlen; j++)
+				if (want[j] == '\n' || want[j] == '\r')
+					want[j] = ' ';
+			assert_int_equal((size_t)(nl - p), wlen);
+			assert_memory_equal(p, want, wlen);
+			free(want);
+		}
+		p = nl + 1;
+	}
+	assert_int_equal(*p, 0);
+}
+
+static void test_json_lines_file_and_stdout(void **state)
+{
+	static const char first[] = "{\"already\":\"here\"}\n";
+	char path[] = "/tmp/test_exporter_XXXXXX", out[] = "/tmp/test_exporter_out_XXXXXX";
+	struct snapshot *snap = mk_snapshot();
+	struct otlp_span *s = mk_spans(8);
+	struct exporter_opts o;
+	struct exporter *e;
+	int fd, ofd, saved;
+	char *text;
+	size_t len;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, first, sizeof(first) - 1), (ssize_t)sizeof(first) - 1);
+	close(fd);
+	ofd = mkstemp(out);
+	assert_true(ofd >= 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(ofd, STDOUT_FILENO);
+
+	json_pretty = true; /* the exporter must still write one request a line */
+	o = base_opts(NULL, NULL, 0);
+	o.file_path = path;
+	o.to_stdout = true;
+	e = new_exporter(&o);
+	add_spans(e, s, 0, 4);
+	exporter__flush(e);
+	add_spans(e, s, 4, 8);
+	exporter__flush(e);
+	exporter__push_metrics(e, snap, 10, 20);
+	assert_true(
+	    WAIT_FOR(stats(e).spans_exported == 8 && stats(e).metric_requests_sent == 1, 5000));
+	/* read while the exporter lives: each request is flushed as it goes */
+	text = slurp(path, &len);
+	assert_json_lines(text, first, s, snap);
+	free(text);
+	text = slurp(out, &len);
+	assert_json_lines(text, NULL, s, snap);
+	free(text);
+	exporter__free(e, 1000);
+	json_pretty = false;
+
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(ofd);
+	unlink(path);
+	unlink(out);
+	free(s);
+	free(snap);
+}
+
+/* ------------------------------------------------------------ exporter__new */
+
+static void test_new_errors(void **state)
+{
+	struct exporter_opts o = base_opts(NULL, NULL, 0);
+	char err[256];
+
+	(void)state;
+	o.endpoint = "localhost:4318";
+	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err, "\"localhost:4318\": expected an http:// or https:// URL"));
+
+	o.endpoint = "ftp://127.0.0.1/";
+	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+
+	o.endpoint = NULL;
+	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_non_null(strstr(err, "no OTLP destination"));
+
+	o.file_path = "/nonexistent-dir/otlp.jsonl";
+	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(err, "/nonexistent-dir/otlp.jsonl"));
+
+	o.file_path = NULL;
+	o.to_stdout = true;
+	o.headers[0] = "no colon";
+	o.n_headers = 1;
+	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_non_null(strstr(err, "\"no colon\": expected \"Name: value\""));
+
+	exporter__free(NULL, 0);
+	exporter__add_span(NULL, NULL);
+	exporter__flush(NULL);
+}
+
+/* ------------------------------------------------------------ environment */
+
+static const char *const env_vars[] = {
+    "OTEL_EXPORTER_OTLP_ENDPOINT",    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+};
+
+static void env_clear(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(env_vars); i++)
+		unsetenv(env_vars[i]);
+}
+
+static void test_env_good(void **state)
+{
+	struct exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF};
+	struct otlp_resource r = {.service_name = "torvyn-host"};
+	char err[256] = "";
+	void *blk;
+
+	(void)state;
+	env_clear();
+	/* nothing set (or set empty): nothing changes */
+	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "", 1);
+	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	assert_non_null(blk);
+	assert_null(o.endpoint);
+	assert_int_equal(o.protocol, EXPORTER_HTTP_PROTOBUF);
+	assert_string_equal(r.service_name, "torvyn-host");
+	free(blk);
+
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", 1);
+	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+	setenv("OTEL_EXPORTER_OTLP_HEADERS", " api-key = a%20b%2Cc , X-Tenant=t1,,", 1);
+	setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", 1);
+	setenv("OTEL_RESOURCE_ATTRIBUTES",
+	       "service.name=from-attrs,deployment.environment=prod%20eu,host.name=h1", 1);
+	setenv("OTEL_SERVICE_NAME", "from-var", 1);
+	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	assert_non_null(blk);
+	assert_string_equal(o.endpoint, "http://collector:4317");
+	assert_int_equal(o.protocol, EXPORTER_GRPC);
+	assert_true(o.gzip);
+	assert_int_equal(o.n_headers, 2);
+	assert_string_equal(o.headers[0], "api-key: a b,c");
+	assert_string_equal(o.headers[1], "X-Tenant: t1");
+	assert_string_equal(r.service_name, "from-var"); /* OTEL_SERVICE_NAME wins */
+	/* the rest go to extra; otlp.c lets the tracer's own host.name win */
+	assert_int_equal(r.n_extra, 2);
+	assert_string_equal(r.extra[0].key, "deployment.environment");
+	assert_int_equal(r.extra[0].type, OTLP_STR);
+	assert_string_equal(r.extra[0].str, "prod eu");
+	assert_string_equal(r.extra[1].key, "host.name");
+	assert_string_equal(r.extra[1].str, "h1");
+	assert_string_equal(r.host_name, "");
+	free(blk);
+
+	/* without OTEL_SERVICE_NAME the attribute names the service */
+	env_clear();
+	setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs", 1);
+	setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "none", 1);
+	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	assert_non_null(blk);
+	assert_string_equal(r.service_name, "from-attrs");
+	assert_false(o.gzip);
+	free(blk);
+
+	/* an HTTP base URL with a path: traces go to path/v1/traces */
+	env_clear();
+	o.protocol = EXPORTER_HTTP_PROTOBUF;
+	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", 1);
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/otlp/", 1);
+	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	assert_non_null(blk);
+	assert_int_equal(o.protocol, EXPORTER_HTTP_JSON);
+	assert_string_equal(o.endpoint, "https://collector:4318/otlp/v1/traces");
+	free(blk);
+
+	/* the traces endpoint wins and is used as it is */
+	setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://tempo:4318/custom", 1);
+	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	assert_non_null(blk);
+	assert_string_equal(o.endpoint, "http://tempo:4318/custom");
+	free(blk);
+
+	/* a bare HTTP base stays bare: the exporter appends the paths */
+	env_clear();
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318", 1);
+	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	assert_non_null(blk);
+	assert_string_equal(o.endpoint, "http://localhost:4318");
+	free(blk);
+	env_clear();
+}
+
+struct env_case {
+	const char *var, *val;
+	const char *want[3]; /* substrings of the error */
+};
+
+static void test_env_malformed(void **state)
+{
+	static char long_name[201];
+	static char many[17 * 6 + 1];
+	const struct env_case cases[] = {
+	    {"OTEL_EXPORTER_OTLP_ENDPOINT",
+	     "localhost:4318",
+	     {"OTEL_EXPORTER_OTLP_ENDPOINT=\"localhost:4318\"", "expected an http:// or https://"}},
+	    {"OTEL_EXPORTER_OTLP_ENDPOINT",
+	     "grpc://collector:4317",
+	     {"OTEL_EXPORTER_OTLP_ENDPOINT=\"grpc://collector:4317\"", "expected an http://"}},
+	    {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+	     "collector/v1/traces",
+	     {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"collector/v1/traces\"", "expected an http://"}},
+	    {"OTEL_EXPORTER_OTLP_PROTOCOL",
+	     "http",
+	     {"OTEL_EXPORTER_OTLP_PROTOCOL=\"http\"", "expected grpc, http/protobuf or http/json"}},
+	    {"OTEL_EXPORTER_OTLP_COMPRESSION",
+	     "zstd",
+	     {"OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\"", "expected gzip or none"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS",
+	     "a=1,novalue",
+	     {"OTEL_EXPORTER_OTLP_HEADERS", "\"novalue\" has no '='", "expected key=value pairs"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS",
+	     "key=%zz",
+	     {"OTEL_EXPORTER_OTLP_HEADERS", "\"key=...\": bad escape", "%XX escapes"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS",
+	     "key=ab%4",
+	     {"OTEL_EXPORTER_OTLP_HEADERS", "bad escape"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS", "=v", {"OTEL_EXPORTER_OTLP_HEADERS", "bad key"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS",
+	     "bad key=v",
+	     {"OTEL_EXPORTER_OTLP_HEADERS", "\"bad key\" is not an HTTP token"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS",
+	     "k=a%0d%0aEvil: 1",
+	     {"OTEL_EXPORTER_OTLP_HEADERS", "header \"k\" holds a control character"}},
+	    {"OTEL_EXPORTER_OTLP_HEADERS", many, {"OTEL_EXPORTER_OTLP_HEADERS", "more than 16"}},
+	    {"OTEL_RESOURCE_ATTRIBUTES",
+	     "service.name",
+	     {"OTEL_RESOURCE_ATTRIBUTES", "\"service.name\" has no '='"}},
+	    {"OTEL_SERVICE_NAME", long_name, {"OTEL_SERVICE_NAME=\"xxxx", "at most 127 bytes"}},
+	};
+	struct exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF, .endpoint = "http://x:1"};
+	struct otlp_resource r = {.service_name = "torvyn-host"};
+	char err[512];
+
+	(void)state;
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	for (int i = 0; i < 17; i++)
+		sprintf(many + i * 6, "k%02d=v,", i);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		env_clear();
+		setenv(cases[i].var, cases[i].val, 1);
+		err[0] = 0;
+		errno = 0;
+		if (exporter__opts_from_env(&o, &r, err, sizeof(err)))
+			fail_msg("case %zu (%s=%s) was accepted", i, cases[i].var, cases[i].val);
+		assert_int_equal(errno, EINVAL);
+		for (int j = 0; j < 3 && cases[i].want[j]; j++)
+			if (!strstr(err, cases[i].want[j]))
+				fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].want[j]);
+		/* a malformed variable leaves the options as they were */
+		assert_string_equal(o.endpoint, "http://x:1");
+		assert_int_equal(o.protocol, EXPORTER_HTTP_PROTOBUF);
+		assert_false(o.gzip);
+		assert_int_equal(o.n_headers, 0);
+		assert_string_equal(r.service_name, "torvyn-host");
+	}
+	env_clear();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_1000_spans_two_requests),
+	    cmocka_unit_test(test_batch_timeout),
+	    cmocka_unit_test(test_gzip_body),
+	    cmocka_unit_test(test_headers_and_json),
+	    cmocka_unit_test(test_urls_and_metrics),
+	    cmocka_unit_test(test_503_twice_then_200),
+	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_400_no_retry),
+	    cmocka_unit_test(test_connection_refused_gives_up),
+	    cmocka_unit_test(test_queue_drops_oldest),
+	    cmocka_unit_test(test_metrics_queue_drops_oldest),
+	    cmocka_unit_test(test_free_deadline),
+	    cmocka_unit_test(test_partial_success),
+	    cmocka_unit_test(test_json_lines_file_and_stdout),
+	    cmocka_unit_test(test_new_errors),
+	    cmocka_unit_test(test_env_good),
+	    cmocka_unit_test(test_env_malformed),
+	};
+
+	log_verbosity = LOG_DEBUG;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
