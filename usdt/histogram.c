@@ -44,3 +44,18 @@ const uint64_t tvn_size_bounds[TORVYN_SIZE_BOUNDS] = {
 	4ull << 20,
 	16ull << 20,
 };
+
+/* tvn_lat_first_bound[k]: the index of the first bound >= 2^k (filled at load). */
+uint8_t tvn_lat_first_bound_tbl[64];
+
+static void __attribute__((constructor)) tvn_lat_first_bound_init(void)
+{
+	for (unsigned int k = 0; k < 64; k++) {
+		uint64_t p = 1ull << k;
+		unsigned int i = 0;
+
+		while (i < TORVYN_LAT_BOUNDS && tvn_lat_bounds_ns[i] < p)
+			i++;
+		tvn_lat_first_bound_tbl[k] = (uint8_t)i;
+	}
+}

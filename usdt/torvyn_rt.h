@@ -60,13 +60,12 @@ uint64_t tvn_sample_threshold(double rate);
 
 static inline bool tvn_sample_decide(const uint8_t trace_id[16], uint64_t threshold)
 {
-	uint64_t x = 0;
+	uint64_t x;
 
 	if (threshold == UINT64_MAX)
 		return true;
-	for (int i = 8; i < 16; i++)
-		x = (x << 8) | trace_id[i];
-	return x < threshold;
+	__builtin_memcpy(&x, trace_id + 8, 8);
+	return __builtin_bswap64(x) < threshold; /* the last 8 bytes, big endian */
 }
 
 /* ------------------------------------------------------------ histograms */
@@ -74,20 +73,21 @@ static inline bool tvn_sample_decide(const uint8_t trace_id[16], uint64_t thresh
 extern const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS];
 extern const uint64_t tvn_size_bounds[TORVYN_SIZE_BOUNDS];
 
-/* Index of the first bound >= v; TORVYN_LAT_BOUNDS for +Inf. */
+/* For each power of two 2^k, the index of the first bound >= 2^k (histogram.c). */
+extern uint8_t tvn_lat_first_bound_tbl[64];
+
+/*
+ * Index of the first bound >= ns; TORVYN_LAT_BOUNDS for +Inf. On the
+ * production hot path: the bounds grow at least 2x apart, so from the first
+ * bound at or above ns's power of two at most two steps remain.
+ */
 static inline unsigned int tvn_lat_bucket(uint64_t ns)
 {
-	unsigned int lo = 0, hi = TORVYN_LAT_BOUNDS;
+	unsigned int i = tvn_lat_first_bound_tbl[63 - __builtin_clzll(ns | 1)];
 
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (ns <= tvn_lat_bounds_ns[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	while (i < TORVYN_LAT_BOUNDS && ns > tvn_lat_bounds_ns[i])
+		i++;
+	return i;
 }
 
 static inline unsigned int tvn_size_bucket(uint64_t bytes)

@@ -135,10 +135,17 @@ uint64_t tvn_rng_next(struct tvn_rng *rng)
  */
 void tvn_trace_id_new(struct tvn_rng *rng, uint8_t trace_id[16])
 {
+	uint64_t hi, lo;
+
+	/* on the production hot path: two words, no byte loops */
 	do {
-		put_be64(trace_id, tvn_rng_next(rng));
-		put_be64(trace_id + 8, tvn_rng_next(rng));
-	} while (all_zero(trace_id, 16));
+		hi = tvn_rng_next(rng);
+		lo = tvn_rng_next(rng);
+	} while (!hi && !lo);
+	hi = __builtin_bswap64(hi);
+	lo = __builtin_bswap64(lo);
+	memcpy(trace_id, &hi, 8);
+	memcpy(trace_id + 8, &lo, 8);
 }
 
 uint64_t tvn_span_id_new(struct tvn_rng *rng)

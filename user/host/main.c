@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"                          --gap-threshold (1ms), voluntary queue waits excluded, to\n"
 		"                          FILE (JSON lines, CLOCK_MONOTONIC): the host's pauses\n"
 		"  --gap-threshold D       see --gap-log\n"
+		"  --force-level L         do the in-process work of level L (1, 2) with no tracer:\n"
+		"                          for measuring what a level costs the host itself\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"Examples:\n"
@@ -95,6 +97,7 @@ int main(int argc, char **argv)
 		{ "span-ring", required_argument, NULL, 'R' },
 		{ "gap-log", required_argument, NULL, 'g' },
 		{ "gap-threshold", required_argument, NULL, 'G' },
+		{ "force-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -162,6 +165,11 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			opts.gap_log = optarg;
+			break;
+		case 'L':
+			if (parse_u64(optarg, &v) || v > 2)
+				return bad_value("--force-level", optarg, "expected 0, 1 or 2");
+			tvn_force_level = (int)v;
 			break;
 		case 'G':
 			if (torvyn_parse_duration_ns(optarg, &opts.gap_threshold_ns))

@@ -23,11 +23,19 @@ int tvn_probes_hot;
 int tvn_level;
 
 /* Folds the probe semaphores into the words the hot path reads. */
+int tvn_force_level = -1;
+
 static int probes_refresh(void)
 {
 	int level = torvyn_probes__level();
 
 #ifndef TORVYN_NO_PROBES
+	if (tvn_force_level >= 0) {
+		/* measuring the in-process cost of a level without a tracer */
+		__atomic_store_n(&tvn_level, tvn_force_level, __ATOMIC_RELAXED);
+		__atomic_store_n(&tvn_probes_hot, tvn_force_level > 0, __ATOMIC_RELEASE);
+		return tvn_force_level;
+	}
 	__atomic_store_n(&tvn_level, level, __ATOMIC_RELAXED);
 	__atomic_store_n(&tvn_probes_hot, torvyn_probes__any(), __ATOMIC_RELEASE);
 #endif
@@ -104,22 +112,52 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
 
 /* ------------------------------------------------------------ tracing */
 
-static uint64_t span_rec(struct tvn_elem *e, uint8_t kind, uint16_t idx, uint64_t t0, uint64_t t1,
-			 struct tvn_rng *rng)
+/*
+ * A span record of the element's trace, under its root. The span id is
+ * left 0: ids are given when the trace is promoted (promote_ids), so the
+ * 99 % of elements that are never exported never pay for them.
+ */
+static struct torvyn_span_rec *span_rec(struct tvn_elem *e, uint8_t kind, uint16_t idx,
+					uint64_t t0, uint64_t t1)
 {
 	struct torvyn_span_rec *r = tvn_span_slot__add(e->slot);
-	uint64_t id = tvn_span_id_new(rng);
 
 	if (!r)
-		return id;
-	r->span_id = id;
+		return NULL;
 	r->parent_span_id = e->tctx.span_id;
 	r->start_ns = t0;
 	r->end_ns = t1;
 	r->seq = e->seq;
 	r->component_idx = idx;
 	r->kind = kind;
-	return id;
+	return r;
+}
+
+/*
+ * Span ids for a trace about to be exported: derived from its random root
+ * span id and the record's position (a splitmix64 step, never 0), so they
+ * are as unpredictable as the root's and unique within the trace.
+ */
+static void promote_ids(struct tvn_span_slot *s, uint64_t root)
+{
+	for (uint32_t i = 0; i < s->hdr.count && i < TVN_SLOT_RECS; i++) {
+		struct torvyn_span_rec *r = &s->rec[i];
+		uint64_t z = root + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
+
+		if (r->span_id)
+			continue;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		r->span_id = z ? z : 1;
+	}
+	/* a copy's parent is its invocation, named by record index until now */
+	for (uint32_t i = 0; i < s->hdr.count && i < TVN_SLOT_RECS; i++) {
+		struct torvyn_span_rec *r = &s->rec[i];
+
+		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < TVN_SLOT_RECS)
+			r->parent_span_id = s->rec[r->aux_idx].span_id;
+	}
 }
 
 /* The source starts an element's trace: context, root span id, ring slot. */
@@ -196,6 +234,7 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
 			reason = TORVYN_PROMOTE_SAMPLED;
 		if (reason != UINT32_MAX) {
+			promote_ids(s, e->tctx.span_id);
 			s->hdr.reason = reason;
 			s->hdr.seq = e->seq;
 			__atomic_add_fetch(&f->blk->promoted_total[reason], 1, __ATOMIC_RELAXED);
@@ -215,11 +254,9 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 static void backpressure_span(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
 			      uint64_t t0, uint32_t depth)
 {
-	struct torvyn_span_rec *r;
-	uint64_t id = span_rec(e, TORVYN_SPAN_BACKPRESSURE, s->idx, t0, e->t_enq, &c->id_rng);
+	struct torvyn_span_rec *r = span_rec(e, TORVYN_SPAN_BACKPRESSURE, s->idx, t0, e->t_enq);
 
-	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
-	if (r && r->span_id == id) {
+	if (r) {
 		r->aux = depth;
 		r->aux_idx = c->idx;
 	}
@@ -309,11 +346,10 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 /* Diagnostic: the transfer into c becomes a span of the element's trace. */
 static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 {
-	struct torvyn_span_rec *r;
+	struct torvyn_span_rec *r =
+		span_rec(e, TORVYN_SPAN_TRANSFER, e->holder, e->t_enq, tvn_now_ns());
 
-	span_rec(e, TORVYN_SPAN_TRANSFER, e->holder, e->t_enq, tvn_now_ns(), &c->id_rng);
-	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
-	if (r && r->kind == TORVYN_SPAN_TRANSFER) {
+	if (r) {
 		r->aux_idx = c->idx;
 		r->aux = e->buf ? e->buf->id : 0;
 		r->bytes = e->len;
@@ -323,10 +359,12 @@ static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
 		       uint32_t depth)
 {
-	c->rec.in_stream = (uint16_t)s->idx;
-	c->rec.from_component = e->holder;
-	c->rec.depth_after_pop = depth;
-	c->rec.buffer_id = e->buf ? e->buf->id : 0;
+	if (c->rec_on) {
+		c->rec.in_stream = (uint16_t)s->idx;
+		c->rec.from_component = e->holder;
+		c->rec.depth_after_pop = depth;
+		c->rec.buffer_id = e->buf ? e->buf->id : 0;
+	}
 	if (TORVYN_BUFFER_TRANSFER_ENABLED())
 		TORVYN_BUFFER_TRANSFER(c->flow->idx, e->buf ? e->buf->id : 0, e->holder, c->idx,
 				       e->len, e->seq);
@@ -415,7 +453,6 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 {
 	int level = tvn_level;
 	struct torvyn_span_rec *r;
-	uint64_t sid;
 
 	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
 	/* the wait in the input stream ends where this invocation starts */
@@ -429,20 +466,19 @@ static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64
 	}
 	if (!e->traced || !e->slot)
 		return;
-	sid = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1, &c->id_rng);
-	r = e->slot->hdr.count ? &e->slot->rec[e->slot->hdr.count - 1] : NULL;
-	if (!r || r->span_id != sid)
+	r = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1);
+	if (!r)
 		return;
 	r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
 	r->error_kind = rc < 0 ? -rc : 0;
 	r->bytes = e->len;
 	r->aux = bytes_in;
 	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
-		uint64_t cid = span_rec(e, TORVYN_SPAN_COPY, c->idx, t0, t1, &c->id_rng);
-		struct torvyn_span_rec *cr = &e->slot->rec[e->slot->hdr.count - 1];
+		uint16_t inv = (uint16_t)(r - e->slot->rec);
+		struct torvyn_span_rec *cr = span_rec(e, TORVYN_SPAN_COPY, c->idx, t0, t1);
 
-		if (cr->span_id == cid) {
-			cr->parent_span_id = sid;
+		if (cr) {
+			cr->aux_idx = inv; /* its parent: promote_ids resolves it */
 			cr->reason = copy_reason;
 			cr->bytes = copy_bytes;
 			cr->aux = e->buf ? e->buf->id : 0;
@@ -501,7 +537,7 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes);
 	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
 		trace_begin(c, e, 0, t0);
-	if (hot) {
+	if (hot && c->rec_on) {
 		struct torvyn_invoke_rec *r = &c->rec;
 
 		r->seq = e->seq;
@@ -564,6 +600,10 @@ static void rec_begin(struct tvn_comp *c, struct tvn_elem *e)
 {
 	struct torvyn_invoke_rec *r = &c->rec;
 
+	/* only a tracer on component__invoke reads the record */
+	c->rec_on = TORVYN_COMPONENT_INVOKE_ENABLED() != 0;
+	if (!c->rec_on)
+		return;
 	memset(r, 0, sizeof(*r));
 	r->flow_idx = c->flow->idx;
 	r->component_idx = c->idx;
@@ -572,13 +612,14 @@ static void rec_begin(struct tvn_comp *c, struct tvn_elem *e)
 	c->rec_elem = e;
 }
 
+
 /* Hot path only: the step is over, the element moved on or ended. */
 static void rec_fire(struct tvn_comp *c)
 {
 	const struct torvyn_invoke_rec *r = &c->rec;
 
 	c->rec_elem = NULL;
-	if (TORVYN_COMPONENT_INVOKE_ENABLED())
+	if (c->rec_on && TORVYN_COMPONENT_INVOKE_ENABLED())
 		TORVYN_COMPONENT_INVOKE(r->flow_idx, r->component_idx, r->seq, r->start_ns, r->end_ns,
 					r->status, r->bytes_in, r->bytes_out, r);
 }
@@ -651,7 +692,7 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 	e = stream_pop(c, c->in, hot);
 	if (!e)
 		return false;
-	if (hot)
+	if (hot && c->rec_on)
 		c->rec_elem = e;
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_begin(c);
@@ -993,6 +1034,7 @@ int host__run(struct tvn_host *h)
 	pthread_t tele;
 	int rc = 0;
 
+	probes_refresh();
 	if (pthread_create(&tele, NULL, telemetry_main, h))
 		return -errno;
 	if (h->opts.wait_attach) {

@@ -28,6 +28,8 @@ extern int tvn_probes_hot;
 #define tvn_hot() __builtin_expect(__atomic_load_n(&tvn_probes_hot, __ATOMIC_RELAXED), 0)
 #endif
 extern int tvn_level;
+/* --force-level: run the in-process work of a level with no tracer (benchmarks) */
+extern int tvn_force_level;
 
 /* ------------------------------------------------------------ buffer pool */
 
@@ -113,7 +115,8 @@ struct tvn_comp {
 	struct torvyn_component_block *blk;
 	/* the record of the current step, for component__invoke (hot path only) */
 	struct torvyn_invoke_rec rec;
-	struct tvn_elem *rec_elem;
+	struct tvn_elem *rec_elem; /* the element the record is about, NULL when none */
+	bool rec_on; /* component__invoke is attached: keep the record */
 	/* --gap-log: pauses of this component's loop */
 	struct tvn_gap *gaps;
 	uint32_t n_gaps;
