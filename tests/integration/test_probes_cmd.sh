@@ -46,7 +46,7 @@ same_lines "args (first site)" "$(awk -F'\t' '!seen[$1]++' "$T/notes" | sort)" \
 	"$(jq -r '.probes[] | "\(.name)\t\(.args)"' "$T/probes.json" | sort)"
 same_lines "args_variants" "$(sort -u "$T/notes")" \
 	"$(jq -r '.probes[] | .name as $n | .args_variants[] | "\($n)\t\(.)"' "$T/probes.json" | sort -u)"
-assert_eq "arg_count of component__invoke" 8 \
+assert_eq "arg_count of component__invoke" 9 \
 	"$(jq -r '.probes[] | select(.name == "component__invoke") | .arg_count' "$T/probes.json")"
 
 "$TRACE" probes --binary "$HOST" >"$T/probes.txt" || fail "probes --binary (table) failed"

@@ -319,7 +319,7 @@ static int open_exporter(const struct attach_opts *o, struct session *s, struct 
 		.protocol = EXPORTER_HTTP_PROTOBUF,
 		.batch_max_spans = 512,
 		.batch_timeout_ms = 5000,
-		.queue_max_batches = 64,
+		.queue_max_batches = 16, /* 8192 spans, ~22 MB while a receiver is down */
 		.request_timeout_ms = 10000,
 		.max_retry_ms = 30000,
 	};
