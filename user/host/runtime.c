@@ -661,7 +661,8 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 	return true;
 }
 
-static void source_loop(struct tvn_comp *c)
+/* noinline in both builds: the two builds then differ only in the probe tests */
+static __attribute__((noinline)) void source_loop(struct tvn_comp *c)
 {
 	struct tvn_flow *f = c->flow;
 	struct tvn_host *h = f->host;
@@ -712,7 +713,7 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 	return true;
 }
 
-static void stage_loop(struct tvn_comp *c)
+static __attribute__((noinline)) void stage_loop(struct tvn_comp *c)
 {
 	for (;;) {
 		if (tvn_hot()) {
