@@ -49,7 +49,7 @@ $(BUILD)/torvyn_probes_sem.o: usdt/torvyn.d | $(BUILD)
 	$(Q)dtrace -G -s $< -o $@
 
 # ---------------------------------------------------------------- runtime library
-RT_SRCS := usdt/trace_context.c usdt/sampling.c usdt/histogram.c usdt/span_ring.c
+RT_SRCS := usdt/trace_context.c usdt/sampling.c usdt/histogram.c usdt/span_ring.c usdt/clock.c
 RT_OBJS := $(RT_SRCS:usdt/%.c=$(BUILD)/rt/%.o)
 
 $(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h | $(BUILD)/rt

@@ -162,12 +162,52 @@ void tvn_span_ring__end(struct tvn_span_slot *slot);
 
 #include <time.h>
 
-static inline uint64_t tvn_now_ns(void)
+static inline uint64_t tvn_mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * CLOCK_MONOTONIC nanoseconds from the TSC: the production level reads the
+ * clock twice per invocation, and rdtsc plus a multiply costs half of a vDSO
+ * clock_gettime here. Only used when the kernel itself keeps time with the
+ * TSC (constant, synchronized); tvn_clock__tick() steers the rate towards
+ * CLOCK_MONOTONIC without ever stepping, so readings never go backwards.
+ */
+struct tvn_clock {
+	uint64_t seq; /* odd while the writer updates */
+	uint64_t base_tsc;
+	uint64_t base_ns;
+	uint64_t mult; /* ns per tick, 32.32 fixed point; 0: use clock_gettime */
+};
+
+extern struct tvn_clock tvn_clock;
+
+/* Calibrates (about 10 ms) if the TSC is the kernel's clocksource. */
+void tvn_clock__init(void);
+/* Re-steers the rate; call about once a second from one thread. */
+void tvn_clock__tick(void);
+
+static inline uint64_t tvn_clock__read(const struct tvn_clock *c, uint64_t tsc)
+{
+	return c->base_ns + (uint64_t)(((unsigned __int128)(tsc - c->base_tsc) * c->mult) >> 32);
+}
+
+static inline uint64_t tvn_now_ns(void)
+{
+	uint64_t seq, ns;
+
+	if (!__atomic_load_n(&tvn_clock.mult, __ATOMIC_RELAXED))
+		return tvn_mono_ns();
+	do {
+		seq = __atomic_load_n(&tvn_clock.seq, __ATOMIC_ACQUIRE);
+		ns = tvn_clock__read(&tvn_clock, __builtin_ia32_rdtsc());
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != __atomic_load_n(&tvn_clock.seq, __ATOMIC_RELAXED));
+	return ns;
 }
 
 #endif /* TORVYN_RT_H */

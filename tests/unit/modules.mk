@@ -31,3 +31,4 @@ UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/log.c \
 # checks that a multi-line encoding still goes out as one line.
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=log_printf \
 	-Wl,--wrap=otlp__encode_traces_json
+UNIT_DEPS_clock := usdt/clock.c

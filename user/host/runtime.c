@@ -1011,6 +1011,7 @@ static void *telemetry_main(void *arg)
 			last = level;
 		}
 		if (tvn_now_ns() >= next) {
+			tvn_clock__tick();
 			if (level) {
 				host__aggregate(h);
 				host__flush(h);
@@ -1036,6 +1037,7 @@ int host__run(struct tvn_host *h)
 	int rc = 0;
 
 	probes_refresh();
+	tvn_clock__init();
 	if (pthread_create(&tele, NULL, telemetry_main, h))
 		return -errno;
 	if (h->opts.wait_attach) {
