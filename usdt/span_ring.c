@@ -71,20 +71,6 @@ struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t se
 	return slot;
 }
 
-struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
-{
-	struct torvyn_span_rec *rec;
-
-	if (slot->hdr.count >= TVN_SLOT_RECS) {
-		slot->hdr.dropped++;
-		errno = ENOSPC;
-		return NULL;
-	}
-	rec = &slot->rec[slot->hdr.count++];
-	memset(rec, 0, sizeof(*rec));
-	return rec;
-}
-
 void tvn_span_ring__end(struct tvn_span_slot *slot)
 {
 	if (slot)

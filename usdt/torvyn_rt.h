@@ -152,8 +152,26 @@ struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t 
 /* The slot of element seq, or NULL when the slot now belongs to another element. */
 struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq);
 
-/* Appends a zeroed record; NULL (and hdr.dropped++) when the slot is full. */
-struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot);
+/*
+ * Appends a zeroed record; NULL (errno ENOSPC, hdr.dropped++) when the slot is
+ * full. Inline: the production level adds one per invocation.
+ */
+#include <errno.h>
+#include <string.h>
+
+static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
+{
+	struct torvyn_span_rec *rec;
+
+	if (slot->hdr.count >= TVN_SLOT_RECS) {
+		slot->hdr.dropped++;
+		errno = ENOSPC;
+		return NULL;
+	}
+	rec = &slot->rec[slot->hdr.count++];
+	memset(rec, 0, sizeof(*rec));
+	return rec;
+}
 
 /* Marks the element's slot free for reuse. */
 void tvn_span_ring__end(struct tvn_span_slot *slot);

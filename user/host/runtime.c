@@ -448,7 +448,7 @@ static const struct tvn_fault *fault_at(const struct tvn_comp_cfg *cfg, uint64_t
 }
 
 /* Production and up: the invocation's histogram and span records. */
-static void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0,
+static __attribute__((always_inline)) inline void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0,
 			  uint64_t t1, uint64_t bytes_in, int copy_reason, uint64_t copy_bytes)
 {
 	int level = tvn_level;
