@@ -19,7 +19,12 @@ bpftrace -p "$hpid" "$T/count.bt" >"$T/bt.out" 2>&1 &
 btpid=$!
 PIDS+=("$btpid")
 sem() { tests/integration/semaphores.py "$hpid" | awk -v p="$1" '$1 == p {print $2}'; }
-wait_for "bpftrace to attach component__invoke" 30 test "$(sem component__invoke)" -gt 0
+if ! (wait_for "bpftrace to attach component__invoke (its first start on a machine can be slow)" 120 \
+	sh -c "tests/integration/semaphores.py $hpid | grep -q '^component__invoke [1-9]'"); then
+	echo "bpftrace said:"
+	cat "$T/bt.out"
+	fail "bpftrace never attached component__invoke"
+fi
 bpftrace -p "$hpid" -e "usdt:$HOST:torvyn:gate__production { @gate = count(); }" >"$T/gate.out" 2>&1 &
 PIDS+=("$!")
 

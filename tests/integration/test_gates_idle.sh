@@ -21,9 +21,12 @@ bpftrace -p "$hpid" -e "usdt:$HOST:torvyn:gate__diagnostic { }" >"$T/bt.out" 2>&
 btpid=$!
 PIDS+=("$btpid")
 gate() { tests/integration/semaphores.py "$hpid" | awk -v p="$1" '$1 == p {print $2}'; }
-wait_for "bpftrace to raise gate__diagnostic" 20 test "$(gate gate__diagnostic)" -gt 0
+# (each poll reads the semaphores anew: sh -c, not a $(...) expanded once)
+wait_for "bpftrace to raise gate__diagnostic" 120 \
+	sh -c "tests/integration/semaphores.py $hpid | grep -q '^gate__diagnostic [1-9]'"
 assert_eq "production gate while only diagnostic is held" 0 "$(gate gate__production)"
 kill -INT "$btpid"
 wait "$btpid" || true
-wait_for "the kernel to lower gate__diagnostic" 5 test "$(gate gate__diagnostic)" = 0
+wait_for "the kernel to lower gate__diagnostic" 5 \
+	sh -c "tests/integration/semaphores.py $hpid | grep -q '^gate__diagnostic 0\$'"
 assert_eq "semaphores raised after detach" "" "$(tests/integration/semaphores.py "$hpid" | awk '$2 != 0')"

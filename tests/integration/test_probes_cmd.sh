@@ -122,7 +122,7 @@ if command -v bpftrace >/dev/null && [ -d /sys/bus/event_source/devices/uprobe ]
 	}
 	bg bpftrace -p "$host_pid" -e "usdt:$HOST:torvyn:pool__exhausted { @ = count(); }"
 	bt_pid=$BGPID
-	wait_for "bpftrace to raise the pool__exhausted semaphore" 30 sem_is pool__exhausted 1
+	wait_for "bpftrace to raise the pool__exhausted semaphore" 120 sem_is pool__exhausted 1
 	"$TRACE" probes --pid "$host_pid" -j >"$T/bt.json"
 	assert_eq "semaphores under bpftrace" \
 		"$(echo "$want_names" | sed 's/^pool__exhausted$/&=1/; /=1$/!s/$/=0/' | xargs)" \
