@@ -305,6 +305,18 @@ static void serve_control(struct session *s, int lfd)
 	}
 }
 
+/* Copies the string value of an OTEL_RESOURCE_ATTRIBUTES entry; false when absent. */
+static bool resource_attr(const struct otlp_resource *res, const char *key, char *buf, size_t len)
+{
+	for (int i = 0; i < res->n_extra; i++) {
+		if (!strcmp(res->extra[i].key, key) && res->extra[i].type == OTLP_STR) {
+			snprintf(buf, len, "%s", res->extra[i].str);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Header storage for "K=V" flags turned into "K: V". */
 static char header_buf[EXPORTER_MAX_HEADERS][512];
 
@@ -371,12 +383,19 @@ static int open_exporter(const struct attach_opts *o, struct session *s, struct 
 		return 0;
 	if (o->service_name)
 		snprintf(res.service_name, sizeof(res.service_name), "%s", o->service_name);
-	gethostname(res.host_name, sizeof(res.host_name) - 1);
-	snprintf(res.service_instance_id, sizeof(res.service_instance_id), "%.40s-%d",
-		 res.host_name, o->pid);
+	/* what OTEL_RESOURCE_ATTRIBUTES says wins over what we would fill in */
+	if (!resource_attr(&res, "host.name", res.host_name, sizeof(res.host_name)))
+		gethostname(res.host_name, sizeof(res.host_name) - 1);
+	if (!resource_attr(&res, "service.instance.id", res.service_instance_id,
+			   sizeof(res.service_instance_id)))
+		snprintf(res.service_instance_id, sizeof(res.service_instance_id), "%.40s-%d",
+			 res.host_name, o->pid);
 	res.pid = o->pid;
 	base = strrchr(exe, '/');
-	snprintf(res.executable_name, sizeof(res.executable_name), "%s", base ? base + 1 : exe);
+	if (!resource_attr(&res, "process.executable.name", res.executable_name,
+			   sizeof(res.executable_name)))
+		snprintf(res.executable_name, sizeof(res.executable_name), "%s",
+			 base ? base + 1 : exe);
 	*out = exporter__new(&eo, &res, err, sizeof(err));
 	if (!*out) {
 		pr_warn("OTLP exporter: %s\n", err);
