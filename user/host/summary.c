@@ -6,18 +6,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
-
-static const char *const state_names[] = {
-	"Created", "Validated", "Instantiated", "Running",
-	"Draining", "Completed", "Cancelled", "Failed",
-};
-static const char *const role_names[] = { "source", "processor", "filter", "router", "sink" };
-static const char *const reason_names[] = { "MetadataMarshal", "PayloadRead", "PayloadWrite",
-					    "HostSerialize" };
-static const char *const tier_names[] = { "Small", "Medium", "Large", "Huge" };
-static const char *const err_names[] = { "none",     "invalid-input",     "unavailable",
-					 "internal", "deadline-exceeded", "fatal" };
-static const char *const promote_names[] = { "sampled", "error", "latency" };
+#include "torvyn_names.h"
 
 static json_t *hist_json(const struct torvyn_hist_lat *hl)
 {
@@ -33,17 +22,17 @@ static json_t *component_json(const struct tvn_comp *c)
 
 	for (int k = 1; k < TORVYN_ERR_KINDS; k++) {
 		if (b->errors_by_kind[k])
-			json_object_set_new(errs, err_names[k], json_integer(b->errors_by_kind[k]));
+			json_object_set_new(errs, torvyn_err_kind_names[k], json_integer(b->errors_by_kind[k]));
 	}
 	for (int r = 0; r < TORVYN_COPY_REASONS; r++) {
 		if (b->copies_total[r])
-			json_object_set_new(copies, reason_names[r],
+			json_object_set_new(copies, torvyn_copy_reason_names[r],
 					    json_pack("{s:I, s:I}", "count",
 						      (json_int_t)b->copies_total[r], "bytes",
 						      (json_int_t)b->copies_bytes[r]));
 	}
 	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:o, s:o}",
-		      "id", c->cfg->id, "role", role_names[b->role], "invocations",
+		      "id", c->cfg->id, "role", torvyn_role_names[b->role], "invocations",
 		      (json_int_t)b->invocations, "errors", (json_int_t)b->errors,
 		      "errors_by_kind", errs, "bytes_in", (json_int_t)b->bytes_in, "bytes_out",
 		      (json_int_t)b->bytes_out, "elements_ended", (json_int_t)b->elements_ended,
@@ -79,13 +68,13 @@ static json_t *flow_json(const struct tvn_flow *f)
 	for (int j = 0; j < f->n_streams; j++)
 		json_array_append_new(streams, stream_json(f, &f->streams[j]));
 	for (int r = 0; r < TORVYN_COPY_REASONS; r++)
-		json_object_set_new(copies, reason_names[r],
+		json_object_set_new(copies, torvyn_copy_reason_names[r],
 				    json_pack("{s:I, s:I}", "count", (json_int_t)b->copies_total[r],
 					      "bytes", (json_int_t)b->copies_bytes[r]));
 	for (int r = 0; r < 3; r++)
-		json_object_set_new(promoted, promote_names[r], json_integer(b->promoted_total[r]));
+		json_object_set_new(promoted, torvyn_promote_names[r], json_integer(b->promoted_total[r]));
 	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I}, s:o, s:I, s:o, s:o, s:o}", "id",
-			 f->cfg->id, "state", state_names[b->state], "elements",
+			 f->cfg->id, "state", torvyn_flow_state_names[b->state], "elements",
 			 (json_int_t)b->elements_total, "errors", (json_int_t)b->elements_errors,
 			 "copies", copies, "transfers", "count", (json_int_t)b->transfers_total,
 			 "bytes", (json_int_t)b->transfers_bytes, "promoted", promoted,
@@ -105,7 +94,7 @@ int host__write_summary(struct tvn_host *h, const char *path)
 
 		json_array_append_new(
 			pool, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tier",
-					tier_names[t], "buffer_size", (json_int_t)pt->buffer_size,
+					torvyn_tier_names[t], "buffer_size", (json_int_t)pt->buffer_size,
 					"capacity", (json_int_t)pt->capacity, "available",
 					(json_int_t)pt->available, "allocated",
 					(json_int_t)pt->allocated, "returned", (json_int_t)pt->returned,

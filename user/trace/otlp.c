@@ -26,6 +26,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 #include "otlp.h"
+#include "torvyn_names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NS_PER_SEC 1000000000ULL
@@ -689,59 +690,9 @@ static const double lat_bounds_s[TORVYN_LAT_BOUNDS] = {
 };
 /* clang-format on */
 
-static const char *const copy_reasons[TORVYN_COPY_REASONS] = {
-    [TORVYN_COPY_METADATA_MARSHAL] = "MetadataMarshal",
-    [TORVYN_COPY_PAYLOAD_READ] = "PayloadRead",
-    [TORVYN_COPY_PAYLOAD_WRITE] = "PayloadWrite",
-    [TORVYN_COPY_HOST_SERIALIZE] = "HostSerialize",
-};
-
-static const char *const promote_reasons[] = {
-    [TORVYN_PROMOTE_SAMPLED] = "sampled",
-    [TORVYN_PROMOTE_ERROR] = "error",
-    [TORVYN_PROMOTE_LATENCY] = "latency",
-};
-
-static const char *const tiers[TORVYN_TIERS] = {
-    [TORVYN_TIER_SMALL] = "Small",
-    [TORVYN_TIER_MEDIUM] = "Medium",
-    [TORVYN_TIER_LARGE] = "Large",
-    [TORVYN_TIER_HUGE] = "Huge",
-};
-
-#define FLOW_STATES 8
-static const char *const flow_states[FLOW_STATES] = {
-    [TORVYN_FLOW_CREATED] = "Created",		 [TORVYN_FLOW_VALIDATED] = "Validated",
-    [TORVYN_FLOW_INSTANTIATED] = "Instantiated", [TORVYN_FLOW_RUNNING] = "Running",
-    [TORVYN_FLOW_DRAINING] = "Draining",	 [TORVYN_FLOW_COMPLETED] = "Completed",
-    [TORVYN_FLOW_CANCELLED] = "Cancelled",	 [TORVYN_FLOW_FAILED] = "Failed",
-};
-
-static const char *const probe_names[] = {
-    [TVN_P_ABI_VERSION] = "abi__version",
-    [TVN_P_GATE_PRODUCTION] = "gate__production",
-    [TVN_P_GATE_DIAGNOSTIC] = "gate__diagnostic",
-    [TVN_P_FLOW_START] = "flow__start",
-    [TVN_P_FLOW_END] = "flow__end",
-    [TVN_P_COMPONENT_INVOKE] = "component__invoke",
-    [TVN_P_BUFFER_COPY] = "buffer__copy",
-    [TVN_P_BUFFER_TRANSFER] = "buffer__transfer",
-    [TVN_P_BACKPRESSURE_ACTIVATE] = "backpressure__activate",
-    [TVN_P_BACKPRESSURE_DEACTIVATE] = "backpressure__deactivate",
-    [TVN_P_QUEUE_ENQUEUE] = "queue__enqueue",
-    [TVN_P_QUEUE_DEQUEUE] = "queue__dequeue",
-    [TVN_P_POOL_ALLOC] = "pool__alloc",
-    [TVN_P_POOL_RETURN] = "pool__return",
-    [TVN_P_POOL_FALLBACK] = "pool__fallback",
-    [TVN_P_POOL_EXHAUSTED] = "pool__exhausted",
-    [TVN_P_METRICS_FLUSH] = "metrics__flush",
-    [TVN_P_TRACE_PROMOTE] = "trace__promote",
-    [TVN_P_ELEMENT_DONE] = "element__done",
-};
-
-_Static_assert(ARRAY_SIZE(probe_names) == TVN_P_COUNT, "a probe has no name");
-_Static_assert(ARRAY_SIZE(promote_reasons) == 3, "promoted_total[] has 3 reasons");
-_Static_assert(TORVYN_FLOW_FAILED == FLOW_STATES - 1, "flow states changed");
+_Static_assert(ARRAY_SIZE(torvyn_probe_names) == TVN_P_COUNT, "a probe has no name");
+_Static_assert(ARRAY_SIZE(torvyn_promote_names) == 3, "promoted_total[] has 3 reasons");
+_Static_assert(TORVYN_FLOW_FAILED == TORVYN_FLOW_STATES - 1, "flow states changed");
 
 enum mkind { MK_SUM, MK_GAUGE, MK_HIST };
 
@@ -1073,7 +1024,7 @@ static void walk_tiers(struct mctx *c, const struct mfam *f, bool diag)
 		return;
 	for (int t = 0; t < TORVYN_TIERS; t++) {
 		memset(&l, 0, sizeof(l));
-		pt_attr(c, &l, "tier", tiers[t], 16);
+		pt_attr(c, &l, "tier", torvyn_tier_names[t], 16);
 		put_entity(c, f, diag ? (const void *)&s->diag_pool[t] : &s->pool.tier[t], &l);
 	}
 }
@@ -1130,10 +1081,10 @@ static void fn_flow_state(struct mctx *c, const struct mfam *f, const void *base
 	const struct torvyn_flow_block *b = base;
 
 	(void)f;
-	for (uint32_t i = 0; i < FLOW_STATES; i++) {
+	for (uint32_t i = 0; i < TORVYN_FLOW_STATES; i++) {
 		struct mpoint x = *l;
 
-		pt_attr(c, &x, "state", flow_states[i], 16);
+		pt_attr(c, &x, "state", torvyn_flow_state_names[i], 16);
 		pt_int(c, &x, b->state == i);
 	}
 }
@@ -1155,7 +1106,7 @@ static void fn_diag_copies(struct mctx *c, const struct mfam *f, const void *bas
 					continue;
 				pt_flow(c, &l, fi);
 				pt_name(c, &l, "component_id", comp_name(s, fi, ci), ci);
-				pt_attr(c, &l, "reason", copy_reasons[r], 32);
+				pt_attr(c, &l, "reason", torvyn_copy_reason_names[r], 32);
 				pt_int(c, &l, rd_u64(&cv[r], f->off));
 			}
 		}
@@ -1236,10 +1187,10 @@ static const struct mfam mfams[] = {
      FLOWv(latency, V_HIST)},
     {FAM("torvyn_flow_copies", "flow.copies.total", MK_SUM, "",
 	 "Buffer copies in the flow, by reason."),
-     FLOWv(copies_total, V_ARR), ARR("reason", copy_reasons)},
+     FLOWv(copies_total, V_ARR), ARR("reason", torvyn_copy_reason_names)},
     {FAM("torvyn_flow_copies_bytes", "flow.copies.bytes", MK_SUM, "By",
 	 "Bytes copied in the flow, by reason."),
-     FLOWv(copies_bytes, V_ARR), ARR("reason", copy_reasons)},
+     FLOWv(copies_bytes, V_ARR), ARR("reason", torvyn_copy_reason_names)},
     {FAM("torvyn_flow_transfers", NULL, MK_SUM, "",
 	 "Buffer ownership transfers between the components of the flow."),
      FLOW(transfers_total)},
@@ -1254,7 +1205,7 @@ static const struct mfam mfams[] = {
      FLOWv(state, V_FN), .fn = fn_flow_state},
     {FAM("torvyn_flow_traces_promoted", NULL, MK_SUM, "",
 	 "Element traces exported, by reason: head-sampled, error or tail latency."),
-     FLOWv(promoted_total, V_ARR), ARR("reason", promote_reasons)},
+     FLOWv(promoted_total, V_ARR), ARR("reason", torvyn_promote_names)},
     /* component */
     {FAM("torvyn_component_invocations", "component.invocations", MK_SUM, "",
 	 "Invocations of the component."),
@@ -1413,7 +1364,7 @@ static const struct mfam mfams[] = {
 	 "Ring-buffer records lost because the buffer was full."),
      SELF(events_lost)},
     {FAM("torvyn_trace_probe_hits", NULL, MK_SUM, "", "BPF program runs per probe."),
-     SELFv(probe_hits, V_ARR), ARR("probe", probe_names)},
+     SELFv(probe_hits, V_ARR), ARR("probe", torvyn_probe_names)},
     {FAM("torvyn_trace_map_update_failures", NULL, MK_SUM, "",
 	 "Diagnostic aggregation map updates that failed."),
      SELF(map_full)},

@@ -20,6 +20,7 @@
 
 #include "prom.h"
 #include "snapshot.h"
+#include "torvyn_names.h"
 
 #define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -56,60 +57,9 @@ static const char *const le_om[TORVYN_LAT_BOUNDS] = {
 };
 /* clang-format on */
 
-static const char *const copy_reasons[TORVYN_COPY_REASONS] = {
-    [TORVYN_COPY_METADATA_MARSHAL] = "MetadataMarshal",
-    [TORVYN_COPY_PAYLOAD_READ] = "PayloadRead",
-    [TORVYN_COPY_PAYLOAD_WRITE] = "PayloadWrite",
-    [TORVYN_COPY_HOST_SERIALIZE] = "HostSerialize",
-};
-
-static const char *const promote_reasons[] = {
-    [TORVYN_PROMOTE_SAMPLED] = "sampled",
-    [TORVYN_PROMOTE_ERROR] = "error",
-    [TORVYN_PROMOTE_LATENCY] = "latency",
-};
-
-static const char *const tiers[TORVYN_TIERS] = {
-    [TORVYN_TIER_SMALL] = "Small",
-    [TORVYN_TIER_MEDIUM] = "Medium",
-    [TORVYN_TIER_LARGE] = "Large",
-    [TORVYN_TIER_HUGE] = "Huge",
-};
-
-#define FLOW_STATES 8
-static const char *const flow_states[FLOW_STATES] = {
-    [TORVYN_FLOW_CREATED] = "Created",		 [TORVYN_FLOW_VALIDATED] = "Validated",
-    [TORVYN_FLOW_INSTANTIATED] = "Instantiated", [TORVYN_FLOW_RUNNING] = "Running",
-    [TORVYN_FLOW_DRAINING] = "Draining",	 [TORVYN_FLOW_COMPLETED] = "Completed",
-    [TORVYN_FLOW_CANCELLED] = "Cancelled",	 [TORVYN_FLOW_FAILED] = "Failed",
-};
-
-/* The usdt probe names (usdt/torvyn.d), in enum torvyn_probe_id order. */
-static const char *const probe_names[] = {
-    [TVN_P_ABI_VERSION] = "abi__version",
-    [TVN_P_GATE_PRODUCTION] = "gate__production",
-    [TVN_P_GATE_DIAGNOSTIC] = "gate__diagnostic",
-    [TVN_P_FLOW_START] = "flow__start",
-    [TVN_P_FLOW_END] = "flow__end",
-    [TVN_P_COMPONENT_INVOKE] = "component__invoke",
-    [TVN_P_BUFFER_COPY] = "buffer__copy",
-    [TVN_P_BUFFER_TRANSFER] = "buffer__transfer",
-    [TVN_P_BACKPRESSURE_ACTIVATE] = "backpressure__activate",
-    [TVN_P_BACKPRESSURE_DEACTIVATE] = "backpressure__deactivate",
-    [TVN_P_QUEUE_ENQUEUE] = "queue__enqueue",
-    [TVN_P_QUEUE_DEQUEUE] = "queue__dequeue",
-    [TVN_P_POOL_ALLOC] = "pool__alloc",
-    [TVN_P_POOL_RETURN] = "pool__return",
-    [TVN_P_POOL_FALLBACK] = "pool__fallback",
-    [TVN_P_POOL_EXHAUSTED] = "pool__exhausted",
-    [TVN_P_METRICS_FLUSH] = "metrics__flush",
-    [TVN_P_TRACE_PROMOTE] = "trace__promote",
-    [TVN_P_ELEMENT_DONE] = "element__done",
-};
-
-_Static_assert(ARRAY_SIZE(probe_names) == TVN_P_COUNT, "a probe has no name");
-_Static_assert(ARRAY_SIZE(promote_reasons) == 3, "promoted_total[] has 3 reasons");
-_Static_assert(TORVYN_FLOW_FAILED == FLOW_STATES - 1, "flow states changed");
+_Static_assert(ARRAY_SIZE(torvyn_probe_names) == TVN_P_COUNT, "a probe has no name");
+_Static_assert(ARRAY_SIZE(torvyn_promote_names) == 3, "promoted_total[] has 3 reasons");
+_Static_assert(TORVYN_FLOW_FAILED == TORVYN_FLOW_STATES - 1, "flow states changed");
 
 /* ------------------------------------------------------------ output buffer */
 
@@ -373,11 +323,11 @@ enum src {
 	SRC_FLOW,    /* present flows: struct torvyn_flow_block */
 	SRC_COMP,    /* present components: struct torvyn_component_block */
 	SRC_STREAM,  /* present streams: struct torvyn_stream_block */
-	SRC_TIER,    /* pool tiers if have_pool: struct torvyn_pool_tier */
+	SRC_TIER,    /* pool torvyn_tier_names if have_pool: struct torvyn_pool_tier */
 	SRC_SYS,     /* if have_sys: struct torvyn_system_block */
 	SRC_DCOMP,   /* components with has_diag: struct tvn_invoke_val */
 	SRC_DSTREAM, /* streams with has_diag: struct tvn_queue_val */
-	SRC_DPOOL,   /* tiers if has_diag_pool: struct tvn_pool_val */
+	SRC_DPOOL,   /* torvyn_tier_names if has_diag_pool: struct tvn_pool_val */
 	SRC_SELF,    /* always: struct snapshot */
 	SRC_OWN,     /* the family's fn walks the snapshot itself */
 };
@@ -674,7 +624,7 @@ static void walk_tiers(struct ctx *c, const struct fam *f, bool diag)
 		return;
 	for (int t = 0; t < TORVYN_TIERS; t++) {
 		l.n = 0;
-		lb_add(&l, "tier", tiers[t], 16);
+		lb_add(&l, "tier", torvyn_tier_names[t], 16);
 		put_entity(c, f, diag ? (const void *)&s->diag_pool[t] : &s->pool.tier[t], &l);
 	}
 }
@@ -735,9 +685,9 @@ static void fn_flow_state(struct ctx *c, const struct fam *f, const void *base,
 	const char *key = c->om ? f->name : "state";
 	struct num v;
 
-	for (uint32_t i = 0; i < FLOW_STATES; i++) {
+	for (uint32_t i = 0; i < TORVYN_FLOW_STATES; i++) {
 		num_u64(&v, b->state == i);
-		line(c, f, "", l, key, flow_states[i], &v);
+		line(c, f, "", l, key, torvyn_flow_state_names[i], &v);
 	}
 }
 
@@ -760,7 +710,7 @@ static void fn_diag_copies(struct ctx *c, const struct fam *f, const void *base,
 				lb_flow(&l, s, fi);
 				lb_name(&l, "component_id", comp_name(s, fi, ci), ci);
 				num_u64(&v, rd_u64(&cv[r], f->off));
-				line(c, f, "_total", &l, "reason", copy_reasons[r], &v);
+				line(c, f, "_total", &l, "reason", torvyn_copy_reason_names[r], &v);
 			}
 		}
 	}
@@ -837,9 +787,9 @@ static const struct fam fams[] = {
 	 "End-to-end latency of the elements of the flow."),
      FLOWv(latency, V_HIST)},
     {FAM("torvyn_flow_copies", T_COUNTER, NULL, "Buffer copies in the flow, by reason."),
-     FLOWv(copies_total, V_ARR), ARR("reason", copy_reasons)},
+     FLOWv(copies_total, V_ARR), ARR("reason", torvyn_copy_reason_names)},
     {FAM("torvyn_flow_copies_bytes", T_COUNTER, "bytes", "Bytes copied in the flow, by reason."),
-     FLOWv(copies_bytes, V_ARR), ARR("reason", copy_reasons)},
+     FLOWv(copies_bytes, V_ARR), ARR("reason", torvyn_copy_reason_names)},
     {FAM("torvyn_flow_transfers", T_COUNTER, NULL,
 	 "Buffer ownership transfers between the components of the flow."),
      FLOW(transfers_total)},
@@ -854,7 +804,7 @@ static const struct fam fams[] = {
      FLOWv(state, V_FN), .fn = fn_flow_state},
     {FAM("torvyn_flow_traces_promoted", T_COUNTER, NULL,
 	 "Element traces exported, by reason: head-sampled, error or tail latency."),
-     FLOWv(promoted_total, V_ARR), ARR("reason", promote_reasons)},
+     FLOWv(promoted_total, V_ARR), ARR("reason", torvyn_promote_names)},
     /* component */
     {FAM("torvyn_component_invocations", T_COUNTER, NULL, "Invocations of the component."),
      COMP(invocations)},
@@ -1002,7 +952,7 @@ static const struct fam fams[] = {
 	 "Ring-buffer records lost because the buffer was full."),
      SELF(events_lost)},
     {FAM("torvyn_trace_probe_hits", T_COUNTER, NULL, "BPF program runs per probe."),
-     SELFv(probe_hits, V_ARR), ARR("probe", probe_names)},
+     SELFv(probe_hits, V_ARR), ARR("probe", torvyn_probe_names)},
     {FAM("torvyn_trace_map_update_failures", T_COUNTER, NULL,
 	 "Diagnostic aggregation map updates that failed."),
      SELF(map_full)},

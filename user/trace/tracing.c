@@ -4,14 +4,9 @@
 #include <time.h>
 
 #include "tracing.h"
+#include "torvyn_names.h"
 
 static struct session *names_from;
-
-static const char *const err_names[] = { "none",     "invalid-input",     "unavailable",
-					 "internal", "deadline-exceeded", "fatal" };
-static const char *const reason_names[] = { "MetadataMarshal", "PayloadRead", "PayloadWrite",
-					    "HostSerialize" };
-static const char *const promote_names[] = { "sampled", "error", "latency" };
 
 static void id64(uint8_t out[8], uint64_t v)
 {
@@ -21,7 +16,7 @@ static void id64(uint8_t out[8], uint64_t v)
 
 static void set_error(struct otlp_span *sp, uint8_t kind)
 {
-	const char *name = kind < sizeof(err_names) / sizeof(err_names[0]) ? err_names[kind] :
+	const char *name = kind < sizeof(torvyn_err_kind_names) / sizeof(torvyn_err_kind_names[0]) ? torvyn_err_kind_names[kind] :
 									   "unknown";
 
 	sp->status_code = OTLP_STATUS_ERROR;
@@ -69,7 +64,7 @@ int tracing__build(struct session *s, const struct tvn_rb_trace *rec, struct otl
 			sp->kind = OTLP_SPAN_KIND_CONSUMER;
 			parent = h->remote_parent_span_id;
 			otlp_span__attr_str(sp, "torvyn.promotion.reason",
-					    h->reason < 3 ? promote_names[h->reason] : "unknown");
+					    h->reason < 3 ? torvyn_promote_names[h->reason] : "unknown");
 			otlp_span__attr_int(sp, "torvyn.element.bytes", (int64_t)r->bytes);
 			if (h->dropped)
 				otlp_span__attr_int(sp, "torvyn.spans.dropped", h->dropped);
@@ -117,7 +112,7 @@ int tracing__build(struct session *s, const struct tvn_rb_trace *rec, struct otl
 				 (unsigned long long)r->aux);
 			otlp_span__attr_str(sp, "torvyn.component.id", name);
 			otlp_span__attr_str(sp, "torvyn.copy.reason",
-					    r->reason < 4 ? reason_names[r->reason] : "unknown");
+					    r->reason < 4 ? torvyn_copy_reason_names[r->reason] : "unknown");
 			otlp_span__attr_int(sp, "torvyn.bytes", (int64_t)r->bytes);
 			break;
 		case TORVYN_SPAN_BACKPRESSURE:

@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "usdt_elf.h"
+#include "torvyn_names.h"
 
 #define PROVIDER "torvyn"
 #define NOTE_SEC ".note.stapsdt"
@@ -33,37 +34,14 @@
 #define NOTE_NAME "stapsdt"
 #define NOTE_TYPE 3
 
-/* usdt/torvyn.d order, indexed by enum torvyn_probe_id. */
-static const char *const probe_names[] = {
-	[TVN_P_ABI_VERSION] = "abi__version",
-	[TVN_P_GATE_PRODUCTION] = "gate__production",
-	[TVN_P_GATE_DIAGNOSTIC] = "gate__diagnostic",
-	[TVN_P_FLOW_START] = "flow__start",
-	[TVN_P_FLOW_END] = "flow__end",
-	[TVN_P_COMPONENT_INVOKE] = "component__invoke",
-	[TVN_P_BUFFER_COPY] = "buffer__copy",
-	[TVN_P_BUFFER_TRANSFER] = "buffer__transfer",
-	[TVN_P_BACKPRESSURE_ACTIVATE] = "backpressure__activate",
-	[TVN_P_BACKPRESSURE_DEACTIVATE] = "backpressure__deactivate",
-	[TVN_P_QUEUE_ENQUEUE] = "queue__enqueue",
-	[TVN_P_QUEUE_DEQUEUE] = "queue__dequeue",
-	[TVN_P_POOL_ALLOC] = "pool__alloc",
-	[TVN_P_POOL_RETURN] = "pool__return",
-	[TVN_P_POOL_FALLBACK] = "pool__fallback",
-	[TVN_P_POOL_EXHAUSTED] = "pool__exhausted",
-	[TVN_P_METRICS_FLUSH] = "metrics__flush",
-	[TVN_P_TRACE_PROMOTE] = "trace__promote",
-	[TVN_P_ELEMENT_DONE] = "element__done",
-};
-
-_Static_assert(sizeof(probe_names) / sizeof(probe_names[0]) == TVN_P_COUNT,
+_Static_assert(sizeof(torvyn_probe_names) / sizeof(torvyn_probe_names[0]) == TVN_P_COUNT,
 	       "a name for every enum torvyn_probe_id");
 
 const char *usdt_elf__probe_name(int probe_id)
 {
 	if (probe_id < 0 || probe_id >= TVN_P_COUNT)
 		return NULL;
-	return probe_names[probe_id];
+	return torvyn_probe_names[probe_id];
 }
 
 static int probe_id_of(const char *name)
@@ -71,7 +49,7 @@ static int probe_id_of(const char *name)
 	int i;
 
 	for (i = 0; i < TVN_P_COUNT; i++)
-		if (strcmp(probe_names[i], name) == 0)
+		if (strcmp(torvyn_probe_names[i], name) == 0)
 			return i;
 	return -1;
 }
