@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
-need_cmd protoc
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-"$PY" -c 'import google.protobuf, grpc' 2>/dev/null ||
-	skip "python3-protobuf and python3-grpcio are not installed (make deps installs them)"
+. "$(dirname "$0")/otlp_lib.sh"
 
 cat >"$T/copy.json" <<'JSON'
 {"flows": [{"id": "three-stage", "components": [

@@ -16,15 +16,9 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
-need_cmd protoc
 need_cmd jq
 need_cmd curl
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-"$PY" -c 'import google.protobuf, grpc' 2>/dev/null ||
-	skip "python3-protobuf and python3-grpcio are not installed (make deps installs them)"
-RECV=$ROOT/tests/integration/otlp_receiver.py
-SPANS=$ROOT/tests/integration/spans.py
+. "$(dirname "$0")/otlp_lib.sh"
 
 # free_port: a port nothing listens on now
 free_port() {
@@ -33,24 +27,6 @@ free_port() {
 # metric FILE NAME: the value of an unlabelled sample, 0 when absent
 metric() { awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# wait_run HPID TPID ERRFILE: waits for the host to finish (failing at once if
-# the tracer dies first: a --wait-attach host would wait for it forever), then
-# for the tracer, which exits with its target.
-wait_run() {
-	local hpid=$1 tpid=$2 err=$3 i rc=0
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$hpid" 2>/dev/null || break
-		if ! kill -0 "$tpid" 2>/dev/null && kill -0 "$hpid" 2>/dev/null; then
-			wait "$tpid" || rc=$?
-			fail "torvyn-trace exited with status $rc before the host finished: $(tail -5 "$err")"
-		fi
-		sleep 0.05
-	done
-	wait_exit "$hpid" 1 || fail "the host exited with status $?"
-	wait_exit "$tpid" 15 || rc=$?
-	[ "$rc" -eq 0 ] || fail "torvyn-trace exited with status $rc: $(tail -5 "$err")"
-}
 
 cat >"$T/steady.json" <<'EOF'
 {"flows": [{"id": "steady", "components": [
