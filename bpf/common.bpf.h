@@ -92,21 +92,6 @@ static __always_inline long arg(struct pt_regs *ctx, __u64 n)
 	return v;
 }
 
-/* Looks a key up in a per-CPU hash, inserting a zeroed value the first time. */
-static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-
-	if (v)
-		return v;
-	/* another CPU may win the insert: EEXIST is fine, the lookup finds it */
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(map, key);
-	if (!v)
-		stat_inc(TVN_STAT_MAP_FULL);
-	return v;
-}
-
 /* The family handlers, each in its own object, linked by bpftool gen object. */
 extern int tvn_handle_metrics(struct pt_regs *ctx, __u32 probe);
 extern int tvn_handle_invoke(struct pt_regs *ctx, __u32 probe);

@@ -68,7 +68,7 @@ struct tvn_rb_flow {
 	__u64 ts_ns;
 };
 
-/* Diagnostic aggregation maps (per-CPU hashes; the tracer sums the CPUs). */
+/* Diagnostic aggregates (per-CPU arrays; the tracer sums the CPUs). */
 struct tvn_comp_key {
 	__u32 flow_idx;
 	__u32 comp_idx;
@@ -94,28 +94,9 @@ struct tvn_invoke_val {
 #define TVN_COPY_SLOT(flow, comp, reason) \
 	(TVN_COMP_SLOT(flow, comp) * TORVYN_COPY_REASONS + (reason))
 
-struct tvn_copy_key {
-	__u32 flow_idx;
-	__u32 comp_idx;
-	__u32 reason;
-	__u32 pad;
-};
-
 struct tvn_count_val {
 	__u64 count;
 	__u64 bytes;
-};
-
-struct tvn_transfer_key {
-	__u32 flow_idx;
-	__u32 from_idx;
-	__u32 to_idx;
-	__u32 pad;
-};
-
-struct tvn_stream_key {
-	__u32 flow_idx;
-	__u32 stream_idx;
 };
 
 struct tvn_queue_val {
