@@ -34,8 +34,8 @@ run_one() {
 	wait_run "$hpid" "$tpid" "$T/$name.trace.err"
 	stop_receiver "$name"
 	assert_eq "host elements ($proto, $comp)" 1000 "$(jq_get "$T/$name.summary.json" '.flows[0].elements')"
-	assert_eq "host head-sampled traces ($proto, $comp)" 1000 \
-		"$(jq_get "$T/$name.summary.json" '.flows[0].promoted.sampled')"
+	assert_eq "host promoted traces, every element ($proto, $comp)" 1000 \
+		"$(jq_get "$T/$name.summary.json" '.flows[0].promoted | .sampled + .latency + .error')"
 	enc=protobuf
 	gz=no
 	[ "$comp" = gzip ] && gz=yes

@@ -9,10 +9,10 @@
 #    host's summary agrees: one error promotion, nothing head-sampled.
 #    With the host head-sampling everything and the tracer at 0, the tracer
 #    narrows that down to the same single error trace.
-# 2. Tail-latency promotion: sample rate 0, the SOURCE takes 30 ms longer on
-#    element 42, --latency-threshold 10ms on both: exactly one trace,
+# 2. Tail-latency promotion: sample rate 0, the SOURCE takes 150 ms longer on
+#    element 42, --latency-threshold 75ms on both: exactly one trace,
 #    element 42's, complete (source, processor, sink), reason latency, its
-#    source span at least 30 ms long, no span in error.
+#    source span at least 150 ms long, no span in error.
 # 3. OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL=http/json / _COMPRESSION=gzip and
 #    OTEL_SERVICE_NAME=svc-from-env instead of flags (sample rate 1.0): the
 #    receiver gets every trace as gzip'd OTLP/JSON with service.name
@@ -64,7 +64,7 @@ EOF
 cat >"$T/slow.json" <<'EOF'
 {"flows": [{"id": "slow", "components": [
   {"id": "source", "role": "source", "kind": "generator", "payload": {"size": 128},
-   "faults": [{"at": 42, "type": "delay", "ms": 30}]},
+   "faults": [{"at": 42, "type": "delay", "ms": 150}]},
   {"id": "processor", "role": "processor", "kind": "transform"},
   {"id": "sink", "role": "sink", "kind": "null"}]}]}
 EOF
@@ -124,7 +124,7 @@ except Fail as e:
 PY
 
 # 2. tail-latency promotion
-run_case latency "$T/slow.json" 50 0 10ms -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+run_case latency "$T/slow.json" 50 0 75ms -- --otlp-endpoint "http://127.0.0.1:@PORT@"
 assert_eq "host: latency promotions" 1 "$(promoted latency latency)"
 assert_eq "host: head-sampled traces" 0 "$(promoted latency sampled)"
 assert_eq "host: error promotions" 0 "$(promoted latency error)"
@@ -145,8 +145,8 @@ try:
     check(a.get("torvyn.promotion.reason") == "latency",
           "torvyn.promotion.reason = %r, expected 'latency'" % a.get("torvyn.promotion.reason"))
     src = [s for s in tspans if s["name"] == "component:source:invoke:42"][0]
-    check(src["end"] - src["start"] >= 30_000_000,
-          "the source span lasts %.3f ms, the fault adds 30 ms" % ((src["end"] - src["start"]) / 1e6))
+    check(src["end"] - src["start"] >= 150_000_000,
+          "the source span lasts %.3f ms, the fault adds 150 ms" % ((src["end"] - src["start"]) / 1e6))
     ok("one trace, element 42's, complete, reason latency; source span %.1f ms, root %.1f ms" %
        ((src["end"] - src["start"]) / 1e6, (root["end"] - root["start"]) / 1e6))
 except Fail as e:
