@@ -389,7 +389,8 @@ static int build_streams(struct bench_report *r, const struct sample *a, const s
 			enq = sb->diag.enqueues - (sa ? sa->diag.enqueues : 0);
 			dsum = sb->diag.depth_sum - (sa ? sa->diag.depth_sum : 0);
 			bs->mean_depth = enq ? (double)dsum / enq : 0;
-			bs->peak_depth = sb->blk.peak_depth;
+			/* the window's peak (the BPF peaks were reset when it began), else the run's */
+			bs->peak_depth = sb->has_diag ? sb->diag.peak_depth : sb->blk.peak_depth;
 			bs->capacity = sb->blk.capacity;
 			bs->backpressure_events = sb->blk.backpressure_events -
 						  (sa && sa->present ? sa->blk.backpressure_events : 0);
@@ -599,6 +600,7 @@ static int measure(struct session *s, const struct bench_opts *o, int pid, bool 
 			rc = take_sample(s, &a);
 			if (rc)
 				return TVN_EXIT_INTERNAL;
+			session__reset_peaks(s);
 			warm = true;
 		}
 		if (!up)

@@ -25,8 +25,8 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
+#include "metric_model.h"
 #include "otlp.h"
-#include "torvyn_names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NS_PER_SEC 1000000000ULL
@@ -159,15 +159,6 @@ static char *ar_str(struct arena *a, const char *s, size_t max)
 	}
 	*o = '\0';
 	return out;
-}
-
-static char *ar_u64(struct arena *a, uint64_t x)
-{
-	char *s = ar_alloc(a, 24);
-
-	if (s)
-		snprintf(s, 24, "%llu", (unsigned long long)x);
-	return s;
 }
 
 /* ------------------------------------------------------------ attributes */
@@ -673,7 +664,7 @@ int otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_
 	return j_finish(&j, res, "resourceSpans", "scopeSpans", "spans", list, buf, len);
 }
 
-/* ------------------------------------------------------------ metrics: the catalogue */
+/* ------------------------------------------------------------ metrics: collection */
 
 /* The latency bounds of UPSTREAM.md (100 ns .. 10 s), in seconds. */
 /* clang-format off */
@@ -690,790 +681,124 @@ static const double lat_bounds_s[TORVYN_LAT_BOUNDS] = {
 };
 /* clang-format on */
 
-_Static_assert(ARRAY_SIZE(torvyn_probe_names) == TVN_P_COUNT, "a probe has no name");
-_Static_assert(ARRAY_SIZE(torvyn_promote_names) == 3, "promoted_total[] has 3 reasons");
-_Static_assert(TORVYN_FLOW_FAILED == TORVYN_FLOW_STATES - 1, "flow states changed");
-
 enum mkind { MK_SUM, MK_GAUGE, MK_HIST };
-
-/* Where a family's points come from: as prom.c's enum src. */
-enum src {
-	SRC_FLOW,
-	SRC_COMP,
-	SRC_STREAM,
-	SRC_TIER,
-	SRC_SYS,
-	SRC_DCOMP,
-	SRC_DSTREAM,
-	SRC_DPOOL,
-	SRC_SELF,
-	SRC_OWN,
-};
-
-enum val {
-	V_U64,	/* __u64 at off: as_int */
-	V_U32,	/* __u32 at off: as_int */
-	V_INT,	/* int at off: as_int */
-	V_DBL,	/* double at off: as_double */
-	V_SEC,	/* __u64 nanoseconds at off: as_double seconds */
-	V_HIST, /* struct torvyn_hist_lat at off */
-	V_ARR,	/* __u64[n_names] at off, one point per name, attribute lkey */
-	V_FN,	/* fn adds the entity's points */
-};
-
-#define MAX_PT_ATTRS 4
+enum pkind { PT_INT, PT_DBL, PT_HIST };
 
 /* One data point of the neutral list; attribute strings live in the arena. */
 struct mpoint {
-	const char *key[MAX_PT_ATTRS];
-	const char *val[MAX_PT_ATTRS];
+	const char *key[METRIC_MAX_LABELS];
+	const char *val[METRIC_MAX_LABELS];
 	int na;
-	enum val vt; /* V_U64 (as_int in i), V_DBL (as_double in d) or V_HIST */
+	enum pkind vt;
 	int64_t i;
 	double d;
-	const struct torvyn_hist_lat *h;
+	const struct metric_hist *h; /* a copy in the arena */
 };
 
 struct mmetric {
-	char name[96];
-	const char *desc, *unit;
+	const char *name, *desc, *unit;
 	enum mkind kind;
 	size_t first, n; /* its points in mctx.pts */
 };
 
+/* The metric model's walk turned into a list of metrics and their points. */
 struct mctx {
-	const struct snapshot *s;
-	uint64_t now_mono_ns;
-	const uint32_t *xfer_order;
 	struct arena a;
 	struct mpoint *pts;
 	size_t n_pts, cap_pts;
 	struct mmetric *ms;
 	size_t n_ms, cap_ms;
-	struct mmetric *cur;
 };
 
-struct mfam;
-typedef void (*mfam_fn)(struct mctx *c, const struct mfam *f, const void *base,
-			const struct mpoint *l);
-
-struct mfam {
-	const char *prom;     /* prom.c's family name (without _total) */
-	const char *upstream; /* upstream Torvyn's dotted name, or NULL */
-	enum mkind kind;
-	const char *unit;
-	const char *desc;
-	enum src src;
-	enum val val;
-	size_t off;
-	mfam_fn fn;
-	const char *lkey; /* V_ARR */
-	const char *const *names;
-	size_t n_names;
-};
-
-/*
- * The OTLP name of a family: upstream's dotted name where it has one,
- * otherwise "torvyn." and the Prometheus name without "torvyn_" with dots
- * for underscores: torvyn_diagnostic_invocations_total ->
- * torvyn.diagnostic.invocations. A collector's Prometheus exporter turns
- * either back into our Prometheus name (it adds _total and the unit).
- */
-static void fam_name(const struct mfam *f, char *out, size_t len)
+/* Growing arrays outside the arena: a 100-flow snapshot has ~10k points. */
+static void *grow(struct mctx *c, void *p, size_t *cap, size_t n, size_t size)
 {
-	const char *p = f->prom + strlen("torvyn_");
-	size_t o;
+	size_t ncap;
 
-	if (f->upstream) {
-		snprintf(out, len, "%s", f->upstream);
-		return;
-	}
-	o = (size_t)snprintf(out, len, "torvyn.");
-	for (; *p && o + 1 < len; p++)
-		out[o++] = *p == '_' ? '.' : *p;
-	out[o] = '\0';
-}
-
-/* ------------------------------------------------------------ metrics: the walk */
-
-static struct mpoint *add_point(struct mctx *c, const struct mpoint *l)
-{
-	struct mpoint *p;
-
-	if (c->a.oom)
+	if (n < *cap)
+		return p;
+	ncap = *cap ? *cap * 2 : 256;
+	p = realloc(p, ncap * size);
+	if (!p) {
+		c->a.oom = true;
 		return NULL;
-	if (c->n_pts == c->cap_pts) {
-		size_t cap = c->cap_pts ? c->cap_pts * 2 : 256;
-
-		p = realloc(c->pts, cap * sizeof(*p));
-		if (!p) {
-			c->a.oom = true;
-			return NULL;
-		}
-		c->pts = p;
-		c->cap_pts = cap;
 	}
-	p = &c->pts[c->n_pts++];
-	*p = *l;
-	c->cur->n++;
+	*cap = ncap;
 	return p;
 }
 
-static void pt_attr(struct mctx *c, struct mpoint *p, const char *key, const char *val, size_t vmax)
-{
-	if (p->na == MAX_PT_ATTRS)
-		return;
-	p->key[p->na] = key;
-	p->val[p->na++] = ar_str(&c->a, val, vmax);
-}
-
-/* A name from a block, or the index when the block is absent or unnamed. */
-static void pt_name(struct mctx *c, struct mpoint *p, const char *key, const char *name,
-		    uint64_t idx)
-{
-	if (name && name[0]) {
-		pt_attr(c, p, key, name, TORVYN_NAME_LEN);
-		return;
-	}
-	if (p->na == MAX_PT_ATTRS)
-		return;
-	p->key[p->na] = key;
-	p->val[p->na++] = ar_u64(&c->a, idx);
-}
-
-static void pt_int(struct mctx *c, const struct mpoint *l, uint64_t x)
-{
-	struct mpoint *p = add_point(c, l);
-
-	if (p) {
-		p->vt = V_U64;
-		p->i = x > INT64_MAX ? INT64_MAX : (int64_t)x;
-	}
-}
-
-static void pt_dbl(struct mctx *c, const struct mpoint *l, double d)
-{
-	struct mpoint *p = add_point(c, l);
-
-	if (p) {
-		p->vt = V_DBL;
-		p->d = d;
-	}
-}
-
-static uint64_t rd_u64(const void *base, size_t off)
-{
-	uint64_t x;
-
-	memcpy(&x, (const char *)base + off, sizeof(x));
-	return x;
-}
-
-static const char *flow_name(const struct snapshot *s, uint64_t fi)
-{
-	const struct snap_flow *f;
-
-	if (!s->flows || fi >= (uint64_t)s->n_flows)
-		return NULL;
-	f = &s->flows[fi];
-	if (f->present)
-		return f->blk.hdr.flow_name;
-	for (int i = 0; i < TORVYN_MAX_COMPONENTS; i++)
-		if (f->comps[i].present)
-			return f->comps[i].blk.hdr.flow_name;
-	for (int i = 0; i < TORVYN_MAX_STREAMS; i++)
-		if (f->streams[i].present)
-			return f->streams[i].blk.hdr.flow_name;
-	return NULL;
-}
-
-static const char *comp_name(const struct snapshot *s, uint64_t fi, uint64_t ci)
-{
-	const struct snap_comp *c;
-
-	if (!s->flows || fi >= (uint64_t)s->n_flows || ci >= TORVYN_MAX_COMPONENTS)
-		return NULL;
-	c = &s->flows[fi].comps[ci];
-	return c->present ? c->blk.hdr.name : NULL;
-}
-
-static const char *stream_name(const struct snapshot *s, uint64_t fi, uint64_t si)
-{
-	const struct snap_stream *st;
-
-	if (!s->flows || fi >= (uint64_t)s->n_flows || si >= TORVYN_MAX_STREAMS)
-		return NULL;
-	st = &s->flows[fi].streams[si];
-	return st->present ? st->blk.hdr.name : NULL;
-}
-
-static void put_entity(struct mctx *c, const struct mfam *f, const void *base,
-		       const struct mpoint *l)
-{
-	const char *p = (const char *)base + f->off;
-	struct mpoint *pt;
-	uint32_t u32;
-	double d;
-	int i;
-
-	switch (f->val) {
-	case V_U64:
-		pt_int(c, l, rd_u64(base, f->off));
-		break;
-	case V_U32:
-		memcpy(&u32, p, sizeof(u32));
-		pt_int(c, l, u32);
-		break;
-	case V_INT:
-		memcpy(&i, p, sizeof(i));
-		pt = add_point(c, l);
-		if (pt) {
-			pt->vt = V_U64;
-			pt->i = i;
-		}
-		break;
-	case V_DBL:
-		memcpy(&d, p, sizeof(d));
-		pt_dbl(c, l, d);
-		break;
-	case V_SEC:
-		pt_dbl(c, l, (double)rd_u64(base, f->off) / 1e9);
-		break;
-	case V_HIST:
-		pt = add_point(c, l);
-		if (pt) {
-			pt->vt = V_HIST;
-			pt->h = (const struct torvyn_hist_lat *)p;
-		}
-		break;
-	case V_ARR:
-		for (size_t k = 0; k < f->n_names; k++) {
-			struct mpoint x = *l;
-
-			pt_attr(c, &x, f->lkey, f->names[k], 64);
-			pt_int(c, &x, rd_u64(base, f->off + k * sizeof(__u64)));
-		}
-		break;
-	case V_FN:
-		f->fn(c, f, base, l);
-		break;
-	}
-}
-
-static void pt_flow(struct mctx *c, struct mpoint *l, int fi)
-{
-	memset(l, 0, sizeof(*l));
-	pt_name(c, l, "flow_id", flow_name(c->s, (uint64_t)fi), (uint64_t)fi);
-}
-
-static void walk_flows(struct mctx *c, const struct mfam *f)
-{
-	const struct snapshot *s = c->s;
-	struct mpoint l;
-
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		if (!s->flows[fi].present)
-			continue;
-		pt_flow(c, &l, fi);
-		put_entity(c, f, &s->flows[fi].blk, &l);
-	}
-}
-
-static void walk_comps(struct mctx *c, const struct mfam *f, bool diag)
-{
-	const struct snapshot *s = c->s;
-	struct mpoint l;
-
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int ci = 0; ci < TORVYN_MAX_COMPONENTS; ci++) {
-			const struct snap_comp *sc = &s->flows[fi].comps[ci];
-
-			if (!(diag ? sc->has_diag : sc->present))
-				continue;
-			pt_flow(c, &l, fi);
-			pt_name(c, &l, "component_id", comp_name(s, fi, ci), ci);
-			put_entity(c, f, diag ? (const void *)&sc->diag : &sc->blk, &l);
-		}
-	}
-}
-
-static void walk_streams(struct mctx *c, const struct mfam *f, bool diag)
-{
-	const struct snapshot *s = c->s;
-	struct mpoint l;
-
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int si = 0; si < TORVYN_MAX_STREAMS; si++) {
-			const struct snap_stream *st = &s->flows[fi].streams[si];
-
-			if (!(diag ? st->has_diag : st->present))
-				continue;
-			pt_flow(c, &l, fi);
-			pt_name(c, &l, "stream_id", stream_name(s, fi, si), si);
-			put_entity(c, f, diag ? (const void *)&st->diag : &st->blk, &l);
-		}
-	}
-}
-
-static void walk_tiers(struct mctx *c, const struct mfam *f, bool diag)
-{
-	const struct snapshot *s = c->s;
-	struct mpoint l;
-
-	if (!(diag ? s->has_diag_pool : s->have_pool))
-		return;
-	for (int t = 0; t < TORVYN_TIERS; t++) {
-		memset(&l, 0, sizeof(l));
-		pt_attr(c, &l, "tier", torvyn_tier_names[t], 16);
-		put_entity(c, f, diag ? (const void *)&s->diag_pool[t] : &s->pool.tier[t], &l);
-	}
-}
-
-static void walk(struct mctx *c, const struct mfam *f)
-{
-	const struct snapshot *s = c->s;
-	struct mpoint l = {.na = 0};
-
-	switch (f->src) {
-	case SRC_FLOW:
-		walk_flows(c, f);
-		break;
-	case SRC_COMP:
-	case SRC_DCOMP:
-		walk_comps(c, f, f->src == SRC_DCOMP);
-		break;
-	case SRC_STREAM:
-	case SRC_DSTREAM:
-		walk_streams(c, f, f->src == SRC_DSTREAM);
-		break;
-	case SRC_TIER:
-	case SRC_DPOOL:
-		walk_tiers(c, f, f->src == SRC_DPOOL);
-		break;
-	case SRC_SYS:
-		if (s->have_sys)
-			put_entity(c, f, &s->sys, &l);
-		break;
-	case SRC_SELF:
-		put_entity(c, f, s, &l);
-		break;
-	case SRC_OWN:
-		f->fn(c, f, s, &l);
-		break;
-	}
-}
-
-/* ------------------------------------------------------------ metrics: special families */
-
-static void fn_active_duration(struct mctx *c, const struct mfam *f, const void *base,
-			       const struct mpoint *l)
-{
-	const struct torvyn_flow_block *b = base;
-	uint64_t end = b->end_ns ? b->end_ns : c->now_mono_ns;
-
-	(void)f;
-	pt_dbl(c, l, b->start_ns && end > b->start_ns ? (double)(end - b->start_ns) / 1e9 : 0);
-}
-
-static void fn_flow_state(struct mctx *c, const struct mfam *f, const void *base,
-			  const struct mpoint *l)
-{
-	const struct torvyn_flow_block *b = base;
-
-	(void)f;
-	for (uint32_t i = 0; i < TORVYN_FLOW_STATES; i++) {
-		struct mpoint x = *l;
-
-		pt_attr(c, &x, "state", torvyn_flow_state_names[i], 16);
-		pt_int(c, &x, b->state == i);
-	}
-}
-
-/* Only reasons that happened: the map has no entry for the others. */
-static void fn_diag_copies(struct mctx *c, const struct mfam *f, const void *base,
-			   const struct mpoint *unused)
-{
-	const struct snapshot *s = base;
-	struct mpoint l;
-
-	(void)unused;
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int ci = 0; ci < TORVYN_MAX_COMPONENTS; ci++) {
-			const struct tvn_count_val *cv = s->flows[fi].comps[ci].diag_copies;
-
-			for (int r = 0; r < TORVYN_COPY_REASONS; r++) {
-				if (!cv[r].count)
-					continue;
-				pt_flow(c, &l, fi);
-				pt_name(c, &l, "component_id", comp_name(s, fi, ci), ci);
-				pt_attr(c, &l, "reason", torvyn_copy_reason_names[r], 32);
-				pt_int(c, &l, rd_u64(&cv[r], f->off));
-			}
-		}
-	}
-}
-
-static void fn_diag_transfers(struct mctx *c, const struct mfam *f, const void *base,
-			      const struct mpoint *unused)
-{
-	const struct snapshot *s = base;
-	struct mpoint l;
-
-	(void)unused;
-	for (int i = 0; i < s->n_transfers; i++) {
-		const struct snap_transfer *t = &s->transfers[c->xfer_order[i]];
-
-		memset(&l, 0, sizeof(l));
-		pt_name(c, &l, "flow_id", flow_name(s, t->flow_idx), t->flow_idx);
-		pt_name(c, &l, "from_component", comp_name(s, t->flow_idx, t->from_idx),
-			t->from_idx);
-		pt_name(c, &l, "to_component", comp_name(s, t->flow_idx, t->to_idx), t->to_idx);
-		pt_int(c, &l, rd_u64(&t->val, f->off));
-	}
-}
-
-static void fn_info(struct mctx *c, const struct mfam *f, const void *base,
-		    const struct mpoint *unused)
-{
-	const struct snapshot *s = base;
-	struct mpoint l = {.na = 0};
-	char pid[24];
-
-	(void)f;
-	(void)unused;
-	snprintf(pid, sizeof(pid), "%d", s->target_pid);
-	pt_attr(c, &l, "pid", pid, sizeof(pid));
-	pt_attr(c, &l, "exe", s->target_exe, sizeof(s->target_exe));
-	pt_int(c, &l, 1);
-}
-
-/* ------------------------------------------------------------ metrics: the table */
-
-#define FAM(p, up, k, u, d) .prom = (p), .upstream = (up), .kind = (k), .unit = (u), .desc = (d)
-#define AT(s, type, field, v) .src = (s), .val = (v), .off = offsetof(type, field)
-#define FLOW(f) AT(SRC_FLOW, struct torvyn_flow_block, f, V_U64)
-#define FLOWv(f, v) AT(SRC_FLOW, struct torvyn_flow_block, f, v)
-#define COMP(f) AT(SRC_COMP, struct torvyn_component_block, f, V_U64)
-#define COMPv(f, v) AT(SRC_COMP, struct torvyn_component_block, f, v)
-#define STREAM(f) AT(SRC_STREAM, struct torvyn_stream_block, f, V_U64)
-#define STREAMv(f, v) AT(SRC_STREAM, struct torvyn_stream_block, f, v)
-#define TIER(f) AT(SRC_TIER, struct torvyn_pool_tier, f, V_U64)
-#define SYS(f) AT(SRC_SYS, struct torvyn_system_block, f, V_U64)
-#define DCOMP(f) AT(SRC_DCOMP, struct tvn_invoke_val, f, V_U64)
-#define DCOMPv(f, v) AT(SRC_DCOMP, struct tvn_invoke_val, f, v)
-#define DSTREAM(f) AT(SRC_DSTREAM, struct tvn_queue_val, f, V_U64)
-#define DSTREAMv(f, v) AT(SRC_DSTREAM, struct tvn_queue_val, f, v)
-#define DPOOL(f) AT(SRC_DPOOL, struct tvn_pool_val, f, V_U64)
-#define SELF(f) AT(SRC_SELF, struct snapshot, f, V_U64)
-#define SELFv(f, v) AT(SRC_SELF, struct snapshot, f, v)
-#define OWN(fun, field) AT(SRC_OWN, struct tvn_count_val, field, V_FN), .fn = (fun)
-#define ARR(key, tbl) .lkey = (key), .names = (tbl), .n_names = ARRAY_SIZE(tbl)
-
 /*
- * The families of docs/metrics.md, in prom.c's order. Units are UCUM: "s"
- * for values in seconds, "By" for bytes; upstream's two *_ns names keep
- * integer nanoseconds ("ns").
+ * OTLP names are the model's; UCUM units ("s", "By"), except the families
+ * whose upstream names keep integer nanoseconds ("ns").
  */
-static const struct mfam mfams[] = {
-    /* flow */
-    {FAM("torvyn_flow_elements", "flow.elements.total", MK_SUM, "",
-	 "Elements that reached the end of the flow (sink, filter drop or error)."),
-     FLOW(elements_total)},
-    {FAM("torvyn_flow_elements_errors", "flow.elements.errors", MK_SUM, "",
-	 "Elements on which a component returned an error."),
-     FLOW(elements_errors)},
-    {FAM("torvyn_flow_latency_seconds", "flow.latency", MK_HIST, "s",
-	 "End-to-end latency of the elements of the flow."),
-     FLOWv(latency, V_HIST)},
-    {FAM("torvyn_flow_copies", "flow.copies.total", MK_SUM, "",
-	 "Buffer copies in the flow, by reason."),
-     FLOWv(copies_total, V_ARR), ARR("reason", torvyn_copy_reason_names)},
-    {FAM("torvyn_flow_copies_bytes", "flow.copies.bytes", MK_SUM, "By",
-	 "Bytes copied in the flow, by reason."),
-     FLOWv(copies_bytes, V_ARR), ARR("reason", torvyn_copy_reason_names)},
-    {FAM("torvyn_flow_transfers", NULL, MK_SUM, "",
-	 "Buffer ownership transfers between the components of the flow."),
-     FLOW(transfers_total)},
-    {FAM("torvyn_flow_transfers_bytes", NULL, MK_SUM, "By",
-	 "Bytes of the buffers whose ownership moved between components of the flow."),
-     FLOW(transfers_bytes)},
-    {FAM("torvyn_flow_active_duration_seconds", "flow.active_duration", MK_GAUGE, "s",
-	 "Time the flow has been running, or ran until it ended."),
-     FLOWv(start_ns, V_FN), .fn = fn_active_duration},
-    {FAM("torvyn_flow_state", "flow.state", MK_GAUGE, "",
-	 "Lifecycle state of the flow: 1 for the current state, 0 for the others."),
-     FLOWv(state, V_FN), .fn = fn_flow_state},
-    {FAM("torvyn_flow_traces_promoted", NULL, MK_SUM, "",
-	 "Element traces exported, by reason: head-sampled, error or tail latency."),
-     FLOWv(promoted_total, V_ARR), ARR("reason", torvyn_promote_names)},
-    /* component */
-    {FAM("torvyn_component_invocations", "component.invocations", MK_SUM, "",
-	 "Invocations of the component."),
-     COMP(invocations)},
-    {FAM("torvyn_component_errors", "component.errors", MK_SUM, "",
-	 "Invocations of the component that returned an error."),
-     COMP(errors)},
-    {FAM("torvyn_component_processing_time_seconds", "component.processing_time", MK_HIST, "s",
-	 "Time per invocation of the component."),
-     COMPv(processing_time, V_HIST)},
-    {FAM("torvyn_component_fuel_consumed", "component.fuel_consumed", MK_SUM, "",
-	 "WebAssembly fuel consumed by the component (always 0 for native components)."),
-     COMP(fuel_consumed)},
-    {FAM("torvyn_component_memory_current_bytes", "component.memory_current", MK_GAUGE, "By",
-	 "Bytes of payload the component holds now."),
-     COMP(memory_current)},
-    {FAM("torvyn_component_input_bytes", NULL, MK_SUM, "By",
-	 "Payload bytes passed into the component."),
-     COMP(bytes_in)},
-    {FAM("torvyn_component_output_bytes", NULL, MK_SUM, "By",
-	 "Payload bytes produced by the component."),
-     COMP(bytes_out)},
-    {FAM("torvyn_component_wakeups", NULL, MK_SUM, "",
-	 "Times the thread of the component woke from a wait."),
-     COMP(wakeups)},
-    {FAM("torvyn_component_idle_seconds", NULL, MK_SUM, "s",
-	 "Time the component spent waiting for input or output."),
-     COMPv(idle_ns, V_SEC)},
-    /* stream */
-    {FAM("torvyn_stream_elements_transferred", "stream.elements.transferred", MK_SUM, "",
-	 "Elements passed through the stream."),
-     STREAM(elements_transferred)},
-    {FAM("torvyn_stream_elements_dropped", NULL, MK_SUM, "",
-	 "Elements dropped by the overflow policy of the stream."),
-     STREAM(elements_dropped)},
-    {FAM("torvyn_stream_backpressure_events", "stream.backpressure.events", MK_SUM, "",
-	 "Times backpressure activated on the stream."),
-     STREAM(backpressure_events)},
-    {FAM("torvyn_stream_backpressure_duration_seconds", "stream.backpressure.duration_ns", MK_SUM,
-	 "ns", "Time the stream spent in backpressure."),
-     STREAM(backpressure_duration_ns)},
-    {FAM("torvyn_stream_queue_current_depth", "stream.queue.current_depth", MK_GAUGE, "",
-	 "Elements in the queue of the stream now."),
-     STREAM(current_depth)},
-    {FAM("torvyn_stream_queue_peak_depth", "stream.queue.peak_depth", MK_GAUGE, "",
-	 "Highest depth the queue of the stream reached."),
-     STREAM(peak_depth)},
-    {FAM("torvyn_stream_queue_capacity", NULL, MK_GAUGE, "",
-	 "Capacity of the queue of the stream."),
-     STREAMv(capacity, V_U32)},
-    {FAM("torvyn_stream_queue_wait_time_seconds", "stream.queue.wait_time", MK_HIST, "s",
-	 "Time elements waited in the queue of the stream."),
-     STREAMv(wait_time, V_HIST)},
-    /* pool */
-    {FAM("torvyn_pool_capacity", "pool.capacity", MK_GAUGE, "", "Buffers in the pool tier."),
-     TIER(capacity)},
-    {FAM("torvyn_pool_available", "pool.available", MK_GAUGE, "",
-	 "Free buffers in the pool tier now."),
-     TIER(available)},
-    {FAM("torvyn_pool_allocated", "pool.allocated", MK_SUM, "",
-	 "Buffers served from the pool tier."),
-     TIER(allocated)},
-    {FAM("torvyn_pool_returned", "pool.returned", MK_SUM, "", "Buffers returned to the pool tier."),
-     TIER(returned)},
-    {FAM("torvyn_pool_fallback_count", "pool.fallback_count", MK_SUM, "",
-	 "Buffers served by the system allocator because the pool tier was empty."),
-     TIER(fallback_count)},
-    {FAM("torvyn_pool_exhaustion_events", "pool.exhaustion_events", MK_SUM, "",
-	 "Times the pool tier became empty."),
-     TIER(exhaustion_events)},
-    {FAM("torvyn_pool_buffer_size_bytes", NULL, MK_GAUGE, "By",
-	 "Size of each buffer of the pool tier."),
-     TIER(buffer_size)},
-    /* system */
-    {FAM("torvyn_system_flows_active", "system.flows.active", MK_GAUGE, "", "Flows running now."),
-     SYS(flows_active)},
-    {FAM("torvyn_system_components_active", "system.components.active", MK_GAUGE, "",
-	 "Component instances running now."),
-     SYS(components_active)},
-    {FAM("torvyn_system_memory_total_bytes", "system.memory.total", MK_GAUGE, "By",
-	 "Bytes of pool memory mapped."),
-     SYS(memory_total)},
-    {FAM("torvyn_system_scheduler_wakeups", "system.scheduler.wakeups", MK_SUM, "",
-	 "Wakeups of the threads of the host."),
-     SYS(scheduler_wakeups)},
-    {FAM("torvyn_system_scheduler_idle_seconds", "system.scheduler.idle_ns", MK_SUM, "ns",
-	 "Time the threads of the host spent idle."),
-     SYS(scheduler_idle_ns)},
-    {FAM("torvyn_system_spans_dropped", "system.spans_dropped", MK_SUM, "",
-	 "Spans the host dropped before export."),
-     SYS(spans_dropped)},
-    /* diagnostic level, from the BPF maps */
-    {FAM("torvyn_diagnostic_invocations", NULL, MK_SUM, "",
-	 "Component invocations seen by the diagnostic probes."),
-     DCOMP(invocations)},
-    {FAM("torvyn_diagnostic_invocation_errors", NULL, MK_SUM, "",
-	 "Component invocations that ended in an error, seen by the diagnostic probes."),
-     DCOMP(errors)},
-    {FAM("torvyn_diagnostic_processing_time_seconds", NULL, MK_HIST, "s",
-	 "Time per component invocation, seen by the diagnostic probes."),
-     DCOMPv(time, V_HIST)},
-    {FAM("torvyn_diagnostic_copies", NULL, MK_SUM, "",
-	 "Buffer copies per component and reason, seen by the diagnostic probes."),
-     OWN(fn_diag_copies, count)},
-    {FAM("torvyn_diagnostic_copies_bytes", NULL, MK_SUM, "By",
-	 "Bytes copied per component and reason, seen by the diagnostic probes."),
-     OWN(fn_diag_copies, bytes)},
-    {FAM("torvyn_diagnostic_transfers", NULL, MK_SUM, "",
-	 "Buffer ownership transfers per pair of components, seen by the diagnostic probes."),
-     OWN(fn_diag_transfers, count)},
-    {FAM("torvyn_diagnostic_transfers_bytes", NULL, MK_SUM, "By",
-	 "Bytes transferred per pair of components, seen by the diagnostic probes."),
-     OWN(fn_diag_transfers, bytes)},
-    {FAM("torvyn_diagnostic_queue_enqueues", NULL, MK_SUM, "",
-	 "Elements enqueued on the stream, seen by the diagnostic probes."),
-     DSTREAM(enqueues)},
-    {FAM("torvyn_diagnostic_queue_dequeues", NULL, MK_SUM, "",
-	 "Elements dequeued from the stream, seen by the diagnostic probes."),
-     DSTREAM(dequeues)},
-    {FAM("torvyn_diagnostic_queue_depth", NULL, MK_GAUGE, "",
-	 "Depth of the queue of the stream after its latest event."),
-     DSTREAM(depth)},
-    {FAM("torvyn_diagnostic_queue_peak_depth", NULL, MK_GAUGE, "",
-	 "Highest depth of the queue of the stream, seen by the diagnostic probes."),
-     DSTREAM(peak_depth)},
-    {FAM("torvyn_diagnostic_queue_wait_time_seconds", NULL, MK_HIST, "s",
-	 "Time elements waited in the queue, seen by the diagnostic probes."),
-     DSTREAMv(wait, V_HIST)},
-    {FAM("torvyn_diagnostic_backpressure_events", NULL, MK_SUM, "",
-	 "Times backpressure activated on the stream, seen by the diagnostic probes."),
-     DSTREAM(bp_events)},
-    {FAM("torvyn_diagnostic_backpressure_duration_seconds", NULL, MK_HIST, "s",
-	 "Length of the backpressure episodes of the stream."),
-     DSTREAMv(bp_duration, V_HIST)},
-    {FAM("torvyn_diagnostic_pool_allocations", NULL, MK_SUM, "",
-	 "Buffers served from the pool tier, seen by the diagnostic probes."),
-     DPOOL(allocs)},
-    {FAM("torvyn_diagnostic_pool_returns", NULL, MK_SUM, "",
-	 "Buffers returned to the pool tier, seen by the diagnostic probes."),
-     DPOOL(returns)},
-    {FAM("torvyn_diagnostic_pool_fallbacks", NULL, MK_SUM, "",
-	 "Allocations served by the system allocator, seen by the diagnostic probes."),
-     DPOOL(fallbacks)},
-    {FAM("torvyn_diagnostic_pool_exhaustions", NULL, MK_SUM, "",
-	 "Times the pool tier became empty, seen by the diagnostic probes."),
-     DPOOL(exhaustions)},
-    /* the tracer itself */
-    {FAM("torvyn_trace_level", NULL, MK_GAUGE, "",
-	 "Probe level attached now: 0 off, 1 production, 2 diagnostic."),
-     SELFv(level, V_INT)},
-    {FAM("torvyn_trace_target_up", NULL, MK_GAUGE, "", "1 while the traced process lives, else 0."),
-     SELFv(target_up, V_INT)},
-    {FAM("torvyn_trace_probes_attached", NULL, MK_GAUGE, "", "Probe sites attached now."),
-     SELFv(probes_attached, V_INT)},
-    {FAM("torvyn_trace_events_lost", NULL, MK_SUM, "",
-	 "Ring-buffer records lost because the buffer was full."),
-     SELF(events_lost)},
-    {FAM("torvyn_trace_probe_hits", NULL, MK_SUM, "", "BPF program runs per probe."),
-     SELFv(probe_hits, V_ARR), ARR("probe", torvyn_probe_names)},
-    {FAM("torvyn_trace_map_update_failures", NULL, MK_SUM, "",
-	 "Diagnostic aggregation map updates that failed."),
-     SELF(map_full)},
-    {FAM("torvyn_trace_user_read_failures", NULL, MK_SUM, "",
-	 "Reads of the memory of the traced process that failed."),
-     SELF(read_fail)},
-    {FAM("torvyn_trace_blocks_received", NULL, MK_SUM, "", "Metric blocks received from the host."),
-     SELF(blocks_received)},
-    {FAM("torvyn_trace_traces_received", NULL, MK_SUM, "",
-	 "Promoted element traces received from the host."),
-     SELF(traces_received)},
-    {FAM("torvyn_trace_traces_filtered", NULL, MK_SUM, "",
-	 "Promoted traces the tracer's own sampling dropped."),
-     SELF(traces_filtered)},
-    {FAM("torvyn_trace_spans_dropped", NULL, MK_SUM, "",
-	 "Spans the OTLP exporter dropped: queue full or retries exhausted."),
-     SELF(spans_dropped)},
-    {FAM("torvyn_trace_spans_exported", NULL, MK_SUM, "", "Spans every OTLP destination accepted."),
-     SELF(spans_exported)},
-    {FAM("torvyn_trace_spans_rejected", NULL, MK_SUM, "",
-	 "Spans an OTLP receiver rejected in a partial success."),
-     SELF(spans_rejected)},
-    {FAM("torvyn_trace_otlp_retries", NULL, MK_SUM, "", "OTLP requests retried."),
-     SELF(otlp_retries)},
-    {FAM("torvyn_trace_otlp_failures", NULL, MK_SUM, "",
-	 "OTLP requests given up: a non-retryable answer or retries exhausted."),
-     SELF(otlp_failures)},
-    {FAM("torvyn_trace_otlp_partial_successes", NULL, MK_SUM, "",
-	 "OTLP responses that reported a partial success."),
-     SELF(otlp_partial_successes)},
-    {FAM("torvyn_trace_otlp_metric_requests", NULL, MK_SUM, "", "OTLP metric requests sent."),
-     SELF(otlp_metric_requests)},
-    {FAM("torvyn_trace_level_switches", NULL, MK_SUM, "", "Changes of the attached probe level."),
-     SELF(level_switches)},
-    {FAM("torvyn_trace_scrapes", NULL, MK_SUM, "", "Metric expositions served."), SELF(scrapes)},
-    {FAM("torvyn_trace_start_time_seconds", NULL, MK_GAUGE, "s",
-	 "Start time of the tracer session in seconds since the Unix epoch."),
-     SELFv(start_time, V_DBL)},
-    {FAM("torvyn_trace_info", NULL, MK_GAUGE, "", "The traced process: always 1."), .src = SRC_OWN,
-     .val = V_FN, .fn = fn_info},
-};
-
-/* ------------------------------------------------------------ metrics: collection */
-
-struct xfer_key {
-	uint32_t flow, from, to, idx;
-};
-
-static int xfer_cmp(const void *a, const void *b)
+static int m_begin(void *ctx, const struct metric_family *f)
 {
-	const struct xfer_key *x = a, *y = b;
+	struct mctx *c = ctx;
+	struct mmetric *m = grow(c, c->ms, &c->cap_ms, c->n_ms, sizeof(*m));
 
-	if (x->flow != y->flow)
-		return x->flow < y->flow ? -1 : 1;
-	if (x->from != y->from)
-		return x->from < y->from ? -1 : 1;
-	if (x->to != y->to)
-		return x->to < y->to ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Transfers come in BPF hash order; keep the points in a stable order. */
-static uint32_t *sort_transfers(struct mctx *c)
-{
-	const struct snapshot *s = c->s;
-	size_t n = (size_t)s->n_transfers;
-	struct xfer_key *k = malloc(sizeof(*k) * n);
-	uint32_t *order = ar_alloc(&c->a, sizeof(*order) * n);
-
-	if (!k || !order) {
-		free(k);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		k[i] = (struct xfer_key){s->transfers[i].flow_idx, s->transfers[i].from_idx,
-					 s->transfers[i].to_idx, (uint32_t)i};
-	qsort(k, n, sizeof(*k), xfer_cmp);
-	for (size_t i = 0; i < n; i++)
-		order[i] = k[i].idx;
-	free(k);
-	return order;
-}
-
-static void collect_fam(struct mctx *c, const struct mfam *f)
-{
-	struct mmetric *m;
-
-	if (c->n_ms == c->cap_ms) {
-		size_t cap = c->cap_ms ? c->cap_ms * 2 : 64;
-
-		m = realloc(c->ms, cap * sizeof(*m));
-		if (!m) {
-			c->a.oom = true;
-			return;
-		}
-		c->ms = m;
-		c->cap_ms = cap;
-	}
-	m = &c->ms[c->n_ms];
-	memset(m, 0, sizeof(*m));
-	fam_name(f, m->name, sizeof(m->name));
-	m->desc = f->desc;
-	m->unit = f->unit;
-	m->kind = f->kind;
+	if (!m)
+		return -ENOMEM;
+	c->ms = m;
+	m = &c->ms[c->n_ms++];
+	m->name = f->otlp;
+	m->desc = f->otlp_help ? f->otlp_help : f->help;
+	m->unit = f->otlp_ns ? "ns" : !f->unit ? "" : !strcmp(f->unit, "seconds") ? "s" : "By";
+	m->kind = f->type == METRIC_COUNTER ? MK_SUM : f->type == METRIC_HISTOGRAM ? MK_HIST : MK_GAUGE;
 	m->first = c->n_pts;
-	c->cur = m;
-	walk(c, f);
-	if (m->n)
-		c->n_ms++; /* a family without points is left out, as in /metrics */
+	m->n = 0;
+	return 0;
+}
+
+static int64_t clamp_i64(uint64_t x)
+{
+	return x > INT64_MAX ? INT64_MAX : (int64_t)x;
+}
+
+static int m_sample(void *ctx, const struct metric_family *f, const struct metric_label *l, int n,
+		    const struct metric_value *v)
+{
+	struct mctx *c = ctx;
+	struct mpoint *p = grow(c, c->pts, &c->cap_pts, c->n_pts, sizeof(*p));
+	struct metric_hist *h;
+
+	if (!p)
+		return -ENOMEM;
+	c->pts = p;
+	p = &c->pts[c->n_pts++];
+	memset(p, 0, sizeof(*p));
+	c->ms[c->n_ms - 1].n++;
+	for (int i = 0; i < n; i++) {
+		p->key[p->na] = l[i].key;
+		p->val[p->na++] = ar_str(&c->a, l[i].val, l[i].vmax);
+	}
+	switch (v->kind) {
+	case METRIC_U64:
+		p->i = clamp_i64(v->u);
+		break;
+	case METRIC_I64:
+		p->i = v->i;
+		break;
+	case METRIC_DBL:
+		p->vt = PT_DBL;
+		p->d = v->d;
+		break;
+	case METRIC_NS:
+		if (f->otlp_ns) {
+			p->i = clamp_i64(v->u);
+			break;
+		}
+		p->vt = PT_DBL;
+		p->d = (double)v->u / 1e9;
+		break;
+	case METRIC_HIST:
+		h = ar_alloc(&c->a, sizeof(*h));
+		if (h)
+			*h = *v->h;
+		p->vt = PT_HIST;
+		p->h = h;
+		break;
+	}
+	return c->a.oom ? -ENOMEM : 0;
 }
 
 static void mctx_free(struct mctx *c)
@@ -1483,50 +808,15 @@ static void mctx_free(struct mctx *c)
 	ar_free(&c->a);
 }
 
-/* The neutral list of every family with points; c->s must be the sanitized view. */
-static int collect(struct mctx *c)
+/* The neutral list of every family with points. */
+static int collect(struct mctx *c, const struct snapshot *s)
 {
+	static const struct metric_visitor visitor = {.begin = m_begin, .sample = m_sample};
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c->now_mono_ns = (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-	if (c->s->n_transfers > 0) {
-		c->xfer_order = sort_transfers(c);
-		if (!c->xfer_order)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(mfams) && !c->a.oom; i++)
-		collect_fam(c, &mfams[i]);
-	return c->a.oom ? -ENOMEM : 0;
-}
-
-/* Negative counts or missing arrays mean "none". */
-static void snap_view(const struct snapshot *snap, struct snapshot *view)
-{
-	*view = *snap;
-	if (view->n_flows < 0 || !view->flows)
-		view->n_flows = 0;
-	if (view->n_transfers < 0 || !view->transfers)
-		view->n_transfers = 0;
-}
-
-/*
- * OTLP bucket_counts are per bucket. A block read mid-update may have count
- * behind its buckets; as prom.c does for +Inf, the last bucket and count take
- * the larger, so count always equals the sum of the buckets.
- */
-static void hist_norm(const struct torvyn_hist_lat *h, uint64_t out[TORVYN_LAT_BUCKETS],
-		      uint64_t *count, double *sum_s)
-{
-	uint64_t cum = 0;
-
-	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++) {
-		out[i] = h->bucket[i];
-		cum += h->bucket[i];
-	}
-	*count = h->count > cum ? h->count : cum;
-	out[TORVYN_LAT_BOUNDS] = *count - cum;
-	*sum_s = (double)h->sum_ns / 1e9;
+	return metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
+				  &visitor, c);
 }
 
 /* ------------------------------------------------------------ metrics: protobuf */
@@ -1560,7 +850,7 @@ static pb_number_point *pb_num_point(struct pbm *b, const struct mpoint *p, bool
 	d->attributes = pb_pt_attrs(b->a, p);
 	d->start_time_unix_nano = cumulative ? b->start_ns : 0;
 	d->time_unix_nano = b->now_ns;
-	if (p->vt == V_DBL) {
+	if (p->vt == PT_DBL) {
 		d->value_case =
 		    OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
 		d->as_double = p->d;
@@ -1574,18 +864,18 @@ static pb_number_point *pb_num_point(struct pbm *b, const struct mpoint *p, bool
 static pb_hist_point *pb_hist_pt(struct pbm *b, const struct mpoint *p)
 {
 	pb_hist_point *d = ar_alloc(b->a, sizeof(*d));
-	uint64_t *buckets = ar_alloc(b->a, TORVYN_LAT_BUCKETS * sizeof(*buckets));
 
-	if (!d || !buckets || !b->bounds)
+	if (!d || !p->h || !b->bounds)
 		return NULL;
 	opentelemetry__proto__metrics__v1__histogram_data_point__init(d);
 	d->n_attributes = (size_t)p->na;
 	d->attributes = pb_pt_attrs(b->a, p);
 	d->start_time_unix_nano = b->start_ns;
 	d->time_unix_nano = b->now_ns;
-	hist_norm(p->h, buckets, &d->count, &d->sum);
+	d->count = p->h->count;
+	d->sum = (double)p->h->sum_ns / 1e9;
 	d->n_bucket_counts = TORVYN_LAT_BUCKETS;
-	d->bucket_counts = buckets;
+	d->bucket_counts = (uint64_t *)p->h->bucket;
 	d->n_explicit_bounds = TORVYN_LAT_BOUNDS;
 	d->explicit_bounds = b->bounds;
 	return d;
@@ -1599,7 +889,7 @@ static pb_metric *pb_metric_new(struct pbm *b, const struct mmetric *m, const st
 	if (!pm)
 		return NULL;
 	opentelemetry__proto__metrics__v1__metric__init(pm);
-	pm->name = ar_str(a, m->name, sizeof(m->name));
+	pm->name = ar_str(a, m->name, SIZE_MAX);
 	pm->description = ar_str(a, m->desc, SIZE_MAX);
 	pm->unit = ar_str(a, m->unit, SIZE_MAX);
 	if (m->kind == MK_HIST) {
@@ -1661,7 +951,6 @@ int otlp__encode_metrics_pb(const struct otlp_resource *res, const struct snapsh
 	pb_scope_metrics sm = OPENTELEMETRY__PROTO__METRICS__V1__SCOPE_METRICS__INIT;
 	pb_resource_metrics *rmp = &rm;
 	pb_scope_metrics *smp = &sm;
-	struct snapshot view;
 	struct mctx c = {0};
 	struct pbm b = {&c.a, start_unix_ns, now_unix_ns, NULL};
 	int err;
@@ -1670,9 +959,7 @@ int otlp__encode_metrics_pb(const struct otlp_resource *res, const struct snapsh
 		return -EINVAL;
 	*buf = NULL;
 	*len = 0;
-	snap_view(snap, &view);
-	c.s = &view;
-	err = collect(&c);
+	err = collect(&c, snap);
 	if (err)
 		goto out;
 	b.bounds = ar_alloc(&c.a, sizeof(lat_bounds_s));
@@ -1724,16 +1011,14 @@ static json_t *j_hist_pt(struct jctx *j, const struct mpoint *p, uint64_t start_
 {
 	json_t *o = j_pt_base(j, p, start_ns, now_ns);
 	json_t *bc = json_array(), *eb = json_array();
-	uint64_t buckets[TORVYN_LAT_BUCKETS], count;
-	double sum;
+	double sum = (double)p->h->sum_ns / 1e9;
 
-	hist_norm(p->h, buckets, &count, &sum);
-	if (count)
-		jset(j, o, "count", j_u64(count));
+	if (p->h->count)
+		jset(j, o, "count", j_u64(p->h->count));
 	if (sum != 0)
 		jset(j, o, "sum", j_dbl(j, sum));
 	for (int i = 0; i < TORVYN_LAT_BUCKETS; i++)
-		jpush(j, bc, j_u64(buckets[i]));
+		jpush(j, bc, j_u64(p->h->bucket[i]));
 	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++)
 		jpush(j, eb, j_dbl(j, lat_bounds_s[i]));
 	jset(j, o, "bucketCounts", bc);
@@ -1745,7 +1030,7 @@ static json_t *j_num_pt(struct jctx *j, const struct mpoint *p, uint64_t start_n
 {
 	json_t *o = j_pt_base(j, p, start_ns, now_ns);
 
-	if (p->vt == V_DBL)
+	if (p->vt == PT_DBL)
 		jset(j, o, "asDouble", j_dbl(j, p->d));
 	else
 		jset(j, o, "asInt", j_i64(p->i));
@@ -1782,7 +1067,6 @@ int otlp__encode_metrics_json(const struct otlp_resource *res, const struct snap
 			      uint64_t start_unix_ns, uint64_t now_unix_ns, char **buf, size_t *len)
 {
 	struct jctx j = {.prec = 15};
-	struct snapshot view;
 	struct mctx c = {0};
 	json_t *list;
 	int err;
@@ -1791,9 +1075,7 @@ int otlp__encode_metrics_json(const struct otlp_resource *res, const struct snap
 		return -EINVAL;
 	*buf = NULL;
 	*len = 0;
-	snap_view(snap, &view);
-	c.s = &view;
-	err = collect(&c);
+	err = collect(&c, snap);
 	if (err)
 		goto out;
 	list = json_array();

@@ -932,3 +932,28 @@ int session__read_sched(struct session *s, session_sched_fn fn, void *ctx)
 	}
 	return 0;
 }
+
+void session__reset_peaks(struct session *s)
+{
+	size_t stride = (sizeof(struct tvn_queue_val) + 7) & ~(size_t)7;
+	int fd = bpf_map__fd(s->skel->maps.queues);
+	char *vals = calloc(s->ncpus, stride);
+
+	if (!vals)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (int f = 0; f < s->n_flows; f++) {
+		for (int k = 0; s->flows[f] && k < TORVYN_MAX_STREAMS; k++) {
+			__u32 slot = TVN_STREAM_SLOT(f, k);
+
+			if (!s->flows[f]->streams[k].present || bpf_map_lookup_elem(fd, &slot, vals))
+				continue;
+			/* a racing update may be lost: it only lowers this one peak */
+			for (int c = 0; c < s->ncpus; c++)
+				((struct tvn_queue_val *)(vals + c * stride))->peak_depth = 0;
+			bpf_map_update_elem(fd, &slot, vals, BPF_ANY);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(vals);
+}

@@ -66,6 +66,9 @@ void snapshot__free(struct snapshot *snap);
 /* bench: attaches the scheduler programs (the session was opened with bench). */
 int session__bench_attach(struct session *s, char *err, size_t errlen);
 
+/* bench: forgets the queues' peak depths, so that the next peak is the window's. */
+void session__reset_peaks(struct session *s);
+
 /* Calls fn for every fine histogram, summed over CPUs. */
 typedef void (*session_fine_fn)(void *ctx, __u32 flow_idx, __u32 comp_idx,
 				const struct tvn_fine_val *v);

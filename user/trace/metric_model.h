@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * metric_model: the one catalogue of the metric families of docs/metrics.md
+ * (names, types, units, help texts, where the samples come from) and the walk
+ * that turns a struct snapshot into them. The renderers (prom.c: Prometheus
+ * text and OpenMetrics; otlp.c: OTLP metrics) only format what the walk
+ * hands them, so they cannot disagree about which series exist or what they
+ * hold. A new metric is one line of the table in metric_model.c.
+ */
+#ifndef TORVYN_METRIC_MODEL_H
+#define TORVYN_METRIC_MODEL_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "torvyn_abi.h"
+
+struct snapshot;
+
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM, METRIC_STATESET, METRIC_INFO };
+
+struct metric_family {
+	const char *prom; /* OpenMetrics family name: without _total or _info */
+	const char *otlp; /* upstream's dotted name, else "torvyn." + prom's in dots */
+	enum metric_type type;
+	const char *unit; /* "seconds", "bytes" or NULL; prom ends in _<unit> */
+	const char *help;
+	const char *otlp_help; /* NULL: help */
+	bool otlp_ns; /* OTLP keeps upstream's integer nanoseconds (unit "ns") */
+};
+
+/*
+ * A label: value is read up to a NUL or vmax bytes and may hold any bytes
+ * (names come from the traced process); each renderer escapes or replaces.
+ */
+struct metric_label {
+	const char *key, *val;
+	size_t vmax;
+};
+
+#define METRIC_MAX_LABELS 4
+
+/* Per-bucket counts (the last is above the highest bound); count is their sum. */
+struct metric_hist {
+	uint64_t bucket[TORVYN_LAT_BUCKETS];
+	uint64_t count, sum_ns;
+};
+
+enum metric_value_kind { METRIC_U64, METRIC_I64, METRIC_DBL, METRIC_NS, METRIC_HIST };
+
+struct metric_value {
+	enum metric_value_kind kind;
+	union {
+		uint64_t u; /* METRIC_U64, METRIC_NS (nanoseconds) */
+		int64_t i; /* METRIC_I64 */
+		double d; /* METRIC_DBL */
+		const struct metric_hist *h; /* METRIC_HIST */
+	};
+};
+
+/*
+ * The walk calls begin before a family's first sample (families without
+ * samples are skipped), sample for each point, end after its last. The
+ * pointers passed live only for the call. A callback returns 0 or -errno;
+ * an error stops the walk, which returns it. begin and end may be NULL.
+ */
+struct metric_visitor {
+	int (*begin)(void *ctx, const struct metric_family *f);
+	int (*sample)(void *ctx, const struct metric_family *f, const struct metric_label *l,
+		      int n_labels, const struct metric_value *v);
+	int (*end)(void *ctx, const struct metric_family *f);
+};
+
+/*
+ * Walks every family of @s (borrowed, only read) in exposition order.
+ * now_mono_ns (CLOCK_MONOTONIC) ends the active duration of running flows.
+ * Negative counts or missing arrays in @s mean "none"; transfers are visited
+ * sorted by flow, from, to. Returns 0, -EINVAL, -ENOMEM or a visitor's error.
+ */
+int metric_model__walk(const struct snapshot *s, uint64_t now_mono_ns,
+		       const struct metric_visitor *v, void *ctx);
+
+#endif /* TORVYN_METRIC_MODEL_H */
