@@ -57,8 +57,7 @@ struct lset {
 
 struct walk;
 struct fam;
-typedef void (*fam_fn)(struct walk *w, const struct fam *f, const void *base,
-		       const struct lset *l);
+typedef void (*fam_fn)(struct walk *w, const struct fam *f, const void *base, const struct lset *l);
 
 struct fam {
 	struct metric_family pub;
@@ -187,8 +186,7 @@ static void hist_norm(const struct torvyn_hist_lat *h, struct metric_hist *out)
 	out->sum_ns = h->sum_ns;
 }
 
-static void put_entity(struct walk *w, const struct fam *f, const void *base,
-		       const struct lset *l)
+static void put_entity(struct walk *w, const struct fam *f, const void *base, const struct lset *l)
 {
 	const char *p = (const char *)base + f->off;
 	struct metric_value v = {.kind = METRIC_U64};
@@ -467,9 +465,11 @@ static const struct fam fams[] = {
     {FAM("torvyn_flow_latency_seconds", "flow.latency", METRIC_HISTOGRAM, "seconds",
 	 "End-to-end latency of the elements of the flow."),
      FLOWv(latency, V_HIST)},
-    {FAM("torvyn_flow_copies", "flow.copies.total", METRIC_COUNTER, NULL, "Buffer copies in the flow, by reason."),
+    {FAM("torvyn_flow_copies", "flow.copies.total", METRIC_COUNTER, NULL,
+	 "Buffer copies in the flow, by reason."),
      FLOWv(copies_total, V_ARR), ARR("reason", torvyn_copy_reason_names)},
-    {FAM("torvyn_flow_copies_bytes", "flow.copies.bytes", METRIC_COUNTER, "bytes", "Bytes copied in the flow, by reason."),
+    {FAM("torvyn_flow_copies_bytes", "flow.copies.bytes", METRIC_COUNTER, "bytes",
+	 "Bytes copied in the flow, by reason."),
      FLOWv(copies_bytes, V_ARR), ARR("reason", torvyn_copy_reason_names)},
     {FAM("torvyn_flow_transfers", "torvyn.flow.transfers", METRIC_COUNTER, NULL,
 	 "Buffer ownership transfers between the components of the flow."),
@@ -487,13 +487,14 @@ static const struct fam fams[] = {
 	 "Element traces exported, by reason: head-sampled, error or tail latency."),
      FLOWv(promoted_total, V_ARR), ARR("reason", torvyn_promote_names)},
     /* component */
-    {FAM("torvyn_component_invocations", "component.invocations", METRIC_COUNTER, NULL, "Invocations of the component."),
+    {FAM("torvyn_component_invocations", "component.invocations", METRIC_COUNTER, NULL,
+	 "Invocations of the component."),
      COMP(invocations)},
     {FAM("torvyn_component_errors", "component.errors", METRIC_COUNTER, NULL,
 	 "Invocations of the component that returned an error."),
      COMP(errors)},
-    {FAM("torvyn_component_processing_time_seconds", "component.processing_time", METRIC_HISTOGRAM, "seconds",
-	 "Time per invocation of the component."),
+    {FAM("torvyn_component_processing_time_seconds", "component.processing_time", METRIC_HISTOGRAM,
+	 "seconds", "Time per invocation of the component."),
      COMPv(processing_time, V_HIST)},
     {FAM("torvyn_component_fuel_consumed", "component.fuel_consumed", METRIC_COUNTER, NULL,
 	 "WebAssembly fuel consumed by the component (always 0 for native components)."),
@@ -510,8 +511,8 @@ static const struct fam fams[] = {
     {FAM("torvyn_component_wakeups", "torvyn.component.wakeups", METRIC_COUNTER, NULL,
 	 "Times the thread of the component woke from a wait."),
      COMP(wakeups)},
-    {FAM("torvyn_component_idle_seconds", "torvyn.component.idle.seconds", METRIC_COUNTER, "seconds",
-	 "Time the component spent waiting for input or output."),
+    {FAM("torvyn_component_idle_seconds", "torvyn.component.idle.seconds", METRIC_COUNTER,
+	 "seconds", "Time the component spent waiting for input or output."),
      COMPv(idle_ns, V_NS)},
     /* stream */
     {FAM("torvyn_stream_elements_transferred", "stream.elements.transferred", METRIC_COUNTER, NULL,
@@ -523,8 +524,8 @@ static const struct fam fams[] = {
     {FAM("torvyn_stream_backpressure_events", "stream.backpressure.events", METRIC_COUNTER, NULL,
 	 "Times backpressure activated on the stream."),
      STREAM(backpressure_events)},
-    {FAM("torvyn_stream_backpressure_duration_seconds", "stream.backpressure.duration_ns", METRIC_COUNTER, "seconds",
-	 "Time the stream spent in backpressure."),
+    {FAM("torvyn_stream_backpressure_duration_seconds", "stream.backpressure.duration_ns",
+	 METRIC_COUNTER, "seconds", "Time the stream spent in backpressure."),
      STREAMv(backpressure_duration_ns, V_NS), .pub.otlp_ns = true},
     {FAM("torvyn_stream_queue_current_depth", "stream.queue.current_depth", METRIC_GAUGE, NULL,
 	 "Elements in the queue of the stream now."),
@@ -532,115 +533,136 @@ static const struct fam fams[] = {
     {FAM("torvyn_stream_queue_peak_depth", "stream.queue.peak_depth", METRIC_GAUGE, NULL,
 	 "Highest depth the queue of the stream reached."),
      STREAM(peak_depth)},
-    {FAM("torvyn_stream_queue_capacity", "torvyn.stream.queue.capacity", METRIC_GAUGE, NULL, "Capacity of the queue of the stream."),
+    {FAM("torvyn_stream_queue_capacity", "torvyn.stream.queue.capacity", METRIC_GAUGE, NULL,
+	 "Capacity of the queue of the stream."),
      STREAMv(capacity, V_U32)},
-    {FAM("torvyn_stream_queue_wait_time_seconds", "stream.queue.wait_time", METRIC_HISTOGRAM, "seconds",
-	 "Time elements waited in the queue of the stream."),
+    {FAM("torvyn_stream_queue_wait_time_seconds", "stream.queue.wait_time", METRIC_HISTOGRAM,
+	 "seconds", "Time elements waited in the queue of the stream."),
      STREAMv(wait_time, V_HIST)},
     /* pool */
-    {FAM("torvyn_pool_capacity", "pool.capacity", METRIC_GAUGE, NULL, "Buffers in the pool tier."), TIER(capacity)},
-    {FAM("torvyn_pool_available", "pool.available", METRIC_GAUGE, NULL, "Free buffers in the pool tier now."),
+    {FAM("torvyn_pool_capacity", "pool.capacity", METRIC_GAUGE, NULL, "Buffers in the pool tier."),
+     TIER(capacity)},
+    {FAM("torvyn_pool_available", "pool.available", METRIC_GAUGE, NULL,
+	 "Free buffers in the pool tier now."),
      TIER(available)},
-    {FAM("torvyn_pool_allocated", "pool.allocated", METRIC_COUNTER, NULL, "Buffers served from the pool tier."),
+    {FAM("torvyn_pool_allocated", "pool.allocated", METRIC_COUNTER, NULL,
+	 "Buffers served from the pool tier."),
      TIER(allocated)},
-    {FAM("torvyn_pool_returned", "pool.returned", METRIC_COUNTER, NULL, "Buffers returned to the pool tier."),
+    {FAM("torvyn_pool_returned", "pool.returned", METRIC_COUNTER, NULL,
+	 "Buffers returned to the pool tier."),
      TIER(returned)},
     {FAM("torvyn_pool_fallback_count", "pool.fallback_count", METRIC_COUNTER, NULL,
 	 "Buffers served by the system allocator because the pool tier was empty."),
      TIER(fallback_count)},
-    {FAM("torvyn_pool_exhaustion_events", "pool.exhaustion_events", METRIC_COUNTER, NULL, "Times the pool tier became empty."),
+    {FAM("torvyn_pool_exhaustion_events", "pool.exhaustion_events", METRIC_COUNTER, NULL,
+	 "Times the pool tier became empty."),
      TIER(exhaustion_events)},
     {FAM("torvyn_pool_buffer_size_bytes", "torvyn.pool.buffer.size.bytes", METRIC_GAUGE, "bytes",
 	 "Size of each buffer of the pool tier."),
      TIER(buffer_size)},
     /* system */
-    {FAM("torvyn_system_flows_active", "system.flows.active", METRIC_GAUGE, NULL, "Flows running now."), SYS(flows_active)},
-    {FAM("torvyn_system_components_active", "system.components.active", METRIC_GAUGE, NULL, "Component instances running now."),
+    {FAM("torvyn_system_flows_active", "system.flows.active", METRIC_GAUGE, NULL,
+	 "Flows running now."),
+     SYS(flows_active)},
+    {FAM("torvyn_system_components_active", "system.components.active", METRIC_GAUGE, NULL,
+	 "Component instances running now."),
      SYS(components_active)},
-    {FAM("torvyn_system_memory_total_bytes", "system.memory.total", METRIC_GAUGE, "bytes", "Bytes of pool memory mapped."),
+    {FAM("torvyn_system_memory_total_bytes", "system.memory.total", METRIC_GAUGE, "bytes",
+	 "Bytes of pool memory mapped."),
      SYS(memory_total)},
-    {FAM("torvyn_system_scheduler_wakeups", "system.scheduler.wakeups", METRIC_COUNTER, NULL, "Wakeups of the threads of the host."),
+    {FAM("torvyn_system_scheduler_wakeups", "system.scheduler.wakeups", METRIC_COUNTER, NULL,
+	 "Wakeups of the threads of the host."),
      SYS(scheduler_wakeups)},
-    {FAM("torvyn_system_scheduler_idle_seconds", "system.scheduler.idle_ns", METRIC_COUNTER, "seconds",
-	 "Time the threads of the host spent idle."),
+    {FAM("torvyn_system_scheduler_idle_seconds", "system.scheduler.idle_ns", METRIC_COUNTER,
+	 "seconds", "Time the threads of the host spent idle."),
      SYSv(scheduler_idle_ns, V_NS), .pub.otlp_ns = true},
-    {FAM("torvyn_system_spans_dropped", "system.spans_dropped", METRIC_COUNTER, NULL, "Spans the host dropped before export."),
+    {FAM("torvyn_system_spans_dropped", "system.spans_dropped", METRIC_COUNTER, NULL,
+	 "Spans the host dropped before export."),
      SYS(spans_dropped)},
     /* diagnostic level, from the BPF maps */
     {FAM("torvyn_diagnostic_invocations", "torvyn.diagnostic.invocations", METRIC_COUNTER, NULL,
 	 "Component invocations seen by the diagnostic probes."),
      DCOMP(invocations)},
-    {FAM("torvyn_diagnostic_invocation_errors", "torvyn.diagnostic.invocation.errors", METRIC_COUNTER, NULL,
+    {FAM("torvyn_diagnostic_invocation_errors", "torvyn.diagnostic.invocation.errors",
+	 METRIC_COUNTER, NULL,
 	 "Component invocations that ended in an error, seen by the diagnostic probes."),
      DCOMP(errors)},
-    {FAM("torvyn_diagnostic_processing_time_seconds", "torvyn.diagnostic.processing.time.seconds", METRIC_HISTOGRAM, "seconds",
+    {FAM("torvyn_diagnostic_processing_time_seconds", "torvyn.diagnostic.processing.time.seconds",
+	 METRIC_HISTOGRAM, "seconds",
 	 "Time per component invocation, seen by the diagnostic probes."),
      DCOMPv(time, V_HIST)},
     {FAM("torvyn_diagnostic_copies", "torvyn.diagnostic.copies", METRIC_COUNTER, NULL,
 	 "Buffer copies per component and reason, seen by the diagnostic probes."),
      OWN(fn_diag_copies, count)},
-    {FAM("torvyn_diagnostic_copies_bytes", "torvyn.diagnostic.copies.bytes", METRIC_COUNTER, "bytes",
-	 "Bytes copied per component and reason, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_copies_bytes", "torvyn.diagnostic.copies.bytes", METRIC_COUNTER,
+	 "bytes", "Bytes copied per component and reason, seen by the diagnostic probes."),
      OWN(fn_diag_copies, bytes)},
     {FAM("torvyn_diagnostic_transfers", "torvyn.diagnostic.transfers", METRIC_COUNTER, NULL,
 	 "Buffer ownership transfers per pair of components, seen by the diagnostic probes."),
      OWN(fn_diag_transfers, count)},
-    {FAM("torvyn_diagnostic_transfers_bytes", "torvyn.diagnostic.transfers.bytes", METRIC_COUNTER, "bytes",
-	 "Bytes transferred per pair of components, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_transfers_bytes", "torvyn.diagnostic.transfers.bytes", METRIC_COUNTER,
+	 "bytes", "Bytes transferred per pair of components, seen by the diagnostic probes."),
      OWN(fn_diag_transfers, bytes)},
-    {FAM("torvyn_diagnostic_queue_enqueues", "torvyn.diagnostic.queue.enqueues", METRIC_COUNTER, NULL,
-	 "Elements enqueued on the stream, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_queue_enqueues", "torvyn.diagnostic.queue.enqueues", METRIC_COUNTER,
+	 NULL, "Elements enqueued on the stream, seen by the diagnostic probes."),
      DSTREAM(enqueues)},
-    {FAM("torvyn_diagnostic_queue_dequeues", "torvyn.diagnostic.queue.dequeues", METRIC_COUNTER, NULL,
-	 "Elements dequeued from the stream, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_queue_dequeues", "torvyn.diagnostic.queue.dequeues", METRIC_COUNTER,
+	 NULL, "Elements dequeued from the stream, seen by the diagnostic probes."),
      DSTREAM(dequeues)},
     {FAM("torvyn_diagnostic_queue_depth", "torvyn.diagnostic.queue.depth", METRIC_GAUGE, NULL,
 	 "Depth of the queue of the stream after its latest event."),
      DSTREAM(depth)},
-    {FAM("torvyn_diagnostic_queue_peak_depth", "torvyn.diagnostic.queue.peak.depth", METRIC_GAUGE, NULL,
-	 "Highest depth of the queue of the stream, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_queue_peak_depth", "torvyn.diagnostic.queue.peak.depth", METRIC_GAUGE,
+	 NULL, "Highest depth of the queue of the stream, seen by the diagnostic probes."),
      DSTREAM(peak_depth)},
-    {FAM("torvyn_diagnostic_queue_wait_time_seconds", "torvyn.diagnostic.queue.wait.time.seconds", METRIC_HISTOGRAM, "seconds",
+    {FAM("torvyn_diagnostic_queue_wait_time_seconds", "torvyn.diagnostic.queue.wait.time.seconds",
+	 METRIC_HISTOGRAM, "seconds",
 	 "Time elements waited in the queue, seen by the diagnostic probes."),
      DSTREAMv(wait, V_HIST)},
-    {FAM("torvyn_diagnostic_backpressure_events", "torvyn.diagnostic.backpressure.events", METRIC_COUNTER, NULL,
+    {FAM("torvyn_diagnostic_backpressure_events", "torvyn.diagnostic.backpressure.events",
+	 METRIC_COUNTER, NULL,
 	 "Times backpressure activated on the stream, seen by the diagnostic probes."),
      DSTREAM(bp_events)},
-    {FAM("torvyn_diagnostic_backpressure_duration_seconds", "torvyn.diagnostic.backpressure.duration.seconds", METRIC_HISTOGRAM, "seconds",
+    {FAM("torvyn_diagnostic_backpressure_duration_seconds",
+	 "torvyn.diagnostic.backpressure.duration.seconds", METRIC_HISTOGRAM, "seconds",
 	 "Length of the backpressure episodes of the stream."),
      DSTREAMv(bp_duration, V_HIST)},
-    {FAM("torvyn_diagnostic_pool_allocations", "torvyn.diagnostic.pool.allocations", METRIC_COUNTER, NULL,
-	 "Buffers served from the pool tier, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_pool_allocations", "torvyn.diagnostic.pool.allocations", METRIC_COUNTER,
+	 NULL, "Buffers served from the pool tier, seen by the diagnostic probes."),
      DPOOL(allocs)},
     {FAM("torvyn_diagnostic_pool_returns", "torvyn.diagnostic.pool.returns", METRIC_COUNTER, NULL,
 	 "Buffers returned to the pool tier, seen by the diagnostic probes."),
      DPOOL(returns)},
-    {FAM("torvyn_diagnostic_pool_fallbacks", "torvyn.diagnostic.pool.fallbacks", METRIC_COUNTER, NULL,
-	 "Allocations served by the system allocator, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_pool_fallbacks", "torvyn.diagnostic.pool.fallbacks", METRIC_COUNTER,
+	 NULL, "Allocations served by the system allocator, seen by the diagnostic probes."),
      DPOOL(fallbacks)},
-    {FAM("torvyn_diagnostic_pool_exhaustions", "torvyn.diagnostic.pool.exhaustions", METRIC_COUNTER, NULL,
-	 "Times the pool tier became empty, seen by the diagnostic probes."),
+    {FAM("torvyn_diagnostic_pool_exhaustions", "torvyn.diagnostic.pool.exhaustions", METRIC_COUNTER,
+	 NULL, "Times the pool tier became empty, seen by the diagnostic probes."),
      DPOOL(exhaustions)},
     /* the tracer itself */
     {FAM("torvyn_trace_level", "torvyn.trace.level", METRIC_GAUGE, NULL,
 	 "Probe level attached now: 0 off, 1 production, 2 diagnostic."),
      SELFv(level, V_INT)},
-    {FAM("torvyn_trace_target_up", "torvyn.trace.target.up", METRIC_GAUGE, NULL, "1 while the traced process lives, else 0."),
+    {FAM("torvyn_trace_target_up", "torvyn.trace.target.up", METRIC_GAUGE, NULL,
+	 "1 while the traced process lives, else 0."),
      SELFv(target_up, V_INT)},
-    {FAM("torvyn_trace_probes_attached", "torvyn.trace.probes.attached", METRIC_GAUGE, NULL, "Probe sites attached now."),
+    {FAM("torvyn_trace_probes_attached", "torvyn.trace.probes.attached", METRIC_GAUGE, NULL,
+	 "Probe sites attached now."),
      SELFv(probes_attached, V_INT)},
     {FAM("torvyn_trace_events_lost", "torvyn.trace.events.lost", METRIC_COUNTER, NULL,
 	 "Ring-buffer records lost because the buffer was full."),
      SELF(events_lost)},
-    {FAM("torvyn_trace_probe_hits", "torvyn.trace.probe.hits", METRIC_COUNTER, NULL, "BPF program runs per probe."),
+    {FAM("torvyn_trace_probe_hits", "torvyn.trace.probe.hits", METRIC_COUNTER, NULL,
+	 "BPF program runs per probe."),
      SELFv(probe_hits, V_ARR), ARR("probe", torvyn_probe_names)},
-    {FAM("torvyn_trace_map_update_failures", "torvyn.trace.map.update.failures", METRIC_COUNTER, NULL,
-	 "Diagnostic aggregation map updates that failed."),
+    {FAM("torvyn_trace_map_update_failures", "torvyn.trace.map.update.failures", METRIC_COUNTER,
+	 NULL, "Diagnostic aggregation map updates that failed."),
      SELF(map_full)},
     {FAM("torvyn_trace_user_read_failures", "torvyn.trace.user.read.failures", METRIC_COUNTER, NULL,
 	 "Reads of the memory of the traced process that failed."),
      SELF(read_fail)},
-    {FAM("torvyn_trace_blocks_received", "torvyn.trace.blocks.received", METRIC_COUNTER, NULL, "Metric blocks received from the host."),
+    {FAM("torvyn_trace_blocks_received", "torvyn.trace.blocks.received", METRIC_COUNTER, NULL,
+	 "Metric blocks received from the host."),
      SELF(blocks_received)},
     {FAM("torvyn_trace_traces_received", "torvyn.trace.traces.received", METRIC_COUNTER, NULL,
 	 "Promoted element traces received from the host."),
@@ -659,26 +681,61 @@ static const struct fam fams[] = {
 	 "Spans an OTLP receiver rejected in a partial success."),
      SELF(spans_rejected)},
     {FAM("torvyn_trace_otlp_retries", "torvyn.trace.otlp.retries", METRIC_COUNTER, NULL,
-	 "OTLP requests retried (429, 502, 503, 504, UNAVAILABLE, RESOURCE_EXHAUSTED, no connection)."),
+	 "OTLP requests retried (429, 502, 503, 504, UNAVAILABLE, RESOURCE_EXHAUSTED, no "
+	 "connection)."),
      SELF(otlp_retries), OTLP_HELP("OTLP requests retried.")},
     {FAM("torvyn_trace_otlp_failures", "torvyn.trace.otlp.failures", METRIC_COUNTER, NULL,
 	 "OTLP requests given up: a non-retryable answer or retries exhausted."),
      SELF(otlp_failures)},
-    {FAM("torvyn_trace_otlp_partial_successes", "torvyn.trace.otlp.partial.successes", METRIC_COUNTER, NULL,
-	 "OTLP responses that reported a partial success."),
+    {FAM("torvyn_trace_otlp_partial_successes", "torvyn.trace.otlp.partial.successes",
+	 METRIC_COUNTER, NULL, "OTLP responses that reported a partial success."),
      SELF(otlp_partial_successes)},
-    {FAM("torvyn_trace_otlp_metric_requests", "torvyn.trace.otlp.metric.requests", METRIC_COUNTER, NULL,
-	 "OTLP metric requests sent."),
+    {FAM("torvyn_trace_otlp_metric_requests", "torvyn.trace.otlp.metric.requests", METRIC_COUNTER,
+	 NULL, "OTLP metric requests sent."),
      SELF(otlp_metric_requests)},
-    {FAM("torvyn_trace_level_switches", "torvyn.trace.level.switches", METRIC_COUNTER, NULL, "Changes of the attached probe level."),
+    {FAM("torvyn_trace_level_switches", "torvyn.trace.level.switches", METRIC_COUNTER, NULL,
+	 "Changes of the attached probe level."),
      SELF(level_switches)},
-    {FAM("torvyn_trace_scrapes", "torvyn.trace.scrapes", METRIC_COUNTER, NULL, "Metric expositions served."), SELF(scrapes)},
-    {FAM("torvyn_trace_start_time_seconds", "torvyn.trace.start.time.seconds", METRIC_GAUGE, "seconds",
-	 "Start time of the tracer session in seconds since the Unix epoch."),
+    {FAM("torvyn_trace_scrapes", "torvyn.trace.scrapes", METRIC_COUNTER, NULL,
+	 "Metric expositions served."),
+     SELF(scrapes)},
+    {FAM("torvyn_trace_start_time_seconds", "torvyn.trace.start.time.seconds", METRIC_GAUGE,
+	 "seconds", "Start time of the tracer session in seconds since the Unix epoch."),
      SELFv(start_time, V_DBL)},
-    {FAM("torvyn_trace", "torvyn.trace.info", METRIC_INFO, NULL, "The traced process."), .src = SRC_OWN, .val = V_FN,
-     .fn = fn_info, OTLP_HELP("The traced process: always 1.")},
+    {FAM("torvyn_trace", "torvyn.trace.info", METRIC_INFO, NULL, "The traced process."),
+     .src = SRC_OWN, .val = V_FN, .fn = fn_info, OTLP_HELP("The traced process: always 1.")},
 };
+
+/* ------------------------------------------------------------ UTF-8 */
+
+size_t metric_model__utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		lo = c == 0xe0 ? 0xa0 : lo;
+		hi = c == 0xed ? 0x9f : hi;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		lo = c == 0xf0 ? 0x90 : lo;
+		hi = c == 0xf4 ? 0x8f : hi;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
 /* ------------------------------------------------------------ the walk */
 
 struct xfer_key {

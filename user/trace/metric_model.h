@@ -28,7 +28,7 @@ struct metric_family {
 	const char *unit; /* "seconds", "bytes" or NULL; prom ends in _<unit> */
 	const char *help;
 	const char *otlp_help; /* NULL: help */
-	bool otlp_ns; /* OTLP keeps upstream's integer nanoseconds (unit "ns") */
+	bool otlp_ns;	       /* OTLP keeps upstream's integer nanoseconds (unit "ns") */
 };
 
 /*
@@ -53,9 +53,9 @@ enum metric_value_kind { METRIC_U64, METRIC_I64, METRIC_DBL, METRIC_NS, METRIC_H
 struct metric_value {
 	enum metric_value_kind kind;
 	union {
-		uint64_t u; /* METRIC_U64, METRIC_NS (nanoseconds) */
-		int64_t i; /* METRIC_I64 */
-		double d; /* METRIC_DBL */
+		uint64_t u;		     /* METRIC_U64, METRIC_NS (nanoseconds) */
+		int64_t i;		     /* METRIC_I64 */
+		double d;		     /* METRIC_DBL */
 		const struct metric_hist *h; /* METRIC_HIST */
 	};
 };
@@ -81,5 +81,12 @@ struct metric_visitor {
  */
 int metric_model__walk(const struct snapshot *s, uint64_t now_mono_ns,
 		       const struct metric_visitor *v, void *ctx);
+
+/*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes readable), 0 when the
+ * byte at s starts none: the renderers put U+FFFD for such bytes of label
+ * values, which come from the traced process.
+ */
+size_t metric_model__utf8_seq(const unsigned char *s, size_t n);
 
 #endif /* TORVYN_METRIC_MODEL_H */

@@ -5,9 +5,10 @@
  * of the Export*ServiceResponse partial_success.
  *
  * Metrics are first turned into a neutral list (name, kind, points with
- * attributes) by one walk over a table that mirrors prom.c's catalogue, so
- * the two encodings cannot disagree about which series exist or what they
- * hold. Every allocation of one encoding goes into an arena freed at the end.
+ * attributes) by the metric model's walk (metric_model.h), the same that
+ * renders /metrics, so the two encodings and the Prometheus text cannot
+ * disagree about which series exist or what they hold. Every allocation of
+ * one encoding goes into an arena freed at the end.
  *
  * OTLP/JSON differs from the proto3 JSON mapping in two ways we follow:
  * trace and span ids are lowercase hex (not base64) and enums are integers.
@@ -101,35 +102,6 @@ static void ar_free(struct arena *a)
 	*a = (struct arena){0};
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : lo;
-		hi = c == 0xed ? 0x9f : hi;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : lo;
-		hi = c == 0xf4 ? 0x8f : hi;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /*
  * A copy of s (up to a NUL or max bytes) with every byte that is not UTF-8
  * replaced by U+FFFD: protobuf strings must be UTF-8 (collectors reject the
@@ -145,7 +117,7 @@ static char *ar_str(struct arena *a, const char *s, size_t max)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(v + i, n - i);
+		size_t k = metric_model__utf8_seq(v + i, n - i);
 
 		if (k == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
@@ -682,6 +654,11 @@ static const double lat_bounds_s[TORVYN_LAT_BOUNDS] = {
 /* clang-format on */
 
 enum mkind { MK_SUM, MK_GAUGE, MK_HIST };
+
+static const enum mkind kind_of[] = {
+    [METRIC_COUNTER] = MK_SUM,	  [METRIC_GAUGE] = MK_GAUGE, [METRIC_HISTOGRAM] = MK_HIST,
+    [METRIC_STATESET] = MK_GAUGE, [METRIC_INFO] = MK_GAUGE,
+};
 enum pkind { PT_INT, PT_DBL, PT_HIST };
 
 /* One data point of the neutral list; attribute strings live in the arena. */
@@ -743,7 +720,7 @@ static int m_begin(void *ctx, const struct metric_family *f)
 	m->name = f->otlp;
 	m->desc = f->otlp_help ? f->otlp_help : f->help;
 	m->unit = f->otlp_ns ? "ns" : !f->unit ? "" : !strcmp(f->unit, "seconds") ? "s" : "By";
-	m->kind = f->type == METRIC_COUNTER ? MK_SUM : f->type == METRIC_HISTOGRAM ? MK_HIST : MK_GAUGE;
+	m->kind = kind_of[f->type];
 	m->first = c->n_pts;
 	m->n = 0;
 	return 0;

@@ -25,7 +25,6 @@
 #define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NS_PER_SEC 1000000000ULL
 
 /* The latency bounds of UPSTREAM.md (100 ns .. 10 s) in seconds, as Go's
@@ -177,35 +176,6 @@ struct lbuf {
 	char s[LB_MAX];
 };
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : lo;
-		hi = c == 0xed ? 0x9f : hi;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : lo;
-		hi = c == 0xf4 ? 0x8f : hi;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /*
  * Appends key="value" with value escaped (backslash, double quote, newline)
  * and bytes that are not UTF-8 replaced by U+FFFD: names come from the traced
@@ -234,7 +204,7 @@ static void lb_add(struct lbuf *l, const char *key, const char *value, size_t vm
 			*o++ = (char)v[i++];
 			continue;
 		}
-		k = utf8_seq(v + i, vlen - i);
+		k = metric_model__utf8_seq(v + i, vlen - i);
 		if (k == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
