@@ -28,3 +28,15 @@ rss=$(awk '/^VmRSS/ {print $2}' /proc/$tpid/status)
 echo "scrape seconds (5 runs, sorted): $(echo $times)"
 echo "scrape bytes: $(wc -c <"$T/final.prom")"
 echo "torvyn-trace VmRSS: ${rss} kB"
+
+# gzip when the scraper asks for it (Prometheus does): the same exposition
+curl -sf -H 'Accept-Encoding: gzip' -D "$T/gz.headers" -o "$T/final.prom.gz" 127.0.0.1:19631/metrics
+grep -qi '^content-encoding: gzip' "$T/gz.headers" || fail "no Content-Encoding: gzip: $(cat "$T/gz.headers")"
+curl -sf 127.0.0.1:19631/metrics >"$T/plain.prom"
+gunzip -c "$T/final.prom.gz" | grep -v '^torvyn_trace_scrapes_total' >"$T/unzipped.prom"
+grep -v '^torvyn_trace_scrapes_total' "$T/plain.prom" | cmp -s - "$T/unzipped.prom" ||
+	fail "the gzip'd exposition differs from the plain one"
+echo "ok: gzip'd scrape $(wc -c <"$T/final.prom.gz") bytes for $(wc -c <"$T/plain.prom") of text, same content"
+curl -sf -H 'Accept-Encoding: gzip;q=0, identity' -D "$T/nogz.headers" -o /dev/null 127.0.0.1:19631/metrics
+grep -qi '^content-encoding: gzip' "$T/nogz.headers" && fail "gzip sent although q=0 refused it"
+ok "gzip;q=0 is honoured"
