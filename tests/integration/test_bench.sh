@@ -83,8 +83,9 @@ assert_eq "--compare against a slower run: exit code" 3 "$rc"
 # on a terminal, a progress line (elapsed time, live throughput) goes to
 # stderr; nothing of it reaches the JSON report
 if command -v script >/dev/null; then
+	# (stdin from /dev/null: with no stdin at all, script runs no terminal)
 	script -qec "'$TRACE' bench --warmup 0.5 --duration 1.5 --report-format json \
-		--report '$T/tty.json' -- '$HOST' run '$T/bench.json'" "$T/tty.log" >/dev/null
+		--report '$T/tty.json' -- '$HOST' run '$T/bench.json'" "$T/tty.log" >/dev/null </dev/null
 	grep -q 'elements/s' "$T/tty.log" || fail "no progress line on a terminal: $(cat "$T/tty.log")"
 	grep -q 'measuring' "$T/tty.log" || fail "the progress line does not say it is measuring"
 	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/tty.json" ||
