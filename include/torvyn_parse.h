@@ -32,6 +32,32 @@ static inline int torvyn_parse_duration_ns(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A process id: a whole number in [1, INT_MAX]. 0 or -EINVAL. */
+static inline int torvyn_parse_pid(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > 0x7fffffff)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+/* Seconds in [min, max], fractions allowed. 0 or -EINVAL. */
+static inline int torvyn_parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= min && v <= max))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* A rate in [0, 1]. 0 or -EINVAL. */
 static inline int torvyn_parse_rate(const char *s, double *out)
 {

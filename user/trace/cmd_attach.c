@@ -126,13 +126,11 @@ static int parse_args(int argc, char **argv, struct attach_opts *o)
 		{ 0 },
 	};
 	int opt;
-	char *end;
 
 	while ((opt = getopt_long(argc, argv, "p:l:vqh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			o->pid = (int)strtol(optarg, &end, 10);
-			if (*end || o->pid <= 0) {
+			if (torvyn_parse_pid(optarg, &o->pid)) {
 				pr_warn("--pid %s: expected a process id\n", optarg);
 				return TVN_EXIT_USAGE;
 			}
@@ -153,8 +151,7 @@ static int parse_args(int argc, char **argv, struct attach_opts *o)
 			o->textfile_dir = optarg;
 			break;
 		case 'i':
-			o->interval_s = strtod(optarg, &end);
-			if (*end || end == optarg || o->interval_s < 0.1 || o->interval_s > 86400) {
+			if (torvyn_parse_seconds(optarg, 0.1, 86400, &o->interval_s)) {
 				pr_warn("--interval %s: expected seconds in [0.1, 86400]\n", optarg);
 				return TVN_EXIT_USAGE;
 			}
@@ -200,8 +197,7 @@ static int parse_args(int argc, char **argv, struct attach_opts *o)
 			o->otlp_file = optarg;
 			break;
 		case 'M':
-			o->otlp_metrics_interval_s = strtod(optarg, &end);
-			if (*end || end == optarg || o->otlp_metrics_interval_s < 0.1) {
+			if (torvyn_parse_seconds(optarg, 0.1, 86400, &o->otlp_metrics_interval_s)) {
 				pr_warn("--otlp-metrics-interval %s: expected seconds >= 0.1\n", optarg);
 				return TVN_EXIT_USAGE;
 			}

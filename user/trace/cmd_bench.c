@@ -22,6 +22,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "session.h"
+#include "torvyn_parse.h"
 
 #define POLL_MS 50
 #define MAX_THREADS 4096
@@ -93,14 +94,10 @@ static void usage(FILE *out)
 
 static int parse_seconds(const char *opt, const char *s, double min, double *out)
 {
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || !(v >= min) || v > 86400) {
+	if (torvyn_parse_seconds(s, min, 86400, out)) {
 		pr_warn("%s %s: expected seconds >= %g\n", opt, s, min);
 		return TVN_EXIT_USAGE;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -156,8 +153,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			}
 			break;
 		case 'p':
-			o->pid = (int)strtol(optarg, &end, 10);
-			if (*end || o->pid <= 0) {
+			if (torvyn_parse_pid(optarg, &o->pid)) {
 				pr_warn("--pid %s: expected a process id\n", optarg);
 				return TVN_EXIT_USAGE;
 			}

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "torvyn_abi.h"
+#include "torvyn_parse.h"
 
 int level__parse(const char *s)
 {
@@ -55,13 +56,11 @@ int cmd_level(int argc, char **argv)
 	};
 	char req[64], reply[512];
 	int opt, pid = 0, level = -1, rc;
-	char *end;
 
 	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			pid = (int)strtol(optarg, &end, 10);
-			if (*end || pid <= 0) {
+			if (torvyn_parse_pid(optarg, &pid)) {
 				fprintf(stderr, "torvyn-trace level: --pid %s: expected a process id\n",
 					optarg);
 				return TVN_EXIT_USAGE;

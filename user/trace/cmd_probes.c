@@ -19,6 +19,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "usdt_elf.h"
+#include "torvyn_parse.h"
 
 struct probe_row {
 	const char *name;
@@ -65,21 +66,16 @@ static int parse_opts(int argc, char **argv, struct probes_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	char *end;
-	long v;
 	int c;
 
 	optind = 0; /* glibc: start over, the verb is argv[0] */
 	while ((c = getopt_long(argc, argv, "p:b:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX) {
+			if (torvyn_parse_pid(optarg, &o->pid)) {
 				pr_warn("probes: --pid wants a process id, not '%s'\n", optarg);
 				return TVN_EXIT_USAGE;
 			}
-			o->pid = (int)v;
 			break;
 		case 'b':
 			o->binary = optarg;
