@@ -660,7 +660,8 @@ static void read_comp_diag(struct session *s, struct snapshot *snap, __u32 f, __
 		return;
 	c->has_diag = true;
 	c->diag = sum;
-	if (sum.transfers_in)
+	/* labelled by names: only components whose blocks (names) have arrived */
+	if (sum.transfers_in && from < TORVYN_MAX_COMPONENTS && snap->flows[f].comps[from].present)
 		add_transfer(snap, f, (__u32)from, j, &sum);
 	for (__u32 r = 0; r < TORVYN_COPY_REASONS; r++) {
 		if (!percpu_lookup(s->skel->maps.copies, TVN_COPY_SLOT(f, j, r), vals))
@@ -696,7 +697,11 @@ static void read_stream_diag(struct session *s, struct snapshot *snap, __u32 f, 
 	snap->flows[f].streams[k].diag = q;
 }
 
-/* The diagnostic arrays, for the flows, components and streams the host named. */
+/*
+ * The diagnostic arrays, for the flows, components and streams whose blocks
+ * have arrived: aggregates are keyed by index, series are labelled by name,
+ * and a series must not change its labels once the names arrive.
+ */
 static void read_diag(struct session *s, struct snapshot *snap)
 {
 	size_t biggest = sizeof(struct tvn_queue_val) > sizeof(struct tvn_invoke_val) ?
@@ -769,43 +774,6 @@ static void read_pool(struct session *s, struct snapshot *snap)
 	free(vals);
 }
 
-/*
- * Diagnostic aggregates are keyed by indices; their labels are the names the
- * host's metric blocks carry. Until those blocks have arrived a series would
- * be labelled with an index and then change its labels: hide it instead.
- */
-static void hide_unnamed(struct snapshot *snap)
-{
-	int n = 0;
-
-	for (int i = 0; i < snap->n_flows; i++) {
-		struct snap_flow *f = &snap->flows[i];
-
-		for (int j = 0; j < TORVYN_MAX_COMPONENTS; j++) {
-			if (!f->present || !f->comps[j].present) {
-				f->comps[j].has_diag = false;
-				memset(f->comps[j].diag_copies, 0, sizeof(f->comps[j].diag_copies));
-			}
-		}
-		for (int j = 0; j < TORVYN_MAX_STREAMS; j++) {
-			if (!f->present || !f->streams[j].present)
-				f->streams[j].has_diag = false;
-		}
-	}
-	for (int i = 0; i < snap->n_transfers; i++) {
-		const struct snap_transfer *t = &snap->transfers[i];
-		const struct snap_flow *f = t->flow_idx < (__u32)snap->n_flows ?
-						    &snap->flows[t->flow_idx] :
-						    NULL;
-
-		if (f && f->present && t->from_idx < TORVYN_MAX_COMPONENTS &&
-		    t->to_idx < TORVYN_MAX_COMPONENTS && f->comps[t->from_idx].present &&
-		    f->comps[t->to_idx].present)
-			snap->transfers[n++] = *t;
-	}
-	snap->n_transfers = n;
-}
-
 int session__snapshot(struct session *s, struct snapshot *snap)
 {
 	memset(snap, 0, sizeof(*snap));
@@ -854,7 +822,6 @@ int session__snapshot(struct session *s, struct snapshot *snap)
 	read_stats(s, snap);
 	read_pool(s, snap);
 	read_diag(s, snap);
-	hide_unnamed(snap);
 	return 0;
 }
 
