@@ -71,3 +71,22 @@ wait_exit() {
 
 # jq_get FILE FILTER
 jq_get() { jq -r "$2" "$1"; }
+
+# pick_port BASE: the first port from BASE up that nothing listens on
+pick_port() {
+	python3 - "$1" <<'PY'
+import socket, sys
+for port in range(int(sys.argv[1]), int(sys.argv[1]) + 200):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    sys.exit("no free port")
+PY
+}

@@ -22,25 +22,6 @@ cp "$HOST" "$ROOT/build/torvyn-host-noprobes" "$T/bin/"
 HOST=$T/bin/torvyn-host
 NOPROBES=$T/bin/torvyn-host-noprobes
 
-# pick_port BASE: the first port from BASE up that nothing listens on
-pick_port() {
-	python3 - "$1" <<'PY'
-import socket, sys
-for port in range(int(sys.argv[1]), int(sys.argv[1]) + 200):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    sys.exit("no free port")
-PY
-}
-
 # expect CODE REGEX DESC CMD...: CMD exits with CODE and prints a message
 # matching REGEX (grep -Ei). A command that wrongly attaches is stopped after
 # 10 s rather than served forever.

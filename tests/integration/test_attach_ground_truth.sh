@@ -18,25 +18,6 @@ need_cmd promtool
 CHECK="python3 $ROOT/tests/integration/prom_check.py"
 OM_ACCEPT='Accept: application/openmetrics-text; version=1.0.0'
 
-# pick_port BASE: the first port from BASE up that nothing listens on
-pick_port() {
-	python3 - "$1" <<'PY'
-import socket, sys
-for port in range(int(sys.argv[1]), int(sys.argv[1]) + 200):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    sys.exit("no free port")
-PY
-}
-
 # a mismatch with the summary is reported, and the other runs still go on
 FAILED=()
 soft_fail() {

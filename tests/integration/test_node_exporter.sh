@@ -18,25 +18,6 @@ N=20000
 DIR=$T/textfile
 mkdir -p "$DIR"
 
-# pick_port BASE: the first port from BASE up that nothing listens on
-pick_port() {
-	python3 - "$1" <<'PY'
-import socket, sys
-for port in range(int(sys.argv[1]), int(sys.argv[1]) + 200):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    sys.exit("no free port")
-PY
-}
-
 tport=$(pick_port 19700)
 nport=$(pick_port $((tport + 1)))
 NE=http://127.0.0.1:$nport/metrics

@@ -20,10 +20,6 @@ need_cmd jq
 need_cmd curl
 . "$(dirname "$0")/otlp_lib.sh"
 
-# free_port: a port nothing listens on now
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # metric FILE NAME: the value of an unlabelled sample, 0 when absent
 metric() { awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -42,9 +38,8 @@ EOF
 untraced=$(jq_get "$T/untraced.json" .run_seconds)
 echo "untraced run: $untraced s"
 
-rport=$(free_port)
-lport=$(free_port)
-[ "$rport" != "$lport" ] || lport=$(free_port)
+rport=$(pick_port 19760)
+lport=$(pick_port $((rport + 1)))
 bg "$HOST" run "$T/steady.json" --elements 100000 --wait-attach --sample-rate 1.0 \
 	--latency-threshold 10ms --summary "$T/traced.json"
 hpid=$BGPID
