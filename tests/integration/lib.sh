@@ -38,11 +38,20 @@ need_uprobes() {
 }
 need_cmd() { command -v "$1" >/dev/null || skip "$1 is not installed (make deps installs it)"; }
 
-# bg CMD...: starts CMD in the background, registers its PID in BGPID.
+# bg CMD...: starts CMD in the background, registers its PID in BGPID, and
+# returns once the child has exec'd CMD: until then /proc/PID/exe is this
+# shell, and a tracer attaching to that PID would find no probes there.
 bg() {
 	"$@" &
 	BGPID=$!
 	PIDS+=("$BGPID")
+	local self i
+	self=$(readlink /proc/$$/exe)
+	for ((i = 0; i < 200; i++)); do
+		[ "$(readlink "/proc/$BGPID/exe" 2>/dev/null)" = "$self" ] || return 0
+		sleep 0.01
+	done
+	fail "pid $BGPID did not exec $1 within 2s"
 }
 
 # wait_for DESC SECONDS CMD...: polls CMD every 50 ms.
