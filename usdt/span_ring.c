@@ -17,9 +17,11 @@ int tvn_span_ring__init(struct tvn_span_ring *ring, uint32_t nslots)
 	while (n < nslots)
 		n <<= 1;
 
-	ring->slots = calloc(n, sizeof(*ring->slots));
+	/* whole cache lines per slot (see struct tvn_span_slot) */
+	ring->slots = aligned_alloc(_Alignof(struct tvn_span_slot), (size_t)n * sizeof(*ring->slots));
 	if (!ring->slots)
 		return -ENOMEM;
+	memset(ring->slots, 0, (size_t)n * sizeof(*ring->slots));
 	/*
 	 * A never-claimed slot must not match get(): give slot i a seq that maps
 	 * to another slot (with one slot, ~0 = UINT64_MAX, which no flow reaches).
@@ -35,24 +37,6 @@ void tvn_span_ring__fini(struct tvn_span_ring *ring)
 {
 	free(ring->slots);
 	memset(ring, 0, sizeof(*ring));
-}
-
-struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t seq)
-{
-	struct tvn_span_slot *slot;
-
-	if (!ring->slots) {
-		errno = EINVAL;
-		return NULL;
-	}
-	slot = &ring->slots[seq & ring->mask];
-	if (slot->active)
-		ring->overwritten++;
-	/* The whole header, so no trace id or flags leak from the previous element. */
-	memset(&slot->hdr, 0, sizeof(slot->hdr));
-	slot->hdr.seq = seq;
-	slot->active = 1;
-	return slot;
 }
 
 struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq)

@@ -7,10 +7,12 @@
 #ifndef TORVYN_RT_H
 #define TORVYN_RT_H
 
+#include <errno.h>
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "torvyn_abi.h"
 
@@ -46,9 +48,45 @@ struct tvn_rng {
 };
 
 void tvn_rng_seed(struct tvn_rng *rng, uint64_t seed);
-uint64_t tvn_rng_next(struct tvn_rng *rng); /* splitmix64 */
-void tvn_trace_id_new(struct tvn_rng *rng, uint8_t trace_id[16]); /* never all zero */
-uint64_t tvn_span_id_new(struct tvn_rng *rng); /* never zero */
+
+/* splitmix64; inline, like the two below: the source draws ids per element */
+static inline uint64_t tvn_rng_next(struct tvn_rng *rng)
+{
+	uint64_t z = (rng->state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Never all zero. Two consecutive splitmix64 outputs are never both zero
+ * (the output is a bijection of a state that changes at each step), but the
+ * loop keeps the promise independent of the generator.
+ */
+static inline void tvn_trace_id_new(struct tvn_rng *rng, uint8_t trace_id[16])
+{
+	uint64_t hi, lo;
+
+	do {
+		hi = tvn_rng_next(rng);
+		lo = tvn_rng_next(rng);
+	} while (!hi && !lo);
+	hi = __builtin_bswap64(hi);
+	lo = __builtin_bswap64(lo);
+	__builtin_memcpy(trace_id, &hi, 8);
+	__builtin_memcpy(trace_id + 8, &lo, 8);
+}
+
+static inline uint64_t tvn_span_id_new(struct tvn_rng *rng) /* never zero */
+{
+	uint64_t id;
+
+	do
+		id = tvn_rng_next(rng);
+	while (!id);
+	return id;
+}
 
 /* ------------------------------------------------------------ head sampling */
 
@@ -125,10 +163,15 @@ static inline void tvn_hist_size_add(struct torvyn_hist_size *h, uint64_t bytes)
 #define TVN_SPAN_RING_DEFAULT 64
 #define TVN_SLOT_RECS 16
 
+/*
+ * Cache-line aligned: the header and the active flag fill the first line and
+ * each record its own, so the threads that hand an element along each write
+ * whole lines instead of sharing the ones their neighbours just wrote.
+ */
 struct tvn_span_slot {
 	struct torvyn_trace_hdr hdr; /* hdr.count records are valid */
-	struct torvyn_span_rec rec[TVN_SLOT_RECS];
 	uint64_t active; /* 1 while an element owns the slot */
+	_Alignas(64) struct torvyn_span_rec rec[TVN_SLOT_RECS];
 };
 
 struct tvn_span_ring {
@@ -145,9 +188,25 @@ void tvn_span_ring__fini(struct tvn_span_ring *ring); /* safe on a zeroed ring *
 /*
  * Claims the slot of element seq, resetting it: hdr.seq = seq, hdr.count = 0,
  * hdr.dropped = 0, active = 1. If the slot was still active (an element that
- * never ended), ring->overwritten is incremented.
+ * never ended), ring->overwritten is incremented. NULL (EINVAL) on a ring
+ * that was never initialized.
  */
-struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t seq);
+static inline struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t seq)
+{
+	struct tvn_span_slot *slot;
+
+	if (!ring->slots) {
+		errno = EINVAL;
+		return NULL;
+	}
+	slot = &ring->slots[seq & ring->mask];
+	if (slot->active)
+		ring->overwritten++;
+	/* the whole header, so no trace id or flags leak from the previous element */
+	slot->hdr = (struct torvyn_trace_hdr){ .seq = seq };
+	slot->active = 1;
+	return slot;
+}
 
 /* The slot of element seq, or NULL when the slot now belongs to another element. */
 struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq);
@@ -156,9 +215,6 @@ struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t se
  * Appends a zeroed record; NULL (errno ENOSPC, hdr.dropped++) when the slot is
  * full. Inline: the production level adds one per invocation.
  */
-#include <errno.h>
-#include <string.h>
-
 static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
 {
 	struct torvyn_span_rec *rec;
@@ -171,6 +227,24 @@ static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *s
 	rec = &slot->rec[slot->hdr.count++];
 	memset(rec, 0, sizeof(*rec));
 	return rec;
+}
+
+/*
+ * Appends a copy of *rec: one pass of stores, no zeroing first. NULL
+ * (hdr.dropped++) when the slot is full.
+ */
+static inline struct torvyn_span_rec *tvn_span_slot__put(struct tvn_span_slot *slot,
+							 const struct torvyn_span_rec *rec)
+{
+	struct torvyn_span_rec *r;
+
+	if (slot->hdr.count >= TVN_SLOT_RECS) {
+		slot->hdr.dropped++;
+		return NULL;
+	}
+	r = &slot->rec[slot->hdr.count++];
+	*r = *rec;
+	return r;
 }
 
 /* Marks the element's slot free for reuse. */
