@@ -49,3 +49,22 @@ expect 2 "expected a whole number" run "$PIPELINES/three-stage.json" --elements 
 expect 2 "unknown command" frobnicate
 sed "s|$ROOT/build/plugins/uppercase.so|$T/nope.so|" "$T/plugin.json" >"$T/noplugin.json"
 expect 5 "cannot load" run "$T/noplugin.json"
+expect 2 "expected milliseconds in \[10, 60000\]" run "$PIPELINES/three-stage.json" --ab-period 5
+expect 2 "cannot write progress log $T/no/such/dir/p.log" run "$PIPELINES/three-stage.json" \
+	--elements 10 --progress-log "$T/no/such/dir/p.log"
+
+# --ab-period with --progress-log (what make bench compares levels with): the
+# hot path flips between the forced level and Level 0 every 20 ms, the log
+# says which half each 5 ms tick was in, and no element is lost or counted
+# twice across the flips.
+"$HOST" run "$PIPELINES/three-stage.json" --elements 300000 --force-level 1 --ab-period 20 \
+	--progress-log "$T/progress.log" --summary "$T/ab.json" || fail "the --ab-period run exited $?"
+assert_eq "elements through the flow with the hot path flipping" 300000 "$(jq_get "$T/ab.json" '.flows[0].elements')"
+assert_eq "sink invocations with the hot path flipping" 300000 "$(jq_get "$T/ab.json" '.flows[0].components[2].invocations')"
+awk 'NF != 4 || $3 != $4 { print "bad line " NR ": " $0; exit 1 }
+     NR > 1 && ($1 <= t || $2 < n) { print "line " NR " goes backwards: " $0; exit 1 }
+     { t = $1; n = $2; if ($4 != h) flips++; h = $4; half[$4]++ }
+     END { if (!half[0] || !half[1] || flips < 4) { print "halves not alternating: " flips " flips"; exit 1 }
+           if (n > 300000) { print "ended " n " of 300000"; exit 1 } }' "$T/progress.log" ||
+	fail "the progress log: see above"
+ok "progress log: $(wc -l <"$T/progress.log") ticks, time and counts monotonic, Level 1 and Level 0 halves alternating"

@@ -46,6 +46,12 @@ static void usage(FILE *out)
 		"                          --gap-threshold (1ms), voluntary queue waits excluded, to\n"
 		"                          FILE (JSON lines, CLOCK_MONOTONIC): the host's pauses\n"
 		"  --gap-threshold D       see --gap-log\n"
+		"  --progress-log FILE     every 5 ms, a line \"<CLOCK_MONOTONIC ns> <elements ended>\n"
+		"                          <level> <half>\" to FILE (half: 0 while --ab-period holds\n"
+		"                          Level 0, else 1)\n"
+		"  --ab-period MS          for benchmarks: every MS milliseconds (10-60000) the hot\n"
+		"                          path switches between the level attached and Level 0;\n"
+		"                          with --progress-log, two levels compared within one run\n"
 		"  --force-level L         do the in-process work of level L (1, 2) with no tracer:\n"
 		"                          for measuring what a level costs the host itself\n"
 		"  -h, --help              this text\n"
@@ -98,6 +104,8 @@ int main(int argc, char **argv)
 		{ "gap-log", required_argument, NULL, 'g' },
 		{ "gap-threshold", required_argument, NULL, 'G' },
 		{ "force-level", required_argument, NULL, 'L' },
+		{ "progress-log", required_argument, NULL, 'P' },
+		{ "ab-period", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -166,6 +174,15 @@ int main(int argc, char **argv)
 		case 'g':
 			opts.gap_log = optarg;
 			break;
+		case 'P':
+			opts.progress_log = optarg;
+			break;
+		case 'A':
+			if (parse_u64(optarg, &v) || v < 10 || v > 60000)
+				return bad_value("--ab-period", optarg,
+						 "expected milliseconds in [10, 60000]");
+			opts.ab_period_ms = (uint32_t)v;
+			break;
 		case 'L':
 			if (parse_u64(optarg, &v) || v > 2)
 				return bad_value("--force-level", optarg, "expected 0, 1 or 2");
@@ -211,6 +228,15 @@ int main(int argc, char **argv)
 		code = EXIT_COMPONENT;
 		goto out;
 	}
+	if (opts.progress_log) {
+		host.progress = fopen(opts.progress_log, "w");
+		if (!host.progress) {
+			fprintf(stderr, "torvyn-host: cannot write progress log %s: %s (give a path "
+				"in a writable directory)\n", opts.progress_log, strerror(errno));
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
 	rc = host__run(&host);
 	if (rc) {
 		fprintf(stderr, "torvyn-host: run failed: %s\n", strerror(-rc));
@@ -243,6 +269,12 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	if (host.progress && fclose(host.progress)) {
+		fprintf(stderr, "torvyn-host: cannot write progress log %s: %s\n", opts.progress_log,
+			strerror(errno));
+		if (code == EXIT_OK)
+			code = EXIT_INTERNAL;
+	}
 	host__fini(&host);
 	tvn_pipeline__free(&cfg);
 	return code;

@@ -9,6 +9,7 @@
  * its own semaphore.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,19 +26,26 @@ int tvn_level;
 /* Folds the probe semaphores into the words the hot path reads. */
 int tvn_force_level = -1;
 
-static int probes_refresh(void)
+/*
+ * hold_off (--ab-period): the hot path runs as at Level 0 whatever is
+ * attached, for the half periods that a benchmark compares against.
+ */
+static int probes_refresh(bool hold_off)
 {
 	int level = torvyn_probes__level();
 
 #ifndef TORVYN_NO_PROBES
 	if (tvn_force_level >= 0) {
 		/* measuring the in-process cost of a level without a tracer */
-		__atomic_store_n(&tvn_level, tvn_force_level, __ATOMIC_RELAXED);
-		__atomic_store_n(&tvn_probes_hot, tvn_force_level > 0, __ATOMIC_RELEASE);
-		return tvn_force_level;
+		level = tvn_force_level;
+		__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
+		__atomic_store_n(&tvn_probes_hot, !hold_off && level > 0, __ATOMIC_RELEASE);
+		return level;
 	}
-	__atomic_store_n(&tvn_level, level, __ATOMIC_RELAXED);
-	__atomic_store_n(&tvn_probes_hot, torvyn_probes__any(), __ATOMIC_RELEASE);
+	__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
+	__atomic_store_n(&tvn_probes_hot, !hold_off && torvyn_probes__any(), __ATOMIC_RELEASE);
+#else
+	(void)hold_off;
 #endif
 	return level;
 }
@@ -117,20 +125,12 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
  * left 0: ids are given when the trace is promoted (promote_ids), so the
  * 99 % of elements that are never exported never pay for them.
  */
-static struct torvyn_span_rec *span_rec(struct tvn_elem *e, uint8_t kind, uint16_t idx,
-					uint64_t t0, uint64_t t1)
+static __attribute__((always_inline)) inline struct torvyn_span_rec *
+span_rec(struct tvn_elem *e, struct torvyn_span_rec rec)
 {
-	struct torvyn_span_rec *r = tvn_span_slot__add(e->slot);
-
-	if (!r)
-		return NULL;
-	r->parent_span_id = e->tctx.span_id;
-	r->start_ns = t0;
-	r->end_ns = t1;
-	r->seq = e->seq;
-	r->component_idx = idx;
-	r->kind = kind;
-	return r;
+	rec.parent_span_id = e->tctx.span_id;
+	rec.seq = e->seq;
+	return tvn_span_slot__put(e->slot, &rec);
 }
 
 /*
@@ -206,7 +206,6 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 		/* the end of the last invocation is the end of the element's path */
 		uint64_t t1 = e->t_last ? e->t_last : tvn_now_ns(), lat = t1 - e->t_start;
 		struct tvn_span_slot *s = e->slot;
-		struct torvyn_span_rec *r;
 		uint32_t reason = UINT32_MAX;
 
 		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
@@ -214,19 +213,18 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 			c->rec.e2e_ns = lat;
 		if (TORVYN_ELEMENT_DONE_ENABLED())
 			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
-		r = tvn_span_slot__add(s);
-		if (r) {
-			r->span_id = e->tctx.span_id;
-			r->parent_span_id = e->tctx.parent_span_id;
-			r->start_ns = e->t_start;
-			r->end_ns = t1;
-			r->seq = e->seq;
-			r->component_idx = c->idx;
-			r->kind = TORVYN_SPAN_FLOW;
-			r->status = status;
-			r->error_kind = error_kind;
-			r->bytes = e->len;
-		}
+		tvn_span_slot__put(s, &(struct torvyn_span_rec){
+			.span_id = e->tctx.span_id,
+			.parent_span_id = e->tctx.parent_span_id,
+			.start_ns = e->t_start,
+			.end_ns = t1,
+			.seq = e->seq,
+			.component_idx = c->idx,
+			.kind = TORVYN_SPAN_FLOW,
+			.status = status,
+			.error_kind = error_kind,
+			.bytes = e->len,
+		});
 		if (status == TORVYN_STATUS_ERROR)
 			reason = TORVYN_PROMOTE_ERROR;
 		else if (lat > h->opts.latency_threshold_ns)
@@ -254,12 +252,12 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 static void backpressure_span(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
 			      uint64_t t0, uint32_t depth)
 {
-	struct torvyn_span_rec *r = span_rec(e, TORVYN_SPAN_BACKPRESSURE, s->idx, t0, e->t_enq);
-
-	if (r) {
-		r->aux = depth;
-		r->aux_idx = c->idx;
-	}
+	span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_BACKPRESSURE,
+					      .component_idx = (uint16_t)s->idx,
+					      .aux_idx = (uint16_t)c->idx,
+					      .start_ns = t0,
+					      .end_ns = e->t_enq,
+					      .aux = depth });
 }
 
 static __attribute__((always_inline)) inline void
@@ -346,14 +344,13 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 /* Diagnostic: the transfer into c becomes a span of the element's trace. */
 static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 {
-	struct torvyn_span_rec *r =
-		span_rec(e, TORVYN_SPAN_TRANSFER, e->holder, e->t_enq, tvn_now_ns());
-
-	if (r) {
-		r->aux_idx = c->idx;
-		r->aux = e->buf ? e->buf->id : 0;
-		r->bytes = e->len;
-	}
+	span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_TRANSFER,
+					      .component_idx = e->holder,
+					      .aux_idx = (uint16_t)c->idx,
+					      .start_ns = e->t_enq,
+					      .end_ns = tvn_now_ns(),
+					      .aux = e->buf ? e->buf->id : 0,
+					      .bytes = e->len });
 }
 
 static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
@@ -466,23 +463,24 @@ static __attribute__((always_inline)) inline void invoke_traced(struct tvn_comp 
 	}
 	if (!e->traced || !e->slot)
 		return;
-	r = span_rec(e, TORVYN_SPAN_INVOKE, c->idx, t0, t1);
-	if (!r)
-		return;
-	r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
-	r->error_kind = rc < 0 ? -rc : 0;
-	r->bytes = e->len;
-	r->aux = bytes_in;
-	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
-		uint16_t inv = (uint16_t)(r - e->slot->rec);
-		struct torvyn_span_rec *cr = span_rec(e, TORVYN_SPAN_COPY, c->idx, t0, t1);
-
-		if (cr) {
-			cr->aux_idx = inv; /* its parent: promote_ids resolves it */
-			cr->reason = copy_reason;
-			cr->bytes = copy_bytes;
-			cr->aux = e->buf ? e->buf->id : 0;
-		}
+	r = span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_INVOKE,
+						  .component_idx = (uint16_t)c->idx,
+						  .start_ns = t0,
+						  .end_ns = t1,
+						  .status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK,
+						  .error_kind = rc < 0 ? -rc : 0,
+						  .bytes = e->len,
+						  .aux = bytes_in });
+	if (r && copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
+		/* its parent is the invocation: promote_ids resolves the index */
+		span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_COPY,
+						      .component_idx = (uint16_t)c->idx,
+						      .aux_idx = (uint16_t)(r - e->slot->rec),
+						      .start_ns = t0,
+						      .end_ns = t1,
+						      .reason = (uint8_t)copy_reason,
+						      .bytes = copy_bytes,
+						      .aux = e->buf ? e->buf->id : 0 });
 	}
 }
 
@@ -989,6 +987,24 @@ void host__flush(struct tvn_host *h)
 
 /* ------------------------------------------------------------ run */
 
+/*
+ * --progress-log: "<CLOCK_MONOTONIC ns> <elements ended> <level> <half>" per
+ * tick, so that a benchmark can compare throughput at two levels within one
+ * run, free of the run-to-run spread. level is what the hot path runs at;
+ * half is 0 in the halves --ab-period holds at Level 0, 1 otherwise.
+ */
+static void progress_note(struct tvn_host *h, FILE *log, int level, bool on)
+{
+	uint64_t ended = 0;
+
+	for (int i = 0; i < h->n_flows; i++) {
+		for (int j = 0; j < h->flows[i].n_comps; j++)
+			ended += __atomic_load_n(&h->flows[i].comps[j].blk->elements_ended,
+						 __ATOMIC_RELAXED);
+	}
+	fprintf(log, "%" PRIu64 " %" PRIu64 " %d %d\n", tvn_mono_ns(), ended, level, on);
+}
+
 static void *telemetry_main(void *arg)
 {
 	struct tvn_host *h = arg;
@@ -996,7 +1012,13 @@ static void *telemetry_main(void *arg)
 	uint64_t next = tvn_now_ns();
 
 	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
-		int level = probes_refresh();
+		uint64_t ab = h->opts.ab_period_ms * 1000000ull;
+		uint64_t t0 = __atomic_load_n(&h->run_start_ns, __ATOMIC_RELAXED);
+		bool hold_off = ab && t0 && ((tvn_now_ns() - t0) / ab) % 2 == 1;
+		int level = probes_refresh(hold_off);
+
+		if (h->progress)
+			progress_note(h, h->progress, hold_off ? 0 : level, !hold_off);
 
 		if (level != last) {
 			/* a tracer arrived: it gets every block now, not a period later */
@@ -1028,7 +1050,7 @@ static void wait_for_tracer(struct tvn_host *h)
 	while (!h->stop && !TORVYN_GATE_PRODUCTION_ENABLED())
 		sleep_ns(1000000ull);
 	/* the tracer raised the gates last: everything it attaches is in place */
-	TORVYN_GATE_PRODUCTION(probes_refresh());
+	TORVYN_GATE_PRODUCTION(probes_refresh(false));
 }
 
 int host__run(struct tvn_host *h)
@@ -1036,7 +1058,7 @@ int host__run(struct tvn_host *h)
 	pthread_t tele;
 	int rc = 0;
 
-	probes_refresh();
+	probes_refresh(false);
 	tvn_clock__init();
 	if (pthread_create(&tele, NULL, telemetry_main, h))
 		return -errno;

@@ -158,6 +158,8 @@ struct tvn_host_opts {
 	uint32_t ring_slots; /* span ring minimum, power of two */
 	const char *gap_log; /* record pauses of the component loops here */
 	uint64_t gap_threshold_ns; /* pauses longer than this are recorded */
+	const char *progress_log; /* a line per telemetry tick: time, elements, level */
+	uint32_t ab_period_ms; /* alternate the hot path: level as attached, then Level 0 */
 };
 
 /* A pause: one step of a component loop kept it busy gap_ns, ending at end_ns. */
@@ -183,6 +185,7 @@ struct tvn_host {
 	struct torvyn_pool_block *pool;
 	/* loop gaps: the longest time between two consecutive element completions */
 	uint64_t max_gap_ns;
+	FILE *progress; /* --progress-log, written by the telemetry thread */
 };
 
 int host__init(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
