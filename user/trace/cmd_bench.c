@@ -296,6 +296,15 @@ static double window_max_us(const uint64_t *d, uint64_t max_ns)
 	return 0;
 }
 
+/*
+ * A quantile interpolated inside the highest bucket can land above the
+ * largest value actually seen: no percentile is reported above the max.
+ */
+static double at_most(double v, double max)
+{
+	return v > max ? max : v;
+}
+
 static void name_of(char *buf, const char *src)
 {
 	snprintf(buf, BENCH_NAME_LEN, "%.*s", BENCH_NAME_LEN - 1, src);
@@ -333,10 +342,10 @@ static int build_components(struct bench_report *r, const struct sample *a, cons
 			bc->invocations = cb->blk.invocations - (ca && ca->present ? ca->blk.invocations : 0);
 			bc->errors = cb->blk.errors - (ca && ca->present ? ca->blk.errors : 0);
 			fine_delta(fv, fa, d, &cnt, &sum);
-			bc->p50_us = bench_hist_quantile(d, 0.50) / 1e3;
-			bc->p99_us = bench_hist_quantile(d, 0.99) / 1e3;
-			bc->mean_us = cnt ? (double)sum / cnt / 1e3 : 0;
 			bc->max_us = window_max_us(d, fv->max);
+			bc->p50_us = at_most(bench_hist_quantile(d, 0.50) / 1e3, bc->max_us);
+			bc->p99_us = at_most(bench_hist_quantile(d, 0.99) / 1e3, bc->max_us);
+			bc->mean_us = cnt ? (double)sum / cnt / 1e3 : 0;
 			if (flow_mean_us[f] > 0)
 				bc->share_pct = bc->mean_us / flow_mean_us[f] * 100;
 			tid = component_tid(r->pid, f, j);
@@ -456,12 +465,12 @@ static int build_report(struct bench_report *r, const struct sample *a, const st
 	r->elements_per_sec = r->duration_s > 0 ? r->elements / r->duration_s : 0;
 	r->bytes_per_sec = r->duration_s > 0 ? r->bytes / r->duration_s : 0;
 	r->latency_samples = e2e_count;
-	r->p50_us = bench_hist_quantile(e2e, 0.50) / 1e3;
-	r->p90_us = bench_hist_quantile(e2e, 0.90) / 1e3;
-	r->p95_us = bench_hist_quantile(e2e, 0.95) / 1e3;
-	r->p99_us = bench_hist_quantile(e2e, 0.99) / 1e3;
-	r->p999_us = bench_hist_quantile(e2e, 0.999) / 1e3;
 	r->max_us = window_max_us(e2e, e2e_max);
+	r->p50_us = at_most(bench_hist_quantile(e2e, 0.50) / 1e3, r->max_us);
+	r->p90_us = at_most(bench_hist_quantile(e2e, 0.90) / 1e3, r->max_us);
+	r->p95_us = at_most(bench_hist_quantile(e2e, 0.95) / 1e3, r->max_us);
+	r->p99_us = at_most(bench_hist_quantile(e2e, 0.99) / 1e3, r->max_us);
+	r->p999_us = at_most(bench_hist_quantile(e2e, 0.999) / 1e3, r->max_us);
 	r->mean_us = e2e_count ? (double)e2e_sum / e2e_count / 1e3 : 0;
 	free(e2e);
 	if (b->snap.have_pool) {
