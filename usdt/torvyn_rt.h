@@ -212,26 +212,9 @@ static inline struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *r
 struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq);
 
 /*
- * Appends a zeroed record; NULL (errno ENOSPC, hdr.dropped++) when the slot is
- * full. Inline: the production level adds one per invocation.
- */
-static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
-{
-	struct torvyn_span_rec *rec;
-
-	if (slot->hdr.count >= TVN_SLOT_RECS) {
-		slot->hdr.dropped++;
-		errno = ENOSPC;
-		return NULL;
-	}
-	rec = &slot->rec[slot->hdr.count++];
-	memset(rec, 0, sizeof(*rec));
-	return rec;
-}
-
-/*
- * Appends a copy of *rec: one pass of stores, no zeroing first. NULL
- * (hdr.dropped++) when the slot is full.
+ * Appends a copy of *rec in one pass of stores; NULL (errno ENOSPC,
+ * hdr.dropped++) when the slot is full. Inline: the production level adds
+ * one per invocation.
  */
 static inline struct torvyn_span_rec *tvn_span_slot__put(struct tvn_span_slot *slot,
 							 const struct torvyn_span_rec *rec)
@@ -240,11 +223,18 @@ static inline struct torvyn_span_rec *tvn_span_slot__put(struct tvn_span_slot *s
 
 	if (slot->hdr.count >= TVN_SLOT_RECS) {
 		slot->hdr.dropped++;
+		errno = ENOSPC;
 		return NULL;
 	}
 	r = &slot->rec[slot->hdr.count++];
 	*r = *rec;
 	return r;
+}
+
+/* Appends a zeroed record, for the caller to fill; as tvn_span_slot__put. */
+static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
+{
+	return tvn_span_slot__put(slot, &(struct torvyn_span_rec){ 0 });
 }
 
 /* Marks the element's slot free for reuse. */

@@ -23,27 +23,26 @@ int tvn_probes_hot;
 #endif
 int tvn_level;
 
-/* Folds the probe semaphores into the words the hot path reads. */
 int tvn_force_level = -1;
 
 /*
- * hold_off (--ab-period): the hot path runs as at Level 0 whatever is
- * attached, for the half periods that a benchmark compares against.
+ * Folds the probe semaphores into the words the hot path reads. hold_off
+ * (--ab-period): the hot path runs as at Level 0 whatever is attached, for
+ * the half periods that a benchmark compares against.
  */
 static int probes_refresh(bool hold_off)
 {
 	int level = torvyn_probes__level();
 
 #ifndef TORVYN_NO_PROBES
-	if (tvn_force_level >= 0) {
-		/* measuring the in-process cost of a level without a tracer */
+	/* --force-level: a level's in-process cost measured without a tracer */
+	bool forced = tvn_force_level >= 0;
+	bool any = forced ? tvn_force_level > 0 : torvyn_probes__any();
+
+	if (forced)
 		level = tvn_force_level;
-		__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
-		__atomic_store_n(&tvn_probes_hot, !hold_off && level > 0, __ATOMIC_RELEASE);
-		return level;
-	}
 	__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
-	__atomic_store_n(&tvn_probes_hot, !hold_off && torvyn_probes__any(), __ATOMIC_RELEASE);
+	__atomic_store_n(&tvn_probes_hot, !hold_off && any, __ATOMIC_RELEASE);
 #else
 	(void)hold_off;
 #endif

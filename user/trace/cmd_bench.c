@@ -297,12 +297,14 @@ static double window_max_us(const uint64_t *d, uint64_t max_ns)
 }
 
 /*
- * A quantile interpolated inside the highest bucket can land above the
- * largest value actually seen: no percentile is reported above the max.
+ * Quantile q of d in microseconds. One interpolated inside the highest bucket
+ * can land above the largest value actually seen: none is above max_us.
  */
-static double at_most(double v, double max)
+static double quantile_us(const uint64_t *d, double q, double max_us)
 {
-	return v > max ? max : v;
+	double us = bench_hist_quantile(d, q) / 1e3;
+
+	return us > max_us ? max_us : us;
 }
 
 static void name_of(char *buf, const char *src)
@@ -343,8 +345,8 @@ static int build_components(struct bench_report *r, const struct sample *a, cons
 			bc->errors = cb->blk.errors - (ca && ca->present ? ca->blk.errors : 0);
 			fine_delta(fv, fa, d, &cnt, &sum);
 			bc->max_us = window_max_us(d, fv->max);
-			bc->p50_us = at_most(bench_hist_quantile(d, 0.50) / 1e3, bc->max_us);
-			bc->p99_us = at_most(bench_hist_quantile(d, 0.99) / 1e3, bc->max_us);
+			bc->p50_us = quantile_us(d, 0.50, bc->max_us);
+			bc->p99_us = quantile_us(d, 0.99, bc->max_us);
 			bc->mean_us = cnt ? (double)sum / cnt / 1e3 : 0;
 			if (flow_mean_us[f] > 0)
 				bc->share_pct = bc->mean_us / flow_mean_us[f] * 100;
@@ -466,11 +468,11 @@ static int build_report(struct bench_report *r, const struct sample *a, const st
 	r->bytes_per_sec = r->duration_s > 0 ? r->bytes / r->duration_s : 0;
 	r->latency_samples = e2e_count;
 	r->max_us = window_max_us(e2e, e2e_max);
-	r->p50_us = at_most(bench_hist_quantile(e2e, 0.50) / 1e3, r->max_us);
-	r->p90_us = at_most(bench_hist_quantile(e2e, 0.90) / 1e3, r->max_us);
-	r->p95_us = at_most(bench_hist_quantile(e2e, 0.95) / 1e3, r->max_us);
-	r->p99_us = at_most(bench_hist_quantile(e2e, 0.99) / 1e3, r->max_us);
-	r->p999_us = at_most(bench_hist_quantile(e2e, 0.999) / 1e3, r->max_us);
+	r->p50_us = quantile_us(e2e, 0.50, r->max_us);
+	r->p90_us = quantile_us(e2e, 0.90, r->max_us);
+	r->p95_us = quantile_us(e2e, 0.95, r->max_us);
+	r->p99_us = quantile_us(e2e, 0.99, r->max_us);
+	r->p999_us = quantile_us(e2e, 0.999, r->max_us);
 	r->mean_us = e2e_count ? (double)e2e_sum / e2e_count / 1e3 : 0;
 	free(e2e);
 	if (b->snap.have_pool) {
