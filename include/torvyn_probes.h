@@ -72,6 +72,19 @@ static inline int torvyn_probes__any(void)
 	       TORVYN_ELEMENT_DONE_ENABLED();
 }
 
+/*
+ * Nonzero when a probe that fires from a component step is attached: the
+ * per-event probes of the diagnostic level, or any of them on its own
+ * (bpftrace, perf).
+ */
+static inline int torvyn_probes__step_events(void)
+{
+	return TORVYN_COMPONENT_INVOKE_ENABLED() || TORVYN_BUFFER_COPY_ENABLED() ||
+	       TORVYN_BUFFER_TRANSFER_ENABLED() || TORVYN_BACKPRESSURE_ACTIVATE_ENABLED() ||
+	       TORVYN_BACKPRESSURE_DEACTIVATE_ENABLED() || TORVYN_QUEUE_ENQUEUE_ENABLED() ||
+	       TORVYN_QUEUE_DEQUEUE_ENABLED() || TORVYN_ELEMENT_DONE_ENABLED();
+}
+
 /* The level the host runs at, read from the gate semaphores. */
 static inline int torvyn_probes__level(void)
 {

@@ -3,7 +3,7 @@
 #include "torvyn_rt.h"
 
 /* 1-2.5-5 per decade, 100 ns .. 10 s. */
-const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS] = {
+const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS + 2] = {
 	100ull,		/* 100 ns */
 	250ull,
 	500ull,
@@ -29,6 +29,8 @@ const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS] = {
 	2500000000ull,
 	5000000000ull,
 	10000000000ull,	/* 10 s */
+	UINT64_MAX,	/* sentinels: tvn_lat_bucket steps no further */
+	UINT64_MAX,
 };
 
 /* 64 B .. 16 MiB by powers of 4. */

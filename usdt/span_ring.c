@@ -54,9 +54,3 @@ struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t se
 	}
 	return slot;
 }
-
-void tvn_span_ring__end(struct tvn_span_slot *slot)
-{
-	if (slot)
-		slot->active = 0;
-}

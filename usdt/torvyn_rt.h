@@ -108,7 +108,8 @@ static inline bool tvn_sample_decide(const uint8_t trace_id[16], uint64_t thresh
 
 /* ------------------------------------------------------------ histograms */
 
-extern const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS];
+/* Two UINT64_MAX sentinels follow the TORVYN_LAT_BOUNDS bounds (tvn_lat_bucket). */
+extern const uint64_t tvn_lat_bounds_ns[TORVYN_LAT_BOUNDS + 2];
 extern const uint64_t tvn_size_bounds[TORVYN_SIZE_BOUNDS];
 
 /* For each power of two 2^k, the index of the first bound >= 2^k (histogram.c). */
@@ -117,14 +118,15 @@ extern uint8_t tvn_lat_first_bound_tbl[64];
 /*
  * Index of the first bound >= ns; TORVYN_LAT_BOUNDS for +Inf. On the
  * production hot path: the bounds grow at least 2x apart, so from the first
- * bound at or above ns's power of two at most two steps remain.
+ * bound at or above ns's power of two at most two steps remain, taken without
+ * a branch (the sentinels stop them at +Inf).
  */
 static inline unsigned int tvn_lat_bucket(uint64_t ns)
 {
 	unsigned int i = tvn_lat_first_bound_tbl[63 - __builtin_clzll(ns | 1)];
 
-	while (i < TORVYN_LAT_BOUNDS && ns > tvn_lat_bounds_ns[i])
-		i++;
+	i += ns > tvn_lat_bounds_ns[i];
+	i += ns > tvn_lat_bounds_ns[i];
 	return i;
 }
 
@@ -186,8 +188,8 @@ int tvn_span_ring__init(struct tvn_span_ring *ring, uint32_t nslots);
 void tvn_span_ring__fini(struct tvn_span_ring *ring); /* safe on a zeroed ring */
 
 /*
- * Claims the slot of element seq, resetting it: hdr.seq = seq, hdr.count = 0,
- * hdr.dropped = 0, active = 1. If the slot was still active (an element that
+ * Claims the slot of element seq, resetting it: the header zeroed but for
+ * hdr.seq = seq, active = 1. If the slot was still active (an element that
  * never ended), ring->overwritten is incremented. NULL (EINVAL) on a ring
  * that was never initialized.
  */
@@ -202,7 +204,7 @@ static inline struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *r
 	slot = &ring->slots[seq & ring->mask];
 	if (slot->active)
 		ring->overwritten++;
-	/* the whole header, so no trace id or flags leak from the previous element */
+	/* the whole header (one line), so nothing leaks from the previous element */
 	slot->hdr = (struct torvyn_trace_hdr){ .seq = seq };
 	slot->active = 1;
 	return slot;
@@ -212,33 +214,45 @@ static inline struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *r
 struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq);
 
 /*
- * Appends a copy of *rec in one pass of stores; NULL (errno ENOSPC,
- * hdr.dropped++) when the slot is full. Inline: the production level adds
- * one per invocation.
+ * The next record of a slot holding *n of them, *n counted wherever the
+ * caller keeps it: a host keeps it with the element, so the threads that hand
+ * the element along never write the slot's header line. NULL (errno ENOSPC,
+ * (*dropped)++) when the slot is full. The caller writes the record whole.
+ * Inline: the production level adds one per invocation.
  */
-static inline struct torvyn_span_rec *tvn_span_slot__put(struct tvn_span_slot *slot,
-							 const struct torvyn_span_rec *rec)
+static inline struct torvyn_span_rec *tvn_span_rec__next(struct tvn_span_slot *slot, uint32_t *n,
+							 uint32_t *dropped)
 {
-	struct torvyn_span_rec *r;
-
-	if (slot->hdr.count >= TVN_SLOT_RECS) {
-		slot->hdr.dropped++;
+	if (*n >= TVN_SLOT_RECS) {
+		(*dropped)++;
 		errno = ENOSPC;
 		return NULL;
 	}
-	r = &slot->rec[slot->hdr.count++];
-	*r = *rec;
+	return &slot->rec[(*n)++];
+}
+
+/* As tvn_span_rec__next, counted in the slot's header. */
+static inline struct torvyn_span_rec *tvn_span_slot__next(struct tvn_span_slot *slot)
+{
+	return tvn_span_rec__next(slot, &slot->hdr.count, &slot->hdr.dropped);
+}
+
+/* Appends a zeroed record, for the caller to fill; as tvn_span_slot__next. */
+static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
+{
+	struct torvyn_span_rec *r = tvn_span_slot__next(slot);
+
+	if (r)
+		*r = (struct torvyn_span_rec){ 0 };
 	return r;
 }
 
-/* Appends a zeroed record, for the caller to fill; as tvn_span_slot__put. */
-static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
+/* Marks the element's slot free for reuse; NULL is ignored. */
+static inline void tvn_span_ring__end(struct tvn_span_slot *slot)
 {
-	return tvn_span_slot__put(slot, &(struct torvyn_span_rec){ 0 });
+	if (slot)
+		slot->active = 0;
 }
-
-/* Marks the element's slot free for reuse. */
-void tvn_span_ring__end(struct tvn_span_slot *slot);
 
 /* ------------------------------------------------------------ time */
 

@@ -66,6 +66,44 @@ static void test_lat_bucket_at_bounds(void **state)
 	assert_int_equal(tvn_lat_bucket(UINT64_MAX), 25);
 }
 
+static unsigned int lat_bucket_linear(uint64_t v)
+{
+	unsigned int i = 0;
+
+	while (i < TORVYN_LAT_BOUNDS && v > want_lat[i])
+		i++;
+	return i;
+}
+
+/*
+ * The branchless lookup (a table by power of two, then fixed steps stopped by
+ * sentinels) agrees with a linear scan everywhere: at every power of two and
+ * its neighbours, and at a million values spread over every magnitude.
+ */
+static void test_lat_bucket_matches_scan(void **state)
+{
+	uint64_t z = 0;
+
+	(void)state;
+	for (unsigned int k = 0; k < 64; k++) {
+		uint64_t p = 1ull << k;
+
+		assert_int_equal(tvn_lat_bucket(p), lat_bucket_linear(p));
+		assert_int_equal(tvn_lat_bucket(p - 1), lat_bucket_linear(p - 1));
+		assert_int_equal(tvn_lat_bucket(p + 1), lat_bucket_linear(p + 1));
+	}
+	for (int i = 0; i < 1000000; i++) {
+		uint64_t v;
+
+		z += 0x9e3779b97f4a7c15ull;
+		v = z ^ (z >> 29);
+		v >>= (v & 63); /* every magnitude, not only the top ones */
+		if (tvn_lat_bucket(v) != lat_bucket_linear(v))
+			fail_msg("bucket of %llu: %u, want %u", (unsigned long long)v,
+				 tvn_lat_bucket(v), lat_bucket_linear(v));
+	}
+}
+
 static void test_size_bucket_at_bounds(void **state)
 {
 	(void)state;
@@ -132,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_lat_bounds_table),
 		cmocka_unit_test(test_size_bounds_table),
 		cmocka_unit_test(test_lat_bucket_at_bounds),
+		cmocka_unit_test(test_lat_bucket_matches_scan),
 		cmocka_unit_test(test_size_bucket_at_bounds),
 		cmocka_unit_test(test_hist_lat_add),
 		cmocka_unit_test(test_hist_size_add),

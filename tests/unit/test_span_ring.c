@@ -260,6 +260,35 @@ static void test_slot_full(void **state)
 	tvn_span_ring__fini(&ring);
 }
 
+/*
+ * The host counts an element's records with the element (the threads that
+ * hand it along then never write the slot's header): the same fill and the
+ * same ENOSPC, on the caller's counters, the header untouched.
+ */
+static void test_rec_next_counts_outside(void **state)
+{
+	struct tvn_span_ring ring;
+	struct tvn_span_slot *s;
+	uint32_t n = 0, dropped = 0;
+
+	(void)state;
+	assert_int_equal(tvn_span_ring__init(&ring, 2), 0);
+	s = tvn_span_ring__begin(&ring, 5);
+	for (uint32_t i = 0; i < TVN_SLOT_RECS; i++) {
+		assert_ptr_equal(tvn_span_rec__next(s, &n, &dropped), &s->rec[i]);
+		assert_int_equal(n, i + 1);
+	}
+	errno = 0;
+	assert_null(tvn_span_rec__next(s, &n, &dropped));
+	assert_int_equal(errno, ENOSPC);
+	assert_null(tvn_span_rec__next(s, &n, &dropped));
+	assert_int_equal(n, TVN_SLOT_RECS);
+	assert_int_equal(dropped, 2);
+	assert_int_equal(s->hdr.count, 0);
+	assert_int_equal(s->hdr.dropped, 0);
+	tvn_span_ring__fini(&ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_overwritten),
 		cmocka_unit_test(test_records_in_order),
 		cmocka_unit_test(test_slot_full),
+		cmocka_unit_test(test_rec_next_counts_outside),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,17 @@ int tvn_level;
 
 int tvn_force_level = -1;
 
+/* What a copy of the step does, by its hot-path mode (a constant in each copy). */
+#define HOT(hm) ((hm) != TVN_HOT_OFF)
+#define EV(hm) ((hm) == TVN_HOT_EVENTS) /* per-step probes tested */
+
+static __attribute__((always_inline)) inline int step_level(const int hm)
+{
+	if (hm == TVN_HOT_LEVEL)
+		return TORVYN_LEVEL_PRODUCTION;
+	return hm == TVN_HOT_EVENTS ? __atomic_load_n(&tvn_level, __ATOMIC_RELAXED) : 0;
+}
+
 /*
  * Folds the probe semaphores into the words the hot path reads. hold_off
  * (--ab-period): the hot path runs as at Level 0 whatever is attached, for
@@ -37,12 +48,17 @@ static int probes_refresh(bool hold_off)
 #ifndef TORVYN_NO_PROBES
 	/* --force-level: a level's in-process cost measured without a tracer */
 	bool forced = tvn_force_level >= 0;
-	bool any = forced ? tvn_force_level > 0 : torvyn_probes__any();
+	bool any = forced ? tvn_force_level > 0 || torvyn_probes__any() : torvyn_probes__any();
+	int mode;
 
 	if (forced)
 		level = tvn_force_level;
+	/* production with no per-step probe attached: the lean copy of the step */
+	mode = hold_off || !any ? TVN_HOT_OFF
+	       : level == TORVYN_LEVEL_PRODUCTION && !torvyn_probes__step_events() ? TVN_HOT_LEVEL
+										   : TVN_HOT_EVENTS;
 	__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
-	__atomic_store_n(&tvn_probes_hot, !hold_off && any, __ATOMIC_RELEASE);
+	__atomic_store_n(&tvn_probes_hot, mode, __ATOMIC_RELEASE);
 #else
 	(void)hold_off;
 #endif
@@ -120,50 +136,64 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
 /* ------------------------------------------------------------ tracing */
 
 /*
- * A span record of the element's trace, under its root. The span id is
- * left 0: ids are given when the trace is promoted (promote_ids), so the
- * 99 % of elements that are never exported never pay for them.
+ * The next span record of the element's trace, for the caller to write whole
+ * with its span id, parent and seq left 0: what is the same for every record
+ * of the element is written once, if the trace is exported (promote_fill),
+ * so the 99 % of elements that never are do not pay for it.
  */
-static __attribute__((always_inline)) inline struct torvyn_span_rec *
-span_rec(struct tvn_elem *e, struct torvyn_span_rec rec)
+static __attribute__((always_inline)) inline struct torvyn_span_rec *span_next(struct tvn_elem *e)
 {
-	rec.parent_span_id = e->tctx.span_id;
-	rec.seq = e->seq;
-	return tvn_span_slot__put(e->slot, &rec);
+	return tvn_span_rec__next(e->slot, &e->nrec, &e->ndropped);
 }
 
 /*
- * Span ids for a trace about to be exported: derived from its random root
- * span id and the record's position (a splitmix64 step, never 0), so they
- * are as unpredictable as the root's and unique within the trace.
+ * Completes a trace about to be exported: the header, and each record's
+ * seq, parent and span id. Span ids derive from the random root span id and
+ * the record's position (a splitmix64 step, never 0), so they are as
+ * unpredictable as the root's and unique within the trace. The flow record
+ * carries its own ids; a copy's parent is its invocation, named by record
+ * index until now; every other record's parent is the root.
  */
-static void promote_ids(struct tvn_span_slot *s, uint64_t root)
+static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason)
 {
-	for (uint32_t i = 0; i < s->hdr.count && i < TVN_SLOT_RECS; i++) {
+	struct tvn_span_slot *s = e->slot;
+	uint64_t root = e->tctx.span_id;
+	uint32_t n = e->nrec < TVN_SLOT_RECS ? e->nrec : TVN_SLOT_RECS;
+
+	memcpy(s->hdr.trace_id, e->tctx.trace_id, sizeof(s->hdr.trace_id));
+	s->hdr.remote_parent_span_id = e->tctx.parent_span_id;
+	s->hdr.flow_idx = f->idx;
+	s->hdr.seq = e->seq;
+	s->hdr.flags = e->tctx.flags;
+	s->hdr.reason = reason;
+	s->hdr.count = n;
+	s->hdr.dropped = e->ndropped;
+	for (uint32_t i = 0; i < n; i++) {
 		struct torvyn_span_rec *r = &s->rec[i];
 		uint64_t z = root + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
 
-		if (r->span_id)
+		r->seq = e->seq;
+		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
+		r->parent_span_id = root;
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 		z ^= z >> 31;
 		r->span_id = z ? z : 1;
 	}
-	/* a copy's parent is its invocation, named by record index until now */
-	for (uint32_t i = 0; i < s->hdr.count && i < TVN_SLOT_RECS; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		struct torvyn_span_rec *r = &s->rec[i];
 
-		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < TVN_SLOT_RECS)
+		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < n)
 			r->parent_span_id = s->rec[r->aux_idx].span_id;
 	}
 }
 
 /* The source starts an element's trace: context, root span id, ring slot. */
-static void trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint64_t t0)
+static __attribute__((always_inline)) inline void trace_begin(struct tvn_comp *c, struct tvn_elem *e,
+								int level, uint64_t t0)
 {
 	struct tvn_host *h = c->flow->host;
-	struct torvyn_trace_hdr *hdr;
 
 	if (!e->has_ctx) {
 		tvn_trace_id_new(&c->id_rng, e->tctx.trace_id);
@@ -184,46 +214,43 @@ static void trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint6
 	e->traced = 1;
 	e->t_start = t0;
 	e->slot = tvn_span_ring__begin(&c->flow->ring, e->seq);
-	hdr = &e->slot->hdr;
-	memcpy(hdr->trace_id, e->tctx.trace_id, sizeof(hdr->trace_id));
-	hdr->remote_parent_span_id = e->tctx.parent_span_id;
-	hdr->flow_idx = c->flow->idx;
-	hdr->flags = e->tctx.flags;
+	e->nrec = 0;
+	e->ndropped = 0;
 }
 
 /* The element's path ends at component c: count it, promote its trace if it earns it. */
 static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, struct tvn_elem *e,
-							  int status, int error_kind, const bool hot)
+							  int status, int error_kind, const int hm)
 {
 	struct tvn_flow *f = c->flow;
 	struct tvn_host *h = f->host;
 
 	c->blk->elements_ended++;
-	if (hot && e == c->rec_elem)
+	if (EV(hm) && e == c->rec_elem)
 		c->rec.ended = 1;
-	if (hot && e->traced && e->slot) {
+	if (HOT(hm) && e->traced && e->slot) {
 		/* the end of the last invocation is the end of the element's path */
 		uint64_t t1 = e->t_last ? e->t_last : tvn_now_ns(), lat = t1 - e->t_start;
 		struct tvn_span_slot *s = e->slot;
 		uint32_t reason = UINT32_MAX;
+		struct torvyn_span_rec *r;
 
 		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
-		if (e == c->rec_elem)
+		if (EV(hm) && e == c->rec_elem)
 			c->rec.e2e_ns = lat;
-		if (TORVYN_ELEMENT_DONE_ENABLED())
+		if (EV(hm) && TORVYN_ELEMENT_DONE_ENABLED())
 			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
-		tvn_span_slot__put(s, &(struct torvyn_span_rec){
-			.span_id = e->tctx.span_id,
-			.parent_span_id = e->tctx.parent_span_id,
-			.start_ns = e->t_start,
-			.end_ns = t1,
-			.seq = e->seq,
-			.component_idx = c->idx,
-			.kind = TORVYN_SPAN_FLOW,
-			.status = status,
-			.error_kind = error_kind,
-			.bytes = e->len,
-		});
+		r = span_next(e);
+		if (r)
+			*r = (struct torvyn_span_rec){ .span_id = e->tctx.span_id,
+						       .parent_span_id = e->tctx.parent_span_id,
+						       .start_ns = e->t_start,
+						       .end_ns = t1,
+						       .component_idx = (uint16_t)c->idx,
+						       .kind = TORVYN_SPAN_FLOW,
+						       .status = (uint8_t)status,
+						       .error_kind = (uint8_t)error_kind,
+						       .bytes = e->len };
 		if (status == TORVYN_STATUS_ERROR)
 			reason = TORVYN_PROMOTE_ERROR;
 		else if (lat > h->opts.latency_threshold_ns)
@@ -231,15 +258,13 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
 			reason = TORVYN_PROMOTE_SAMPLED;
 		if (reason != UINT32_MAX) {
-			promote_ids(s, e->tctx.span_id);
-			s->hdr.reason = reason;
-			s->hdr.seq = e->seq;
+			promote_fill(f, e, reason);
 			__atomic_add_fetch(&f->blk->promoted_total[reason], 1, __ATOMIC_RELAXED);
 			if (TORVYN_TRACE_PROMOTE_ENABLED())
 				TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
 		}
-		if (s->hdr.dropped)
-			__atomic_add_fetch(&f->blk->spans_dropped, s->hdr.dropped, __ATOMIC_RELAXED);
+		if (e->ndropped)
+			__atomic_add_fetch(&f->blk->spans_dropped, e->ndropped, __ATOMIC_RELAXED);
 		tvn_span_ring__end(s);
 	}
 	elem_put(f, e);
@@ -251,16 +276,19 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 static void backpressure_span(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
 			      uint64_t t0, uint32_t depth)
 {
-	span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_BACKPRESSURE,
-					      .component_idx = (uint16_t)s->idx,
-					      .aux_idx = (uint16_t)c->idx,
-					      .start_ns = t0,
-					      .end_ns = e->t_enq,
-					      .aux = depth });
+	struct torvyn_span_rec *r = span_next(e);
+
+	if (r)
+		*r = (struct torvyn_span_rec){ .kind = TORVYN_SPAN_BACKPRESSURE,
+					       .component_idx = (uint16_t)s->idx,
+					       .aux_idx = (uint16_t)c->idx,
+					       .start_ns = t0,
+					       .end_ns = e->t_enq,
+					       .aux = depth };
 }
 
 static __attribute__((always_inline)) inline void
-stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const bool hot)
+stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const int hm)
 {
 	struct torvyn_stream_block *b = s->blk;
 	struct tvn_elem *victim = NULL;
@@ -291,20 +319,20 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 			if (s->cfg.policy == TORVYN_POLICY_ERROR) {
 				c->blk->errors++;
 				c->blk->errors_by_kind[TORVYN_ERR_UNAVAILABLE]++;
-				elem_end(c, e, TORVYN_STATUS_ERROR, TORVYN_ERR_UNAVAILABLE, hot);
+				elem_end(c, e, TORVYN_STATUS_ERROR, TORVYN_ERR_UNAVAILABLE, hm);
 			} else {
-				elem_end(c, e, TORVYN_STATUS_CANCELLED, 0, hot);
+				elem_end(c, e, TORVYN_STATUS_CANCELLED, 0, hm);
 			}
 			return;
 		}
 	}
-	if (hot && e->traced) {
+	if (HOT(hm) && e->traced) {
 		/*
 		 * Everything about e is written before it enters the ring: once
 		 * in, it belongs to the consumer, who may free it at once.
 		 */
 		e->t_enq = waited ? tvn_now_ns() : e->t_last;
-		if (waited && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
+		if (waited && e->slot && step_level(hm) >= TORVYN_LEVEL_DIAGNOSTIC)
 			backpressure_span(c, s, e, tw, s->len);
 	}
 	seq = e->seq;
@@ -317,7 +345,7 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 		s->bp_active = true;
 		s->bp_start_ns = tvn_now_ns();
 		b->backpressure_events++;
-		if (hot && TORVYN_BACKPRESSURE_ACTIVATE_ENABLED())
+		if (EV(hm) && TORVYN_BACKPRESSURE_ACTIVATE_ENABLED())
 			TORVYN_BACKPRESSURE_ACTIVATE(c->flow->idx, s->idx, depth);
 	}
 	if (s->waiting_consumer)
@@ -325,7 +353,7 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	pthread_mutex_unlock(&s->lock);
 	if (waited)
 		c->blk->idle_ns += tvn_now_ns() - tw;
-	if (hot) {
+	if (EV(hm)) {
 		/* e is the consumer's now: only its address and its copied seq are used */
 		if (e == c->rec_elem) {
 			c->rec.out_stream = (uint16_t)s->idx;
@@ -336,20 +364,23 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	}
 	if (victim) {
 		/* drop-oldest: the victim ends here, counted on the stream */
-		elem_end(c, victim, TORVYN_STATUS_CANCELLED, 0, hot);
+		elem_end(c, victim, TORVYN_STATUS_CANCELLED, 0, hm);
 	}
 }
 
 /* Diagnostic: the transfer into c becomes a span of the element's trace. */
 static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 {
-	span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_TRANSFER,
-					      .component_idx = e->holder,
-					      .aux_idx = (uint16_t)c->idx,
-					      .start_ns = e->t_enq,
-					      .end_ns = tvn_now_ns(),
-					      .aux = e->buf ? e->buf->id : 0,
-					      .bytes = e->len });
+	struct torvyn_span_rec *r = span_next(e);
+
+	if (r)
+		*r = (struct torvyn_span_rec){ .kind = TORVYN_SPAN_TRANSFER,
+					       .component_idx = e->holder,
+					       .aux_idx = (uint16_t)c->idx,
+					       .start_ns = e->t_enq,
+					       .end_ns = tvn_now_ns(),
+					       .aux = e->buf ? e->buf->id : 0,
+					       .bytes = e->len };
 }
 
 static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e,
@@ -374,7 +405,7 @@ static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem
 }
 
 static __attribute__((always_inline)) inline struct tvn_elem *
-stream_pop(struct tvn_comp *c, struct tvn_stream *s, const bool hot)
+stream_pop(struct tvn_comp *c, struct tvn_stream *s, const int hm)
 {
 	struct torvyn_stream_block *b = s->blk;
 	struct tvn_elem *e;
@@ -404,7 +435,7 @@ stream_pop(struct tvn_comp *c, struct tvn_stream *s, const bool hot)
 
 		s->bp_active = false;
 		b->backpressure_duration_ns += dur;
-		if (hot && TORVYN_BACKPRESSURE_DEACTIVATE_ENABLED())
+		if (EV(hm) && TORVYN_BACKPRESSURE_DEACTIVATE_ENABLED())
 			TORVYN_BACKPRESSURE_DEACTIVATE(c->flow->idx, s->idx, depth, dur);
 		if (s->waiting_producer)
 			pthread_cond_signal(&s->not_full);
@@ -418,7 +449,7 @@ stream_pop(struct tvn_comp *c, struct tvn_stream *s, const bool hot)
 	/* ownership of the buffer moves from the producer to this component */
 	c->blk->transfers_in++;
 	c->blk->transfers_in_bytes += e->len;
-	if (hot)
+	if (EV(hm))
 		pop_probes(c, s, e, depth);
 	e->holder = c->idx;
 	return e;
@@ -444,10 +475,10 @@ static const struct tvn_fault *fault_at(const struct tvn_comp_cfg *cfg, uint64_t
 }
 
 /* Production and up: the invocation's histogram and span records. */
-static __attribute__((always_inline)) inline void invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0,
-			  uint64_t t1, uint64_t bytes_in, int copy_reason, uint64_t copy_bytes)
+static __attribute__((always_inline)) inline void
+invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint64_t t1,
+	      uint64_t bytes_in, int copy_reason, uint64_t copy_bytes, const int level)
 {
-	int level = tvn_level;
 	struct torvyn_span_rec *r;
 
 	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
@@ -462,34 +493,45 @@ static __attribute__((always_inline)) inline void invoke_traced(struct tvn_comp 
 	}
 	if (!e->traced || !e->slot)
 		return;
-	r = span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_INVOKE,
-						  .component_idx = (uint16_t)c->idx,
-						  .start_ns = t0,
-						  .end_ns = t1,
-						  .status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK,
-						  .error_kind = rc < 0 ? -rc : 0,
-						  .bytes = e->len,
-						  .aux = bytes_in });
-	if (r && copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
-		/* its parent is the invocation: promote_ids resolves the index */
-		span_rec(e, (struct torvyn_span_rec){ .kind = TORVYN_SPAN_COPY,
-						      .component_idx = (uint16_t)c->idx,
-						      .aux_idx = (uint16_t)(r - e->slot->rec),
-						      .start_ns = t0,
-						      .end_ns = t1,
-						      .reason = (uint8_t)copy_reason,
-						      .bytes = copy_bytes,
-						      .aux = e->buf ? e->buf->id : 0 });
+	r = span_next(e);
+	if (!r)
+		return;
+	/* span id, parent and seq: promote_fill */
+	r->start_ns = t0;
+	r->end_ns = t1;
+	r->bytes = e->len;
+	r->aux = bytes_in;
+	r->component_idx = (uint16_t)c->idx;
+	r->aux_idx = 0;
+	r->kind = TORVYN_SPAN_INVOKE;
+	r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
+	r->error_kind = (uint8_t)(rc < 0 ? -rc : 0);
+	r->reason = 0;
+	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
+		/* its parent is the invocation: promote_fill resolves the index */
+		uint16_t inv = (uint16_t)(r - e->slot->rec);
+
+		r = span_next(e);
+		if (r)
+			*r = (struct torvyn_span_rec){ .kind = TORVYN_SPAN_COPY,
+						       .component_idx = (uint16_t)c->idx,
+						       .aux_idx = inv,
+						       .start_ns = t0,
+						       .end_ns = t1,
+						       .reason = (uint8_t)copy_reason,
+						       .bytes = copy_bytes,
+						       .aux = e->buf ? e->buf->id : 0 };
 	}
 }
 
 /* Runs one invocation with its accounting; returns what the component returned. */
 static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, struct tvn_elem *e,
-							 uint32_t *route, const bool hot)
+							 uint32_t *route, const int hm)
 {
 	struct torvyn_component_block *b = c->blk;
 	const struct tvn_comp_cfg *cfg = c->cfg;
-	bool timed = hot && (tvn_level || TORVYN_COMPONENT_INVOKE_ENABLED());
+	const int level = step_level(hm);
+	bool timed = level || (EV(hm) && TORVYN_COMPONENT_INVOKE_ENABLED());
 	uint64_t t0 = 0, t1 = 0, bytes_in = e->len, copy_bytes = 0;
 	int copy_reason, rc;
 
@@ -527,14 +569,14 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 	if (copy_reason >= 0) {
 		b->copies_total[copy_reason]++;
 		b->copies_bytes[copy_reason] += copy_bytes;
-		if (hot && TORVYN_BUFFER_COPY_ENABLED())
+		if (EV(hm) && TORVYN_BUFFER_COPY_ENABLED())
 			TORVYN_BUFFER_COPY(c->flow->idx, c->idx, copy_reason, copy_bytes, e->seq);
 	}
-	if (hot && tvn_level)
-		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes);
+	if (level)
+		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes, level);
 	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
 		trace_begin(c, e, 0, t0);
-	if (hot && c->rec_on) {
+	if (EV(hm) && c->rec_on) {
 		struct torvyn_invoke_rec *r = &c->rec;
 
 		r->seq = e->seq;
@@ -623,7 +665,7 @@ static void rec_fire(struct tvn_comp *c)
 
 /* One source invocation; returns false when the source is done. */
 static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c,
-							       uint64_t *produced, const bool hot)
+							       uint64_t *produced, const int hm)
 {
 	struct tvn_flow *f = c->flow;
 	struct tvn_elem *e = elem_get(f);
@@ -633,9 +675,9 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 		gap_begin(c);
 	e->seq = __atomic_fetch_add(&f->next_seq, 1, __ATOMIC_RELAXED);
 	e->holder = c->idx;
-	if (hot)
+	if (EV(hm))
 		rec_begin(c, e);
-	rc = invoke(c, e, NULL, hot);
+	rc = invoke(c, e, NULL, hm);
 	if (rc == TORVYN_COMPONENT_END) {
 		c->rec_elem = NULL;
 		elem_put(f, e);
@@ -645,13 +687,13 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 		elem_put(f, e);
 	} else if (rc < 0) {
 		(*produced)++;
-		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hot);
+		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hm);
 		fail_flow(f);
 	} else {
 		(*produced)++;
-		stream_push(c, c->out[0], e, hot);
+		stream_push(c, c->out[0], e, hm);
 	}
-	if (hot)
+	if (EV(hm))
 		rec_fire(c);
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_note(c);
@@ -667,43 +709,48 @@ static __attribute__((noinline)) void source_loop(struct tvn_comp *c)
 	while (!h->stop && !f->failed && (!h->opts.elements || produced < h->opts.elements)) {
 		if (c->cfg->rate > 0)
 			rate_wait(c, produced, start);
-		/* two copies of the step: with nothing attached, not one probe test */
-		if (tvn_hot()) {
-			if (!source_step(c, &produced, true))
+		/* copies of the step: with nothing attached, not one probe test */
+		int hm = tvn_hot();
+
+		if (hm == TVN_HOT_OFF) {
+			if (!source_step(c, &produced, TVN_HOT_OFF))
 				break;
-		} else if (!source_step(c, &produced, false)) {
+		} else if (hm == TVN_HOT_LEVEL) {
+			if (!source_step(c, &produced, TVN_HOT_LEVEL))
+				break;
+		} else if (!source_step(c, &produced, TVN_HOT_EVENTS)) {
 			break;
 		}
 	}
 }
 
 /* One element through a non-source component; returns false at end of stream. */
-static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c, const bool hot)
+static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c, const int hm)
 {
 	struct tvn_flow *f = c->flow;
 	struct tvn_elem *e;
 	uint32_t route = 0;
 	int rc;
 
-	if (hot)
+	if (EV(hm))
 		rec_begin(c, NULL);
-	e = stream_pop(c, c->in, hot);
+	e = stream_pop(c, c->in, hm);
 	if (!e)
 		return false;
-	if (hot && c->rec_on)
+	if (EV(hm) && c->rec_on)
 		c->rec_elem = e;
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_begin(c);
-	rc = invoke(c, e, &route, hot);
+	rc = invoke(c, e, &route, hm);
 	if (rc < 0) {
-		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hot);
+		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hm);
 		fail_flow(f);
 	} else if (rc == TORVYN_COMPONENT_DROP || c->cfg->role == TORVYN_ROLE_SINK || !c->n_out) {
-		elem_end(c, e, TORVYN_STATUS_OK, 0, hot);
+		elem_end(c, e, TORVYN_STATUS_OK, 0, hm);
 	} else {
-		stream_push(c, c->out[route < (uint32_t)c->n_out ? route : 0], e, hot);
+		stream_push(c, c->out[route < (uint32_t)c->n_out ? route : 0], e, hm);
 	}
-	if (hot)
+	if (EV(hm))
 		rec_fire(c);
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_note(c);
@@ -713,10 +760,15 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 static __attribute__((noinline)) void stage_loop(struct tvn_comp *c)
 {
 	for (;;) {
-		if (tvn_hot()) {
-			if (!stage_step(c, true))
+		int hm = tvn_hot();
+
+		if (hm == TVN_HOT_OFF) {
+			if (!stage_step(c, TVN_HOT_OFF))
 				break;
-		} else if (!stage_step(c, false)) {
+		} else if (hm == TVN_HOT_LEVEL) {
+			if (!stage_step(c, TVN_HOT_LEVEL))
+				break;
+		} else if (!stage_step(c, TVN_HOT_EVENTS)) {
 			break;
 		}
 	}

@@ -17,12 +17,17 @@
 /*
  * The hot path tests one word per element and component, not one semaphore
  * per probe site: the telemetry thread folds every probe semaphore into
- * tvn_probes_hot (and the gates into tvn_level) every few milliseconds. With
- * the word at 0 the host runs exactly the code of the probes-compiled-out
- * build; with it up, each probe site still tests its own semaphore.
+ * tvn_probes_hot (and the gates into tvn_level) every few milliseconds, and
+ * each component thread runs the copy of its step the word names. OFF: the
+ * code of the probes-compiled-out build. LEVEL: production with no per-step
+ * probe attached (the production tracer's own set): the level's accounting,
+ * not one probe test. EVENTS: any other combination; each probe site tests
+ * its own semaphore.
  */
+enum { TVN_HOT_OFF, TVN_HOT_LEVEL, TVN_HOT_EVENTS };
+
 #ifdef TORVYN_NO_PROBES
-#define tvn_hot() 0
+#define tvn_hot() TVN_HOT_OFF
 #else
 extern int tvn_probes_hot;
 #define tvn_hot() __builtin_expect(__atomic_load_n(&tvn_probes_hot, __ATOMIC_RELAXED), 0)
@@ -64,6 +69,8 @@ struct tvn_elem {
 	uint16_t holder; /* component that holds it now */
 	uint8_t traced; /* span records are being kept (production level and up) */
 	uint8_t has_ctx; /* tctx is valid */
+	uint32_t nrec; /* span records written to slot */
+	uint32_t ndropped; /* span records the full slot could not take */
 	uint64_t t_start; /* source invocation start, when traced */
 	uint64_t t_enq; /* last enqueue, when traced */
 	uint64_t t_last; /* end of its last invocation, when traced: reused, not re-read */
