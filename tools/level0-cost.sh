@@ -7,7 +7,10 @@
 # threads one at a time and how often they block on each other's queues (and
 # so the instructions spent in pthread code) varies; the median of REPS runs
 # is reported, and the instructions of the host's own code (torvyn-host
-# binary, no libc), which do not depend on that, separately.
+# binary, no libc), which do not depend on that, separately. The same is
+# measured for the host doing Level 1's work (--force-level 1: clocks,
+# histograms, ids, span ring; no tracer, so no probe hits), the repeatable
+# figure of what Level 1 adds per element.
 # Prints one JSON object; exits 1 if the median ratio exceeds LEVEL0_MAX (1.01).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +22,9 @@ MAX=${LEVEL0_MAX:-1.01}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-instr() { # BIN N -> "total own" instructions (all threads)
+instr() { # BIN N [ARGS] -> "total own" instructions (all threads)
 	valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$tmp/cg.out" "$1" run "$PIPE" \
-		--elements "$2" >/dev/null 2>"$tmp/vg.log"
+		--elements "$2" "${@:3}" >/dev/null 2>"$tmp/vg.log"
 	local total own
 	total=$(sed -n 's/^summary: \([0-9]*\)/\1/p' "$tmp/cg.out")
 	own=$(callgrind_annotate --auto=no --threshold=100 "$tmp/cg.out" 2>/dev/null |
@@ -31,21 +34,26 @@ instr() { # BIN N -> "total own" instructions (all threads)
 }
 
 declare -A tot own
-for b in torvyn-host-noprobes torvyn-host; do
+declare -A conf=([base]="torvyn-host-noprobes" [level0]="torvyn-host"
+	[level1]="torvyn-host --force-level 1")
+for c in base level0 level1; do
 	tl="" ol=""
+	read -r b args <<<"${conf[$c]}"
 	for ((r = 0; r < REPS; r++)); do
-		read -r t1 o1 < <(instr "build/$b" "$N1")
-		read -r t2 o2 < <(instr "build/$b" "$N2")
+		# shellcheck disable=SC2086
+		read -r t1 o1 < <(instr "build/$b" "$N1" $args)
+		# shellcheck disable=SC2086
+		read -r t2 o2 < <(instr "build/$b" "$N2" $args)
 		tl+="$(( (t2 - t1) )) " ol+="$(( (o2 - o1) )) "
 	done
-	tot[$b]=$tl own[$b]=$ol
+	tot[$c]=$tl own[$c]=$ol
 done
-python3 - "$MAX" "$((N2 - N1))" "${tot[torvyn-host-noprobes]}" "${tot[torvyn-host]}" \
-	"${own[torvyn-host-noprobes]}" "${own[torvyn-host]}" <<'PY'
+python3 - "$MAX" "$((N2 - N1))" "${tot[base]}" "${tot[level0]}" "${own[base]}" "${own[level0]}" \
+	"${tot[level1]}" <<'PY'
 import json, statistics, sys
 mx, n = float(sys.argv[1]), int(sys.argv[2])
 per = lambda s: [int(x) / n for x in s.split()]
-bt, pt, bo, po = (per(a) for a in sys.argv[3:7])
+bt, pt, bo, po, lt = (per(a) for a in sys.argv[3:8])
 ratio = statistics.median(pt) / statistics.median(bt)
 print(json.dumps({"workload": "three-stage.json", "runs_each": len(bt),
     "instructions_per_element": {
@@ -58,6 +66,9 @@ print(json.dumps({"workload": "three-stage.json", "runs_each": len(bt),
         "level0_probes_built_in": round(statistics.median(po), 1)},
     "ratio": round(ratio, 4),
     "own_code_ratio": round(statistics.median(po) / statistics.median(bo), 4),
+    "level1_work_instructions_per_element": {
+        "median": round(statistics.median(lt), 1), "runs": [round(x, 1) for x in lt],
+        "over_level0": round(statistics.median(lt) - statistics.median(pt), 1)},
     "budget": mx}))
 sys.exit(0 if ratio <= mx else 1)
 PY

@@ -700,28 +700,63 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 	return true;
 }
 
-/* noinline in both builds: the two builds then differ only in the probe tests */
-static __attribute__((noinline)) void source_loop(struct tvn_comp *c)
+/*
+ * Each copy of the loop is a function of its own, so that the copy with
+ * nothing attached is compiled as in the probes-compiled-out build (its
+ * registers not shared with the other copies) plus one test of the mode per
+ * step. A copy returns true when the mode changed, false when the source is
+ * done.
+ */
+static __attribute__((always_inline)) inline bool source_run(struct tvn_comp *c, uint64_t *produced,
+							      uint64_t start, const int hm)
 {
 	struct tvn_flow *f = c->flow;
 	struct tvn_host *h = f->host;
-	uint64_t produced = 0, start = tvn_now_ns();
-	while (!h->stop && !f->failed && (!h->opts.elements || produced < h->opts.elements)) {
+
+	while (tvn_hot() == hm) {
+		if (h->stop || f->failed || (h->opts.elements && *produced >= h->opts.elements))
+			return false;
 		if (c->cfg->rate > 0)
-			rate_wait(c, produced, start);
-		/* copies of the step: with nothing attached, not one probe test */
+			rate_wait(c, *produced, start);
+		if (!source_step(c, produced, hm))
+			return false;
+	}
+	return true;
+}
+
+static __attribute__((noinline)) bool source_run_off(struct tvn_comp *c, uint64_t *produced,
+						     uint64_t start)
+{
+	return source_run(c, produced, start, TVN_HOT_OFF);
+}
+
+static __attribute__((noinline)) bool source_run_level(struct tvn_comp *c, uint64_t *produced,
+						       uint64_t start)
+{
+	return source_run(c, produced, start, TVN_HOT_LEVEL);
+}
+
+static __attribute__((noinline)) bool source_run_events(struct tvn_comp *c, uint64_t *produced,
+							uint64_t start)
+{
+	return source_run(c, produced, start, TVN_HOT_EVENTS);
+}
+
+static void source_loop(struct tvn_comp *c)
+{
+	uint64_t produced = 0, start = tvn_now_ns();
+	bool more;
+
+	do {
 		int hm = tvn_hot();
 
-		if (hm == TVN_HOT_OFF) {
-			if (!source_step(c, &produced, TVN_HOT_OFF))
-				break;
-		} else if (hm == TVN_HOT_LEVEL) {
-			if (!source_step(c, &produced, TVN_HOT_LEVEL))
-				break;
-		} else if (!source_step(c, &produced, TVN_HOT_EVENTS)) {
-			break;
-		}
-	}
+		if (hm == TVN_HOT_OFF)
+			more = source_run_off(c, &produced, start);
+		else if (hm == TVN_HOT_LEVEL)
+			more = source_run_level(c, &produced, start);
+		else
+			more = source_run_events(c, &produced, start);
+	} while (more);
 }
 
 /* One element through a non-source component; returns false at end of stream. */
@@ -757,21 +792,45 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 	return true;
 }
 
-static __attribute__((noinline)) void stage_loop(struct tvn_comp *c)
+/* As source_run: a copy of the loop per mode; false at end of stream. */
+static __attribute__((always_inline)) inline bool stage_run(struct tvn_comp *c, const int hm)
 {
-	for (;;) {
+	while (tvn_hot() == hm) {
+		if (!stage_step(c, hm))
+			return false;
+	}
+	return true;
+}
+
+static __attribute__((noinline)) bool stage_run_off(struct tvn_comp *c)
+{
+	return stage_run(c, TVN_HOT_OFF);
+}
+
+static __attribute__((noinline)) bool stage_run_level(struct tvn_comp *c)
+{
+	return stage_run(c, TVN_HOT_LEVEL);
+}
+
+static __attribute__((noinline)) bool stage_run_events(struct tvn_comp *c)
+{
+	return stage_run(c, TVN_HOT_EVENTS);
+}
+
+static void stage_loop(struct tvn_comp *c)
+{
+	bool more;
+
+	do {
 		int hm = tvn_hot();
 
-		if (hm == TVN_HOT_OFF) {
-			if (!stage_step(c, TVN_HOT_OFF))
-				break;
-		} else if (hm == TVN_HOT_LEVEL) {
-			if (!stage_step(c, TVN_HOT_LEVEL))
-				break;
-		} else if (!stage_step(c, TVN_HOT_EVENTS)) {
-			break;
-		}
-	}
+		if (hm == TVN_HOT_OFF)
+			more = stage_run_off(c);
+		else if (hm == TVN_HOT_LEVEL)
+			more = stage_run_level(c);
+		else
+			more = stage_run_events(c);
+	} while (more);
 }
 
 static void *comp_main(void *arg)
