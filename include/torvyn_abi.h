@@ -137,7 +137,7 @@ struct torvyn_flow_block {
 	__u32 n_components;
 	__u64 sampled_total; /* elements exported by head sampling */
 	__u64 promoted_total[3]; /* by TORVYN_PROMOTE_* */
-	__u64 spans_dropped; /* span records overwritten in the ring before export */
+	__u64 spans_dropped; /* span records exported traces lost: their element's slot was full */
 	struct torvyn_hist_lat latency; /* end-to-end, production level and up */
 };
 

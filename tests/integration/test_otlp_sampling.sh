@@ -19,6 +19,12 @@
 #    svc-from-env.
 # 4. The same variables plus --service-name from-flag --otlp-protocol
 #    http/protobuf --otlp-compression none: the flags win.
+# 5. A flow longer than a span-ring slot holds (16 records): 16 components at
+#    production, every element sampled, 200 elements. Each element has 16
+#    invocation records and its root: every one of the 200 traces arrives
+#    with its root and the first 15 components' spans (the root took the last
+#    step's place), and the host counts exactly 200 dropped span records. At
+#    sample rate 0 nothing is exported and nothing counts as dropped.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
@@ -169,4 +175,37 @@ run_case flags "$PIPELINES/three-stage.json" 100 1.0 10ms \
 "$PY" "$SPANS" check "$T/flags.spans" --flow three-stage --components source,processor,sink \
 	--traces 100 --service from-flag --pid "$HPID" --encoding protobuf --compressed no ||
 	fail "flags over OTEL_* variables: see above"
+# 5. a trace longer than its slot
+"$PY" - "$T/long.json" <<'PY'
+import json, sys
+comps = [{"id": "source", "role": "source", "kind": "generator", "payload": {"size": 64}}]
+comps += [{"id": "p%02d" % i, "role": "processor", "kind": "transform"} for i in range(14)]
+comps += [{"id": "sink", "role": "sink", "kind": "null"}]
+json.dump({"flows": [{"id": "long", "components": comps}]}, open(sys.argv[1], "w"))
+PY
+run_case long "$T/long.json" 200 1.0 10s -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+assert_eq "host: head-sampled traces (16 components)" 200 "$(promoted long sampled)"
+assert_eq "host: span records lost to full slots" 200 \
+	"$(jq_get "$T/long.summary.json" '.flows[0].spans_dropped')"
+"$PY" - "$T/long.spans" <<'PY' || fail "a trace longer than its slot: see above"
+import sys
+sys.path.insert(0, "tests/integration")
+from spans import *
+try:
+    spans = load(sys.argv[1])
+    check_ids(spans)
+    traces = by_trace(spans)
+    check(len(traces) == 200, "%d traces exported, expected 200" % len(traces))
+    first15 = ["source"] + ["p%02d" % i for i in range(14)]
+    for tspans in traces.values():
+        check_trace(tspans, "long", first15)
+        check(not [s for s in tspans if s["name"].startswith("component:sink:")],
+              "a sink span survived the full slot: %s" % short(tspans[0]))
+    ok("200 traces, each its root and the first 15 of 16 components' spans")
+except Fail as e:
+    sys.exit("FAIL: %s" % e)
+PY
+run_case long0 "$T/long.json" 200 0 10s -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+assert_eq "host: nothing exported at rate 0, nothing dropped" "0 0" \
+	"$(jq_get "$T/long0.summary.json" '"\(.flows[0].promoted.sampled) \(.flows[0].spans_dropped)"')"
 ok "sampling, promotion and configuration precedence"

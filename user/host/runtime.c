@@ -240,8 +240,21 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 			c->rec.e2e_ns = lat;
 		if (EV(hm) && TORVYN_ELEMENT_DONE_ENABLED())
 			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
-		r = span_next(e);
-		if (r)
+		if (status == TORVYN_STATUS_ERROR)
+			reason = TORVYN_PROMOTE_ERROR;
+		else if (lat > h->opts.latency_threshold_ns)
+			reason = TORVYN_PROMOTE_LATENCY;
+		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
+			reason = TORVYN_PROMOTE_SAMPLED;
+		if (reason != UINT32_MAX) {
+			/*
+			 * The root span, written only for a trace that is exported;
+			 * in a full slot it takes the last step's place (counted as
+			 * dropped by span_next): a trace without its root is no trace.
+			 */
+			r = span_next(e);
+			if (!r)
+				r = &s->rec[TVN_SLOT_RECS - 1];
 			*r = (struct torvyn_span_rec){ .span_id = e->tctx.span_id,
 						       .parent_span_id = e->tctx.parent_span_id,
 						       .start_ns = e->t_start,
@@ -251,20 +264,15 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 						       .status = (uint8_t)status,
 						       .error_kind = (uint8_t)error_kind,
 						       .bytes = e->len };
-		if (status == TORVYN_STATUS_ERROR)
-			reason = TORVYN_PROMOTE_ERROR;
-		else if (lat > h->opts.latency_threshold_ns)
-			reason = TORVYN_PROMOTE_LATENCY;
-		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
-			reason = TORVYN_PROMOTE_SAMPLED;
-		if (reason != UINT32_MAX) {
 			promote_fill(f, e, reason);
 			__atomic_add_fetch(&f->blk->promoted_total[reason], 1, __ATOMIC_RELAXED);
+			/* the records an exported trace lost to its full slot */
+			if (e->ndropped)
+				__atomic_add_fetch(&f->blk->spans_dropped, e->ndropped,
+						   __ATOMIC_RELAXED);
 			if (TORVYN_TRACE_PROMOTE_ENABLED())
 				TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
 		}
-		if (e->ndropped)
-			__atomic_add_fetch(&f->blk->spans_dropped, e->ndropped, __ATOMIC_RELAXED);
 		tvn_span_ring__end(s);
 	}
 	elem_put(f, e);
