@@ -577,7 +577,7 @@ static const struct fam fams[] = {
 	 "seconds", "Time the threads of the host spent idle."),
      SYSv(scheduler_idle_ns, V_NS), .pub.otlp_ns = true},
     {FAM("torvyn_system_spans_dropped", "system.spans_dropped", METRIC_COUNTER, NULL,
-	 "Spans the host dropped before export."),
+	 "Spans of exported traces the host dropped: their span-ring slot was full."),
      SYS(spans_dropped)},
     /* diagnostic level, from the BPF maps */
     {FAM("torvyn_diagnostic_invocations", "torvyn.diagnostic.invocations", METRIC_COUNTER, NULL,
