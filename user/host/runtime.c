@@ -4,9 +4,9 @@
  *
  * Level 0 (no tracer): the hot path keeps the host's own exact counters in
  * pre-allocated blocks (plain increments, each written by one thread) and
- * tests probe semaphores; nothing else. Production gate up: clocks,
- * histograms, head sampling and the span ring. Every per-event probe tests
- * its own semaphore.
+ * tests one word per step; nothing else. Production gate up: clocks,
+ * histograms, head sampling and the span ring. With a per-step probe
+ * attached, each probe site tests its own semaphore (tvn_probes_hot).
  */
 #include <errno.h>
 #include <inttypes.h>
