@@ -46,17 +46,15 @@ static int probes_refresh(bool hold_off)
 	int level = torvyn_probes__level();
 
 #ifndef TORVYN_NO_PROBES
-	/* --force-level: a level's in-process cost measured without a tracer */
-	bool forced = tvn_force_level >= 0;
-	bool any = forced ? tvn_force_level > 0 || torvyn_probes__any() : torvyn_probes__any();
-	int mode;
+	int mode = TVN_HOT_EVENTS;
 
-	if (forced)
+	/* --force-level: a level's in-process cost measured without a tracer */
+	if (tvn_force_level >= 0)
 		level = tvn_force_level;
-	/* production with no per-step probe attached: the lean copy of the step */
-	mode = hold_off || !any ? TVN_HOT_OFF
-	       : level == TORVYN_LEVEL_PRODUCTION && !torvyn_probes__step_events() ? TVN_HOT_LEVEL
-										   : TVN_HOT_EVENTS;
+	if (hold_off || (!level && !torvyn_probes__any()))
+		mode = TVN_HOT_OFF;
+	else if (level == TORVYN_LEVEL_PRODUCTION && !torvyn_probes__step_events())
+		mode = TVN_HOT_LEVEL; /* the production copy of the step: no probe tests */
 	__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
 	__atomic_store_n(&tvn_probes_hot, mode, __ATOMIC_RELEASE);
 #else
