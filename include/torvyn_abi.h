@@ -175,7 +175,7 @@ struct torvyn_stream_block {
 	__u64 backpressure_duration_ns;
 	__u64 current_depth;
 	__u64 peak_depth;
-	struct torvyn_hist_lat wait_time; /* production level and up */
+	struct torvyn_hist_lat wait_time; /* diagnostic level */
 };
 
 struct torvyn_pool_tier {

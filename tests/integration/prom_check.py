@@ -209,6 +209,13 @@ def check_summary(summary, series, diagnostic=False):
             c.eq(st["elements_transferred"], "torvyn_stream_elements_transferred_total", **lab)
             c.eq(st["elements_dropped"], "torvyn_stream_elements_dropped_total", **lab)
             c.eq(st["backpressure_events"], "torvyn_stream_backpressure_events_total", **lab)
+            # the host times queue waits at diagnostic level only: every
+            # element that left the stream, or none
+            if diagnostic:
+                c.eq(st["elements_transferred"], "torvyn_stream_queue_wait_time_seconds_count",
+                     **lab)
+            else:
+                c.absent_or_zero("torvyn_stream_queue_wait_time_seconds_count", **lab)
     for tier in summary["pool"]:
         t = tier["tier"]
         c.eq(tier["allocated"], "torvyn_pool_allocated_total", tier=t)

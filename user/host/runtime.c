@@ -332,7 +332,7 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 			return;
 		}
 	}
-	if (HOT(hm) && e->traced) {
+	if (EV(hm) && e->traced) {
 		/*
 		 * Everything about e is written before it enters the ring: once
 		 * in, it belongs to the consumer, who may free it at once.
@@ -340,6 +340,9 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 		e->t_enq = waited ? tvn_now_ns() : e->t_last;
 		if (waited && e->slot && step_level(hm) >= TORVYN_LEVEL_DIAGNOSTIC)
 			backpressure_span(c, s, e, tw, s->len);
+	} else if (HOT(hm)) {
+		/* production times no wait: no enqueue time left from an earlier hop */
+		e->t_enq = 0;
 	}
 	seq = e->seq;
 	s->ring[(s->head + s->len) % cap] = e;
@@ -488,8 +491,8 @@ invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint6
 	struct torvyn_span_rec *r;
 
 	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
-	/* the wait in the input stream ends where this invocation starts */
-	if (c->in && e->traced && e->t_enq)
+	/* diagnostic: the wait in the input stream ends where this invocation starts */
+	if (level >= TORVYN_LEVEL_DIAGNOSTIC && c->in && e->traced && e->t_enq)
 		tvn_hist_lat_add(&c->in->blk->wait_time, t0 > e->t_enq ? t0 - e->t_enq : 0);
 	e->t_last = t1;
 	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
