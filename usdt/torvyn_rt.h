@@ -49,14 +49,30 @@ struct tvn_rng {
 
 void tvn_rng_seed(struct tvn_rng *rng, uint64_t seed);
 
-/* splitmix64; inline, like the two below: the source draws ids per element */
-static inline uint64_t tvn_rng_next(struct tvn_rng *rng)
-{
-	uint64_t z = (rng->state += 0x9e3779b97f4a7c15ull);
+#define TVN_GOLDEN_GAMMA 0x9e3779b97f4a7c15ull
 
+/* splitmix64's output function: a bijection of 64-bit words */
+static inline uint64_t tvn_mix64(uint64_t z)
+{
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+/* splitmix64; inline, like the two below: the source draws ids per element */
+static inline uint64_t tvn_rng_next(struct tvn_rng *rng)
+{
+	return tvn_mix64(rng->state += TVN_GOLDEN_GAMMA);
+}
+
+/*
+ * The n-th output (n >= 1) of a generator seeded with seed, without drawing
+ * the ones before: ids that are a function of (seed, n) can be computed only
+ * where they are read. Distinct n give distinct outputs (n < 2^64).
+ */
+static inline uint64_t tvn_rng_at(uint64_t seed, uint64_t n)
+{
+	return tvn_mix64(seed + n * TVN_GOLDEN_GAMMA);
 }
 
 /*
@@ -96,14 +112,18 @@ static inline uint64_t tvn_span_id_new(struct tvn_rng *rng) /* never zero */
  */
 uint64_t tvn_sample_threshold(double rate);
 
+/* The decision for a trace id whose last 8 bytes, read big endian, are lo. */
+static inline bool tvn_sample_decide_lo(uint64_t lo, uint64_t threshold)
+{
+	return threshold == UINT64_MAX || lo < threshold;
+}
+
 static inline bool tvn_sample_decide(const uint8_t trace_id[16], uint64_t threshold)
 {
 	uint64_t x;
 
-	if (threshold == UINT64_MAX)
-		return true;
 	__builtin_memcpy(&x, trace_id + 8, 8);
-	return __builtin_bswap64(x) < threshold; /* the last 8 bytes, big endian */
+	return tvn_sample_decide_lo(__builtin_bswap64(x), threshold); /* big endian */
 }
 
 /* ------------------------------------------------------------ histograms */

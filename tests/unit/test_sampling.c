@@ -103,6 +103,31 @@ static void test_decide_deterministic(void **state)
 	}
 }
 
+/* The host decides on the low word before it writes the id: the same answer. */
+static void test_decide_lo_matches_bytes(void **state)
+{
+	static const double rates[] = { 0.0, 0.01, 0.3, 0.5, 0.999, 1.0 };
+	struct tvn_rng rng;
+	uint8_t tid[16];
+
+	(void)state;
+	tvn_rng_seed(&rng, SEED);
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		uint64_t thr = tvn_sample_threshold(rates[r]);
+
+		for (int i = 0; i < 10000; i++) {
+			uint64_t lo;
+
+			tvn_trace_id_new(&rng, tid);
+			lo = ((uint64_t)tid[8] << 56) | ((uint64_t)tid[9] << 48) |
+			     ((uint64_t)tid[10] << 40) | ((uint64_t)tid[11] << 32) |
+			     ((uint64_t)tid[12] << 24) | ((uint64_t)tid[13] << 16) |
+			     ((uint64_t)tid[14] << 8) | tid[15];
+			assert_int_equal(tvn_sample_decide_lo(lo, thr), tvn_sample_decide(tid, thr));
+		}
+	}
+}
+
 static unsigned int count_sampled(double rate)
 {
 	uint64_t thr = tvn_sample_threshold(rate);
@@ -153,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_exact),
 		cmocka_unit_test(test_decide_uses_last_8_bytes_big_endian),
 		cmocka_unit_test(test_decide_deterministic),
+		cmocka_unit_test(test_decide_lo_matches_bytes),
 		cmocka_unit_test(test_decide_rate),
 		cmocka_unit_test(test_decide_all_ones),
 	};

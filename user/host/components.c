@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -57,13 +56,8 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 int comp__open(struct tvn_comp *c, char *err, size_t errlen)
 {
 	const struct tvn_comp_cfg *cfg = c->cfg;
-	uint64_t seed;
 
-	tvn_rng_seed(&c->rng, cfg->seed * 0x9e3779b97f4a7c15ull + (uint64_t)c->flow->idx);
-	/* ids must differ across components, flows, runs and hosts */
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = tvn_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)c;
-	tvn_rng_seed(&c->id_rng, seed);
+	tvn_rng_seed(&c->rng, cfg->seed * TVN_GOLDEN_GAMMA + (uint64_t)c->flow->idx);
 	switch (cfg->kind) {
 	case TVN_KIND_LINES:
 		c->file = strcmp(cfg->path, "-") ? fopen(cfg->path, "r") : stdin;
@@ -215,6 +209,7 @@ static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	char tp[TVN_TRACEPARENT_LEN + 1];
 
 	if (e->has_ctx) {
+		elem_ctx(c->flow, e);
 		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
 		fprintf(c->file, TP_PREFIX "%s ", tp);
 	}
@@ -238,8 +233,10 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 			return -TORVYN_ERR_UNAVAILABLE;
 		e->len = 0;
 	}
-	if (e->has_ctx)
+	if (e->has_ctx) {
+		elem_ctx(c->flow, e);
 		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
+	}
 	/* the element's metadata is marshalled into the component's view */
 	view = (struct torvyn_element){
 		.seq = e->seq,

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,7 +156,7 @@ static __attribute__((always_inline)) inline struct torvyn_span_rec *span_next(s
 static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason)
 {
 	struct tvn_span_slot *s = e->slot;
-	uint64_t root = e->tctx.span_id;
+	uint64_t root = e->tctx.span_id; /* elem_ctx has run */
 	uint32_t n = e->nrec < TVN_SLOT_RECS ? e->nrec : TVN_SLOT_RECS;
 
 	memcpy(s->hdr.trace_id, e->tctx.trace_id, sizeof(s->hdr.trace_id));
@@ -168,15 +169,12 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 	s->hdr.dropped = e->ndropped;
 	for (uint32_t i = 0; i < n; i++) {
 		struct torvyn_span_rec *r = &s->rec[i];
-		uint64_t z = root + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
+		uint64_t z = tvn_rng_at(root, i + 1);
 
 		r->seq = e->seq;
 		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
 		r->parent_span_id = root;
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
 		r->span_id = z ? z : 1;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -187,19 +185,35 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 	}
 }
 
-/* The source starts an element's trace: context, root span id, ring slot. */
+/*
+ * The source starts an element's trace: context, root span id, ring slot.
+ * A context the host generates gets its ids when read (elem_ctx): here only
+ * the trace id's last word, which head sampling decides on, is computed.
+ */
 static __attribute__((always_inline)) inline void trace_begin(struct tvn_comp *c, struct tvn_elem *e,
 								int level, uint64_t t0)
 {
-	struct tvn_host *h = c->flow->host;
+	struct tvn_flow *f = c->flow;
+	struct tvn_host *h = f->host;
+	bool sampled;
 
 	if (!e->has_ctx) {
-		tvn_trace_id_new(&c->id_rng, e->tctx.trace_id);
 		e->tctx.parent_span_id = 0;
 		e->tctx.flags = 0;
 		e->has_ctx = 1;
+		e->ids_derived = 1;
+		/* the trace id's last 8 bytes, big endian, as elem_ctx writes them */
+		sampled = tvn_sample_decide_lo(tvn_rng_at(f->id_key, 3 * e->seq + 2),
+					       h->sample_threshold);
+		if (!level || f->needs_ctx)
+			elem_ctx(f, e); /* a component reads it */
+	} else {
+		/* an incoming context: a root span of ours under its parent */
+		uint64_t span = tvn_rng_at(f->id_key, 3 * e->seq + 3);
+
+		e->tctx.span_id = span ? span : 1;
+		sampled = tvn_sample_decide(e->tctx.trace_id, h->sample_threshold);
 	}
-	e->tctx.span_id = tvn_span_id_new(&c->id_rng); /* the flow root span */
 	if (!level)
 		return;
 	/* head sampling: deterministic from the trace id; an incoming sampled flag wins */
@@ -207,11 +221,11 @@ static __attribute__((always_inline)) inline void trace_begin(struct tvn_comp *c
 		e->tctx.flags |= TORVYN_TRACE_FLAG_REMOTE_SAMPLED;
 	if (level >= TORVYN_LEVEL_DIAGNOSTIC)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_DIAGNOSTIC;
-	if (tvn_sample_decide(e->tctx.trace_id, h->sample_threshold))
+	if (sampled)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_SAMPLED;
 	e->traced = 1;
 	e->t_start = t0;
-	e->slot = tvn_span_ring__begin(&c->flow->ring, e->seq);
+	e->slot = tvn_span_ring__begin(&f->ring, e->seq);
 	e->nrec = 0;
 	e->ndropped = 0;
 }
@@ -245,6 +259,7 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
 			reason = TORVYN_PROMOTE_SAMPLED;
 		if (reason != UINT32_MAX) {
+			elem_ctx(f, e);
 			/*
 			 * The root span, written only for a trace that is exported;
 			 * in a full slot it takes the last step's place (counted as
@@ -874,6 +889,9 @@ static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
 	f->idx = idx;
 	f->cfg = cfg;
 	f->n_comps = cfg->n_comps;
+	/* ids must differ across flows, runs and hosts */
+	if (getrandom(&f->id_key, sizeof(f->id_key), 0) != sizeof(f->id_key))
+		f->id_key = tvn_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)f;
 	f->n_streams = cfg->n_streams;
 	f->blk = zalloc(sizeof(*f->blk));
 	if (!f->blk)

@@ -68,7 +68,8 @@ struct tvn_elem {
 	uint32_t len;
 	uint16_t holder; /* component that holds it now */
 	uint8_t traced; /* span records are being kept (production level and up) */
-	uint8_t has_ctx; /* tctx is valid */
+	uint8_t has_ctx; /* tctx is valid (its ids maybe still to derive: elem_ctx) */
+	uint8_t ids_derived; /* tctx's trace id and span id not written yet */
 	uint32_t nrec; /* span records written to slot */
 	uint32_t ndropped; /* span records the full slot could not take */
 	uint64_t t_start; /* source invocation start, when traced */
@@ -110,7 +111,6 @@ struct tvn_comp {
 	int n_out;
 	uint32_t rr; /* router: next output */
 	struct tvn_rng rng; /* payloads: deterministic from the pipeline's seed */
-	struct tvn_rng id_rng; /* trace and span ids: seeded from getrandom() */
 	/* built-in state */
 	FILE *file;
 	uint8_t *scratch;
@@ -142,6 +142,7 @@ struct tvn_flow {
 	struct tvn_stream streams[TORVYN_MAX_STREAMS];
 	int n_comps, n_streams;
 	uint64_t next_seq; /* atomic: several sources share it */
+	uint64_t id_key; /* generated trace and root span ids: from this and seq */
 	volatile int failed;
 	int needs_ctx; /* a file sink writes traceparent: every element gets a context */
 	int sources_running; /* atomic */
@@ -153,6 +154,28 @@ struct tvn_flow {
 	struct tvn_span_ring ring;
 	struct torvyn_flow_block *blk;
 };
+
+/*
+ * A context the host generated has ids that are a function of the flow's key
+ * and the element's seq (three draws of a generator seeded with the key), so
+ * the 99 % of elements whose trace is never read never compute them. Writes
+ * them into e->tctx; call before reading its trace id or span id.
+ */
+static inline void elem_ctx(const struct tvn_flow *f, struct tvn_elem *e)
+{
+	uint64_t hi, lo, span;
+
+	if (!e->ids_derived)
+		return;
+	/* distinct inputs of a bijection: hi and lo are never both 0 */
+	hi = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 1));
+	lo = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 2));
+	span = tvn_rng_at(f->id_key, 3 * e->seq + 3);
+	__builtin_memcpy(e->tctx.trace_id, &hi, 8);
+	__builtin_memcpy(e->tctx.trace_id + 8, &lo, 8);
+	e->tctx.span_id = span ? span : 1;
+	e->ids_derived = 0;
+}
 
 struct tvn_host_opts {
 	uint64_t elements; /* per source, 0 = unbounded */
