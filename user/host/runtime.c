@@ -200,8 +200,7 @@ static __attribute__((always_inline)) inline void trace_begin(struct tvn_comp *c
 	if (!e->has_ctx) {
 		e->tctx.parent_span_id = 0;
 		e->tctx.flags = 0;
-		e->has_ctx = 1;
-		e->ids_derived = 1;
+		e->has_ctx = TVN_CTX_DERIVED;
 		/* the trace id's last 8 bytes, big endian, as elem_ctx writes them */
 		sampled = tvn_sample_decide_lo(tvn_rng_at(f->id_key, 3 * e->seq + 2),
 					       h->sample_threshold);

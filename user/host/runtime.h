@@ -62,14 +62,15 @@ uint64_t pool__memory(void);
 
 struct tvn_flow;
 
+#define TVN_CTX_DERIVED 2 /* has_ctx: a generated context, ids still to derive */
+
 struct tvn_elem {
 	uint64_t seq;
 	struct tvn_buf *buf;
 	uint32_t len;
 	uint16_t holder; /* component that holds it now */
 	uint8_t traced; /* span records are being kept (production level and up) */
-	uint8_t has_ctx; /* tctx is valid (its ids maybe still to derive: elem_ctx) */
-	uint8_t ids_derived; /* tctx's trace id and span id not written yet */
+	uint8_t has_ctx; /* tctx is valid; TVN_CTX_DERIVED: its ids not written yet (elem_ctx) */
 	uint32_t nrec; /* span records written to slot */
 	uint32_t ndropped; /* span records the full slot could not take */
 	uint64_t t_start; /* source invocation start, when traced */
@@ -165,7 +166,7 @@ static inline void elem_ctx(const struct tvn_flow *f, struct tvn_elem *e)
 {
 	uint64_t hi, lo, span;
 
-	if (!e->ids_derived)
+	if (e->has_ctx != TVN_CTX_DERIVED)
 		return;
 	/* distinct inputs of a bijection: hi and lo are never both 0 */
 	hi = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 1));
@@ -174,7 +175,7 @@ static inline void elem_ctx(const struct tvn_flow *f, struct tvn_elem *e)
 	__builtin_memcpy(e->tctx.trace_id, &hi, 8);
 	__builtin_memcpy(e->tctx.trace_id + 8, &lo, 8);
 	e->tctx.span_id = span ? span : 1;
-	e->ids_derived = 0;
+	e->has_ctx = 1;
 }
 
 struct tvn_host_opts {
