@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The per-flow span ring: one slot per element in flight, indexed by seq. */
+/* The per-flow span ring: one slot per element in flight, each owned by one element struct. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,28 +8,18 @@
 
 int tvn_span_ring__init(struct tvn_span_ring *ring, uint32_t nslots)
 {
-	uint32_t n = 1;
+	size_t n = nslots ? nslots : 1;
 
 	memset(ring, 0, sizeof(*ring));
-	/* Past 2^31 the rounded size does not fit in nslots (nor in memory). */
-	if (nslots > (1u << 31))
+	/* 2^21 slots is over 2 GiB: more than any flow can have in flight */
+	if (n > TVN_SPAN_RING_MAX)
 		return -ENOMEM;
-	while (n < nslots)
-		n <<= 1;
-
 	/* whole cache lines per slot (see struct tvn_span_slot) */
-	ring->slots = aligned_alloc(_Alignof(struct tvn_span_slot), (size_t)n * sizeof(*ring->slots));
+	ring->slots = aligned_alloc(_Alignof(struct tvn_span_slot), n * sizeof(*ring->slots));
 	if (!ring->slots)
 		return -ENOMEM;
-	memset(ring->slots, 0, (size_t)n * sizeof(*ring->slots));
-	/*
-	 * A never-claimed slot must not match get(): give slot i a seq that maps
-	 * to another slot (with one slot, ~0 = UINT64_MAX, which no flow reaches).
-	 */
-	for (uint32_t i = 0; i < n; i++)
-		ring->slots[i].hdr.seq = ~(uint64_t)i;
-	ring->nslots = n;
-	ring->mask = n - 1;
+	memset(ring->slots, 0, n * sizeof(*ring->slots));
+	ring->nslots = (uint32_t)n;
 	return 0;
 }
 
@@ -37,20 +27,4 @@ void tvn_span_ring__fini(struct tvn_span_ring *ring)
 {
 	free(ring->slots);
 	memset(ring, 0, sizeof(*ring));
-}
-
-struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq)
-{
-	struct tvn_span_slot *slot;
-
-	if (!ring->slots) {
-		errno = EINVAL;
-		return NULL;
-	}
-	slot = &ring->slots[seq & ring->mask];
-	if (slot->hdr.seq != seq) {
-		errno = ENOENT;
-		return NULL;
-	}
-	return slot;
 }

@@ -176,62 +176,56 @@ static inline void tvn_hist_size_add(struct torvyn_hist_size *h, uint64_t bytes)
 /* ------------------------------------------------------------ span ring */
 
 /*
- * The per-flow span ring: a power-of-two ring of element slots, indexed by
- * element sequence number. Each slot holds one element's trace header and the
- * span records its components wrote, in the order they wrote them. A slot is
- * owned by whichever thread holds the element, so no locks are needed; the
- * host sizes the ring to cover every element in flight.
+ * The per-flow span ring: one slot per element a flow can have in flight.
+ * Each slot holds one element's trace header and the span records its
+ * components wrote, in the order they wrote them. A host gives each of its
+ * element structs a slot of its own for good, so a slot changes hands only
+ * with its element: no locks, and no element ever writes another's records,
+ * however long one is held up while later ones come and go. (A slot chosen
+ * by sequence number would be reused by the element a ring's length later,
+ * while a stalled element still held it.)
  */
-#define TVN_SPAN_RING_DEFAULT 64
 #define TVN_SLOT_RECS 16
+#define TVN_SPAN_RING_MAX (1u << 21) /* slots */
 
 /*
- * Cache-line aligned: the header and the active flag fill the first line and
- * each record its own, so the threads that hand an element along each write
- * whole lines instead of sharing the ones their neighbours just wrote.
+ * Cache-line aligned: the header fills the first line and each record its
+ * own, so the threads that hand an element along each write whole lines
+ * instead of sharing the ones their neighbours just wrote.
  */
 struct tvn_span_slot {
 	struct torvyn_trace_hdr hdr; /* hdr.count records are valid */
-	uint64_t active; /* 1 while an element owns the slot */
 	_Alignas(64) struct torvyn_span_rec rec[TVN_SLOT_RECS];
 };
 
 struct tvn_span_ring {
 	struct tvn_span_slot *slots;
-	uint32_t nslots; /* power of two */
-	uint32_t mask;
-	uint64_t overwritten; /* slots reclaimed while still active */
+	uint32_t nslots;
 };
 
-/* nslots is rounded up to a power of two, at least 1. Returns 0 or -ENOMEM. */
+/* nslots zeroed slots, at least 1, at most TVN_SPAN_RING_MAX. Returns 0 or -ENOMEM. */
 int tvn_span_ring__init(struct tvn_span_ring *ring, uint32_t nslots);
 void tvn_span_ring__fini(struct tvn_span_ring *ring); /* safe on a zeroed ring */
 
-/*
- * Claims the slot of element seq, resetting it: the header zeroed but for
- * hdr.seq = seq, active = 1. If the slot was still active (an element that
- * never ended), ring->overwritten is incremented. NULL (EINVAL) on a ring
- * that was never initialized.
- */
-static inline struct tvn_span_slot *tvn_span_ring__begin(struct tvn_span_ring *ring, uint64_t seq)
+/* Slot i, for the element struct that owns it; NULL (EINVAL) past the end. */
+static inline struct tvn_span_slot *tvn_span_ring__slot(struct tvn_span_ring *ring, uint32_t i)
 {
-	struct tvn_span_slot *slot;
-
-	if (!ring->slots) {
+	if (i >= ring->nslots) {
 		errno = EINVAL;
 		return NULL;
 	}
-	slot = &ring->slots[seq & ring->mask];
-	if (slot->active)
-		ring->overwritten++;
-	/* the whole header (one line), so nothing leaks from the previous element */
-	slot->hdr = (struct torvyn_trace_hdr){ .seq = seq };
-	slot->active = 1;
-	return slot;
+	return &ring->slots[i];
 }
 
-/* The slot of element seq, or NULL when the slot now belongs to another element. */
-struct tvn_span_slot *tvn_span_ring__get(struct tvn_span_ring *ring, uint64_t seq);
+/*
+ * Starts a slot's next element, for a caller that counts records in the
+ * header (tvn_span_slot__next): the whole header zeroed but for hdr.seq, so
+ * nothing leaks from the element before.
+ */
+static inline void tvn_span_slot__reset(struct tvn_span_slot *slot, uint64_t seq)
+{
+	slot->hdr = (struct torvyn_trace_hdr){ .seq = seq };
+}
 
 /*
  * The next record of a slot holding *n of them, *n counted wherever the
@@ -265,13 +259,6 @@ static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *s
 	if (r)
 		*r = (struct torvyn_span_rec){ 0 };
 	return r;
-}
-
-/* Marks the element's slot free for reuse; NULL is ignored. */
-static inline void tvn_span_ring__end(struct tvn_span_slot *slot)
-{
-	if (slot)
-		slot->active = 0;
 }
 
 /* ------------------------------------------------------------ time */

@@ -25,6 +25,13 @@
 #    with its root and the first 15 components' spans (the root took the last
 #    step's place), and the host counts exactly 200 dropped span records. At
 #    sample rate 0 nothing is exported and nothing counts as dropped.
+# 6. A stalled element keeps its span records while the elements after it
+#    come and go: the processor takes 1 s longer on element 5 while the
+#    source (5000 elements/s) produces the rest of its 500 into a drop-newest
+#    queue of 16. Elements 5 to 21 wait longer than the 50 ms threshold:
+#    exactly 17 traces, each complete, each source span the element's own
+#    (the 478 elements dropped meanwhile, several times the 85 element
+#    structs and slots the flow has, took no record of theirs).
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
@@ -208,4 +215,41 @@ PY
 run_case long0 "$T/long.json" 200 0 10s -- --otlp-endpoint "http://127.0.0.1:@PORT@"
 assert_eq "host: nothing exported at rate 0, nothing dropped" "0 0" \
 	"$(jq_get "$T/long0.summary.json" '"\(.flows[0].promoted.sampled) \(.flows[0].spans_dropped)"')"
+# 6. a stalled element's records are its own
+cat >"$T/stalled.json" <<'EOF'
+{"flows": [{"id": "stalled", "components": [
+  {"id": "source", "role": "source", "kind": "generator", "rate": 5000, "payload": {"size": 128}},
+  {"id": "processor", "role": "processor", "kind": "transform",
+   "faults": [{"at": 5, "type": "delay", "ms": 1000}]},
+  {"id": "sink", "role": "sink", "kind": "null"}],
+ "streams": [{"from": "source", "to": "processor", "capacity": 16, "policy": "drop-newest"},
+             {"from": "processor", "to": "sink"}]}]}
+EOF
+run_case stalled "$T/stalled.json" 500 0 50ms -- --otlp-endpoint "http://127.0.0.1:@PORT@"
+assert_eq "host: elements dropped by the queue during the stall" 478 \
+	"$(jq_get "$T/stalled.summary.json" '.flows[0].streams[0].elements_dropped')"
+assert_eq "host: latency promotions" 17 "$(promoted stalled latency)"
+"$PY" - "$T/stalled.spans" <<'PY' || fail "a stalled element's records: see above"
+import sys
+sys.path.insert(0, "tests/integration")
+from spans import *
+try:
+    spans = load(sys.argv[1])
+    check_ids(spans)
+    traces = by_trace(spans)
+    check(len(traces) == 17, "%d traces exported, expected 17: %s" %
+          (len(traces), sorted(short(r) for r in root_spans(spans))[:10]))
+    seqs = []
+    for tspans in traces.values():
+        root = check_trace(tspans, "stalled", ["source", "processor", "sink"])
+        seq = root["attributes"]["torvyn.element.seq"]
+        src = [s for s in tspans if s["name"] == "component:source:invoke:%d" % seq][0]
+        check(src["start"] == root["start"], "seq %d: its source span starts at %d, the element "
+              "at %d: another element's record" % (seq, src["start"], root["start"]))
+        seqs.append(seq)
+    check(sorted(seqs) == list(range(5, 22)), "traces of seqs %s, expected 5 to 21" % sorted(seqs))
+    ok("17 traces (seqs 5 to 21), each complete with its own source span")
+except Fail as e:
+    sys.exit("FAIL: %s" % e)
+PY
 ok "sampling, promotion and configuration precedence"

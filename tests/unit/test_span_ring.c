@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for usdt/span_ring.c. */
+/* Unit tests for usdt/span_ring.c and the slot API of torvyn_rt.h. */
 #include <errno.h>
 #include <string.h>
 
@@ -11,32 +11,25 @@
 
 #include "torvyn_rt.h"
 
-static void check_init(uint32_t ask, uint32_t want)
+static void test_init_exact_and_zeroed(void **state)
 {
+	static const uint32_t asks[] = { 0, 1, 3, 13, 64, 1000 };
 	struct tvn_span_ring ring;
 
-	assert_int_equal(tvn_span_ring__init(&ring, ask), 0);
-	assert_non_null(ring.slots);
-	assert_int_equal(ring.nslots, want);
-	assert_int_equal(ring.mask, want - 1);
-	assert_true(ring.overwritten == 0);
-	for (uint32_t i = 0; i < want; i++)
-		assert_true(ring.slots[i].active == 0);
-	tvn_span_ring__fini(&ring);
-	assert_null(ring.slots);
-	assert_int_equal(ring.nslots, 0);
-}
-
-static void test_init_rounds_up(void **state)
-{
 	(void)state;
-	check_init(100, 128);
-	check_init(64, 64);
-	check_init(TVN_SPAN_RING_DEFAULT, 64);
-	check_init(65, 128);
-	check_init(3, 4);
-	check_init(1, 1);
-	check_init(0, 1);
+	for (size_t k = 0; k < sizeof(asks) / sizeof(asks[0]); k++) {
+		uint32_t want = asks[k] ? asks[k] : 1;
+		static const struct tvn_span_slot zero;
+
+		assert_int_equal(tvn_span_ring__init(&ring, asks[k]), 0);
+		assert_non_null(ring.slots);
+		assert_int_equal(ring.nslots, want);
+		for (uint32_t i = 0; i < want; i++)
+			assert_memory_equal(&ring.slots[i], &zero, sizeof(zero));
+		tvn_span_ring__fini(&ring);
+		assert_null(ring.slots);
+		assert_int_equal(ring.nslots, 0);
+	}
 }
 
 static void test_init_too_large(void **state)
@@ -44,9 +37,7 @@ static void test_init_too_large(void **state)
 	struct tvn_span_ring ring;
 
 	(void)state;
-	memset(&ring, 0xa5, sizeof(ring));
-	assert_int_equal(tvn_span_ring__init(&ring, (1u << 31) + 1), -ENOMEM);
-	/* Left zeroed, so fini is still safe. */
+	assert_int_equal(tvn_span_ring__init(&ring, TVN_SPAN_RING_MAX + 1), -ENOMEM);
 	assert_null(ring.slots);
 	assert_int_equal(ring.nslots, 0);
 	tvn_span_ring__fini(&ring);
@@ -54,143 +45,37 @@ static void test_init_too_large(void **state)
 
 static void test_fini_zeroed_ring(void **state)
 {
-	struct tvn_span_ring ring;
+	struct tvn_span_ring ring = { 0 };
 
 	(void)state;
-	memset(&ring, 0, sizeof(ring));
 	tvn_span_ring__fini(&ring);
 	tvn_span_ring__fini(&ring);
-	assert_null(ring.slots);
-
-	/* Nor do begin/get touch memory on a ring that has none. */
 	errno = 0;
-	assert_null(tvn_span_ring__begin(&ring, 0));
+	assert_null(tvn_span_ring__slot(&ring, 0));
 	assert_int_equal(errno, EINVAL);
-	assert_null(tvn_span_ring__get(&ring, 0));
-	tvn_span_ring__end(NULL);
 }
 
-/* A slot nobody claimed belongs to no element, seq 0 included. */
-static void test_get_unclaimed(void **state)
+/* Slot i is the i-th, whole cache lines apart; none past the end. */
+static void test_slot_bounds(void **state)
 {
 	struct tvn_span_ring ring;
 
 	(void)state;
-	assert_int_equal(tvn_span_ring__init(&ring, 8), 0);
-	for (uint64_t seq = 0; seq < 64; seq++)
-		assert_null(tvn_span_ring__get(&ring, seq));
-	assert_null(tvn_span_ring__get(&ring, UINT64_MAX));
-	tvn_span_ring__fini(&ring);
-
-	assert_int_equal(tvn_span_ring__init(&ring, 1), 0);
-	assert_null(tvn_span_ring__get(&ring, 0));
-	assert_null(tvn_span_ring__get(&ring, 1));
-	tvn_span_ring__fini(&ring);
-}
-
-static void test_begin_resets(void **state)
-{
-	static const uint8_t zero_id[16];
-	struct tvn_span_ring ring;
-	struct tvn_span_slot *s;
-
-	(void)state;
-	assert_int_equal(tvn_span_ring__init(&ring, 4), 0);
-	s = tvn_span_ring__begin(&ring, 6);
-	assert_ptr_equal(s, &ring.slots[2]);
-	assert_true(s->hdr.seq == 6);
-	assert_int_equal(s->hdr.count, 0);
-	assert_int_equal(s->hdr.dropped, 0);
-	assert_true(s->active == 1);
-
-	/* The previous element leaves a full header and records behind. */
-	memset(s->hdr.trace_id, 0xab, 16);
-	s->hdr.remote_parent_span_id = 7;
-	s->hdr.flow_idx = 3;
-	s->hdr.flags = TORVYN_TRACE_FLAG_SAMPLED;
-	s->hdr.reason = TORVYN_PROMOTE_ERROR;
-	assert_non_null(tvn_span_slot__add(s));
-	s->hdr.dropped = 9;
-	tvn_span_ring__end(s);
-	assert_true(s->active == 0);
-
-	assert_ptr_equal(tvn_span_ring__begin(&ring, 10), s);
-	assert_true(s->hdr.seq == 10);
-	assert_int_equal(s->hdr.count, 0);
-	assert_int_equal(s->hdr.dropped, 0);
-	assert_true(s->active == 1);
-	assert_memory_equal(s->hdr.trace_id, zero_id, 16);
-	assert_true(s->hdr.remote_parent_span_id == 0);
-	assert_true(s->hdr.flow_idx == 0);
-	assert_int_equal(s->hdr.flags, 0);
-	assert_int_equal(s->hdr.reason, 0);
-	assert_true(ring.overwritten == 0);
-	tvn_span_ring__fini(&ring);
-}
-
-static void test_wrap(void **state)
-{
-	struct tvn_span_slot *a, *b;
-	struct tvn_span_ring ring;
-	uint64_t seq = 1000003;
-
-	(void)state;
-	assert_int_equal(tvn_span_ring__init(&ring, TVN_SPAN_RING_DEFAULT), 0);
-	a = tvn_span_ring__begin(&ring, seq);
-	assert_non_null(a);
-	assert_ptr_equal(a, &ring.slots[seq & 63]);
-	assert_ptr_equal(tvn_span_ring__get(&ring, seq), a);
-	/* seq + nslots shares the slot but does not own it yet. */
+	assert_int_equal(sizeof(struct tvn_span_slot) % 64, 0);
+	assert_int_equal(offsetof(struct tvn_span_slot, rec) % 64, 0);
+	assert_int_equal(tvn_span_ring__init(&ring, 13), 0);
+	for (uint32_t i = 0; i < 13; i++) {
+		assert_ptr_equal(tvn_span_ring__slot(&ring, i), &ring.slots[i]);
+		assert_int_equal((uintptr_t)tvn_span_ring__slot(&ring, i) % 64, 0);
+	}
 	errno = 0;
-	assert_null(tvn_span_ring__get(&ring, seq + 64));
-	assert_int_equal(errno, ENOENT);
-	/* Ended: free for reuse, but still readable until reclaimed. */
-	tvn_span_ring__end(a);
-	assert_ptr_equal(tvn_span_ring__get(&ring, seq), a);
-
-	b = tvn_span_ring__begin(&ring, seq + 64);
-	assert_ptr_equal(b, a);
-	assert_ptr_equal(tvn_span_ring__get(&ring, seq + 64), b);
-	assert_null(tvn_span_ring__get(&ring, seq));
-	/* Neighbours are untouched. */
-	assert_null(tvn_span_ring__get(&ring, seq + 1));
-	assert_true(ring.overwritten == 0);
+	assert_null(tvn_span_ring__slot(&ring, 13));
+	assert_int_equal(errno, EINVAL);
+	assert_null(tvn_span_ring__slot(&ring, UINT32_MAX));
 	tvn_span_ring__fini(&ring);
 }
 
-static void test_overwritten(void **state)
-{
-	struct tvn_span_ring ring;
-	struct tvn_span_slot *s;
-
-	(void)state;
-	assert_int_equal(tvn_span_ring__init(&ring, 4), 0);
-
-	/* Active elements in different slots do not collide. */
-	for (uint64_t seq = 0; seq < 4; seq++)
-		assert_non_null(tvn_span_ring__begin(&ring, seq));
-	assert_true(ring.overwritten == 0);
-
-	/* seq 1 never ended: reclaiming its slot counts. */
-	s = tvn_span_ring__begin(&ring, 5);
-	assert_true(ring.overwritten == 1);
-	assert_null(tvn_span_ring__get(&ring, 1));
-
-	/* seq 5 ended: reclaiming does not count. */
-	tvn_span_ring__end(s);
-	s = tvn_span_ring__begin(&ring, 9);
-	assert_true(ring.overwritten == 1);
-
-	/* seq 9 active again when 13 arrives. */
-	tvn_span_ring__begin(&ring, 13);
-	assert_true(ring.overwritten == 2);
-
-	/* Claiming the same seq twice while active also reclaims it. */
-	tvn_span_ring__begin(&ring, 13);
-	assert_true(ring.overwritten == 3);
-	tvn_span_ring__fini(&ring);
-}
-
+/* reset clears the whole header of the element before, records stay for add to zero. */
 static void test_records_in_order(void **state)
 {
 	struct torvyn_span_rec *r;
@@ -199,14 +84,22 @@ static void test_records_in_order(void **state)
 
 	(void)state;
 	assert_int_equal(tvn_span_ring__init(&ring, 2), 0);
+	s = tvn_span_ring__slot(&ring, 1);
 
-	/* Leave junk in the records, then reuse the slot. */
-	s = tvn_span_ring__begin(&ring, 0);
+	/* Leave junk in the header and the records, then start the next element. */
+	tvn_span_slot__reset(s, 7);
 	for (int i = 0; i < TVN_SLOT_RECS; i++)
 		memset(tvn_span_slot__add(s), 0xee, sizeof(struct torvyn_span_rec));
-	tvn_span_ring__end(s);
+	memset(&s->hdr, 0xee, sizeof(s->hdr));
 
-	s = tvn_span_ring__begin(&ring, 2);
+	tvn_span_slot__reset(s, 9);
+	assert_true(s->hdr.seq == 9);
+	assert_int_equal(s->hdr.count, 0);
+	assert_int_equal(s->hdr.dropped, 0);
+	assert_int_equal(s->hdr.flags, 0);
+	assert_true(s->hdr.flow_idx == 0 && s->hdr.remote_parent_span_id == 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(s->hdr.trace_id[i], 0);
 	for (uint64_t i = 0; i < 5; i++) {
 		r = tvn_span_slot__add(s);
 		assert_non_null(r);
@@ -218,15 +111,14 @@ static void test_records_in_order(void **state)
 		r->span_id = 100 + i;
 		r->kind = TORVYN_SPAN_INVOKE;
 	}
-
-	/* Drained through get(), in the order they were added. */
-	s = tvn_span_ring__get(&ring, 2);
-	assert_non_null(s);
 	assert_int_equal(s->hdr.count, 5);
 	for (uint32_t i = 0; i < s->hdr.count; i++) {
 		assert_true(s->rec[i].span_id == 100 + i);
 		assert_int_equal(s->rec[i].kind, TORVYN_SPAN_INVOKE);
 	}
+	/* the other slot was never touched */
+	assert_int_equal(ring.slots[0].hdr.count, 0);
+	assert_true(ring.slots[0].rec[0].span_id == 0);
 	tvn_span_ring__fini(&ring);
 }
 
@@ -237,7 +129,8 @@ static void test_slot_full(void **state)
 
 	(void)state;
 	assert_int_equal(tvn_span_ring__init(&ring, 1), 0);
-	s = tvn_span_ring__begin(&ring, 42);
+	s = tvn_span_ring__slot(&ring, 0);
+	tvn_span_slot__reset(s, 42);
 	for (int i = 0; i < TVN_SLOT_RECS; i++)
 		assert_ptr_equal(tvn_span_slot__add(s), &s->rec[i]);
 	assert_int_equal(s->hdr.count, TVN_SLOT_RECS);
@@ -252,8 +145,7 @@ static void test_slot_full(void **state)
 	}
 
 	/* The next element starts empty. */
-	tvn_span_ring__end(s);
-	s = tvn_span_ring__begin(&ring, 43);
+	tvn_span_slot__reset(s, 43);
 	assert_int_equal(s->hdr.dropped, 0);
 	assert_int_equal(s->hdr.count, 0);
 	assert_ptr_equal(tvn_span_slot__add(s), &s->rec[0]);
@@ -273,7 +165,8 @@ static void test_rec_next_counts_outside(void **state)
 
 	(void)state;
 	assert_int_equal(tvn_span_ring__init(&ring, 2), 0);
-	s = tvn_span_ring__begin(&ring, 5);
+	s = tvn_span_ring__slot(&ring, 1);
+	tvn_span_slot__reset(s, 5);
 	for (uint32_t i = 0; i < TVN_SLOT_RECS; i++) {
 		assert_ptr_equal(tvn_span_rec__next(s, &n, &dropped), &s->rec[i]);
 		assert_int_equal(n, i + 1);
@@ -286,19 +179,17 @@ static void test_rec_next_counts_outside(void **state)
 	assert_int_equal(dropped, 2);
 	assert_int_equal(s->hdr.count, 0);
 	assert_int_equal(s->hdr.dropped, 0);
+	assert_true(s->hdr.seq == 5);
 	tvn_span_ring__fini(&ring);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_rounds_up),
+		cmocka_unit_test(test_init_exact_and_zeroed),
 		cmocka_unit_test(test_init_too_large),
 		cmocka_unit_test(test_fini_zeroed_ring),
-		cmocka_unit_test(test_get_unclaimed),
-		cmocka_unit_test(test_begin_resets),
-		cmocka_unit_test(test_wrap),
-		cmocka_unit_test(test_overwritten),
+		cmocka_unit_test(test_slot_bounds),
 		cmocka_unit_test(test_records_in_order),
 		cmocka_unit_test(test_slot_full),
 		cmocka_unit_test(test_rec_next_counts_outside),

@@ -41,7 +41,6 @@ static void usage(FILE *out)
 		"  --sample-rate R         head sampling rate at production level (0.01)\n"
 		"  --latency-threshold D   tail-latency promotion threshold (10ms; ns, us, ms, s)\n"
 		"  --flush-interval MS     metric block flush period while traced (1000)\n"
-		"  --span-ring N           span ring slots per flow, at least (64)\n"
 		"  --gap-log FILE          record every component step that took longer than\n"
 		"                          --gap-threshold (1ms), voluntary queue waits excluded, to\n"
 		"                          FILE (JSON lines, CLOCK_MONOTONIC): the host's pauses\n"
@@ -100,7 +99,6 @@ int main(int argc, char **argv)
 		{ "sample-rate", required_argument, NULL, 'r' },
 		{ "latency-threshold", required_argument, NULL, 'l' },
 		{ "flush-interval", required_argument, NULL, 'f' },
-		{ "span-ring", required_argument, NULL, 'R' },
 		{ "gap-log", required_argument, NULL, 'g' },
 		{ "gap-threshold", required_argument, NULL, 'G' },
 		{ "force-level", required_argument, NULL, 'L' },
@@ -113,7 +111,6 @@ int main(int argc, char **argv)
 		.sample_rate = 0.01,
 		.latency_threshold_ns = 10 * 1000000ull,
 		.flush_interval_ms = 1000,
-		.ring_slots = TVN_SPAN_RING_DEFAULT,
 		.gap_threshold_ns = 1000000,
 	};
 	struct tvn_pipeline_cfg cfg = { 0 };
@@ -165,11 +162,6 @@ int main(int argc, char **argv)
 				return bad_value("--flush-interval", optarg,
 						 "expected milliseconds in [1, 3600000]");
 			opts.flush_interval_ms = (uint32_t)v;
-			break;
-		case 'R':
-			if (parse_u64(optarg, &v) || !v || v > (1u << 20))
-				return bad_value("--span-ring", optarg, "expected slots in [1, 1048576]");
-			opts.ring_slots = (uint32_t)v;
 			break;
 		case 'g':
 			opts.gap_log = optarg;

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -125,7 +126,7 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
 		free(e);
 		return;
 	}
-	memset(e, 0, sizeof(*e));
+	memset(e, 0, offsetof(struct tvn_elem, slot));
 	pthread_spin_lock(&f->elem_lock);
 	e->next = f->elem_free;
 	f->elem_free = e;
@@ -223,10 +224,7 @@ static __attribute__((always_inline)) inline void trace_begin(struct tvn_comp *c
 	if (sampled)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_SAMPLED;
 	e->traced = 1;
-	e->t_start = t0;
-	e->slot = tvn_span_ring__begin(&f->ring, e->seq);
-	e->nrec = 0;
-	e->ndropped = 0;
+	e->t_start = t0; /* nrec and ndropped are 0: elem_put */
 }
 
 /* The element's path ends at component c: count it, promote its trace if it earns it. */
@@ -285,7 +283,6 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 			if (TORVYN_TRACE_PROMOTE_ENABLED())
 				TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
 		}
-		tvn_span_ring__end(s);
 	}
 	elem_put(f, e);
 }
@@ -945,8 +942,8 @@ static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
 		window += s->cfg.capacity;
 	}
 
-	/* every element in flight has its own span-ring slot and element struct */
-	rc = tvn_span_ring__init(&f->ring, window > h->opts.ring_slots ? window : h->opts.ring_slots);
+	/* every element in flight has its own element struct, and each struct its own slot */
+	rc = tvn_span_ring__init(&f->ring, window);
 	if (rc)
 		return rc;
 	f->n_elem = window;
@@ -955,6 +952,7 @@ static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
 		return -ENOMEM;
 	pthread_spin_init(&f->elem_lock, PTHREAD_PROCESS_PRIVATE);
 	for (uint32_t i = 0; i < window; i++) {
+		f->elem_mem[i].slot = tvn_span_ring__slot(&f->ring, i);
 		f->elem_mem[i].next = f->elem_free;
 		f->elem_free = &f->elem_mem[i];
 	}

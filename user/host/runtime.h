@@ -76,8 +76,9 @@ struct tvn_elem {
 	uint64_t t_start; /* source invocation start, when traced */
 	uint64_t t_enq; /* last enqueue, when traced */
 	uint64_t t_last; /* end of its last invocation, when traced: reused, not re-read */
-	struct tvn_span_slot *slot; /* when traced */
 	struct tvn_trace_ctx tctx;
+	/* kept when the struct is reused (elem_put): */
+	struct tvn_span_slot *slot; /* this struct's own, for good; NULL for a heap element */
 	struct tvn_elem *next;
 };
 
@@ -186,7 +187,6 @@ struct tvn_host_opts {
 	double sample_rate; /* head sampling at production level */
 	uint64_t latency_threshold_ns; /* tail promotion, strictly greater */
 	uint32_t flush_interval_ms;
-	uint32_t ring_slots; /* span ring minimum, power of two */
 	const char *gap_log; /* record pauses of the component loops here */
 	uint64_t gap_threshold_ns; /* pauses longer than this are recorded */
 	const char *progress_log; /* a line per telemetry tick: time, elements, level */
