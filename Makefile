@@ -61,6 +61,7 @@ HOST_SRCS := $(wildcard user/host/*.c)
 HOST_HDRS := $(wildcard user/host/*.h) $(wildcard include/*.h) $(wildcard usdt/*.h)
 HOST_OBJS := $(HOST_SRCS:user/host/%.c=$(BUILD)/host/%.o)
 HOST_OBJS_NP := $(HOST_SRCS:user/host/%.c=$(BUILD)/host-np/%.o)
+HOST_OBJS_CO := $(HOST_SRCS:user/host/%.c=$(BUILD)/host-co/%.o)
 
 $(BUILD)/host/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/host
 	$(call msg,CC,$@)
@@ -70,12 +71,22 @@ $(BUILD)/host-np/%.o: user/host/%.c $(HOST_HDRS) | $(BUILD)/host-np
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -DTORVYN_NO_PROBES -Iuser/host -c $< -o $@
 
+$(BUILD)/host-co/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/host-co
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DTVN_BENCH_CLOCKS_ONLY=1 -Iuser/host -c $< -o $@
+
 $(BUILD)/torvyn-host: $(HOST_OBJS) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
 
 # The baseline: the same host with every probe compiled out.
 $(BUILD)/torvyn-host-noprobes: $(HOST_OBJS_NP) $(RT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
+
+# make bench only: Level 1 reduced to its clock reads (runtime.c), the floor
+# of timing every invocation.
+$(BUILD)/torvyn-host-clocks-only: $(HOST_OBJS_CO) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
 
@@ -177,7 +188,7 @@ ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/to
 .PHONY: all
 all: $(ALL)
 
-$(BUILD) $(BUILD)/rt $(BUILD)/host $(BUILD)/host-np $(BUILD)/tests $(BUILD)/plugins $(BUILD)/trace $(BUILD)/bpf:
+$(BUILD) $(BUILD)/rt $(BUILD)/host $(BUILD)/host-np $(BUILD)/host-co $(BUILD)/tests $(BUILD)/plugins $(BUILD)/trace $(BUILD)/bpf:
 	$(Q)mkdir -p $@
 
 .PHONY: unit
@@ -190,7 +201,7 @@ test: deps
 
 .PHONY: bench
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/torvyn-host-clocks-only
 	$(Q)python3 tools/bench_overhead.py
 
 .PHONY: run

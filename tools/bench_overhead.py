@@ -11,8 +11,10 @@ ns of overhead per element against the baseline and the throughput change,
 min/median/max over the repetitions; and callgrind instructions per element
 for compiled-out vs Level 0. Separate runs spread too much on this machine to
 resolve 1 %, so the throughput change of each level is also measured within
-one run (in_run): the figure the Level 1 budget is checked against. Writes
-build/bench/overhead.json, prints the tables.
+one run (in_run): the figure the Level 1 budget is checked against, with
+bigger payloads beside it, and Level 1 reduced to its clock reads (the floor
+of timing every invocation). Writes build/bench/overhead.json, prints the
+tables.
 """
 import json
 import os
@@ -27,6 +29,8 @@ PIPE = os.path.join(ROOT, "user/host/pipelines/three-stage.json")
 HOST = os.path.join(ROOT, "build/torvyn-host")
 NOPROBES = os.path.join(ROOT, "build/torvyn-host-noprobes")
 TRACE = os.path.join(ROOT, "build/torvyn-trace")
+# Level 1 reduced to its clock reads (TVN_BENCH_CLOCKS_ONLY in runtime.c)
+CLOCKS_ONLY = os.path.join(ROOT, "build/torvyn-host-clocks-only")
 N = int(os.environ.get("BENCH_ELEMENTS", "300000"))
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 PORT = int(os.environ.get("BENCH_PORT", "19791"))
@@ -70,7 +74,7 @@ def run_host(binary, tmp, attach=None):
     return s["run_seconds"], ru.ru_utime + ru.ru_stime
 
 
-def in_run(level, tmp, pipe=PIPE, seconds=AB_SECONDS, half=AB_HALF_MS):
+def in_run(level, tmp, pipe=PIPE, seconds=AB_SECONDS, half=AB_HALF_MS, host_bin=HOST):
     """Throughput at `level` against Level 0 within one run of the host.
 
     Separate runs of this pipeline spread by +-10 % and more on this machine
@@ -87,7 +91,7 @@ def in_run(level, tmp, pipe=PIPE, seconds=AB_SECONDS, half=AB_HALF_MS):
     own error.
     """
     log = os.path.join(tmp, f"progress-{level}.log")
-    args = [HOST, "run", pipe, "--duration", str(seconds), "--ab-period", str(half),
+    args = [host_bin, "run", pipe, "--duration", str(seconds), "--ab-period", str(half),
             "--progress-log", log]
     host = subprocess.Popen(args + (["--wait-attach"] if level else []),
                             stdout=subprocess.DEVNULL)
@@ -201,13 +205,18 @@ def main():
             doc["flows"][0]["components"][0]["payload"]["size"] = size
             with open(sized[size], "w") as f:
                 json.dump(doc, f)
-        runs = [("level0_vs_level0", None, PIPE), ("level1", "production", PIPE),
-                ("level2", "diagnostic", PIPE), ("level1_1k_payload", "production", sized[1024]),
-                ("level1_4k_payload", "production", sized[4096])]
+        # level1_clocks_only: Level 1's clock reads alone, two per invocation
+        # (build/torvyn-host-clocks-only): what timing every invocation costs
+        # before anything is done with the times
+        runs = [("level0_vs_level0", None, PIPE, HOST), ("level1", "production", PIPE, HOST),
+                ("level1_clocks_only", "production", PIPE, CLOCKS_ONLY),
+                ("level2", "diagnostic", PIPE, HOST),
+                ("level1_1k_payload", "production", sized[1024], HOST),
+                ("level1_4k_payload", "production", sized[4096], HOST)]
         result["in_run"] = {}
-        for name, level, pipe in runs:
+        for name, level, pipe, host_bin in runs:
             print(f"  in-run comparison {name}", file=sys.stderr)
-            result["in_run"][name] = in_run(level, tmp, pipe)
+            result["in_run"][name] = in_run(level, tmp, pipe, host_bin=host_bin)
     result["callgrind_level0"] = callgrind()
     L = result["levels"]
     R = result["in_run"]
@@ -249,7 +258,7 @@ def main():
           f"between the level attached and Level 0; median and quartiles over the pairs):")
     print(f"{'comparison':20} {'elements/s':>11} {'pairs':>6} {'throughput change':>28} "
           f"{'ns/element':>26}")
-    for name, _, _ in runs:
+    for name, _, _, _ in runs:
         r = R[name]
         if "error" in r:
             print(f"{name:20} {r['error']}")
@@ -258,7 +267,8 @@ def main():
         print(f"{name:20} {r['elements_per_sec']:>11,} {r['pairs']:>6} "
               f"{c['median']:>+8.2f} % [{c['q1']:+.2f}, {c['q3']:+.2f}] "
               f"{o['median']:>+9.0f} [{o['q1']:+.0f}, {o['q3']:+.0f}]")
-    print("  (level0_vs_level0: nothing attached, both halves Level 0: the method's own error)")
+    print("  (level0_vs_level0: nothing attached, both halves Level 0: the method's own error;\n"
+          "   level1_clocks_only: Level 1 reduced to its two clock reads per invocation)")
     cg = result["callgrind_level0"]
     if "ratio" in cg:
         ipe, own = cg["instructions_per_element"], cg["own_code_instructions_per_element"]
