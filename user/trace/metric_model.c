@@ -537,7 +537,7 @@ static const struct fam fams[] = {
 	 "Capacity of the queue of the stream."),
      STREAMv(capacity, V_U32)},
     {FAM("torvyn_stream_queue_wait_time_seconds", "stream.queue.wait_time", METRIC_HISTOGRAM,
-	 "seconds", "Time elements waited in the queue of the stream."),
+	 "seconds", "Time elements waited in the queue of the stream, timed at diagnostic level."),
      STREAMv(wait_time, V_HIST)},
     /* pool */
     {FAM("torvyn_pool_capacity", "pool.capacity", METRIC_GAUGE, NULL, "Buffers in the pool tier."),
