@@ -109,6 +109,12 @@ static void set_hdr(struct torvyn_block_hdr *h, uint32_t kind, uint32_t size, in
 
 /* ------------------------------------------------------------ elements */
 
+/* An element struct beyond the flow's own, with a span-ring slot of its own. */
+struct tvn_heap_elem {
+	struct tvn_span_slot slot;
+	struct tvn_elem e;
+};
+
 static __attribute__((always_inline)) inline struct tvn_elem *elem_get(struct tvn_flow *f)
 {
 	struct tvn_elem *e;
@@ -120,9 +126,13 @@ static __attribute__((always_inline)) inline struct tvn_elem *elem_get(struct tv
 	pthread_spin_unlock(&f->elem_lock);
 	if (!e) {
 		/* more in flight than the streams hold: cannot happen, but never fail */
-		e = calloc(1, sizeof(*e));
-		if (!e)
+		struct tvn_heap_elem *he = aligned_alloc(_Alignof(struct tvn_heap_elem), sizeof(*he));
+
+		if (!he)
 			abort();
+		memset(he, 0, sizeof(*he));
+		e = &he->e;
+		e->slot = &he->slot;
 		e->next = e; /* marks a heap element */
 	}
 	return e;
@@ -132,7 +142,7 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
 {
 	pool__return(e->buf);
 	if (e->next == e) {
-		free(e);
+		free((char *)e - offsetof(struct tvn_heap_elem, e));
 		return;
 	}
 	memset(e, 0, offsetof(struct tvn_elem, slot));
@@ -196,8 +206,8 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 }
 
 /*
- * The source starts an element's trace: context, root span id, ring slot.
- * A context the host generates gets its ids when read (elem_ctx): here only
+ * The source starts an element's trace: context, root span id, head sampling
+ * (its span-ring slot came with its struct). A context the host generates gets its ids when read (elem_ctx): here only
  * the trace id's last word, which head sampling decides on, is computed.
  */
 static __attribute__((always_inline)) inline void trace_begin(struct tvn_comp *c, struct tvn_elem *e,

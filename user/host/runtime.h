@@ -78,7 +78,7 @@ struct tvn_elem {
 	uint64_t t_last; /* end of its last invocation, when traced: reused, not re-read */
 	struct tvn_trace_ctx tctx;
 	/* kept when the struct is reused (elem_put): */
-	struct tvn_span_slot *slot; /* this struct's own, for good; NULL for a heap element */
+	struct tvn_span_slot *slot; /* this struct's own, for good */
 	struct tvn_elem *next;
 };
 
