@@ -59,7 +59,7 @@ static inline uint64_t tvn_mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* splitmix64; inline, like the two below: the source draws ids per element */
+/* splitmix64 */
 static inline uint64_t tvn_rng_next(struct tvn_rng *rng)
 {
 	return tvn_mix64(rng->state += TVN_GOLDEN_GAMMA);

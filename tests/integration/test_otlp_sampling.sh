@@ -28,10 +28,10 @@
 # 6. A stalled element keeps its span records while the elements after it
 #    come and go: the processor takes 1 s longer on element 5 while the
 #    source (5000 elements/s) produces the rest of its 500 into a drop-newest
-#    queue of 16. Elements 5 to 21 wait longer than the 50 ms threshold:
-#    exactly 17 traces, each complete, each source span the element's own
-#    (the 478 elements dropped meanwhile, several times the 85 element
-#    structs and slots the flow has, took no record of theirs).
+#    queue of 16. Element 5 and the 16 queued behind it wait longer than the
+#    50 ms threshold: exactly 17 traces, each complete, each source span the
+#    element's own (the 478 elements dropped meanwhile, several times the 85
+#    element structs and slots the flow has, took no record of theirs).
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
@@ -247,8 +247,11 @@ try:
         check(src["start"] == root["start"], "seq %d: its source span starts at %d, the element "
               "at %d: another element's record" % (seq, src["start"], root["start"]))
         seqs.append(seq)
-    check(sorted(seqs) == list(range(5, 22)), "traces of seqs %s, expected 5 to 21" % sorted(seqs))
-    ok("17 traces (seqs 5 to 21), each complete with its own source span")
+    # which 16 wait behind element 5 depends on when the processor's thread
+    # first ran (a late start drops some early ones instead); 5 always does
+    check(5 in seqs and len(set(seqs)) == 17, "traces of seqs %s, expected 5 and 16 others" %
+          sorted(seqs))
+    ok("17 traces (seqs %s), each complete with its own source span" % sorted(seqs))
 except Fail as e:
     sys.exit("FAIL: %s" % e)
 PY
