@@ -748,18 +748,26 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
  * step. A copy returns true when the mode changed, false when the source is
  * done.
  */
-static __attribute__((always_inline)) inline bool source_run(struct tvn_comp *c, uint64_t *produced,
-							      uint64_t start, const int hm)
+/* The source's next step, unless it is done; false when it is. */
+static __attribute__((always_inline)) inline bool source_next(struct tvn_comp *c, uint64_t *produced,
+							       uint64_t start, const int hm)
 {
 	struct tvn_flow *f = c->flow;
 	struct tvn_host *h = f->host;
 
+	if (h->stop || f->failed || (h->opts.elements && *produced >= h->opts.elements))
+		return false;
+	if (c->cfg->rate > 0)
+		rate_wait(c, *produced, start);
+	return source_step(c, produced, hm);
+}
+
+static __attribute__((always_inline)) inline bool source_run(struct tvn_comp *c, uint64_t *produced,
+							      uint64_t start, const int hm)
+{
+	/* two steps per test of the mode: a switch waits one step longer */
 	while (tvn_hot() == hm) {
-		if (h->stop || f->failed || (h->opts.elements && *produced >= h->opts.elements))
-			return false;
-		if (c->cfg->rate > 0)
-			rate_wait(c, *produced, start);
-		if (!source_step(c, produced, hm))
+		if (!source_next(c, produced, start, hm) || !source_next(c, produced, start, hm))
 			return false;
 	}
 	return true;
@@ -836,8 +844,9 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 /* As source_run: a copy of the loop per mode; false at end of stream. */
 static __attribute__((always_inline)) inline bool stage_run(struct tvn_comp *c, const int hm)
 {
+	/* two steps per test of the mode: a switch waits one step longer */
 	while (tvn_hot() == hm) {
-		if (!stage_step(c, hm))
+		if (!stage_step(c, hm) || !stage_step(c, hm))
 			return false;
 	}
 	return true;
