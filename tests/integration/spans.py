@@ -125,6 +125,18 @@ def check_ids(spans):
         seen[key] = s
 
 
+def load_traces(path, n, which=""):
+    """The spans of PATH, their ids checked, grouped by trace: (spans,
+    {trace id: [span, ...]}), there being exactly N traces (WHICH says which
+    ones, for the message)."""
+    spans = load(path)
+    check_ids(spans)
+    traces = by_trace(spans)
+    check(len(traces) == n, "%d traces exported, expected %d%s: %s" %
+          (len(traces), n, which, sorted(short(r) for r in root_spans(spans))[:10]))
+    return spans, traces
+
+
 def within(child, parent, tol=TOL_NS):
     return parent["start"] - tol <= child["start"] and child["end"] <= parent["end"] + tol
 

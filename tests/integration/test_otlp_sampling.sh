@@ -93,11 +93,7 @@ import sys
 sys.path.insert(0, "tests/integration")
 from spans import *
 try:
-    spans = load(sys.argv[1])
-    check_ids(spans)
-    traces = by_trace(spans)
-    check(len(traces) == 1, "%d traces exported, expected exactly 1 (element 17's): %s" %
-          (len(traces), sorted(short(r) for r in root_spans(spans))[:10]))
+    spans, traces = load_traces(sys.argv[1], 1, " (element 17's)")
     tspans = list(traces.values())[0]
     root = check_trace(tspans, "faulty", ["source", "processor"], error_at="processor")
     a = root["attributes"]
@@ -146,11 +142,7 @@ import sys
 sys.path.insert(0, "tests/integration")
 from spans import *
 try:
-    spans = load(sys.argv[1])
-    check_ids(spans)
-    traces = by_trace(spans)
-    check(len(traces) == 1, "%d traces exported, expected exactly 1 (element 42's): %s" %
-          (len(traces), sorted(short(r) for r in root_spans(spans))[:10]))
+    spans, traces = load_traces(sys.argv[1], 1, " (element 42's)")
     tspans = list(traces.values())[0]
     root = check_trace(tspans, "slow", ["source", "processor", "sink"])
     a = root["attributes"]
@@ -199,10 +191,7 @@ import sys
 sys.path.insert(0, "tests/integration")
 from spans import *
 try:
-    spans = load(sys.argv[1])
-    check_ids(spans)
-    traces = by_trace(spans)
-    check(len(traces) == 200, "%d traces exported, expected 200" % len(traces))
+    spans, traces = load_traces(sys.argv[1], 200)
     first15 = ["source"] + ["p%02d" % i for i in range(14)]
     for tspans in traces.values():
         check_trace(tspans, "long", first15)
@@ -234,11 +223,7 @@ import sys
 sys.path.insert(0, "tests/integration")
 from spans import *
 try:
-    spans = load(sys.argv[1])
-    check_ids(spans)
-    traces = by_trace(spans)
-    check(len(traces) == 17, "%d traces exported, expected 17: %s" %
-          (len(traces), sorted(short(r) for r in root_spans(spans))[:10]))
+    spans, traces = load_traces(sys.argv[1], 17)
     seqs = []
     for tspans in traces.values():
         root = check_trace(tspans, "stalled", ["source", "processor", "sink"])
