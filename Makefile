@@ -57,23 +57,30 @@ $(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h | $(BUILD)/r
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # ---------------------------------------------------------------- torvyn-host
-HOST_SRCS := $(wildcard user/host/*.c)
-HOST_HDRS := $(wildcard user/host/*.h) $(wildcard include/*.h) $(wildcard usdt/*.h)
+# Sources may sit in subfolders (user/host/pipeline/...); each folder is on the
+# include path, so a header is named by its file name alone.
+HOST_DIRS := $(shell find user/host -type d -not -path 'user/host/plugins*' -not -path 'user/host/pipelines*')
+HOST_SRCS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c))
+HOST_HDRS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h) $(wildcard usdt/*.h)
+HOST_INC := $(addprefix -I,$(HOST_DIRS))
 HOST_OBJS := $(HOST_SRCS:user/host/%.c=$(BUILD)/host/%.o)
 HOST_OBJS_NP := $(HOST_SRCS:user/host/%.c=$(BUILD)/host-np/%.o)
 HOST_OBJS_CO := $(HOST_SRCS:user/host/%.c=$(BUILD)/host-co/%.o)
 
-$(BUILD)/host/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/host
+$(BUILD)/host/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/host -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(HOST_INC) -c $< -o $@
 
-$(BUILD)/host-np/%.o: user/host/%.c $(HOST_HDRS) | $(BUILD)/host-np
+$(BUILD)/host-np/%.o: user/host/%.c $(HOST_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DTORVYN_NO_PROBES -Iuser/host -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DTORVYN_NO_PROBES $(HOST_INC) -c $< -o $@
 
-$(BUILD)/host-co/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/host-co
+$(BUILD)/host-co/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DTVN_BENCH_CLOCKS_ONLY=1 -Iuser/host -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DTVN_BENCH_CLOCKS_ONLY=1 $(HOST_INC) -c $< -o $@
 
 $(BUILD)/torvyn-host: $(HOST_OBJS) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
 	$(call msg,LINK,$@)
@@ -125,14 +132,19 @@ $(BUILD)/torvyn.skel.h: $(BUILD)/torvyn.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name torvyn_bpf >$@
 
 # ---------------------------------------------------------------- torvyn-trace
-TRACE_SRCS := $(wildcard user/trace/*.c)
-TRACE_HDRS := $(wildcard user/trace/*.h) $(wildcard include/*.h)
+# user/trace/ is layered into folders (cli/, core/, render/, ...): every
+# folder is on the include path; proto/ holds .proto files only.
+TRACE_DIRS := $(shell find user/trace -type d -not -path 'user/trace/proto*')
+TRACE_SRCS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.c))
+TRACE_HDRS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h)
+TRACE_INC := $(addprefix -I,$(TRACE_DIRS))
 TRACE_OBJS := $(TRACE_SRCS:user/trace/%.c=$(BUILD)/trace/%.o)
 LDLIBS_TRACE := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl -lprotobuf-c -lm -pthread
 
-$(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h | $(BUILD)/trace
+$(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/trace -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(TRACE_INC) -c $< -o $@
 
 # The tracer shares the host's head-sampling decision (usdt/sampling.c).
 $(BUILD)/torvyn-trace: $(TRACE_OBJS) $(BUILD)/rt/sampling.o
@@ -180,7 +192,7 @@ include tests/unit/modules.mk
 .SECONDEXPANSION:
 $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/host -Iuser/trace $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
+	$(Q)$(CC) $(CFLAGS) $(HOST_INC) $(TRACE_INC) $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
 
 # ---------------------------------------------------------------- top level
 ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace
