@@ -44,6 +44,18 @@ $(BUILD)/torvyn_probes_gen.h: usdt/torvyn.d | $(BUILD)
 	$(Q)sed -E '/^DTRACE_PROBE/ s/\barg([0-9]+)\b/(unsigned long long)(arg\1)/g' $@.tmp >$@
 	$(Q)rm -f $@.tmp
 
+# The probe list (ids, names, BPF families) and the no-probe stubs, from the
+# same torvyn.d: one source for the whole contract.
+$(BUILD)/torvyn_probe_list.h: usdt/torvyn.d tools/probe-list.awk | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)awk -f tools/probe-list.awk $< >$@
+
+$(BUILD)/torvyn_probes_off.h: usdt/torvyn.d tools/probe-list.awk | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)awk -v mode=off -f tools/probe-list.awk $< >$@
+
+GEN_HDRS := $(BUILD)/torvyn_probe_list.h $(BUILD)/torvyn_probes_off.h
+
 $(BUILD)/torvyn_probes_sem.o: usdt/torvyn.d | $(BUILD)
 	$(call msg,DTRACE,$@)
 	$(Q)dtrace -G -s $< -o $@
@@ -52,7 +64,7 @@ $(BUILD)/torvyn_probes_sem.o: usdt/torvyn.d | $(BUILD)
 RT_SRCS := usdt/trace_context.c usdt/sampling.c usdt/histogram.c usdt/span_ring.c usdt/clock.c
 RT_OBJS := $(RT_SRCS:usdt/%.c=$(BUILD)/rt/%.o)
 
-$(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h | $(BUILD)/rt
+$(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h $(GEN_HDRS) | $(BUILD)/rt
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -61,7 +73,8 @@ $(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h | $(BUILD)/r
 # include path, so a header is named by its file name alone.
 HOST_DIRS := $(shell find user/host -type d -not -path 'user/host/plugins*' -not -path 'user/host/pipelines*')
 HOST_SRCS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c))
-HOST_HDRS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h) $(wildcard usdt/*.h)
+HOST_HDRS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h) $(wildcard usdt/*.h) \
+	$(GEN_HDRS)
 HOST_INC := $(addprefix -I,$(HOST_DIRS))
 HOST_OBJS := $(HOST_SRCS:user/host/%.c=$(BUILD)/host/%.o)
 HOST_OBJS_NP := $(HOST_SRCS:user/host/%.c=$(BUILD)/host-np/%.o)
@@ -117,12 +130,12 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/torvyn_abi.h include/torvyn_bpf.h \
-		$(BUILD)/vmlinux.h | $(BUILD)/bpf
+		$(BUILD)/vmlinux.h $(GEN_HDRS) | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # One object, one skeleton: the families link into a single program so that a
-# level is one uprobe_multi link (DESIGN.md, "Level switches").
+# level is one uprobe_multi link (docs/design.md, "Levels").
 $(BUILD)/torvyn.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
@@ -136,7 +149,7 @@ $(BUILD)/torvyn.skel.h: $(BUILD)/torvyn.bpf.o
 # folder is on the include path; proto/ holds .proto files only.
 TRACE_DIRS := $(shell find user/trace -type d -not -path 'user/trace/proto*')
 TRACE_SRCS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.c))
-TRACE_HDRS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h)
+TRACE_HDRS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h) $(GEN_HDRS)
 TRACE_INC := $(addprefix -I,$(TRACE_DIRS))
 TRACE_OBJS := $(TRACE_SRCS:user/trace/%.c=$(BUILD)/trace/%.o)
 LDLIBS_TRACE := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl -lprotobuf-c -lm -pthread

@@ -47,12 +47,9 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
-/* The latency bounds of UPSTREAM.md, in ns. */
+/* The latency bounds of torvyn_abi.h, in ns. */
 static const volatile __u64 lat_bounds[TORVYN_LAT_BOUNDS] = {
-	100,	    250,	 500,	      1000,	    2500,	 5000,	       10000,
-	25000,	    50000,	 100000,      250000,	    500000,	 1000000,      2500000,
-	5000000,    10000000,	 25000000,    50000000,	    100000000,	 250000000,    500000000,
-	1000000000, 2500000000ull, 5000000000ull, 10000000000ull,
+	TORVYN_LAT_BOUND_LIST(TORVYN_BOUND_ITEM)
 };
 
 /* Index of the first bound >= ns (a value equal to a bound is in its bucket). */

@@ -7,6 +7,12 @@
  */
 #include "common.bpf.h"
 
+#define TVN_FAMILY_none(ctx, probe) 0
+#define TVN_FAMILY_metrics(ctx, probe) tvn_handle_metrics(ctx, probe)
+#define TVN_FAMILY_invoke(ctx, probe) tvn_handle_invoke(ctx, probe)
+#define TVN_FAMILY_queue(ctx, probe) tvn_handle_queue(ctx, probe)
+#define TVN_FAMILY_pool(ctx, probe) tvn_handle_pool(ctx, probe)
+
 SEC("uprobe.multi")
 int torvyn_probe(struct pt_regs *ctx)
 {
@@ -14,29 +20,19 @@ int torvyn_probe(struct pt_regs *ctx)
 
 	if (probe < TVN_P_COUNT)
 		stat_inc(TVN_STAT_HITS + probe);
+	/*
+	 * The family of each probe comes from usdt/torvyn.d (`// bpf:`); the
+	 * `none` probes are attached for their semaphores (gates, abi__version)
+	 * or left to bpftrace and perf (the per-event probes whose data the
+	 * step record carries).
+	 */
 	switch (probe) {
-	case TVN_P_COMPONENT_INVOKE:
-		return tvn_handle_invoke(ctx, probe);
-	case TVN_P_BACKPRESSURE_ACTIVATE:
-	case TVN_P_BACKPRESSURE_DEACTIVATE:
-		return tvn_handle_queue(ctx, probe);
-	case TVN_P_POOL_ALLOC:
-	case TVN_P_POOL_RETURN:
-	case TVN_P_POOL_FALLBACK:
-	case TVN_P_POOL_EXHAUSTED:
-		return tvn_handle_pool(ctx, probe);
-	case TVN_P_METRICS_FLUSH:
-	case TVN_P_TRACE_PROMOTE:
-	case TVN_P_FLOW_START:
-	case TVN_P_FLOW_END:
-		return tvn_handle_metrics(ctx, probe);
+#define TVN__DISPATCH(id, name, nargs, family)                                                     \
+	case TVN_P_##id:                                                                           \
+		return TVN_FAMILY_##family(ctx, probe);
+		TORVYN_PROBE_LIST(TVN__DISPATCH)
+#undef TVN__DISPATCH
 	default:
-		/*
-		 * gates and abi__version: attached for their semaphores; the
-		 * per-event probes whose data the step record carries
-		 * (copy, transfer, enqueue, dequeue, pool alloc/return,
-		 * element__done) are for bpftrace and perf, not attached here
-		 */
 		return 0;
 	}
 }

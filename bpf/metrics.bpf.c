@@ -16,6 +16,21 @@
 const volatile __u64 cfg_sample_threshold = ~0ull; /* ~0: everything the host sampled */
 const volatile __u64 cfg_latency_ns = 0; /* tail promotions must exceed this too */
 
+/*
+ * The root (flow) span of a trace, found by its kind: after a truncation to
+ * TVN_RB_MAX_RECS the last record need not be the root. NULL if none.
+ */
+static __always_inline const struct torvyn_span_rec *trace_root(const struct tvn_rb_trace *r,
+								 __u32 count)
+{
+#pragma unroll
+	for (int i = TVN_RB_MAX_RECS - 1; i >= 0; i--) {
+		if ((__u32)i < count && r->rec[i].kind == TORVYN_SPAN_FLOW)
+			return &r->rec[i];
+	}
+	return NULL;
+}
+
 static __always_inline bool keep_trace(const struct tvn_rb_trace *r, __u32 count)
 {
 	const struct torvyn_span_rec *root;
@@ -25,12 +40,10 @@ static __always_inline bool keep_trace(const struct tvn_rb_trace *r, __u32 count
 		return true;
 	if (r->trace.flags & TORVYN_TRACE_FLAG_REMOTE_SAMPLED)
 		return true;
-	if (count >= 1) {
-		root = &r->rec[(count - 1) & (TVN_RB_MAX_RECS - 1)];
-		if (r->trace.reason == TORVYN_PROMOTE_LATENCY && root->kind == TORVYN_SPAN_FLOW &&
-		    root->end_ns - root->start_ns > cfg_latency_ns)
-			return true;
-	}
+	root = trace_root(r, count);
+	if (root && r->trace.reason == TORVYN_PROMOTE_LATENCY &&
+	    root->end_ns - root->start_ns > cfg_latency_ns)
+		return true;
 	if (!(r->trace.flags & TORVYN_TRACE_FLAG_SAMPLED))
 		return false;
 	if (cfg_sample_threshold == ~0ull)

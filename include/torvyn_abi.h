@@ -10,7 +10,7 @@
 
 #define TORVYN_PROBE_ABI_VERSION 1
 
-/* Levels (UPSTREAM.md). */
+/* Levels (upstream Torvyn: docs/metrics.md). */
 #define TORVYN_LEVEL_OFF 0
 #define TORVYN_LEVEL_PRODUCTION 1
 #define TORVYN_LEVEL_DIAGNOSTIC 2
@@ -20,20 +20,41 @@
 #define TORVYN_MAX_STREAMS 16 /* per flow */
 #define TORVYN_MAX_FLOWS 256
 
-/* Latency histogram: 1-2.5-5 per decade, 100 ns .. 10 s, then +Inf. */
-#define TORVYN_LAT_BOUNDS 25
+/*
+ * Histogram bounds, defined once: the host's buckets, the BPF programs', the
+ * Prometheus `le` labels and the OTLP explicit bounds all derive from these
+ * lists. Bucket i holds the values v <= bound i; one more bucket is +Inf.
+ * Latency, in ns: 1-2.5-5 per decade, 100 ns .. 10 s (docs/metrics.md).
+ */
+#define TORVYN_LAT_BOUND_LIST(X)                                                                   \
+	X(100ull) X(250ull) X(500ull)                                                              \
+	X(1000ull) X(2500ull) X(5000ull)                                                           \
+	X(10000ull) X(25000ull) X(50000ull)                                                        \
+	X(100000ull) X(250000ull) X(500000ull)                                                     \
+	X(1000000ull) X(2500000ull) X(5000000ull)                                                  \
+	X(10000000ull) X(25000000ull) X(50000000ull)                                               \
+	X(100000000ull) X(250000000ull) X(500000000ull)                                            \
+	X(1000000000ull) X(2500000000ull) X(5000000000ull)                                         \
+	X(10000000000ull)
+/* Size, in bytes: 64 B .. 16 MiB by powers of 4. */
+#define TORVYN_SIZE_BOUND_LIST(X)                                                                  \
+	X(64ull) X(256ull) X(1024ull) X(4096ull) X(16384ull) X(65536ull) X(262144ull)               \
+	X(1048576ull) X(4194304ull) X(16777216ull)
+#define TORVYN__COUNT_ONE(v) +1
+#define TORVYN_LAT_BOUNDS (0 TORVYN_LAT_BOUND_LIST(TORVYN__COUNT_ONE))
 #define TORVYN_LAT_BUCKETS (TORVYN_LAT_BOUNDS + 1)
-/* Size histogram: 64 B .. 16 MiB by powers of 4, then +Inf. */
-#define TORVYN_SIZE_BOUNDS 10
+#define TORVYN_SIZE_BOUNDS (0 TORVYN_SIZE_BOUND_LIST(TORVYN__COUNT_ONE))
 #define TORVYN_SIZE_BUCKETS (TORVYN_SIZE_BOUNDS + 1)
+/* As a comma-separated initializer: { TORVYN_LAT_BOUND_LIST(TORVYN_BOUND_ITEM) } */
+#define TORVYN_BOUND_ITEM(v) v,
 
-/* Component invocation status, also span status (UPSTREAM.md). */
+/* Component invocation status, also span status (upstream Torvyn: docs/metrics.md). */
 #define TORVYN_STATUS_OK 0
 #define TORVYN_STATUS_ERROR 1
 #define TORVYN_STATUS_TIMEOUT 2
 #define TORVYN_STATUS_CANCELLED 3
 
-/* Process error kinds (UPSTREAM.md); 0 is "no error". */
+/* Process error kinds (upstream Torvyn: docs/metrics.md); 0 is "no error". */
 #define TORVYN_ERR_NONE 0
 #define TORVYN_ERR_INVALID_INPUT 1
 #define TORVYN_ERR_UNAVAILABLE 2
@@ -42,21 +63,21 @@
 #define TORVYN_ERR_FATAL 5
 #define TORVYN_ERR_KINDS 6
 
-/* Copy reasons (UPSTREAM.md). */
+/* Copy reasons (upstream Torvyn: docs/metrics.md). */
 #define TORVYN_COPY_METADATA_MARSHAL 0
 #define TORVYN_COPY_PAYLOAD_READ 1
 #define TORVYN_COPY_PAYLOAD_WRITE 2
 #define TORVYN_COPY_HOST_SERIALIZE 3
 #define TORVYN_COPY_REASONS 4
 
-/* Pool tiers (UPSTREAM.md). */
+/* Pool tiers (upstream Torvyn: docs/metrics.md). */
 #define TORVYN_TIER_SMALL 0
 #define TORVYN_TIER_MEDIUM 1
 #define TORVYN_TIER_LARGE 2
 #define TORVYN_TIER_HUGE 3
 #define TORVYN_TIERS 4
 
-/* Flow states (UPSTREAM.md). */
+/* Flow states (upstream Torvyn: docs/metrics.md). */
 #define TORVYN_FLOW_CREATED 0
 #define TORVYN_FLOW_VALIDATED 1
 #define TORVYN_FLOW_INSTANTIATED 2
@@ -213,7 +234,7 @@ struct torvyn_system_block {
 #define TORVYN_SPAN_BACKPRESSURE 4
 
 /*
- * One span record, 64 bytes. The fields UPSTREAM.md names (span id, parent
+ * One span record, 64 bytes. The fields upstream Torvyn names (span id, parent
  * span id, component id, start, end, status, element sequence) plus what the
  * resource spans need.
  */
@@ -268,7 +289,14 @@ struct torvyn_invoke_rec {
 	__u32 pad;
 };
 
-#define TORVYN_MAX_PROMOTE_RECS 32
+/*
+ * Span records per promoted trace: the host's slot per element, the BPF
+ * ring-buffer record and the tracer's spans per trace are all this many. A
+ * power of two (the BPF side masks with it). A slot that fills up keeps its
+ * root span in the last record (the host's span_next), and the tracer finds
+ * the root by its kind, never by its place.
+ */
+#define TORVYN_TRACE_RECS 16
 
 /* What trace__promote points at: one element's trace. */
 struct torvyn_trace_hdr {

@@ -2,32 +2,22 @@
 /*
  * What the BPF programs and the tracer share: probe ids (the USDT cookie of
  * each attached site), ring-buffer record layouts and the keys and values of
- * the diagnostic aggregation maps. Fixed-width types only, no includes.
+ * the diagnostic aggregation maps. Fixed-width types only; the one include is
+ * the generated probe list.
  */
 #ifndef TORVYN_BPF_H
 #define TORVYN_BPF_H
 
-/* Probe ids, in usdt/torvyn.d order. */
+/*
+ * Probe ids, in usdt/torvyn.d order: the list is generated from torvyn.d
+ * (build/torvyn_probe_list.h), so ids, names and dispatch cannot drift.
+ */
+#include "torvyn_probe_list.h"
+
 enum torvyn_probe_id {
-	TVN_P_ABI_VERSION,
-	TVN_P_GATE_PRODUCTION,
-	TVN_P_GATE_DIAGNOSTIC,
-	TVN_P_FLOW_START,
-	TVN_P_FLOW_END,
-	TVN_P_COMPONENT_INVOKE,
-	TVN_P_BUFFER_COPY,
-	TVN_P_BUFFER_TRANSFER,
-	TVN_P_BACKPRESSURE_ACTIVATE,
-	TVN_P_BACKPRESSURE_DEACTIVATE,
-	TVN_P_QUEUE_ENQUEUE,
-	TVN_P_QUEUE_DEQUEUE,
-	TVN_P_POOL_ALLOC,
-	TVN_P_POOL_RETURN,
-	TVN_P_POOL_FALLBACK,
-	TVN_P_POOL_EXHAUSTED,
-	TVN_P_METRICS_FLUSH,
-	TVN_P_TRACE_PROMOTE,
-	TVN_P_ELEMENT_DONE,
+#define TVN__PROBE_ID(id, name, nargs, family) TVN_P_##id,
+	TORVYN_PROBE_LIST(TVN__PROBE_ID)
+#undef TVN__PROBE_ID
 	TVN_P_COUNT,
 };
 
@@ -37,7 +27,7 @@ enum torvyn_probe_id {
 #define TVN_RB_FLOW 3 /* flow__start / flow__end */
 
 #define TVN_RB_MAX_BLOCK 1024 /* largest metric block copied */
-#define TVN_RB_MAX_RECS 16 /* span records per promoted trace */
+#define TVN_RB_MAX_RECS TORVYN_TRACE_RECS /* span records per promoted trace */
 
 struct tvn_rb_hdr {
 	__u32 type; /* TVN_RB_* */

@@ -53,25 +53,16 @@ static const char *const torvyn_role_names[5] = {
 #ifdef TORVYN_BPF_H
 /* The usdt probe names (usdt/torvyn.d), in enum torvyn_probe_id order. */
 static const char *const torvyn_probe_names[TVN_P_COUNT] = {
-	[TVN_P_ABI_VERSION] = "abi__version",
-	[TVN_P_GATE_PRODUCTION] = "gate__production",
-	[TVN_P_GATE_DIAGNOSTIC] = "gate__diagnostic",
-	[TVN_P_FLOW_START] = "flow__start",
-	[TVN_P_FLOW_END] = "flow__end",
-	[TVN_P_COMPONENT_INVOKE] = "component__invoke",
-	[TVN_P_BUFFER_COPY] = "buffer__copy",
-	[TVN_P_BUFFER_TRANSFER] = "buffer__transfer",
-	[TVN_P_BACKPRESSURE_ACTIVATE] = "backpressure__activate",
-	[TVN_P_BACKPRESSURE_DEACTIVATE] = "backpressure__deactivate",
-	[TVN_P_QUEUE_ENQUEUE] = "queue__enqueue",
-	[TVN_P_QUEUE_DEQUEUE] = "queue__dequeue",
-	[TVN_P_POOL_ALLOC] = "pool__alloc",
-	[TVN_P_POOL_RETURN] = "pool__return",
-	[TVN_P_POOL_FALLBACK] = "pool__fallback",
-	[TVN_P_POOL_EXHAUSTED] = "pool__exhausted",
-	[TVN_P_METRICS_FLUSH] = "metrics__flush",
-	[TVN_P_TRACE_PROMOTE] = "trace__promote",
-	[TVN_P_ELEMENT_DONE] = "element__done",
+#define TVN__PROBE_NAME(id, name, nargs, family) [TVN_P_##id] = #name,
+	TORVYN_PROBE_LIST(TVN__PROBE_NAME)
+#undef TVN__PROBE_NAME
+};
+
+/* How many arguments each probe takes (usdt/torvyn.d). */
+static const unsigned char torvyn_probe_nargs[TVN_P_COUNT] = {
+#define TVN__PROBE_NARGS(id, name, nargs, family) [TVN_P_##id] = nargs,
+	TORVYN_PROBE_LIST(TVN__PROBE_NARGS)
+#undef TVN__PROBE_NARGS
 };
 #endif
 

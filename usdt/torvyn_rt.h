@@ -185,7 +185,8 @@ static inline void tvn_hist_size_add(struct torvyn_hist_size *h, uint64_t bytes)
  * by sequence number would be reused by the element a ring's length later,
  * while a stalled element still held it.)
  */
-#define TVN_SLOT_RECS 16
+#define TVN_SLOT_RECS TORVYN_TRACE_RECS
+_Static_assert((TVN_SLOT_RECS & (TVN_SLOT_RECS - 1)) == 0, "records per trace: a power of two");
 #define TVN_SPAN_RING_MAX (1u << 21) /* slots */
 
 /*

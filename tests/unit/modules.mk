@@ -33,3 +33,5 @@ UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/metric_
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=log_printf \
 	-Wl,--wrap=otlp__encode_traces_json
 UNIT_DEPS_clock := usdt/clock.c
+# The probe list against torvyn.d; the semaphores come from dtrace -G.
+UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
