@@ -207,7 +207,7 @@ static void on_sched(void *ctx, __u32 tid, const struct tvn_sched_val *v)
 	sm->n_threads++;
 }
 
-static int take_sample(struct session *s, struct sample *sm)
+static int take_sample(struct tvn_session *s, struct sample *sm)
 {
 	memset(sm, 0, sizeof(*sm));
 	sm->fine = calloc((size_t)TORVYN_MAX_FLOWS * FINE_PER_FLOW, sizeof(*sm->fine));
@@ -215,16 +215,16 @@ static int take_sample(struct session *s, struct sample *sm)
 	if (!sm->fine || !sm->threads)
 		return -ENOMEM;
 	sm->mono_ns = mono_ns();
-	if (session__snapshot(s, &sm->snap))
+	if (tvn_session__snapshot(s, NULL, &sm->snap))
 		return -ENOMEM;
-	session__read_fine(s, on_fine, sm);
-	session__read_sched(s, on_sched, sm);
+	tvn_session__read_fine(s, on_fine, sm);
+	tvn_session__read_sched(s, on_sched, sm);
 	return 0;
 }
 
 static void free_sample(struct sample *sm)
 {
-	snapshot__free(&sm->snap);
+	tvn_snapshot__free(&sm->snap);
 	free(sm->fine);
 	free(sm->threads);
 }
@@ -510,16 +510,16 @@ static uint64_t rss_bytes(int pid)
 	return kb * 1024;
 }
 
-static uint64_t elements_now(struct session *s)
+static uint64_t elements_now(struct tvn_session *s)
 {
 	struct snapshot sn;
 	uint64_t n = 0;
 
-	if (session__snapshot(s, &sn))
+	if (tvn_session__snapshot(s, NULL, &sn))
 		return 0;
 	for (int f = 0; f < sn.n_flows; f++)
 		n += sn.flows[f].present ? sn.flows[f].blk.elements_total : 0;
-	snapshot__free(&sn);
+	tvn_snapshot__free(&sn);
 	return n;
 }
 
@@ -542,14 +542,17 @@ static int fail_exited(char *err, size_t errlen, int pid)
 }
 
 /* A freshly started command needs a moment to exec: retry while it has no probes yet. */
-static int open_session(int pid, bool started, struct session **s, char *err, size_t errlen)
+static int open_session(int pid, bool started, struct tvn_session **s, char *err, size_t errlen)
 {
-	struct session_opts so = { .pid = pid, .sample_threshold = 0, .bench = true };
+	struct tvn_loader_opts so = { .pid = pid, .sample_threshold = 0, .bench = true };
+	struct tvn_err e = { 0 };
 	uint64_t deadline = mono_ns() + 5000000000ull;
 	int rc;
 
 	for (;;) {
-		rc = session__open(&so, s, err, errlen);
+		rc = tvn_session__open(&so, s, &e) ? tvn_cli__exit_code(e.cause) : 0;
+		if (rc)
+			snprintf(err, errlen, "%s", e.msg);
 		if (!rc || !started || rc != TVN_EXIT_NO_PROBES || mono_ns() > deadline)
 			return rc;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
@@ -571,7 +574,7 @@ static void progress(double elapsed, double total, double rate, bool warm)
 		elapsed, total, rate);
 }
 
-static int measure(struct session *s, const struct bench_opts *o, int pid, bool child,
+static int measure(struct tvn_session *s, const struct bench_opts *o, int pid, bool child,
 		   struct bench_report *r)
 {
 	struct sample a, b;
@@ -595,7 +598,7 @@ static int measure(struct session *s, const struct bench_opts *o, int pid, bool 
 	}
 	while (!stopping && mono_ns() < end) {
 		usleep(POLL_MS * 1000);
-		session__poll(s);
+		tvn_session__poll(s);
 		up = alive(pid, child);
 		if (!warm && (mono_ns() >= warm_end || !up)) {
 			if (!up) {
@@ -607,7 +610,7 @@ static int measure(struct session *s, const struct bench_opts *o, int pid, bool 
 			rc = take_sample(s, &a);
 			if (rc)
 				return TVN_EXIT_INTERNAL;
-			session__reset_peaks(s);
+			tvn_session__reset_peaks(s);
 			warm = true;
 		}
 		if (!up)
@@ -636,9 +639,9 @@ static int measure(struct session *s, const struct bench_opts *o, int pid, bool 
 		return TVN_EXIT_INTERNAL;
 	}
 	/* the host's last flush must be in before the window closes */
-	session__poll(s);
+	tvn_session__poll(s);
 	if (!up)
-		session__target_exited(s);
+		tvn_session__target_exited(s);
 	rc = take_sample(s, &b);
 	if (!rc)
 		rc = build_report(r, &a, &b);
@@ -694,8 +697,9 @@ int cmd_bench(int argc, char **argv)
 	struct bench_opts o = { .duration_s = 10, .warmup_s = 2, .threshold_pct = 10 };
 	struct bench_report r = { .schema_version = BENCH_SCHEMA_VERSION };
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct session *s = NULL;
+	struct tvn_session *s = NULL;
 	char err[512] = "";
+	struct tvn_err e = { 0 };
 	uint64_t ns;
 	int rc, pid, status;
 	time_t now = time(NULL);
@@ -718,11 +722,9 @@ int cmd_bench(int argc, char **argv)
 		pr_warn("%s\n", err);
 		goto out;
 	}
-	rc = session__bench_attach(s, err, sizeof(err));
-	if (!rc)
-		rc = session__set_level(s, TORVYN_LEVEL_DIAGNOSTIC, &ns, err, sizeof(err));
-	if (rc) {
-		pr_warn("%s\n", err);
+	if (tvn_session__bench_attach(s, &e) ||
+	    tvn_session__set_level(s, TORVYN_LEVEL_DIAGNOSTIC, &ns, &e)) {
+		rc = tvn_cli__fail(&e);
 		goto out;
 	}
 	r.pid = pid;
@@ -735,13 +737,13 @@ int cmd_bench(int argc, char **argv)
 			off += snprintf(r.target + off, sizeof(r.target) - off, "%s%s",
 					a == o.command ? "" : " ", *a);
 	} else {
-		snprintf(r.target, sizeof(r.target), "pid %d (%.200s)", pid, session__exe(s));
+		snprintf(r.target, sizeof(r.target), "pid %d (%.200s)", pid, tvn_session__exe(s));
 	}
 	rc = measure(s, &o, pid, o.command != NULL, &r);
 	if (!rc)
 		rc = output(&o, &r);
 out:
-	session__free(s);
+	tvn_session__free(s);
 	if (o.command && pid > 0) {
 		/* the command we started ends with the measurement */
 		if (waitpid(pid, &status, WNOHANG) == 0) {

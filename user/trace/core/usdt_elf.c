@@ -63,23 +63,23 @@ static const struct {
 	const char *names[4];
 	short off;
 } reg_map[] = {
-	{ { "rip", "eip", "", "" }, offsetof(struct pt_regs, rip) },
-	{ { "rax", "eax", "ax", "al" }, offsetof(struct pt_regs, rax) },
-	{ { "rbx", "ebx", "bx", "bl" }, offsetof(struct pt_regs, rbx) },
-	{ { "rcx", "ecx", "cx", "cl" }, offsetof(struct pt_regs, rcx) },
-	{ { "rdx", "edx", "dx", "dl" }, offsetof(struct pt_regs, rdx) },
-	{ { "rsi", "esi", "si", "sil" }, offsetof(struct pt_regs, rsi) },
-	{ { "rdi", "edi", "di", "dil" }, offsetof(struct pt_regs, rdi) },
-	{ { "rbp", "ebp", "bp", "bpl" }, offsetof(struct pt_regs, rbp) },
-	{ { "rsp", "esp", "sp", "spl" }, offsetof(struct pt_regs, rsp) },
-	{ { "r8", "r8d", "r8w", "r8b" }, offsetof(struct pt_regs, r8) },
-	{ { "r9", "r9d", "r9w", "r9b" }, offsetof(struct pt_regs, r9) },
-	{ { "r10", "r10d", "r10w", "r10b" }, offsetof(struct pt_regs, r10) },
-	{ { "r11", "r11d", "r11w", "r11b" }, offsetof(struct pt_regs, r11) },
-	{ { "r12", "r12d", "r12w", "r12b" }, offsetof(struct pt_regs, r12) },
-	{ { "r13", "r13d", "r13w", "r13b" }, offsetof(struct pt_regs, r13) },
-	{ { "r14", "r14d", "r14w", "r14b" }, offsetof(struct pt_regs, r14) },
-	{ { "r15", "r15d", "r15w", "r15b" }, offsetof(struct pt_regs, r15) },
+    {{"rip", "eip", "", ""}, offsetof(struct pt_regs, rip)},
+    {{"rax", "eax", "ax", "al"}, offsetof(struct pt_regs, rax)},
+    {{"rbx", "ebx", "bx", "bl"}, offsetof(struct pt_regs, rbx)},
+    {{"rcx", "ecx", "cx", "cl"}, offsetof(struct pt_regs, rcx)},
+    {{"rdx", "edx", "dx", "dl"}, offsetof(struct pt_regs, rdx)},
+    {{"rsi", "esi", "si", "sil"}, offsetof(struct pt_regs, rsi)},
+    {{"rdi", "edi", "di", "dil"}, offsetof(struct pt_regs, rdi)},
+    {{"rbp", "ebp", "bp", "bpl"}, offsetof(struct pt_regs, rbp)},
+    {{"rsp", "esp", "sp", "spl"}, offsetof(struct pt_regs, rsp)},
+    {{"r8", "r8d", "r8w", "r8b"}, offsetof(struct pt_regs, r8)},
+    {{"r9", "r9d", "r9w", "r9b"}, offsetof(struct pt_regs, r9)},
+    {{"r10", "r10d", "r10w", "r10b"}, offsetof(struct pt_regs, r10)},
+    {{"r11", "r11d", "r11w", "r11b"}, offsetof(struct pt_regs, r11)},
+    {{"r12", "r12d", "r12w", "r12b"}, offsetof(struct pt_regs, r12)},
+    {{"r13", "r13d", "r13w", "r13b"}, offsetof(struct pt_regs, r13)},
+    {{"r14", "r14d", "r14w", "r14b"}, offsetof(struct pt_regs, r14)},
+    {{"r15", "r15d", "r15w", "r15b"}, offsetof(struct pt_regs, r15)},
 };
 
 static int reg_off(const char *name)
@@ -102,7 +102,7 @@ static int reg_off(const char *name)
  */
 static int parse_location(const char *s, struct usdt_arg_spec *a, int *sz, int *len)
 {
-	char reg[16] = { 0 };
+	char reg[16] = {0};
 	long off = 0;
 	int r;
 
@@ -281,10 +281,10 @@ static int load_segs(struct elf_ctx *c)
 		if (ph.p_type != PT_LOAD)
 			continue;
 		c->segs[c->n_segs++] = (struct seg){
-			.start = ph.p_vaddr,
-			.end = ph.p_vaddr + ph.p_memsz,
-			.offset = ph.p_offset,
-			.exec = ph.p_flags & PF_X,
+		    .start = ph.p_vaddr,
+		    .end = ph.p_vaddr + ph.p_memsz,
+		    .offset = ph.p_offset,
+		    .exec = ph.p_flags & PF_X,
 		};
 	}
 	if (!c->n_segs) {
@@ -435,7 +435,7 @@ static int read_notes(struct elf_ctx *c, struct usdt_sites *out)
 
 int usdt_elf__read(const char *path, struct usdt_sites *out)
 {
-	struct elf_ctx c = { .path = path };
+	struct elf_ctx c = {.path = path};
 	GElf_Shdr shdr;
 	Elf_Scn *scn;
 	int fd, err;
@@ -555,8 +555,8 @@ int usdt_elf__target_path(int pid, char *buf, size_t len)
 		return err;
 	el = strlen(exe);
 	/* a replaced executable is only reachable through /proc/PID/exe */
-	if (exe[0] == '/' && !(el > sizeof(deleted) - 1 &&
-			       strcmp(exe + el - (sizeof(deleted) - 1), deleted) == 0)) {
+	if (exe[0] == '/' &&
+	    !(el > sizeof(deleted) - 1 && strcmp(exe + el - (sizeof(deleted) - 1), deleted) == 0)) {
 		n = snprintf(buf, len, "/proc/%d/root%s", pid, exe);
 		if (n > 0 && (size_t)n < len && try_open(buf) == 0)
 			return 0;
@@ -590,7 +590,7 @@ static int offset_to_addr(int pid, const char *exe, uint64_t off, uint64_t *addr
 	while (getline(&line, &cap, f) > 0) {
 		pos = 0;
 		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms, &moff, &pos) <
-			    4 ||
+			4 ||
 		    !pos)
 			continue;
 		pl = strlen(line + pos);

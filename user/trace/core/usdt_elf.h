@@ -24,8 +24,8 @@
  * copy here.
  */
 enum usdt_arg_type {
-	USDT_ARG_CONST, /* val_off is the value */
-	USDT_ARG_REG, /* the register at reg_off in struct pt_regs */
+	USDT_ARG_CONST,	    /* val_off is the value */
+	USDT_ARG_REG,	    /* the register at reg_off in struct pt_regs */
 	USDT_ARG_REG_DEREF, /* memory at register + (signed) val_off */
 };
 
@@ -56,11 +56,11 @@ _Static_assert(sizeof(struct usdt_spec) == 208, "struct __bpf_usdt_spec is 208 b
 /* One probe site: one .note.stapsdt note of provider "torvyn". */
 struct usdt_site {
 	char name[USDT_NAME_LEN]; /* probe name, e.g. "component__invoke" */
-	int probe_id; /* enum torvyn_probe_id, -1 for a name torvyn.d does not declare */
-	uint64_t pc; /* link-time address of the nop, after the .stapsdt.base adjustment */
-	uint64_t file_off; /* file offset of the nop: the uprobe offset */
+	int probe_id;	    /* enum torvyn_probe_id, -1 for a name torvyn.d does not declare */
+	uint64_t pc;	    /* link-time address of the nop, after the .stapsdt.base adjustment */
+	uint64_t file_off;  /* file offset of the nop: the uprobe offset */
 	uint64_t sem_vaddr; /* link-time address of the semaphore, 0 if none */
-	uint64_t sem_off; /* file offset of the semaphore: the ref_ctr_offset, 0 if none */
+	uint64_t sem_off;   /* file offset of the semaphore: the ref_ctr_offset, 0 if none */
 	char args[USDT_ARGS_LEN]; /* the note's argument string, "" if none */
 	struct usdt_spec spec;
 };

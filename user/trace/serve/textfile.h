@@ -9,9 +9,9 @@
  * Writes buf to DIR/torvyn-PID.prom through a temporary file in DIR and a
  * rename, so the collector never reads half a file. Returns 0 or -errno.
  */
-int textfile__write(const char *dir, int pid, const char *buf, size_t len);
+int tvn_textfile__write(const char *dir, int pid, const char *buf, size_t len);
 
 /* Checks that dir exists and is writable: 0 or -errno. */
-int textfile__check_dir(const char *dir);
+int tvn_textfile__check_dir(const char *dir);
 
 #endif /* TORVYN_TEXTFILE_H */

@@ -4,7 +4,6 @@
  * host, their sites, argument strings, semaphores and the probe ABI version.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <linux/types.h>
@@ -18,6 +17,7 @@
 #include "commands.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "opts.h"
 #include "usdt_elf.h"
 #include "torvyn_parse.h"
 
@@ -35,66 +35,54 @@ struct probes_opts {
 	bool json;
 };
 
+static const struct tvn_opt probes_table[] = {
+    {.name = "pid",
+     .short_name = 'p',
+     .kind = TVN_OPT_PID,
+     .off = offsetof(struct probes_opts, pid),
+     .arg = "PID",
+     .help = "a running host; reads /proc/PID (root or CAP_SYS_PTRACE)"},
+    {.name = "binary",
+     .short_name = 'b',
+     .kind = TVN_OPT_STR,
+     .off = offsetof(struct probes_opts, binary),
+     .arg = "PATH",
+     .help = "a host executable on disk"},
+    {.name = "json",
+     .short_name = 'j',
+     .kind = TVN_OPT_FLAG,
+     .off = offsetof(struct probes_opts, json),
+     .arg = NULL,
+     .help = "JSON instead of a table"},
+    TVN_OPT_ROW_HELP,
+    TVN_OPT_ROW_END,
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: torvyn-trace probes (--pid PID | --binary PATH) [-j|--json]\n"
-		"\n"
-		"Lists the torvyn USDT probes of a host: each probe's id, number of sites and\n"
-		"argument string, the probe ABI version and, with --pid, the current value of\n"
-		"each probe's semaphore (how many tracers have it attached).\n"
-		"\n"
-		"  -p, --pid PID       a running host; reads /proc/PID (root or CAP_SYS_PTRACE)\n"
-		"  -b, --binary PATH   a host executable on disk\n"
-		"  -j, --json          JSON instead of a table\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"EXAMPLES\n"
-		"  torvyn-trace probes --binary build/torvyn-host\n"
-		"  torvyn-trace probes --pid $(pidof torvyn-host)\n"
-		"  torvyn-trace probes --pid 4242 -j |\n"
-		"      jq -r '.probes[] | select(.semaphore > 0) | .name'\n");
+	fprintf(f, "Usage: torvyn-trace probes (--pid PID | --binary PATH) [-j|--json]\n"
+		   "\n"
+		   "Lists the torvyn USDT probes of a host: each probe's id, number of sites and\n"
+		   "argument string, the probe ABI version and, with --pid, the current value of\n"
+		   "each probe's semaphore (how many tracers have it attached).\n"
+		   "\n"
+		   "Options:\n");
+	tvn_opts__print(f, probes_table);
+	fprintf(f, "\n"
+		   "EXAMPLES\n"
+		   "  torvyn-trace probes --binary build/torvyn-host\n"
+		   "  torvyn-trace probes --pid $(pidof torvyn-host)\n"
+		   "  torvyn-trace probes --pid 4242 -j |\n"
+		   "      jq -r '.probes[] | select(.semaphore > 0) | .name'\n");
 }
 
 /* Returns -1 to go on, else an exit code. */
 static int parse_opts(int argc, char **argv, struct probes_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "binary", required_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int c;
+	int rc = tvn_opts__parse(probes_table, argc, argv, o, usage, NULL);
 
-	optind = 0; /* glibc: start over, the verb is argv[0] */
-	while ((c = getopt_long(argc, argv, "p:b:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (torvyn_parse_pid(optarg, &o->pid)) {
-				pr_warn("probes: --pid wants a process id, not '%s'\n", optarg);
-				return TVN_EXIT_USAGE;
-			}
-			break;
-		case 'b':
-			o->binary = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return TVN_EXIT_OK;
-		default:
-			usage(stderr);
-			return TVN_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pr_warn("probes: unexpected argument '%s'\n", argv[optind]);
-		return TVN_EXIT_USAGE;
-	}
+	if (rc)
+		return rc == 1 ? TVN_EXIT_OK : rc;
 	if (!o->pid == !o->binary) {
 		pr_warn("probes: give exactly one of --pid PID and --binary PATH (see --help)\n");
 		return TVN_EXIT_USAGE;
@@ -297,16 +285,16 @@ static void print_table(const struct probes_opts *o, const struct probes_report 
 		printf("probe ABI version: %d\n", rep->abi);
 	else
 		printf("probe ABI version: unknown (no abi__version probe with a constant)\n");
-	printf("\n%-26s %3s %5s %*s  %s\n", "PROBE", "ID", "SITES", semw,
-	       o->pid ? "SEMAPHORE" : "", "ARGS");
+	printf("\n%-26s %3s %5s %*s  %s\n", "PROBE", "ID", "SITES", semw, o->pid ? "SEMAPHORE" : "",
+	       "ARGS");
 	for (i = 0; i < rep->n; i++) {
 		const struct probe_row *r = &rep->rows[i];
 		char sem[16] = "-";
 
 		if (r->sem >= 0)
 			snprintf(sem, sizeof(sem), "%d", r->sem);
-		printf("%-26s %3d %5d %*s  %s\n", r->name, r->id, r->sites, semw,
-		       o->pid ? sem : "", r->first->args);
+		printf("%-26s %3d %5d %*s  %s\n", r->name, r->id, r->sites, semw, o->pid ? sem : "",
+		       r->first->args);
 		for (j = 0; j < rep->sites->n; j++) {
 			const struct usdt_site *s = &rep->sites->v[j];
 
@@ -321,7 +309,7 @@ static int list_probes(const struct probes_opts *o, const char *path, const char
 {
 	struct usdt_sites sites = {};
 	struct probe_row *rows = NULL;
-	struct probes_report rep = { .binary = binary, .sites = &sites };
+	struct probes_report rep = {.binary = binary, .sites = &sites};
 	int n, ret;
 
 	n = usdt_elf__read(path, &sites);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * A snapshot: everything one exposition renders, as plain data. The session
- * fills it (host metric blocks from metrics__flush, diagnostic aggregates
- * summed over CPUs from the BPF maps, the tracer's own figures); the
- * renderers (Prometheus text, OpenMetrics, OTLP) only read it.
+ * assembles it (core/snapshot.c: host metric blocks from metrics__flush,
+ * diagnostic aggregates summed over CPUs from the BPF maps, the tracer's own
+ * figures, and the exporter's figures passed in by whoever owns the
+ * exporter); the renderers (Prometheus text, OpenMetrics, OTLP) only read it.
  */
 #ifndef TORVYN_SNAPSHOT_H
 #define TORVYN_SNAPSHOT_H
@@ -43,20 +44,29 @@ struct snap_flow {
 	struct snap_stream streams[TORVYN_MAX_STREAMS];
 };
 
+/* The OTLP exporter's figures, among the self-metrics (passed in, never pulled). */
+struct snap_export {
+	uint64_t spans_dropped;	 /* OTLP queue full, or gave up */
+	uint64_t spans_exported; /* acknowledged by the OTLP destinations */
+	uint64_t spans_rejected; /* partial_success rejected_spans */
+	uint64_t retries, failures, partial_successes, metric_requests;
+};
+
 struct snapshot {
 	/* the tracer */
-	int level; /* TORVYN_LEVEL_* attached now */
+	int level;     /* TORVYN_LEVEL_* attached now */
 	int target_up; /* 1 while the target process lives */
 	int target_pid;
 	char target_exe[256];
-	int probes_attached; /* probe sites attached now */
-	uint64_t events_lost; /* ring-buffer records lost (BPF side) */
+	int probes_attached;		  /* probe sites attached now */
+	uint64_t events_lost;		  /* ring-buffer records lost (BPF side) */
 	uint64_t probe_hits[TVN_P_COUNT]; /* BPF program runs per probe */
-	uint64_t map_full; /* aggregation updates that failed */
-	uint64_t read_fail; /* user-memory reads that failed */
-	uint64_t blocks_received; /* metric blocks consumed */
-	uint64_t traces_received; /* promoted traces consumed */
-	uint64_t spans_dropped; /* spans the exporter dropped (OTLP queue full, gave up) */
+	uint64_t map_full;		  /* aggregation updates that failed */
+	uint64_t read_fail;		  /* user-memory reads that failed */
+	uint64_t blocks_received;	  /* metric blocks consumed */
+	uint64_t bad_records;		  /* metric blocks of another size or kind, dropped */
+	uint64_t traces_received;	  /* promoted traces consumed */
+	uint64_t spans_dropped;	  /* spans the exporter dropped (OTLP queue full, gave up) */
 	uint64_t traces_filtered; /* promoted traces the tracer's sampling dropped (BPF) */
 	bool otlp_enabled;
 	uint64_t spans_exported; /* acknowledged by the OTLP destinations */
@@ -70,7 +80,7 @@ struct snapshot {
 	double start_time; /* unix seconds the session started */
 
 	/* the host's metric blocks, by flow index */
-	int n_flows; /* highest flow index seen + 1 */
+	int n_flows;		 /* highest flow index seen + 1 */
 	struct snap_flow *flows; /* n_flows entries */
 	bool have_pool, have_sys;
 	struct torvyn_pool_block pool;

@@ -8,8 +8,4 @@ int cmd_level(int argc, char **argv);
 int cmd_probes(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
-/* "off"|"production"|"diagnostic" (or 0, 1, 2) -> TORVYN_LEVEL_*, -1 if neither. */
-int level__parse(const char *s);
-const char *level__name(int level);
-
 #endif /* TORVYN_COMMANDS_H */

@@ -8,7 +8,7 @@
 
 #include "textfile.h"
 
-int textfile__check_dir(const char *dir)
+int tvn_textfile__check_dir(const char *dir)
 {
 	struct stat st;
 
@@ -19,7 +19,7 @@ int textfile__check_dir(const char *dir)
 	return access(dir, W_OK) ? -errno : 0;
 }
 
-int textfile__write(const char *dir, int pid, const char *buf, size_t len)
+int tvn_textfile__write(const char *dir, int pid, const char *buf, size_t len)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	size_t off = 0;

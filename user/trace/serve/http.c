@@ -13,13 +13,14 @@
 #include "log.h"
 #include "prom.h"
 
-struct http_server {
+struct tvn_http {
 	struct MHD_Daemon *mhd;
-	struct session *session;
+	tvn_http_render_fn render;
+	void *ctx;
 	int fd;
 };
 
-int http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen)
+int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen)
 {
 	char host[256];
 	const char *colon = strrchr(addr, ':');
@@ -109,7 +110,7 @@ static bool wants_gzip(const char *ae)
  */
 static char *gzip_body(const char *in, size_t len, size_t *out_len)
 {
-	z_stream z = { 0 };
+	z_stream z = {0};
 	size_t cap;
 	char *out;
 
@@ -140,11 +141,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      size_t *upload_size, void **con_cls)
 {
 	static const char index_page[] =
-		"<html><head><title>torvyn-trace</title></head><body><h1>torvyn-trace</h1>"
-		"<p><a href=\"/metrics\">/metrics</a></p></body></html>\n";
+	    "<html><head><title>torvyn-trace</title></head><body><h1>torvyn-trace</h1>"
+	    "<p><a href=\"/metrics\">/metrics</a></p></body></html>\n";
 	static const char not_found[] = "not found: try /metrics\n";
-	struct http_server *h = cls;
-	struct snapshot snap;
+	struct tvn_http *h = cls;
 	const char *accept;
 	bool om;
 	char *body = NULL;
@@ -165,20 +165,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
 	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	om = prom__wants_openmetrics(accept);
-	if (session__snapshot(h->session, &snap) || prom__render(&snap, om, &body, &len)) {
-		snapshot__free(&snap);
+	if (h->render(h->ctx, om, &body, &len))
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
 			     (char *)"out of memory\n", 14, MHD_RESPMEM_PERSISTENT);
-	}
-	snapshot__free(&snap);
 	if (wants_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						  MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+						   MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
 		size_t zlen = 0;
 		char *z = gzip_body(body, len, &zlen);
 
 		if (z) {
 			struct MHD_Response *r =
-				MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE);
+			    MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE);
 			enum MHD_Result ret;
 
 			free(body);
@@ -196,21 +193,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return reply(conn, MHD_HTTP_OK, prom__content_type(om), body, len, MHD_RESPMEM_MUST_FREE);
 }
 
-struct http_server *http_server__start(const char *addr, struct session *s)
+struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx)
 {
 	struct sockaddr_storage ss;
 	unsigned int sslen;
-	struct http_server *h;
+	struct tvn_http *h;
 	int one = 1, e;
 
-	if (http__parse_addr(addr, &ss, &sslen)) {
+	if (tvn_http__parse_addr(addr, &ss, &sslen)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->session = s;
+	h->render = render;
+	h->ctx = ctx;
 	/* our own socket, so that "address in use" is an errno and not a guess */
 	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
@@ -235,7 +233,7 @@ err:
 	return NULL;
 }
 
-void http_server__stop(struct http_server *h)
+void tvn_http__stop(struct tvn_http *h)
 {
 	if (!h)
 		return;

@@ -14,10 +14,10 @@ static const struct verb {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } verbs[] = {
-	{ "attach", cmd_attach, "attach to a running host; serve /metrics, textfiles" },
-	{ "level", cmd_level, "switch the level of a running attach session" },
-	{ "probes", cmd_probes, "list the torvyn probes of a process or binary" },
-	{ "bench", cmd_bench, "measure a host under load: throughput, latency, components" },
+    {"attach", cmd_attach, "attach to a running host; serve /metrics, textfiles"},
+    {"level", cmd_level, "switch the level of a running attach session"},
+    {"probes", cmd_probes, "list the torvyn probes of a process or binary"},
+    {"bench", cmd_bench, "measure a host under load: throughput, latency, components"},
 };
 
 static void usage(FILE *out)
@@ -26,11 +26,12 @@ static void usage(FILE *out)
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].help);
-	fprintf(out, "\nExamples:\n"
-		     "  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
-		     "  torvyn-trace level --pid 1234 diagnostic\n"
-		     "  torvyn-trace probes --binary build/torvyn-host -j\n"
-		     "\nProbe ABI version %d. Exit codes: README.md, \"Exit codes\".\n",
+	fprintf(out,
+		"\nExamples:\n"
+		"  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
+		"  torvyn-trace level --pid 1234 diagnostic\n"
+		"  torvyn-trace probes --binary build/torvyn-host -j\n"
+		"\nProbe ABI version %d. Exit codes: README.md, \"Exit codes\".\n",
 		TORVYN_PROBE_ABI_VERSION);
 }
 

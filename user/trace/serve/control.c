@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,6 +9,9 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "level.h"
+#include "log.h"
+#include "session.h"
 
 static socklen_t control_addr(int pid, struct sockaddr_un *sa)
 {
@@ -20,7 +24,7 @@ static socklen_t control_addr(int pid, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
-int control__listen(int pid)
+int tvn_control__listen(int pid)
 {
 	struct sockaddr_un sa;
 	socklen_t len = control_addr(pid, &sa);
@@ -37,12 +41,12 @@ int control__listen(int pid)
 	return fd;
 }
 
-int control__read_line(int fd, char *buf, size_t len)
+static int read_line(int fd, char *buf, size_t len)
 {
 	size_t got = 0;
 
 	while (got + 1 < len) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, 2000) <= 0)
@@ -59,7 +63,46 @@ int control__read_line(int fd, char *buf, size_t len)
 	return 0;
 }
 
-int control__request(int pid, const char *req, char *reply, size_t len)
+static void answer(struct tvn_session *s, const char *line, char *reply, size_t len)
+{
+	struct tvn_err e = {0};
+	uint64_t ns = 0;
+	int level, rc;
+
+	if (!strcmp(line, "status")) {
+		snprintf(reply, len, "ok %s\n", tvn_level__name(tvn_session__level(s)));
+		return;
+	}
+	if (strncmp(line, "level ", 6) || (level = tvn_level__parse(line + 6)) < 0) {
+		snprintf(reply, len, "err %s unknown request '%s'\n",
+			 tvn_cause__name(TVN_CAUSE_USAGE), line);
+		return;
+	}
+	rc = tvn_session__set_level(s, level, &ns, &e);
+	if (rc)
+		snprintf(reply, len, "err %s %s\n", tvn_cause__name(e.cause), e.msg);
+	else
+		snprintf(reply, len, "ok %s %llu\n", tvn_level__name(level),
+			 (unsigned long long)ns);
+	pr_info("level %s: %s (%.1f ms)\n", line + 6, rc ? e.msg : "done", ns / 1e6);
+}
+
+void tvn_control__serve(int lfd, struct tvn_session *s)
+{
+	char line[128], reply[640];
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		if (!read_line(fd, line, sizeof(line))) {
+			answer(s, line, reply, sizeof(reply));
+			if (write(fd, reply, strlen(reply)) < 0)
+				pr_debug("control reply: %s\n", strerror(errno));
+		}
+		close(fd);
+	}
+}
+
+int tvn_control__request(int pid, const char *req, char *reply, size_t len)
 {
 	struct sockaddr_un sa;
 	socklen_t alen = control_addr(pid, &sa);
@@ -82,7 +125,7 @@ int control__request(int pid, const char *req, char *reply, size_t len)
 		size_t got = 0;
 
 		for (;;) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
+			struct pollfd p = {.fd = fd, .events = POLLIN};
 			ssize_t n;
 
 			if (poll(&p, 1, 10000) <= 0) {

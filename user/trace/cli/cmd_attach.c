@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * torvyn-trace attach: one session for one target PID, served by the core's
+ * event loop. This verb only configures: the session, its control socket,
+ * /metrics, textfiles and the OTLP exporter, as the flags say.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "control.h"
+#include "exitcodes.h"
+#include "http.h"
+#include "level.h"
+#include "log.h"
+#include "loop.h"
+#include "opts.h"
+#include "otlp_setup.h"
+#include "prom.h"
+#include "session.h"
+#include "textfile.h"
+#include "torvyn_rt.h"
+#include "tracing.h"
+
+struct attach_opts {
+	int pid;
+	int level;
+	const char *listen;
+	const char *textfile_dir;
+	double interval_s;
+	bool exit_with_target;
+	double sample_rate;
+	uint64_t latency_threshold_ns;
+	struct tvn_otlp_flags otlp;
+};
+
+/* Everything one attach runs; the loop's callbacks get it as their context. */
+struct attach {
+	struct attach_opts o;
+	struct tvn_session *s;
+	struct tvn_tracing *tracing;
+	struct tvn_otlp_setup otlp;
+	struct tvn_http *http;
+	struct tvn_loop *loop;
+	int ctl;
+	uint64_t start_unix;
+};
+
+static const struct tvn_opt attach_table[] = {
+    TVN_OPT_ROW_PID(struct attach_opts, pid),
+    {.name = "level",
+     .short_name = 'l',
+     .kind = TVN_OPT_LEVEL,
+     .off = offsetof(struct attach_opts, level),
+     .arg = "LEVEL",
+     .help = "production (default) or diagnostic"},
+    {.name = "listen",
+     .short_name = 0,
+     .kind = TVN_OPT_LISTEN,
+     .off = offsetof(struct attach_opts, listen),
+     .arg = "ADDR:PORT",
+     .help = "serve /metrics here (127.0.0.1:9464)"},
+    {.name = "textfile-dir",
+     .short_name = 0,
+     .kind = TVN_OPT_STR,
+     .off = offsetof(struct attach_opts, textfile_dir),
+     .arg = "DIR",
+     .help = "also write DIR/torvyn-PID.prom for node_exporter"},
+    {.name = "interval",
+     .short_name = 'i',
+     .kind = TVN_OPT_SECONDS,
+     .off = offsetof(struct attach_opts, interval_s),
+     .arg = "SEC",
+     .help = "textfile period (15)",
+     .min = 0.1,
+     .max = 86400},
+    {.name = "exit-with-target",
+     .short_name = 'x',
+     .kind = TVN_OPT_FLAG,
+     .off = offsetof(struct attach_opts, exit_with_target),
+     .arg = NULL,
+     .help = "quit when the host exits (default: keep serving its final values with "
+	     "torvyn_trace_target_up 0)"},
+    {.name = "sample-rate",
+     .short_name = 0,
+     .kind = TVN_OPT_RATE,
+     .off = offsetof(struct attach_opts, sample_rate),
+     .arg = "R",
+     .help = "export head-sampled traces whose trace id falls under R (0.01); errors are always "
+	     "exported"},
+    {.name = "latency-threshold",
+     .short_name = 0,
+     .kind = TVN_OPT_DURATION,
+     .off = offsetof(struct attach_opts, latency_threshold_ns),
+     .arg = "D",
+     .help = "export elements slower than D end to end (10ms)"},
+    TVN_OPT_ROWS_OTLP(struct attach_opts, otlp),
+    TVN_OPT_ROW_VERBOSE,
+    TVN_OPT_ROW_QUIET,
+    TVN_OPT_ROW_HELP,
+    TVN_OPT_ROW_END,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: torvyn-trace attach --pid PID [options]\n"
+		"\n"
+		"Attaches to a running torvyn host, aggregates in BPF maps and serves Prometheus\n"
+		"metrics until stopped (SIGINT/SIGTERM). The host head-samples and promotes\n"
+		"traces; --sample-rate and --latency-threshold narrow what is exported.\n"
+		"\n"
+		"Options:\n");
+	tvn_opts__print(out, attach_table);
+	fprintf(out,
+		"\n"
+		"Examples:\n"
+		"  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
+		"  torvyn-trace attach --pid 1234 --level diagnostic --listen 0.0.0.0:9464\n"
+		"  torvyn-trace attach --pid 1234 --textfile-dir /var/lib/node_exporter/textfile\n"
+		"  torvyn-trace attach --pid 1234 --otlp-endpoint http://127.0.0.1:4318\n");
+}
+
+static uint64_t unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+/* A snapshot with the exporter's figures among the self-metrics. */
+static int collect(struct attach *a, struct snapshot *snap)
+{
+	struct exporter_stats st;
+	struct snap_export x;
+
+	if (!a->otlp.exp)
+		return tvn_session__snapshot(a->s, NULL, snap);
+	exporter__stats(a->otlp.exp, &st);
+	x = (struct snap_export){
+	    .spans_dropped = st.spans_dropped,
+	    .spans_exported = st.spans_exported,
+	    .spans_rejected = st.spans_rejected,
+	    .retries = st.requests_retried,
+	    .failures = st.requests_failed,
+	    .partial_successes = st.partial_successes,
+	    .metric_requests = st.metric_requests_sent,
+	};
+	return tvn_session__snapshot(a->s, &x, snap);
+}
+
+static int render(void *ctx, bool om, char **body, size_t *len)
+{
+	struct snapshot snap;
+	int rc = collect(ctx, &snap);
+
+	if (!rc)
+		rc = prom__render(&snap, om, body, len);
+	tvn_snapshot__free(&snap);
+	return rc ? -ENOMEM : 0;
+}
+
+/* ------------------------------------------------------------ the loop's work */
+
+static void write_textfile(void *ctx)
+{
+	struct attach *a = ctx;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = render(a, false, &buf, &len);
+
+	if (!rc)
+		rc = tvn_textfile__write(a->o.textfile_dir, a->o.pid, buf, len);
+	if (rc)
+		pr_warn("textfile %s/torvyn-%d.prom: %s\n", a->o.textfile_dir, a->o.pid,
+			strerror(-rc));
+	free(buf);
+}
+
+static void push_metrics(void *ctx)
+{
+	struct attach *a = ctx;
+	struct snapshot snap;
+
+	if (!collect(a, &snap))
+		exporter__push_metrics(a->otlp.exp, &snap, a->start_unix, unix_ns());
+	tvn_snapshot__free(&snap);
+}
+
+static void serve_control(void *ctx, int fd)
+{
+	struct attach *a = ctx;
+
+	tvn_control__serve(fd, a->s);
+}
+
+static void after_poll(void *ctx)
+{
+	struct attach *a = ctx;
+
+	if (a->tracing)
+		tvn_tracing__retry(a->tracing, false);
+}
+
+static void target_exited(void *ctx)
+{
+	struct attach *a = ctx;
+
+	if (a->tracing)
+		tvn_tracing__retry(a->tracing, true);
+	pr_info("pid %d exited; %s\n", a->o.pid,
+		a->o.exit_with_target ? "quitting" : "serving its final values until stopped");
+	if (a->o.exit_with_target)
+		tvn_loop__stop(a->loop);
+}
+
+static void add_span(void *ctx, const struct otlp_span *span)
+{
+	exporter__add_span(ctx, span);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int start_serving(struct attach *a)
+{
+	int e;
+
+	a->ctl = tvn_control__listen(a->o.pid);
+	if (a->ctl < 0) {
+		if (a->ctl == -EADDRINUSE)
+			pr_warn("pid %d already has an attach session: switch its level with "
+				"'torvyn-trace level --pid %d ...' or stop it first\n",
+				a->o.pid, a->o.pid);
+		else
+			pr_warn("control socket: %s\n", strerror(-a->ctl));
+		return a->ctl == -EADDRINUSE ? TVN_EXIT_ADDR_IN_USE : TVN_EXIT_INTERNAL;
+	}
+	a->http = tvn_http__start(a->o.listen, render, a);
+	if (a->http)
+		return 0;
+	e = errno;
+	if (e == EADDRINUSE)
+		pr_warn("--listen %s: address already in use: pick another port "
+			"(--listen 127.0.0.1:PORT) or stop what holds it (ss -ltnp)\n",
+			a->o.listen);
+	else
+		pr_warn("--listen %s: %s\n", a->o.listen, strerror(e));
+	return e == EADDRINUSE ? TVN_EXIT_ADDR_IN_USE
+	       : e == EACCES   ? TVN_EXIT_PERMISSION
+			       : TVN_EXIT_INTERNAL;
+}
+
+static int configure_loop(struct attach *a)
+{
+	static const struct tvn_loop_session_ops ops = {
+	    .after_poll = after_poll,
+	    .target_exited = target_exited,
+	};
+	struct tvn_err e = {0};
+	uint64_t metrics_ns = (uint64_t)(a->o.otlp.metrics_interval_s * 1e9);
+	int rc;
+
+	a->loop = tvn_loop__new();
+	if (!a->loop)
+		return TVN_EXIT_INTERNAL;
+	rc = tvn_loop__add_session(a->loop, a->s, &ops, a, &e);
+	if (rc)
+		return tvn_cli__fail(&e);
+	rc = tvn_loop__add_fd(a->loop, a->ctl, serve_control, a);
+	if (!rc && a->o.textfile_dir)
+		rc = tvn_loop__add_timer(a->loop, 0, (uint64_t)(a->o.interval_s * 1e9),
+					 write_textfile, a);
+	if (!rc && a->otlp.exp)
+		rc = tvn_loop__add_timer(a->loop, metrics_ns, metrics_ns, push_metrics, a);
+	return rc ? TVN_EXIT_INTERNAL : 0;
+}
+
+static int open_session(struct attach *a)
+{
+	struct tvn_loader_opts so = {
+	    .pid = a->o.pid,
+	    .sample_threshold = tvn_sample_threshold(a->o.sample_rate),
+	    .latency_threshold_ns = a->o.latency_threshold_ns,
+	};
+	struct tvn_err e = {0};
+	uint64_t ns = 0;
+	int rc;
+
+	if (tvn_session__open(&so, &a->s, &e))
+		return tvn_cli__fail(&e);
+	rc = start_serving(a);
+	if (!rc)
+		rc = tvn_otlp_setup__open(&a->otlp, &a->o.otlp, a->o.pid, tvn_session__exe(a->s));
+	if (!rc && a->otlp.exp) {
+		a->tracing = tvn_tracing__new(a->s, add_span, a->otlp.exp);
+		if (!a->tracing)
+			rc = TVN_EXIT_INTERNAL;
+	}
+	if (!rc)
+		rc = configure_loop(a);
+	if (rc)
+		return rc;
+	if (tvn_session__set_level(a->s, a->o.level, &ns, &e))
+		return tvn_cli__fail(&e);
+	pr_info("attached to pid %d (%s) at level %s in %.1f ms; serving http://%s/metrics\n",
+		a->o.pid, tvn_session__exe(a->s), tvn_level__name(a->o.level), ns / 1e6,
+		a->o.listen);
+	return 0;
+}
+
+/* What was collected goes out before we leave. */
+static void finish(struct attach *a)
+{
+	if (a->tracing)
+		tvn_tracing__retry(a->tracing, true);
+	if (a->o.textfile_dir)
+		write_textfile(a);
+	if (a->otlp.exp) {
+		push_metrics(a);
+		exporter__flush(a->otlp.exp);
+	}
+}
+
+static void close_all(struct attach *a)
+{
+	/* stop producing spans, then drain the exporter (5 s at most) */
+	tvn_tracing__free(a->tracing);
+	tvn_otlp_setup__close(&a->otlp, 5000);
+	tvn_http__stop(a->http);
+	tvn_loop__free(a->loop);
+	if (a->ctl >= 0)
+		close(a->ctl);
+	tvn_session__free(a->s);
+}
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct attach a = {
+	    .o =
+		{
+		    .level = TORVYN_LEVEL_PRODUCTION,
+		    .listen = "127.0.0.1:9464",
+		    .interval_s = 15,
+		    .sample_rate = 0.01,
+		    .latency_threshold_ns = 10 * 1000000ull,
+		    .otlp.metrics_interval_s = 15,
+		},
+	    .ctl = -1,
+	    .start_unix = unix_ns(),
+	};
+	struct sigaction sa = {.sa_handler = on_signal};
+	int rc;
+
+	rc = tvn_opts__parse(attach_table, argc, argv, &a.o, usage, NULL);
+	if (rc)
+		return rc == 1 ? TVN_EXIT_OK : rc;
+	if (!a.o.pid) {
+		pr_warn("attach needs --pid PID (try --help)\n");
+		return TVN_EXIT_USAGE;
+	}
+	if (a.o.textfile_dir && (rc = tvn_textfile__check_dir(a.o.textfile_dir))) {
+		pr_warn("--textfile-dir %s: %s: give an existing directory this user can write\n",
+			a.o.textfile_dir, strerror(-rc));
+		return TVN_EXIT_EXPORT;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = open_session(&a);
+	if (!rc && tvn_loop__run(a.loop, &exiting))
+		rc = TVN_EXIT_INTERNAL;
+	if (!rc)
+		finish(&a);
+	close_all(&a);
+	return rc;
+}

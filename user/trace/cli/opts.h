@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Table-driven command-line options: a verb describes its options as rows
+ * (name, kind, where the value goes, help), and one parser converts and
+ * checks every value the same way, with the same messages, for every verb.
+ * The options the verbs share (--pid, --listen, the OTLP flags, -v, -q,
+ * -h) are rows defined once below.
+ */
+#ifndef TORVYN_OPTS_H
+#define TORVYN_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TVN_OTLP_MAX_HEADERS 16
+
+enum tvn_opt_kind {
+	TVN_OPT_FLAG,	  /* bool = true */
+	TVN_OPT_STR,	  /* const char * = the argument */
+	TVN_OPT_PID,	  /* int > 0 */
+	TVN_OPT_SECONDS,  /* double within [min, max] */
+	TVN_OPT_RATE,	  /* double within [0, 1] */
+	TVN_OPT_DURATION, /* uint64_t ns: "10ms", "500us", "1s" */
+	TVN_OPT_LEVEL,	  /* int: production or diagnostic */
+	TVN_OPT_LISTEN,	  /* const char *: HOST:PORT, checked */
+	TVN_OPT_HEADER,	  /* struct tvn_otlp_flags: KEY=VALUE, repeatable */
+	TVN_OPT_VERBOSE,  /* -v: debug messages */
+	TVN_OPT_QUIET,	  /* -q: warnings only */
+	TVN_OPT_HELP,	  /* -h: the verb's usage to stdout */
+};
+
+struct tvn_opt {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0: none */
+	enum tvn_opt_kind kind;
+	size_t off;	 /* offset of the value in the verb's options struct */
+	const char *arg; /* the argument's name in the help ("PID"); NULL: none */
+	const char *help;
+	double min, max; /* TVN_OPT_SECONDS */
+};
+
+/* The OTLP flags, applied over the OTEL_* variables (attach). */
+struct tvn_otlp_flags {
+	const char *endpoint;
+	const char *protocol;
+	const char *compression;
+	const char *headers[TVN_OTLP_MAX_HEADERS]; /* "KEY=VALUE" */
+	int n_headers;
+	bool to_stdout;
+	const char *file;
+	double metrics_interval_s;
+	const char *service_name;
+};
+
+#define TVN_OPT_ROW_PID(type, field)                                                               \
+	{                                                                                          \
+		.name = "pid", .short_name = 'p', .kind = TVN_OPT_PID,                             \
+		.off = offsetof(type, field), .arg = "PID", .help = "the host to attach to"        \
+	}
+#define TVN_OPT_ROW_VERBOSE                                                                        \
+	{                                                                                          \
+		.name = "verbose", .short_name = 'v', .kind = TVN_OPT_VERBOSE, .off = 0,           \
+		.arg = NULL, .help = "debug messages, libbpf's included"                           \
+	}
+#define TVN_OPT_ROW_QUIET                                                                          \
+	{                                                                                          \
+		.name = "quiet", .short_name = 'q', .kind = TVN_OPT_QUIET, .off = 0, .arg = NULL,  \
+		.help = "warnings only"                                                            \
+	}
+#define TVN_OPT_ROW_HELP                                                                           \
+	{                                                                                          \
+		.name = "help", .short_name = 'h', .kind = TVN_OPT_HELP, .off = 0, .arg = NULL,    \
+		.help = "this text"                                                                \
+	}
+#define TVN_OPT_ROW_END                                                                            \
+	{                                                                                          \
+		.name = NULL                                                                       \
+	}
+
+/* The OTLP rows, for a struct tvn_otlp_flags at field of type. */
+#define TVN_OPT_ROWS_OTLP(type, field)                                                             \
+	{.name = "otlp-endpoint",                                                                  \
+	 .short_name = 0,                                                                          \
+	 .kind = TVN_OPT_STR,                                                                      \
+	 .off = offsetof(type, field.endpoint),                                                    \
+	 .arg = "URL",                                                                             \
+	 .help =                                                                                   \
+	     "OTLP receiver (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. http://127.0.0.1:4318 or, with "   \
+	     "grpc, :4317"},                                                                       \
+	    {.name = "otlp-protocol",                                                              \
+	     .short_name = 0,                                                                      \
+	     .kind = TVN_OPT_STR,                                                                  \
+	     .off = offsetof(type, field.protocol),                                                \
+	     .arg = "P",                                                                           \
+	     .help = "http/protobuf (default), http/json or grpc"},                                \
+	    {.name = "otlp-compression",                                                           \
+	     .short_name = 0,                                                                      \
+	     .kind = TVN_OPT_STR,                                                                  \
+	     .off = offsetof(type, field.compression),                                             \
+	     .arg = "C",                                                                           \
+	     .help = "gzip or none (default)"},                                                    \
+	    {.name = "otlp-header",                                                                \
+	     .short_name = 0,                                                                      \
+	     .kind = TVN_OPT_HEADER,                                                               \
+	     .off = offsetof(type, field),                                                         \
+	     .arg = "K=V",                                                                         \
+	     .help = "an extra request header (repeatable)"},                                      \
+	    {.name = "otlp-stdout",                                                                \
+	     .short_name = 0,                                                                      \
+	     .kind = TVN_OPT_FLAG,                                                                 \
+	     .off = offsetof(type, field.to_stdout),                                               \
+	     .arg = NULL,                                                                          \
+	     .help = "also write OTLP/JSON requests to stdout, one a line"},                       \
+	    {.name = "otlp-file",                                                                  \
+	     .short_name = 0,                                                                      \
+	     .kind = TVN_OPT_STR,                                                                  \
+	     .off = offsetof(type, field.file),                                                    \
+	     .arg = "PATH",                                                                        \
+	     .help = "also append OTLP/JSON requests to PATH"},                                    \
+	    {.name = "otlp-metrics-interval",                                                      \
+	     .short_name = 0,                                                                      \
+	     .kind = TVN_OPT_SECONDS,                                                              \
+	     .off = offsetof(type, field.metrics_interval_s),                                      \
+	     .arg = "SEC",                                                                         \
+	     .help = "push OTLP metrics every SEC (15)",                                           \
+	     .min = 0.1,                                                                           \
+	     .max = 86400},                                                                        \
+	{                                                                                          \
+		.name = "service-name", .short_name = 0, .kind = TVN_OPT_STR,                      \
+		.off = offsetof(type, field.service_name), .arg = "NAME",                          \
+		.help = "service.name (OTEL_SERVICE_NAME; torvyn-host)"                            \
+	}
+
+/*
+ * Parses argv (argv[0] the verb) into dst by table. Returns 0; 1 when --help
+ * printed the usage (exit 0); or TVN_EXIT_USAGE after a message naming the
+ * option and what it expects. Positional arguments are left at
+ * argv[*first_arg ...] (first_arg may be NULL: then none are allowed).
+ */
+int tvn_opts__parse(const struct tvn_opt *table, int argc, char **argv, void *dst,
+		    void (*usage)(FILE *out), int *first_arg);
+
+/* Prints the table's options, one a line (or two), for a usage text. */
+void tvn_opts__print(FILE *out, const struct tvn_opt *table);
+
+#endif /* TORVYN_OPTS_H */

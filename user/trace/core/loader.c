@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/types.h>
+
+#include "torvyn_abi.h"
+#include "torvyn_bpf.h"
+#include "loader.h"
+#include "log.h"
+#include "torvyn.skel.h"
+#include "usdt_elf.h"
+
+enum { LINK_PROD, LINK_DIAG, N_LINKS };
+
+struct tvn_loader {
+	int pid;
+	char path[PATH_MAX]; /* opens the target's executable from here */
+	char exe[PATH_MAX];
+	struct usdt_sites sites;
+	struct torvyn_bpf *skel;
+	struct bpf_link *links[N_LINKS];
+	int link_sites[N_LINKS];
+	int ncpus;
+};
+
+/* The probes each level attaches; each level's gate comes last so it rises last. */
+static const int prod_probes[] = {
+    TVN_P_ABI_VERSION,	 TVN_P_FLOW_START,    TVN_P_FLOW_END,
+    TVN_P_METRICS_FLUSH, TVN_P_TRACE_PROMOTE, TVN_P_GATE_PRODUCTION,
+};
+/*
+ * Diagnostic: one hit per component step (component__invoke carries the
+ * step's dequeue, enqueue, transfer and copy), plus the rare events. The
+ * per-event probes whose data the step record already carries stay in the
+ * contract for bpftrace and perf; attaching them would cost ~0.5 us each.
+ */
+static const int diag_probes[] = {
+    TVN_P_COMPONENT_INVOKE, TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE,
+    TVN_P_POOL_FALLBACK,    TVN_P_POOL_EXHAUSTED,	 TVN_P_GATE_DIAGNOSTIC,
+};
+
+static const struct {
+	const int *probes;
+	int n;
+} level_probes[N_LINKS] = {
+    [LINK_PROD] = {prod_probes, sizeof(prod_probes) / sizeof(prod_probes[0])},
+    [LINK_DIAG] = {diag_probes, sizeof(diag_probes) / sizeof(diag_probes[0])},
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)level;
+	if (log_verbosity < LOG_DEBUG)
+		return 0; /* libbpf's warnings become our own clear messages */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	pr_debug("libbpf: %s", buf);
+	return 0;
+}
+
+/* ------------------------------------------------------------ the target */
+
+static int find_target(struct tvn_loader *l, struct tvn_err *e)
+{
+	int rc = usdt_elf__target_path(l->pid, l->path, sizeof(l->path));
+
+	if (!rc)
+		rc = usdt_elf__exe_link(l->pid, l->exe, sizeof(l->exe));
+	if (rc == -ESRCH)
+		return tvn_err__set(e, TVN_CAUSE_NO_PROCESS, rc, "pid %d: no such process", l->pid);
+	if (rc == -EACCES || rc == -EPERM)
+		return tvn_err__set(
+		    e, TVN_CAUSE_PERMISSION, rc,
+		    "pid %d: cannot read /proc/%d/exe: permission denied: run as root", l->pid,
+		    l->pid);
+	if (rc)
+		return tvn_err__set(
+		    e, TVN_CAUSE_NO_PROBES, rc,
+		    "pid %d: cannot find its executable (%s): is it a kernel thread "
+		    "or a zombie?",
+		    l->pid, strerror(-rc));
+	return 0;
+}
+
+static int read_probes(struct tvn_loader *l, struct tvn_err *e)
+{
+	int rc = usdt_elf__read(l->path, &l->sites), abi;
+
+	if (rc == -EACCES || rc == -EPERM)
+		return tvn_err__set(e, TVN_CAUSE_PERMISSION, rc,
+				    "pid %d: cannot read its executable %s: permission denied: run "
+				    "as root",
+				    l->pid, l->exe);
+	if (rc == -EOPNOTSUPP)
+		return tvn_err__set(e, TVN_CAUSE_KERNEL, rc,
+				    "pid %d (%s): not an x86-64 executable: torvyn-trace reads "
+				    "x86-64 probe arguments only",
+				    l->pid, l->exe);
+	if (rc == -EINVAL)
+		return tvn_err__set(e, TVN_CAUSE_ABI, rc,
+				    "pid %d (%s): its torvyn probe notes do not parse (see above): "
+				    "build the host with this repository's usdt/torvyn.d",
+				    l->pid, l->exe);
+	if (rc || !l->sites.n)
+		return tvn_err__set(
+		    e, TVN_CAUSE_NO_PROBES, rc ? rc : -ENOENT,
+		    "pid %d (%s) has no torvyn probes%s%s: is it a torvyn host built "
+		    "with probes? (build/torvyn-host-noprobes has none by design)",
+		    l->pid, l->exe, rc ? ": " : "", rc ? strerror(-rc) : "");
+	abi = usdt_sites__abi_version(&l->sites);
+	if (abi != TORVYN_PROBE_ABI_VERSION)
+		return tvn_err__set(
+		    e, TVN_CAUSE_ABI, -EPROTO,
+		    "pid %d (%s) speaks torvyn probe ABI %d, this torvyn-trace speaks "
+		    "%d: use the torvyn-trace built with that host",
+		    l->pid, l->exe, abi < 0 ? 0 : abi, TORVYN_PROBE_ABI_VERSION);
+	return 0;
+}
+
+/* ------------------------------------------------------------ the BPF object */
+
+static int fill_specs(struct tvn_loader *l, struct tvn_err *e)
+{
+	struct bpf_map *map = l->skel->maps.__bpf_usdt_specs;
+	int fd = bpf_map__fd(map);
+
+	if (bpf_map__value_size(map) != sizeof(struct usdt_spec))
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -EPROTO,
+				    "libbpf's __bpf_usdt_spec is %u bytes, ours %zu: rebuild "
+				    "against this libbpf",
+				    bpf_map__value_size(map), sizeof(struct usdt_spec));
+	if ((uint32_t)l->sites.n > bpf_map__max_entries(map))
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -E2BIG, "%d probe sites: too many",
+				    l->sites.n);
+	for (int i = 0; i < l->sites.n; i++) {
+		struct usdt_spec spec = l->sites.v[i].spec;
+		int key = i;
+
+		/* the program switches on the probe id, bpf_usdt_cookie() */
+		spec.usdt_cookie = (uint64_t)l->sites.v[i].probe_id;
+		if (bpf_map_update_elem(fd, &key, &spec, BPF_ANY))
+			return tvn_err__bpf(e, errno, "filling the USDT spec map");
+	}
+	return 0;
+}
+
+static int load_bpf(struct tvn_loader *l, const struct tvn_loader_opts *o, struct tvn_err *e)
+{
+	int rc;
+
+	l->skel = torvyn_bpf__open();
+	if (!l->skel)
+		return tvn_err__bpf(e, errno, "opening the BPF object");
+	l->skel->rodata->cfg_sample_threshold = o->sample_threshold;
+	l->skel->rodata->cfg_latency_ns = o->latency_threshold_ns;
+	l->skel->rodata->cfg_bench = o->bench;
+	l->skel->rodata->cfg_tgid = (__u32)l->pid;
+	/* the scheduler programs cost every context switch: only bench loads them */
+	bpf_program__set_autoload(l->skel->progs.tvn_sched_switch, o->bench);
+	bpf_program__set_autoload(l->skel->progs.tvn_sched_wakeup, o->bench);
+	rc = torvyn_bpf__load(l->skel);
+	if (rc)
+		return tvn_err__bpf(e, rc, "loading the BPF programs");
+	return fill_specs(l, e);
+}
+
+int tvn_loader__open(const struct tvn_loader_opts *o, struct tvn_loader **out, struct tvn_err *e)
+{
+	struct tvn_loader *l;
+	int rc;
+
+	*out = NULL;
+	libbpf_set_print(libbpf_print);
+	if (o->pid <= 0)
+		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL, "--pid %d: expected a process id",
+				    o->pid);
+	if (kill(o->pid, 0) && errno == ESRCH)
+		return tvn_err__set(e, TVN_CAUSE_NO_PROCESS, -ESRCH,
+				    "pid %d: no such process: is the torvyn host running? (pgrep "
+				    "torvyn-host)",
+				    o->pid);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+	l->pid = o->pid;
+	l->ncpus = libbpf_num_possible_cpus();
+	rc = find_target(l, e);
+	if (!rc)
+		rc = read_probes(l, e);
+	if (!rc)
+		rc = load_bpf(l, o, e);
+	if (rc) {
+		tvn_loader__free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+void tvn_loader__free(struct tvn_loader *l)
+{
+	if (!l)
+		return;
+	tvn_loader__detach_all(l);
+	torvyn_bpf__destroy(l->skel);
+	usdt_sites__free(&l->sites);
+	free(l);
+}
+
+/* ------------------------------------------------------------ levels */
+
+static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
+{
+	unsigned long *offs = calloc(l->sites.n, sizeof(*offs));
+	unsigned long *refs = calloc(l->sites.n, sizeof(*refs));
+	__u64 *cookies = calloc(l->sites.n, sizeof(*cookies));
+	struct bpf_link *link;
+	int n = 0, rc = 0;
+
+	if (!offs || !refs || !cookies) {
+		rc = tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* in the order of the level's list: the gate, last in it, rises last */
+	for (int p = 0; p < level_probes[which].n; p++) {
+		for (int i = 0; i < l->sites.n; i++) {
+			if (l->sites.v[i].probe_id != level_probes[which].probes[p])
+				continue;
+			offs[n] = l->sites.v[i].file_off;
+			refs[n] = l->sites.v[i].sem_off;
+			cookies[n] = i;
+			n++;
+		}
+	}
+	if (!n)
+		goto out;
+	{
+		LIBBPF_OPTS(bpf_uprobe_multi_opts, uo, .offsets = offs, .ref_ctr_offsets = refs,
+			    .cookies = cookies, .cnt = n);
+
+		link = bpf_program__attach_uprobe_multi(l->skel->progs.torvyn_probe, l->pid,
+							l->path, NULL, &uo);
+	}
+	if (!link) {
+		int err = errno;
+
+		if (err == ESRCH || (kill(l->pid, 0) && errno == ESRCH))
+			rc = tvn_err__set(e, TVN_CAUSE_NO_PROCESS, -ESRCH, "pid %d exited", l->pid);
+		else
+			rc = tvn_err__bpf(e, err, "attaching the probes (uprobe_multi)");
+		goto out;
+	}
+	l->links[which] = link;
+	l->link_sites[which] = n;
+out:
+	free(offs);
+	free(refs);
+	free(cookies);
+	return rc;
+}
+
+static void detach_link(struct tvn_loader *l, int which)
+{
+	bpf_link__destroy(l->links[which]);
+	l->links[which] = NULL;
+	l->link_sites[which] = 0;
+}
+
+static void *destroy_link_thread(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * A link's release waits for an RCU grace period, so the two go in parallel
+ * (one on a helper thread) and going off costs one grace period, not two.
+ */
+static void detach_both(struct tvn_loader *l)
+{
+	struct bpf_link *diag = l->links[LINK_DIAG];
+	pthread_t t;
+
+	l->links[LINK_DIAG] = NULL;
+	l->link_sites[LINK_DIAG] = 0;
+	if (pthread_create(&t, NULL, destroy_link_thread, diag)) {
+		bpf_link__destroy(diag);
+		detach_link(l, LINK_PROD);
+		return;
+	}
+	detach_link(l, LINK_PROD);
+	pthread_join(t, NULL);
+}
+
+int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
+{
+	int rc = 0;
+
+	if (level < TORVYN_LEVEL_OFF || level > TORVYN_LEVEL_DIAGNOSTIC)
+		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL, "level %d: expected 0, 1 or 2",
+				    level);
+	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD] && l->links[LINK_DIAG])
+		detach_both(l);
+	if (level < TORVYN_LEVEL_DIAGNOSTIC && l->links[LINK_DIAG])
+		detach_link(l, LINK_DIAG);
+	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD])
+		detach_link(l, LINK_PROD);
+	/* going up: per-event probes first, so the gate rises last */
+	if (level >= TORVYN_LEVEL_DIAGNOSTIC && !l->links[LINK_DIAG])
+		rc = attach_link(l, LINK_DIAG, e);
+	if (!rc && level >= TORVYN_LEVEL_PRODUCTION && !l->links[LINK_PROD])
+		rc = attach_link(l, LINK_PROD, e);
+	return rc;
+}
+
+int tvn_loader__level(const struct tvn_loader *l)
+{
+	return l->links[LINK_DIAG]   ? TORVYN_LEVEL_DIAGNOSTIC
+	       : l->links[LINK_PROD] ? TORVYN_LEVEL_PRODUCTION
+				     : TORVYN_LEVEL_OFF;
+}
+
+int tvn_loader__sites_attached(const struct tvn_loader *l)
+{
+	return l->link_sites[LINK_PROD] + l->link_sites[LINK_DIAG];
+}
+
+void tvn_loader__detach_all(struct tvn_loader *l)
+{
+	for (int i = N_LINKS - 1; i >= 0; i--)
+		detach_link(l, i);
+}
+
+int tvn_loader__bench_attach(struct tvn_loader *l, struct tvn_err *e)
+{
+	struct bpf_link *link;
+
+	link = bpf_program__attach(l->skel->progs.tvn_sched_switch);
+	if (!link)
+		return tvn_err__bpf(e, errno, "attaching tp_btf/sched_switch");
+	l->skel->links.tvn_sched_switch = link;
+	link = bpf_program__attach(l->skel->progs.tvn_sched_wakeup);
+	if (!link)
+		return tvn_err__bpf(e, errno, "attaching tp_btf/sched_wakeup");
+	l->skel->links.tvn_sched_wakeup = link;
+	return 0;
+}
+
+int tvn_loader__pid(const struct tvn_loader *l)
+{
+	return l->pid;
+}
+
+const char *tvn_loader__exe(const struct tvn_loader *l)
+{
+	return l->exe;
+}
+
+struct torvyn_bpf *tvn_loader__skel(const struct tvn_loader *l)
+{
+	return l->skel;
+}
+
+int tvn_loader__ncpus(const struct tvn_loader *l)
+{
+	return l->ncpus;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The control channel of an attach session: an abstract Unix socket named
+ * after the target PID ("@torvyn-trace/PID"), so `torvyn-trace level` finds
+ * the session without files to clean up. One request line, one reply line:
+ * "level off|production|diagnostic" -> "ok LEVEL SWITCH_NS" or
+ * "err CAUSE TEXT" (CAUSE a tvn_cause__name()); "status" -> "ok LEVEL".
+ */
+#ifndef TORVYN_CONTROL_H
+#define TORVYN_CONTROL_H
+
+#include <stddef.h>
+
+struct tvn_session;
+
+/* Returns the listening fd, or -EADDRINUSE when a session serves pid already. */
+int tvn_control__listen(int pid);
+
+/* Answers every pending request on the listening fd lfd for session s. */
+void tvn_control__serve(int lfd, struct tvn_session *s);
+
+/* Sends one request to the session of pid; -ECONNREFUSED/-ENOENT when none. */
+int tvn_control__request(int pid, const char *req, char *reply, size_t len);
+
+#endif /* TORVYN_CONTROL_H */

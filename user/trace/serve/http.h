@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The /metrics endpoint (libmicrohttpd, its own thread). */
+#ifndef TORVYN_HTTP_H
+#define TORVYN_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tvn_http;
+
+/*
+ * Renders the body of one scrape: Prometheus text, or OpenMetrics with om.
+ * Returns 0 and a malloc'd *body, or -errno. Called on the server's thread.
+ */
+typedef int (*tvn_http_render_fn)(void *ctx, bool om, char **body, size_t *len);
+
+/*
+ * Listens on addr ("HOST:PORT", IPv4 or [IPv6]) and serves /metrics from
+ * render(ctx). Returns NULL and sets errno (EADDRINUSE, EINVAL for a
+ * malformed address, EACCES for a privileged port...).
+ */
+struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx);
+void tvn_http__stop(struct tvn_http *h); /* NULL does nothing */
+
+/* Splits "HOST:PORT" into a socket address. Returns 0 or -EINVAL. */
+struct sockaddr_storage;
+int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen);
+
+#endif /* TORVYN_HTTP_H */
