@@ -207,6 +207,19 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(BUIL
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_INC) $(TRACE_INC) $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
 
+# ---------------------------------------------------------------- integration programs
+# Programs the integration tests run. multi_session links the tracer's modules
+# without its command line (cli/): many sessions in one process, and proof
+# that the core stands without the verbs.
+TRACE_LIB_OBJS := $(filter-out $(BUILD)/trace/cli/% $(BUILD)/trace/cmd_%,$(TRACE_OBJS))
+$(BUILD)/integ/multi_session: tests/integration/multi_session.c $(TRACE_LIB_OBJS) \
+		$(BUILD)/rt/sampling.o $(TRACE_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(TRACE_INC) $< $(TRACE_LIB_OBJS) $(BUILD)/rt/sampling.o \
+		$(LDLIBS_TRACE) -o $@
+INTEG_BINS := $(BUILD)/integ/multi_session
+
 # ---------------------------------------------------------------- top level
 ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace
 
@@ -217,7 +230,7 @@ $(BUILD) $(BUILD)/rt $(BUILD)/host $(BUILD)/host-np $(BUILD)/host-co $(BUILD)/te
 	$(Q)mkdir -p $@
 
 .PHONY: unit
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(INTEG_BINS)
 
 .PHONY: test
 test: deps
