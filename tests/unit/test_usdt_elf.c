@@ -71,7 +71,7 @@ static const struct arg_case arg_cases[] = {
 
 static void test_parse_arg_forms(void **state)
 {
-	struct usdt_arg_spec a;
+	struct tvn_usdt_arg_spec a;
 	size_t i;
 	int n;
 
@@ -81,7 +81,7 @@ static void test_parse_arg_forms(void **state)
 
 		n = -1;
 		memset(&a, 0xa5, sizeof(a));
-		if (usdt_elf__parse_arg(c->s, &a, &n))
+		if (tvn_usdt_elf__parse_arg(c->s, &a, &n))
 			fail_msg("'%s' rejected", c->s);
 		if (a.arg_type != c->type || a.val_off != c->val_off || a.reg_off != c->reg_off ||
 		    a.arg_signed != c->is_signed || a.arg_bitshift != c->bitshift ||
@@ -99,67 +99,67 @@ static void test_parse_arg_garbage(void **state)
 		"8@%xyz", "@", "8@", "3@%eax", "", "16@%rax", "0@$1", "8@%", "x@%rax",
 		"8@-16(%rbp", "8@-16(%rbx,%rax,8)", "8@(%eflags)", "8@$", "8@rax",
 	};
-	struct usdt_arg_spec a;
+	struct tvn_usdt_arg_spec a;
 	size_t i;
 	int n;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (usdt_elf__parse_arg(bad[i], &a, &n) != -EINVAL)
+		if (tvn_usdt_elf__parse_arg(bad[i], &a, &n) != -EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
 static void test_probe_names(void **state)
 {
 	(void)state;
-	assert_string_equal(usdt_elf__probe_name(TVN_P_ABI_VERSION), "abi__version");
-	assert_string_equal(usdt_elf__probe_name(TVN_P_COMPONENT_INVOKE), "component__invoke");
-	assert_string_equal(usdt_elf__probe_name(TVN_P_TRACE_PROMOTE), "trace__promote");
-	assert_null(usdt_elf__probe_name(TVN_P_COUNT));
-	assert_null(usdt_elf__probe_name(-1));
+	assert_string_equal(tvn_usdt_elf__probe_name(TVN_P_ABI_VERSION), "abi__version");
+	assert_string_equal(tvn_usdt_elf__probe_name(TVN_P_COMPONENT_INVOKE), "component__invoke");
+	assert_string_equal(tvn_usdt_elf__probe_name(TVN_P_TRACE_PROMOTE), "trace__promote");
+	assert_null(tvn_usdt_elf__probe_name(TVN_P_COUNT));
+	assert_null(tvn_usdt_elf__probe_name(-1));
 }
 
 static void test_abi_version_of_sites(void **state)
 {
-	struct usdt_site v[3];
-	struct usdt_sites s = { .v = v, .n = 0 };
+	struct tvn_usdt_site v[3];
+	struct tvn_usdt_sites s = { .v = v, .n = 0 };
 
 	(void)state;
 	memset(v, 0, sizeof(v));
-	assert_int_equal(usdt_sites__abi_version(&s), -ENOENT);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), -ENOENT);
 	v[0].probe_id = TVN_P_ABI_VERSION;
 	v[0].spec.arg_cnt = 1;
 	v[0].spec.args[0].arg_type = USDT_ARG_REG; /* not a constant */
 	s.n = 1;
-	assert_int_equal(usdt_sites__abi_version(&s), -ENOENT);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), -ENOENT);
 	v[1] = v[0];
 	v[1].spec.args[0].arg_type = USDT_ARG_CONST;
 	v[1].spec.args[0].val_off = 7;
 	s.n = 2;
-	assert_int_equal(usdt_sites__abi_version(&s), 7);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), 7);
 	v[2] = v[1];
 	v[2].spec.args[0].val_off = 8;
 	s.n = 3;
-	assert_int_equal(usdt_sites__abi_version(&s), -EINVAL);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), -EINVAL);
 }
 
 static void test_read_errors(void **state)
 {
 	char tmp[] = "/tmp/test_usdt_elf.XXXXXX";
-	struct usdt_sites s;
+	struct tvn_usdt_sites s;
 	int fd;
 
 	(void)state;
-	assert_int_equal(usdt_elf__read("/nonexistent/torvyn-host", &s), -ENOENT);
+	assert_int_equal(tvn_usdt_elf__read("/nonexistent/torvyn-host", &s), -ENOENT);
 	assert_int_equal(s.n, 0);
 	fd = mkstemp(tmp);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "#!/bin/sh\nexit 0\n", 17), 17);
 	close(fd);
-	assert_int_equal(usdt_elf__read(tmp, &s), -ENOEXEC);
+	assert_int_equal(tvn_usdt_elf__read(tmp, &s), -ENOEXEC);
 	unlink(tmp);
-	assert_int_equal(usdt_elf__target_path(999999999, (char[64]){ 0 }, 64), -ESRCH);
-	usdt_sites__free(NULL);
+	assert_int_equal(tvn_usdt_elf__target_path(999999999, (char[64]){ 0 }, 64), -ESRCH);
+	tvn_usdt_sites__free(NULL);
 }
 
 /* ------------------------------------------------------------ build/torvyn-host */
@@ -174,7 +174,7 @@ struct ref_note {
 
 struct host {
 	const char *path;
-	struct usdt_sites sites;
+	struct tvn_usdt_sites sites;
 	struct ref_note ref[MAX_NOTES]; /* readelf -n, torvyn notes in note order */
 	int n_ref;
 	off_t size;
@@ -242,7 +242,7 @@ static int host_setup(void **state)
 	h->fd = open(h->path, O_RDONLY);
 	if (h->fd >= 0 && fstat(h->fd, &st) == 0)
 		h->size = st.st_size;
-	if (h->fd >= 0 && (readelf_notes(h) || usdt_elf__read(h->path, &h->sites))) {
+	if (h->fd >= 0 && (readelf_notes(h) || tvn_usdt_elf__read(h->path, &h->sites))) {
 		free(h);
 		return -1;
 	}
@@ -256,7 +256,7 @@ static int host_teardown(void **state)
 
 	if (h->fd >= 0)
 		close(h->fd);
-	usdt_sites__free(&h->sites);
+	tvn_usdt_sites__free(&h->sites);
 	free(h);
 	return 0;
 }
@@ -298,7 +298,7 @@ static void test_host_sites_match_readelf(void **state)
 	assert_true(h->n_ref > 0);
 	assert_int_equal(h->sites.n, h->n_ref);
 	for (i = 0; i < TVN_P_COUNT; i++) {
-		const char *name = usdt_elf__probe_name(i);
+		const char *name = tvn_usdt_elf__probe_name(i);
 
 		if (count_ref(h, name) < 1)
 			fail_msg("readelf shows no %s site", name);
@@ -308,7 +308,7 @@ static void test_host_sites_match_readelf(void **state)
 	}
 	/* site by site: no prelink here, so pc is the note's location */
 	for (i = 0; i < h->sites.n; i++) {
-		const struct usdt_site *s = &h->sites.v[i];
+		const struct tvn_usdt_site *s = &h->sites.v[i];
 		const struct ref_note *r = &h->ref[i];
 
 		assert_string_equal(s->name, r->name);
@@ -316,7 +316,7 @@ static void test_host_sites_match_readelf(void **state)
 		assert_int_equal(s->pc, r->loc);
 		assert_int_equal(s->sem_vaddr, r->sema);
 		assert_true(s->probe_id >= 0 && s->probe_id < TVN_P_COUNT);
-		assert_string_equal(usdt_elf__probe_name(s->probe_id), s->name);
+		assert_string_equal(tvn_usdt_elf__probe_name(s->probe_id), s->name);
 	}
 }
 
@@ -328,7 +328,7 @@ static void test_host_sites_are_nops_with_semaphores(void **state)
 	int i;
 
 	for (i = 0; i < h->sites.n; i++) {
-		const struct usdt_site *s = &h->sites.v[i];
+		const struct tvn_usdt_site *s = &h->sites.v[i];
 
 		if (!s->sem_vaddr || !s->sem_off)
 			fail_msg("%s site %d has no semaphore", s->name, i);
@@ -351,7 +351,7 @@ static void test_host_specs(void **state)
 	int i, n_invoke = 0;
 
 	for (i = 0; i < h->sites.n; i++) {
-		const struct usdt_site *s = &h->sites.v[i];
+		const struct tvn_usdt_site *s = &h->sites.v[i];
 
 		assert_int_equal(s->spec.usdt_cookie, 0);
 		if (s->probe_id != TVN_P_COMPONENT_INVOKE)
@@ -360,7 +360,7 @@ static void test_host_specs(void **state)
 		assert_int_equal(s->spec.arg_cnt, 9); /* the 8 scalars and the step record */
 	}
 	assert_true(n_invoke > 0);
-	assert_int_equal(usdt_sites__abi_version(&h->sites), TORVYN_PROBE_ABI_VERSION);
+	assert_int_equal(tvn_usdt_sites__abi_version(&h->sites), TORVYN_PROBE_ABI_VERSION);
 }
 
 /* ------------------------------------------------------------ a target built here */
@@ -441,7 +441,7 @@ static pid_t run_target(const char *exe)
 	return pid;
 }
 
-static const struct usdt_site *site_named(const struct usdt_sites *s, const char *name)
+static const struct tvn_usdt_site *site_named(const struct tvn_usdt_sites *s, const char *name)
 {
 	int i;
 
@@ -454,8 +454,8 @@ static const struct usdt_site *site_named(const struct usdt_sites *s, const char
 static void check_target(const char *cflags, bool pie)
 {
 	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], path[4200], rm[400];
-	const struct usdt_site *abi, *nd;
-	struct usdt_sites s = {};
+	const struct tvn_usdt_site *abi, *nd;
+	struct tvn_usdt_sites s = {};
 	uint16_t v, sem[2] = { 0 };
 	unsigned char b;
 	int fd, err[4];
@@ -467,7 +467,7 @@ static void check_target(const char *cflags, bool pie)
 		assert_int_equal(system(rm), 0);
 		skip();
 	}
-	assert_int_equal(usdt_elf__read(exe, &s), 0);
+	assert_int_equal(tvn_usdt_elf__read(exe, &s), 0);
 	assert_int_equal(s.n, 2); /* provider "other" is not ours */
 	abi = site_named(&s, "abi__version");
 	nd = site_named(&s, "not__declared");
@@ -477,7 +477,7 @@ static void check_target(const char *cflags, bool pie)
 	assert_int_equal(nd->probe_id, -1);
 	assert_string_equal(abi->args, "-4@$1");
 	assert_int_equal(nd->spec.arg_cnt, 2);
-	assert_int_equal(usdt_sites__abi_version(&s), 1);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), 1);
 	if (!pie) /* ET_EXEC: link-time addresses are not file offsets */
 		assert_true(abi->pc != abi->file_off && abi->sem_vaddr != abi->sem_off);
 
@@ -496,12 +496,12 @@ static void check_target(const char *cflags, bool pie)
 	/* no assert while the child runs: a failing one would leave it paused */
 	pid = run_target(exe);
 	assert_true(pid > 0);
-	err[0] = usdt_elf__target_path(pid, path, sizeof(path));
-	err[1] = usdt_elf__read_semaphore(pid, abi, &sem[0]);
-	err[2] = usdt_elf__read_semaphore(pid, nd, &sem[1]);
+	err[0] = tvn_usdt_elf__target_path(pid, path, sizeof(path));
+	err[1] = tvn_usdt_elf__read_semaphore(pid, abi, &sem[0]);
+	err[2] = tvn_usdt_elf__read_semaphore(pid, nd, &sem[1]);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	err[3] = usdt_elf__read_semaphore(pid, abi, &v);
+	err[3] = tvn_usdt_elf__read_semaphore(pid, abi, &v);
 	assert_int_equal(err[0], 0);
 	assert_int_equal(strncmp(path, "/proc/", 6), 0);
 	assert_int_equal(err[1], 0);
@@ -510,7 +510,7 @@ static void check_target(const char *cflags, bool pie)
 	assert_int_equal(sem[1], 0x2222);
 	assert_int_equal(err[3], -ESRCH);
 
-	usdt_sites__free(&s);
+	tvn_usdt_sites__free(&s);
 	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
 	assert_int_equal(system(rm), 0);
 }

@@ -25,7 +25,7 @@ struct probe_row {
 	const char *name;
 	int id;
 	int sites;
-	const struct usdt_site *first;
+	const struct tvn_usdt_site *first;
 	int sem; /* semaphore value with --pid, -1 otherwise */
 };
 
@@ -140,9 +140,9 @@ static struct probe_row *find_row(struct probe_row *rows, int n, const char *nam
  * Whether site i is the first site of its probe with its argument string:
  * inlining can leave the same argument in different places per site.
  */
-static bool new_variant(const struct usdt_sites *sites, int i)
+static bool new_variant(const struct tvn_usdt_sites *sites, int i)
 {
-	const struct usdt_site *s = &sites->v[i];
+	const struct tvn_usdt_site *s = &sites->v[i];
 	int j;
 
 	for (j = 0; j < i; j++)
@@ -165,7 +165,7 @@ static int cmp_rows(const void *a, const void *b)
 }
 
 /* One row per probe name; rows borrow from sites. Returns the row count or -ENOMEM. */
-static int group_sites(const struct usdt_sites *sites, struct probe_row **out)
+static int group_sites(const struct tvn_usdt_sites *sites, struct probe_row **out)
 {
 	struct probe_row *rows, *r;
 	int i, n = 0;
@@ -174,7 +174,7 @@ static int group_sites(const struct usdt_sites *sites, struct probe_row **out)
 	if (!rows)
 		return -ENOMEM;
 	for (i = 0; i < sites->n; i++) {
-		const struct usdt_site *s = &sites->v[i];
+		const struct tvn_usdt_site *s = &sites->v[i];
 
 		r = find_row(rows, n, s->name);
 		if (!r) {
@@ -200,7 +200,7 @@ static int read_semaphores(const struct probes_opts *o, struct probe_row *rows, 
 	for (i = 0; i < n; i++) {
 		if (!rows[i].first->sem_off)
 			continue;
-		err = usdt_elf__read_semaphore(o->pid, rows[i].first, &v);
+		err = tvn_usdt_elf__read_semaphore(o->pid, rows[i].first, &v);
 		if (err == -ENOENT) {
 			snprintf(what, sizeof(what), "/proc/%d", o->pid);
 			if (access(what, F_OK))
@@ -221,7 +221,7 @@ static int read_semaphores(const struct probes_opts *o, struct probe_row *rows, 
 struct probes_report {
 	const char *binary;
 	int abi; /* -errno when unknown */
-	const struct usdt_sites *sites;
+	const struct tvn_usdt_sites *sites;
 	const struct probe_row *rows;
 	int n;
 };
@@ -296,7 +296,7 @@ static void print_table(const struct probes_opts *o, const struct probes_report 
 		printf("%-26s %3d %5d %*s  %s\n", r->name, r->id, r->sites, semw, o->pid ? sem : "",
 		       r->first->args);
 		for (j = 0; j < rep->sites->n; j++) {
-			const struct usdt_site *s = &rep->sites->v[j];
+			const struct tvn_usdt_site *s = &rep->sites->v[j];
 
 			if (s != r->first && strcmp(s->name, r->name) == 0 &&
 			    new_variant(rep->sites, j) && strcmp(s->args, r->first->args) != 0)
@@ -307,12 +307,12 @@ static void print_table(const struct probes_opts *o, const struct probes_report 
 
 static int list_probes(const struct probes_opts *o, const char *path, const char *binary)
 {
-	struct usdt_sites sites = {};
+	struct tvn_usdt_sites sites = {};
 	struct probe_row *rows = NULL;
 	struct probes_report rep = {.binary = binary, .sites = &sites};
 	int n, ret;
 
-	n = usdt_elf__read(path, &sites);
+	n = tvn_usdt_elf__read(path, &sites);
 	if (n) {
 		ret = target_error(o, o->pid ? path : binary, n);
 		goto out;
@@ -342,7 +342,7 @@ static int list_probes(const struct probes_opts *o, const char *path, const char
 	}
 	rep.rows = rows;
 	rep.n = n;
-	rep.abi = usdt_sites__abi_version(&sites);
+	rep.abi = tvn_usdt_sites__abi_version(&sites);
 	if (rep.abi >= 0 && rep.abi != TORVYN_PROBE_ABI_VERSION)
 		pr_warn("%s speaks probe ABI %d, this torvyn-trace speaks %d: it cannot attach\n",
 			binary, rep.abi, TORVYN_PROBE_ABI_VERSION);
@@ -354,7 +354,7 @@ static int list_probes(const struct probes_opts *o, const char *path, const char
 	}
 out:
 	free(rows);
-	usdt_sites__free(&sites);
+	tvn_usdt_sites__free(&sites);
 	return ret;
 }
 
@@ -370,9 +370,9 @@ int cmd_probes(int argc, char **argv)
 	if (o.binary)
 		return list_probes(&o, o.binary, o.binary);
 
-	err = usdt_elf__exe_link(o.pid, exe, sizeof(exe));
+	err = tvn_usdt_elf__exe_link(o.pid, exe, sizeof(exe));
 	if (!err)
-		err = usdt_elf__target_path(o.pid, path, sizeof(path));
+		err = tvn_usdt_elf__target_path(o.pid, path, sizeof(path));
 	if (err) {
 		snprintf(path, sizeof(path), "/proc/%d/exe", o.pid);
 		return target_error(&o, path, err);

@@ -25,7 +25,7 @@ struct tvn_loader {
 	int pid;
 	char path[PATH_MAX]; /* opens the target's executable from here */
 	char exe[PATH_MAX];
-	struct usdt_sites sites;
+	struct tvn_usdt_sites sites;
 	struct torvyn_bpf *skel;
 	struct bpf_link *links[N_LINKS];
 	int link_sites[N_LINKS];
@@ -72,10 +72,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int find_target(struct tvn_loader *l, struct tvn_err *e)
 {
-	int rc = usdt_elf__target_path(l->pid, l->path, sizeof(l->path));
+	int rc = tvn_usdt_elf__target_path(l->pid, l->path, sizeof(l->path));
 
 	if (!rc)
-		rc = usdt_elf__exe_link(l->pid, l->exe, sizeof(l->exe));
+		rc = tvn_usdt_elf__exe_link(l->pid, l->exe, sizeof(l->exe));
 	if (rc == -ESRCH)
 		return tvn_err__set(e, TVN_CAUSE_NO_PROCESS, rc, "pid %d: no such process", l->pid);
 	if (rc == -EACCES || rc == -EPERM)
@@ -94,7 +94,7 @@ static int find_target(struct tvn_loader *l, struct tvn_err *e)
 
 static int read_probes(struct tvn_loader *l, struct tvn_err *e)
 {
-	int rc = usdt_elf__read(l->path, &l->sites), abi;
+	int rc = tvn_usdt_elf__read(l->path, &l->sites), abi;
 
 	if (rc == -EACCES || rc == -EPERM)
 		return tvn_err__set(e, TVN_CAUSE_PERMISSION, rc,
@@ -117,7 +117,7 @@ static int read_probes(struct tvn_loader *l, struct tvn_err *e)
 		    "pid %d (%s) has no torvyn probes%s%s: is it a torvyn host built "
 		    "with probes? (build/torvyn-host-noprobes has none by design)",
 		    l->pid, l->exe, rc ? ": " : "", rc ? strerror(-rc) : "");
-	abi = usdt_sites__abi_version(&l->sites);
+	abi = tvn_usdt_sites__abi_version(&l->sites);
 	if (abi != TORVYN_PROBE_ABI_VERSION)
 		return tvn_err__set(
 		    e, TVN_CAUSE_ABI, -EPROTO,
@@ -134,16 +134,16 @@ static int fill_specs(struct tvn_loader *l, struct tvn_err *e)
 	struct bpf_map *map = l->skel->maps.__bpf_usdt_specs;
 	int fd = bpf_map__fd(map);
 
-	if (bpf_map__value_size(map) != sizeof(struct usdt_spec))
+	if (bpf_map__value_size(map) != sizeof(struct tvn_usdt_spec))
 		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -EPROTO,
 				    "libbpf's __bpf_usdt_spec is %u bytes, ours %zu: rebuild "
 				    "against this libbpf",
-				    bpf_map__value_size(map), sizeof(struct usdt_spec));
+				    bpf_map__value_size(map), sizeof(struct tvn_usdt_spec));
 	if ((uint32_t)l->sites.n > bpf_map__max_entries(map))
 		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -E2BIG, "%d probe sites: too many",
 				    l->sites.n);
 	for (int i = 0; i < l->sites.n; i++) {
-		struct usdt_spec spec = l->sites.v[i].spec;
+		struct tvn_usdt_spec spec = l->sites.v[i].spec;
 		int key = i;
 
 		/* the program switches on the probe id, bpf_usdt_cookie() */
@@ -213,7 +213,7 @@ void tvn_loader__free(struct tvn_loader *l)
 		return;
 	tvn_loader__detach_all(l);
 	torvyn_bpf__destroy(l->skel);
-	usdt_sites__free(&l->sites);
+	tvn_usdt_sites__free(&l->sites);
 	free(l);
 }
 

@@ -37,7 +37,7 @@
 _Static_assert(sizeof(torvyn_probe_names) / sizeof(torvyn_probe_names[0]) == TVN_P_COUNT,
 	       "a name for every enum torvyn_probe_id");
 
-const char *usdt_elf__probe_name(int probe_id)
+const char *tvn_usdt_elf__probe_name(int probe_id)
 {
 	if (probe_id < 0 || probe_id >= TVN_P_COUNT)
 		return NULL;
@@ -100,7 +100,7 @@ static int reg_off(const char *name)
  * pattern can return its full count and still stop before %n (a missing
  * ")"), which libbpf does not notice.
  */
-static int parse_location(const char *s, struct usdt_arg_spec *a, int *sz, int *len)
+static int parse_location(const char *s, struct tvn_usdt_arg_spec *a, int *sz, int *len)
 {
 	char reg[16] = {0};
 	long off = 0;
@@ -140,9 +140,9 @@ reg:
 	return 0;
 }
 
-int usdt_elf__parse_arg(const char *s, struct usdt_arg_spec *out, int *consumed)
+int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out, int *consumed)
 {
-	struct usdt_arg_spec a;
+	struct tvn_usdt_arg_spec a;
 	int sz, len, err;
 
 	memset(&a, 0, sizeof(a));
@@ -162,7 +162,7 @@ int usdt_elf__parse_arg(const char *s, struct usdt_arg_spec *out, int *consumed)
 
 #else /* !__x86_64__ */
 
-int usdt_elf__parse_arg(const char *s, struct usdt_arg_spec *out, int *consumed)
+int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out, int *consumed)
 {
 	(void)s;
 	(void)out;
@@ -172,9 +172,9 @@ int usdt_elf__parse_arg(const char *s, struct usdt_arg_spec *out, int *consumed)
 
 #endif
 
-static int parse_spec(struct usdt_site *site)
+static int parse_spec(struct tvn_usdt_site *site)
 {
-	struct usdt_spec *spec = &site->spec;
+	struct tvn_usdt_spec *spec = &site->spec;
 	const char *s = site->args;
 	int len, err;
 
@@ -185,7 +185,7 @@ static int parse_spec(struct usdt_site *site)
 				USDT_MAX_ARG_CNT, site->args);
 			return -EINVAL;
 		}
-		err = usdt_elf__parse_arg(s, &spec->args[spec->arg_cnt], &len);
+		err = tvn_usdt_elf__parse_arg(s, &spec->args[spec->arg_cnt], &len);
 		if (err == -EOPNOTSUPP)
 			return err;
 		if (err) {
@@ -340,7 +340,7 @@ static int parse_note(const GElf_Nhdr *nh, const char *data, size_t name_off, si
 }
 
 /* collect_usdt_targets() for one note, with the uprobe_multi choices. */
-static int fill_site(const struct elf_ctx *c, const struct note *n, struct usdt_site *s)
+static int fill_site(const struct elf_ctx *c, const struct note *n, struct tvn_usdt_site *s)
 {
 	const struct seg *seg;
 
@@ -379,9 +379,9 @@ static int fill_site(const struct elf_ctx *c, const struct note *n, struct usdt_
 	return parse_spec(s);
 }
 
-static int add_site(struct usdt_sites *out, size_t *cap, const struct usdt_site *s)
+static int add_site(struct tvn_usdt_sites *out, size_t *cap, const struct tvn_usdt_site *s)
 {
-	struct usdt_site *v;
+	struct tvn_usdt_site *v;
 
 	if ((size_t)out->n == *cap) {
 		*cap = *cap ? *cap * 2 : 32;
@@ -394,9 +394,9 @@ static int add_site(struct usdt_sites *out, size_t *cap, const struct usdt_site 
 	return 0;
 }
 
-static int read_notes(struct elf_ctx *c, struct usdt_sites *out)
+static int read_notes(struct elf_ctx *c, struct tvn_usdt_sites *out)
 {
-	struct usdt_site site;
+	struct tvn_usdt_site site;
 	GElf_Shdr shdr;
 	Elf_Scn *scn;
 	Elf_Data *data;
@@ -433,7 +433,7 @@ static int read_notes(struct elf_ctx *c, struct usdt_sites *out)
 	return 0;
 }
 
-int usdt_elf__read(const char *path, struct usdt_sites *out)
+int tvn_usdt_elf__read(const char *path, struct tvn_usdt_sites *out)
 {
 	struct elf_ctx c = {.path = path};
 	GElf_Shdr shdr;
@@ -469,14 +469,14 @@ int usdt_elf__read(const char *path, struct usdt_sites *out)
 	err = read_notes(&c, out);
 out:
 	if (err)
-		usdt_sites__free(out);
+		tvn_usdt_sites__free(out);
 	free(c.segs);
 	elf_end(c.elf);
 	close(fd);
 	return err;
 }
 
-void usdt_sites__free(struct usdt_sites *s)
+void tvn_usdt_sites__free(struct tvn_usdt_sites *s)
 {
 	if (!s)
 		return;
@@ -485,9 +485,9 @@ void usdt_sites__free(struct usdt_sites *s)
 	s->n = 0;
 }
 
-int usdt_sites__abi_version(const struct usdt_sites *s)
+int tvn_usdt_sites__abi_version(const struct tvn_usdt_sites *s)
 {
-	const struct usdt_arg_spec *a;
+	const struct tvn_usdt_arg_spec *a;
 	int i, v = -ENOENT;
 
 	for (i = 0; i < s->n; i++) {
@@ -510,7 +510,7 @@ int usdt_sites__abi_version(const struct usdt_sites *s)
 
 /* ------------------------------------------------------------ processes */
 
-int usdt_elf__exe_link(int pid, char *buf, size_t len)
+int tvn_usdt_elf__exe_link(int pid, char *buf, size_t len)
 {
 	char p[64];
 	ssize_t n;
@@ -543,14 +543,14 @@ static int try_open(const char *path)
 	return 0;
 }
 
-int usdt_elf__target_path(int pid, char *buf, size_t len)
+int tvn_usdt_elf__target_path(int pid, char *buf, size_t len)
 {
 	static const char deleted[] = " (deleted)";
 	char exe[PATH_MAX];
 	size_t el;
 	int err, n;
 
-	err = usdt_elf__exe_link(pid, exe, sizeof(exe));
+	err = tvn_usdt_elf__exe_link(pid, exe, sizeof(exe));
 	if (err)
 		return err;
 	el = strlen(exe);
@@ -608,7 +608,7 @@ static int offset_to_addr(int pid, const char *exe, uint64_t off, uint64_t *addr
 	return best ? 0 : -ENOENT;
 }
 
-int usdt_elf__read_semaphore(int pid, const struct usdt_site *site, uint16_t *val)
+int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint16_t *val)
 {
 	char exe[PATH_MAX], p[64];
 	uint64_t addr = 0;
@@ -617,7 +617,7 @@ int usdt_elf__read_semaphore(int pid, const struct usdt_site *site, uint16_t *va
 
 	if (!site->sem_off)
 		return -ENOENT;
-	err = usdt_elf__exe_link(pid, exe, sizeof(exe));
+	err = tvn_usdt_elf__exe_link(pid, exe, sizeof(exe));
 	if (err)
 		return err;
 	err = offset_to_addr(pid, exe, site->sem_off, &addr);

@@ -29,7 +29,7 @@ enum usdt_arg_type {
 	USDT_ARG_REG_DEREF, /* memory at register + (signed) val_off */
 };
 
-struct usdt_arg_spec {
+struct tvn_usdt_arg_spec {
 	uint64_t val_off;
 	enum usdt_arg_type arg_type;
 	short reg_off; /* offsetof(struct pt_regs, <reg>) */
@@ -39,22 +39,22 @@ struct usdt_arg_spec {
 
 #define USDT_MAX_ARG_CNT 12 /* BPF_USDT_MAX_ARG_CNT */
 
-struct usdt_spec {
-	struct usdt_arg_spec args[USDT_MAX_ARG_CNT];
+struct tvn_usdt_spec {
+	struct tvn_usdt_arg_spec args[USDT_MAX_ARG_CNT];
 	uint64_t usdt_cookie; /* left 0: the tracer identifies probes by spec id */
 	short arg_cnt;
 };
 
-_Static_assert(sizeof(struct usdt_arg_spec) == 16, "struct __bpf_usdt_arg_spec is 16 bytes");
-_Static_assert(offsetof(struct usdt_arg_spec, reg_off) == 12, "__bpf_usdt_arg_spec.reg_off");
-_Static_assert(offsetof(struct usdt_spec, usdt_cookie) == 192, "__bpf_usdt_spec.usdt_cookie");
-_Static_assert(sizeof(struct usdt_spec) == 208, "struct __bpf_usdt_spec is 208 bytes");
+_Static_assert(sizeof(struct tvn_usdt_arg_spec) == 16, "struct __bpf_usdt_arg_spec is 16 bytes");
+_Static_assert(offsetof(struct tvn_usdt_arg_spec, reg_off) == 12, "__bpf_usdt_arg_spec.reg_off");
+_Static_assert(offsetof(struct tvn_usdt_spec, usdt_cookie) == 192, "__bpf_usdt_spec.usdt_cookie");
+_Static_assert(sizeof(struct tvn_usdt_spec) == 208, "struct __bpf_usdt_spec is 208 bytes");
 
 #define USDT_NAME_LEN 64
 #define USDT_ARGS_LEN 256
 
 /* One probe site: one .note.stapsdt note of provider "torvyn". */
-struct usdt_site {
+struct tvn_usdt_site {
 	char name[USDT_NAME_LEN]; /* probe name, e.g. "component__invoke" */
 	int probe_id;	    /* enum torvyn_probe_id, -1 for a name torvyn.d does not declare */
 	uint64_t pc;	    /* link-time address of the nop, after the .stapsdt.base adjustment */
@@ -62,35 +62,35 @@ struct usdt_site {
 	uint64_t sem_vaddr; /* link-time address of the semaphore, 0 if none */
 	uint64_t sem_off;   /* file offset of the semaphore: the ref_ctr_offset, 0 if none */
 	char args[USDT_ARGS_LEN]; /* the note's argument string, "" if none */
-	struct usdt_spec spec;
+	struct tvn_usdt_spec spec;
 };
 
 /* The torvyn sites of one file, in note order. */
-struct usdt_sites {
-	struct usdt_site *v;
+struct tvn_usdt_sites {
+	struct tvn_usdt_site *v;
 	int n;
 };
 
 /*
  * Reads the torvyn probe sites of the ELF file at path. Returns 0 and fills
- * out (caller frees with usdt_sites__free(); out->n == 0 when the file has
+ * out (caller frees with tvn_usdt_sites__free(); out->n == 0 when the file has
  * no torvyn probes), or -errno: -ENOENT/-EACCES/... opening path, -ENOEXEC
  * if it is not an ELF executable or shared object, -EOPNOTSUPP for a machine
  * or class other than x86-64 (or when built for another architecture),
  * -EINVAL for a malformed note or an argument string that cannot be parsed
  * (logged, naming the probe and the string).
  */
-int usdt_elf__read(const char *path, struct usdt_sites *out);
+int tvn_usdt_elf__read(const char *path, struct tvn_usdt_sites *out);
 
-/* Frees what usdt_elf__read() allocated and zeroes *s; NULL does nothing. */
-void usdt_sites__free(struct usdt_sites *s);
+/* Frees what tvn_usdt_elf__read() allocated and zeroes *s; NULL does nothing. */
+void tvn_usdt_sites__free(struct tvn_usdt_sites *s);
 
 /*
  * The probe ABI version the file declares: the constant argument of its
  * abi__version probe. -ENOENT if there is no abi__version site with a
  * constant argument, -EINVAL if two sites disagree.
  */
-int usdt_sites__abi_version(const struct usdt_sites *s);
+int tvn_usdt_sites__abi_version(const struct tvn_usdt_sites *s);
 
 /*
  * Parses one argument of an x86-64 sdt.h argument string starting at s:
@@ -100,10 +100,10 @@ int usdt_sites__abi_version(const struct usdt_sites *s);
  * the whitespace that follows. Returns 0, -EINVAL (not logged: the caller
  * knows the probe) or -EOPNOTSUPP on other architectures.
  */
-int usdt_elf__parse_arg(const char *s, struct usdt_arg_spec *out, int *consumed);
+int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out, int *consumed);
 
 /* The torvyn.d name of a probe id ("abi__version"), NULL if out of range. */
-const char *usdt_elf__probe_name(int probe_id);
+const char *tvn_usdt_elf__probe_name(int probe_id);
 
 /*
  * The executable of pid as the kernel names it: readlink of /proc/PID/exe
@@ -111,15 +111,15 @@ const char *usdt_elf__probe_name(int probe_id);
  * is no such process, -ENOENT when it has no executable (a kernel thread, a
  * zombie), -EACCES when we may not look, -ENAMETOOLONG.
  */
-int usdt_elf__exe_link(int pid, char *buf, size_t len);
+int tvn_usdt_elf__exe_link(int pid, char *buf, size_t len);
 
 /*
  * A path through which the executable of pid can be opened, from any mount
  * namespace: /proc/PID/root/<exe> if that opens, else /proc/PID/exe. Pass it
- * to usdt_elf__read() and to bpf_program__attach_uprobe_multi(). Returns 0
- * or the errors of usdt_elf__exe_link().
+ * to tvn_usdt_elf__read() and to bpf_program__attach_uprobe_multi(). Returns 0
+ * or the errors of tvn_usdt_elf__exe_link().
  */
-int usdt_elf__target_path(int pid, char *buf, size_t len);
+int tvn_usdt_elf__target_path(int pid, char *buf, size_t len);
 
 /*
  * Reads the current value of site's semaphore in the running process pid:
@@ -129,6 +129,6 @@ int usdt_elf__target_path(int pid, char *buf, size_t len);
  * or the executable is not mapped, -ESRCH if the process is gone, -EACCES
  * or -EPERM when /proc/PID/mem may not be read.
  */
-int usdt_elf__read_semaphore(int pid, const struct usdt_site *site, uint16_t *val);
+int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint16_t *val);
 
 #endif /* TORVYN_USDT_ELF_H */
