@@ -99,17 +99,28 @@ static __always_inline int copy_trace(struct pt_regs *ctx)
 	}
 	r->hdr.type = TVN_RB_TRACE;
 	r->hdr.len = sizeof(*r) - sizeof(r->hdr);
-	if (count > TVN_RB_MAX_RECS)
+	if (bpf_probe_read_user(&r->trace, sizeof(r->trace), hdr))
+		goto read_fail;
+	if (count > TVN_RB_MAX_RECS) {
+		/*
+		 * More records than a trace holds: keep the first ones and the
+		 * last, which is the root (flow) span by the contract, in the
+		 * last place; the ones between are counted as dropped.
+		 */
+		const struct torvyn_span_rec *last = (const struct torvyn_span_rec *)recs + count - 1;
+
+		if (bpf_probe_read_user(r->rec, (TVN_RB_MAX_RECS - 1) * sizeof(r->rec[0]), recs) ||
+		    bpf_probe_read_user(&r->rec[TVN_RB_MAX_RECS - 1], sizeof(r->rec[0]), last))
+			goto read_fail;
+		r->trace.dropped += count - TVN_RB_MAX_RECS;
 		count = TVN_RB_MAX_RECS;
-	barrier_var(count);
-	count &= 2 * TVN_RB_MAX_RECS - 1;
-	if (count > TVN_RB_MAX_RECS)
-		count = TVN_RB_MAX_RECS;
-	if (bpf_probe_read_user(&r->trace, sizeof(r->trace), hdr) ||
-	    bpf_probe_read_user(r->rec, count * sizeof(r->rec[0]), recs)) {
-		stat_inc(TVN_STAT_READ_FAIL);
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return 0;
+	} else {
+		barrier_var(count);
+		count &= 2 * TVN_RB_MAX_RECS - 1;
+		if (count > TVN_RB_MAX_RECS)
+			count = TVN_RB_MAX_RECS;
+		if (bpf_probe_read_user(r->rec, count * sizeof(r->rec[0]), recs))
+			goto read_fail;
 	}
 	r->trace.count = count;
 	if (!keep_trace(r, count)) {
@@ -118,6 +129,10 @@ static __always_inline int copy_trace(struct pt_regs *ctx)
 		return 0;
 	}
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+read_fail:
+	stat_inc(TVN_STAT_READ_FAIL);
+	bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
