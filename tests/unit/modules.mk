@@ -20,7 +20,7 @@ UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/metric_model
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 UNIT_DEPS_bench := user/trace/bench.c
 UNIT_LIBS_bench := -ljansson -lm
-UNIT_DEPS_exporter := user/trace/exporter.c $(wildcard user/trace/render/otlp_*.c) \
+UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
 	user/trace/metric_model.c user/trace/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \

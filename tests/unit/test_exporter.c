@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for user/trace/exporter.c: batching, the drop-oldest queue,
- * OTLP/HTTP (headers, gzip, retries, Retry-After, partial success), JSON
- * lines to stdout and a file, the exit deadline and the OTEL_* variables.
+ * Unit tests for the OTLP exporter (user/trace/export/): batching, the
+ * drop-oldest queue, OTLP/HTTP (headers, gzip, retries, Retry-After, partial
+ * success), JSON lines to stdout and a file, the exit deadline and the OTEL_*
+ * variables.
  * The collector is a tiny HTTP/1.1 receiver on a thread of this process
  * (127.0.0.1, ephemeral port) whose answers each test scripts. Bodies are
- * compared with what otlp.c encodes for the same spans. OTLP/gRPC needs an
+ * compared with what the encoders (otlp.h) make of the same spans. OTLP/gRPC needs an
  * HTTP/2 server: the integration tests cover it.
  */
 #include <errno.h>
@@ -422,7 +423,7 @@ static struct exporter *new_exporter(const struct exporter_opts *o)
 	return e;
 }
 
-/* Asserts that the body of req is what otlp.c encodes for spans [from, to). */
+/* Asserts that the body of req is what the encoders make of spans [from, to). */
 static void assert_traces_body(const uint8_t *body, size_t len, const struct otlp_span *s,
 			       size_t from, size_t to, bool json)
 {
@@ -1111,7 +1112,7 @@ static void test_env_good(void **state)
 	assert_string_equal(o.headers[0], "api-key: a b,c");
 	assert_string_equal(o.headers[1], "X-Tenant: t1");
 	assert_string_equal(r.service_name, "from-var"); /* OTEL_SERVICE_NAME wins */
-	/* the rest go to extra; otlp.c lets the tracer's own host.name win */
+	/* the rest go to extra; the encoders let the tracer's own host.name win */
 	assert_int_equal(r.n_extra, 2);
 	assert_string_equal(r.extra[0].key, "deployment.environment");
 	assert_int_equal(r.extra[0].type, OTLP_STR);
