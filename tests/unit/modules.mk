@@ -32,4 +32,6 @@ UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/re
 # checks that a multi-line encoding still goes out as one line.
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=log_printf \
 	-Wl,--wrap=otlp__encode_traces_json
+UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
+UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c
