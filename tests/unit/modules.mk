@@ -10,7 +10,7 @@ UNIT_DEPS_prom := user/trace/prom.c user/trace/metric_model.c
 UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
-UNIT_DEPS_otlp := user/trace/otlp.c user/trace/metric_model.c \
+UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/metric_model.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
@@ -20,8 +20,8 @@ UNIT_DEPS_otlp := user/trace/otlp.c user/trace/metric_model.c \
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 UNIT_DEPS_bench := user/trace/bench.c
 UNIT_LIBS_bench := -ljansson -lm
-UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/metric_model.c \
-	user/trace/util/log.c \
+UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
+	user/trace/metric_model.c user/trace/util/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
@@ -32,6 +32,8 @@ UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/metric_
 # checks that a multi-line encoding still goes out as one line.
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=log_printf \
 	-Wl,--wrap=otlp__encode_traces_json
+UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
+UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""An independent decoder for what user/trace/otlp.c writes.
+"""An independent decoder for what the OTLP encoders (user/trace/render/) write.
 
 Compiles user/trace/proto/**/*.proto with protoc --python_out into a
 temporary directory and decodes, with Google's protobuf runtime:

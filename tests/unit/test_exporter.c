@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for user/trace/exporter.c: batching, the drop-oldest queue,
- * OTLP/HTTP (headers, gzip, retries, Retry-After, partial success), JSON
- * lines to stdout and a file, the exit deadline and the OTEL_* variables.
+ * Unit tests for the OTLP exporter (user/trace/export/): batching, the
+ * drop-oldest queue, OTLP/HTTP (headers, gzip, retries, Retry-After, partial
+ * success), JSON lines to stdout and a file, the exit deadline. The OTEL_*
+ * variables have test_export_env.c.
  * The collector is a tiny HTTP/1.1 receiver on a thread of this process
  * (127.0.0.1, ephemeral port) whose answers each test scripts. Bodies are
- * compared with what otlp.c encodes for the same spans. OTLP/gRPC needs an
+ * compared with what the encoders (otlp.h) make of the same spans. OTLP/gRPC needs an
  * HTTP/2 server: the integration tests cover it.
  */
 #include <errno.h>
@@ -422,7 +423,7 @@ static struct exporter *new_exporter(const struct exporter_opts *o)
 	return e;
 }
 
-/* Asserts that the body of req is what otlp.c encodes for spans [from, to). */
+/* Asserts that the body of req is what the encoders make of spans [from, to). */
 static void assert_traces_body(const uint8_t *body, size_t len, const struct otlp_span *s,
 			       size_t from, size_t to, bool json)
 {
@@ -1062,179 +1063,6 @@ static void test_new_errors(void **state)
 	exporter__flush(NULL);
 }
 
-/* ------------------------------------------------------------ environment */
-
-static const char *const env_vars[] = {
-    "OTEL_EXPORTER_OTLP_ENDPOINT",    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_PROTOCOL",    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_SERVICE_NAME",
-    "OTEL_RESOURCE_ATTRIBUTES",
-};
-
-static void env_clear(void)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(env_vars); i++)
-		unsetenv(env_vars[i]);
-}
-
-static void test_env_good(void **state)
-{
-	struct exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF};
-	struct otlp_resource r = {.service_name = "torvyn-host"};
-	char err[256] = "";
-	void *blk;
-
-	(void)state;
-	env_clear();
-	/* nothing set (or set empty): nothing changes */
-	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
-	assert_non_null(blk);
-	assert_null(o.endpoint);
-	assert_int_equal(o.protocol, EXPORTER_HTTP_PROTOBUF);
-	assert_string_equal(r.service_name, "torvyn-host");
-	free(blk);
-
-	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", 1);
-	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
-	setenv("OTEL_EXPORTER_OTLP_HEADERS", " api-key = a%20b%2Cc , X-Tenant=t1,,", 1);
-	setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", 1);
-	setenv("OTEL_RESOURCE_ATTRIBUTES",
-	       "service.name=from-attrs,deployment.environment=prod%20eu,host.name=h1", 1);
-	setenv("OTEL_SERVICE_NAME", "from-var", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
-	assert_non_null(blk);
-	assert_string_equal(o.endpoint, "http://collector:4317");
-	assert_int_equal(o.protocol, EXPORTER_GRPC);
-	assert_true(o.gzip);
-	assert_int_equal(o.n_headers, 2);
-	assert_string_equal(o.headers[0], "api-key: a b,c");
-	assert_string_equal(o.headers[1], "X-Tenant: t1");
-	assert_string_equal(r.service_name, "from-var"); /* OTEL_SERVICE_NAME wins */
-	/* the rest go to extra; otlp.c lets the tracer's own host.name win */
-	assert_int_equal(r.n_extra, 2);
-	assert_string_equal(r.extra[0].key, "deployment.environment");
-	assert_int_equal(r.extra[0].type, OTLP_STR);
-	assert_string_equal(r.extra[0].str, "prod eu");
-	assert_string_equal(r.extra[1].key, "host.name");
-	assert_string_equal(r.extra[1].str, "h1");
-	assert_string_equal(r.host_name, "");
-	free(blk);
-
-	/* without OTEL_SERVICE_NAME the attribute names the service */
-	env_clear();
-	setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs", 1);
-	setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "none", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
-	assert_non_null(blk);
-	assert_string_equal(r.service_name, "from-attrs");
-	assert_false(o.gzip);
-	free(blk);
-
-	/* an HTTP base URL with a path: traces go to path/v1/traces */
-	env_clear();
-	o.protocol = EXPORTER_HTTP_PROTOBUF;
-	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", 1);
-	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/otlp/", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
-	assert_non_null(blk);
-	assert_int_equal(o.protocol, EXPORTER_HTTP_JSON);
-	assert_string_equal(o.endpoint, "https://collector:4318/otlp/v1/traces");
-	free(blk);
-
-	/* the traces endpoint wins and is used as it is */
-	setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://tempo:4318/custom", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
-	assert_non_null(blk);
-	assert_string_equal(o.endpoint, "http://tempo:4318/custom");
-	free(blk);
-
-	/* a bare HTTP base stays bare: the exporter appends the paths */
-	env_clear();
-	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
-	assert_non_null(blk);
-	assert_string_equal(o.endpoint, "http://localhost:4318");
-	free(blk);
-	env_clear();
-}
-
-struct env_case {
-	const char *var, *val;
-	const char *want[3]; /* substrings of the error */
-};
-
-static void test_env_malformed(void **state)
-{
-	static char long_name[201];
-	static char many[17 * 6 + 1];
-	const struct env_case cases[] = {
-	    {"OTEL_EXPORTER_OTLP_ENDPOINT",
-	     "localhost:4318",
-	     {"OTEL_EXPORTER_OTLP_ENDPOINT=\"localhost:4318\"", "expected an http:// or https://"}},
-	    {"OTEL_EXPORTER_OTLP_ENDPOINT",
-	     "grpc://collector:4317",
-	     {"OTEL_EXPORTER_OTLP_ENDPOINT=\"grpc://collector:4317\"", "expected an http://"}},
-	    {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-	     "collector/v1/traces",
-	     {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"collector/v1/traces\"", "expected an http://"}},
-	    {"OTEL_EXPORTER_OTLP_PROTOCOL",
-	     "http",
-	     {"OTEL_EXPORTER_OTLP_PROTOCOL=\"http\"", "expected grpc, http/protobuf or http/json"}},
-	    {"OTEL_EXPORTER_OTLP_COMPRESSION",
-	     "zstd",
-	     {"OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\"", "expected gzip or none"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS",
-	     "a=1,novalue",
-	     {"OTEL_EXPORTER_OTLP_HEADERS", "\"novalue\" has no '='", "expected key=value pairs"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS",
-	     "key=%zz",
-	     {"OTEL_EXPORTER_OTLP_HEADERS", "\"key=...\": bad escape", "%XX escapes"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS",
-	     "key=ab%4",
-	     {"OTEL_EXPORTER_OTLP_HEADERS", "bad escape"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS", "=v", {"OTEL_EXPORTER_OTLP_HEADERS", "bad key"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS",
-	     "bad key=v",
-	     {"OTEL_EXPORTER_OTLP_HEADERS", "\"bad key\" is not an HTTP token"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS",
-	     "k=a%0d%0aEvil: 1",
-	     {"OTEL_EXPORTER_OTLP_HEADERS", "header \"k\" holds a control character"}},
-	    {"OTEL_EXPORTER_OTLP_HEADERS", many, {"OTEL_EXPORTER_OTLP_HEADERS", "more than 16"}},
-	    {"OTEL_RESOURCE_ATTRIBUTES",
-	     "service.name",
-	     {"OTEL_RESOURCE_ATTRIBUTES", "\"service.name\" has no '='"}},
-	    {"OTEL_SERVICE_NAME", long_name, {"OTEL_SERVICE_NAME=\"xxxx", "at most 127 bytes"}},
-	};
-	struct exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF, .endpoint = "http://x:1"};
-	struct otlp_resource r = {.service_name = "torvyn-host"};
-	char err[512];
-
-	(void)state;
-	memset(long_name, 'x', sizeof(long_name) - 1);
-	for (int i = 0; i < 17; i++)
-		sprintf(many + i * 6, "k%02d=v,", i);
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		env_clear();
-		setenv(cases[i].var, cases[i].val, 1);
-		err[0] = 0;
-		errno = 0;
-		if (exporter__opts_from_env(&o, &r, err, sizeof(err)))
-			fail_msg("case %zu (%s=%s) was accepted", i, cases[i].var, cases[i].val);
-		assert_int_equal(errno, EINVAL);
-		for (int j = 0; j < 3 && cases[i].want[j]; j++)
-			if (!strstr(err, cases[i].want[j]))
-				fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].want[j]);
-		/* a malformed variable leaves the options as they were */
-		assert_string_equal(o.endpoint, "http://x:1");
-		assert_int_equal(o.protocol, EXPORTER_HTTP_PROTOBUF);
-		assert_false(o.gzip);
-		assert_int_equal(o.n_headers, 0);
-		assert_string_equal(r.service_name, "torvyn-host");
-	}
-	env_clear();
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1253,8 +1081,6 @@ int main(void)
 	    cmocka_unit_test(test_partial_success),
 	    cmocka_unit_test(test_json_lines_file_and_stdout),
 	    cmocka_unit_test(test_new_errors),
-	    cmocka_unit_test(test_env_good),
-	    cmocka_unit_test(test_env_malformed),
 	};
 
 	log_verbosity = LOG_DEBUG;

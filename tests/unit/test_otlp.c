@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/trace/otlp.c: OTLP protobuf and JSON encoding, responses. */
+/* Unit tests for the OTLP encoders (user/trace/render/otlp_*.c): protobuf, JSON, responses. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The endpoint's client: one curl easy handle, reused by every request of
+ * the sender thread, that posts OTLP/HTTP or OTLP/gRPC (cleartext HTTP/2
+ * with prior knowledge). What a reply means is reply.c's and grpc.c's.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+
+/* ------------------------------------------------------------ request headers */
+
+static int add_header(struct curl_slist **l, const char *h)
+{
+	struct curl_slist *n = curl_slist_append(*l, h);
+
+	if (!n)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
+/* A header of the user's: HTTP/2 (gRPC metadata) wants lower-case names. */
+static int add_user_header(struct tvn_otlp_client *c, const char *h)
+{
+	char *lc;
+	int err;
+
+	if (!c->grpc)
+		return add_header(&c->req_headers, h);
+	lc = strdup(h);
+	if (!lc)
+		return -ENOMEM;
+	for (char *p = lc; *p && *p != ':'; p++)
+		*p = tolower((unsigned char)*p);
+	err = add_header(&c->req_headers, lc);
+	free(lc);
+	return err;
+}
+
+static int build_headers(struct tvn_otlp_client *c, const struct exporter_opts *o)
+{
+	struct curl_slist **l = &c->req_headers;
+	char buf[512];
+	int err = 0;
+
+	if (c->grpc) {
+		err = err ?: add_header(l, "content-type: application/grpc");
+		err = err ?: add_header(l, "te: trailers");
+		snprintf(buf, sizeof(buf), "grpc-timeout: %um", o->request_timeout_ms);
+		err = err ?: add_header(l, buf);
+		if (c->gzip)
+			err = err ?: add_header(l, "grpc-encoding: gzip");
+	} else {
+		err = add_header(l, c->protocol == EXPORTER_HTTP_JSON
+					? "Content-Type: application/json"
+					: "Content-Type: application/x-protobuf");
+		if (c->gzip)
+			err = err ?: add_header(l, "Content-Encoding: gzip");
+		/* no 100-continue round trip before large bodies */
+		err = err ?: add_header(l, "Expect:");
+	}
+	for (int i = 0; i < o->n_headers && !err; i++)
+		err = add_user_header(c, o->headers[i]);
+	return err;
+}
+
+/* ------------------------------------------------------------ curl callbacks */
+
+static size_t write_cb(char *data, size_t size, size_t n, void *ud)
+{
+	struct tvn_otlp_resp *rsp = ud;
+	size_t len = size * n, want;
+	uint8_t *nb;
+
+	if (rsp->len + len > RESP_MAX)
+		return len;
+	if (rsp->len + len > rsp->cap) {
+		want = rsp->cap ? rsp->cap : 1024;
+		while (want < rsp->len + len)
+			want *= 2;
+		nb = realloc(rsp->body, want);
+		if (!nb)
+			return len;
+		rsp->body = nb;
+		rsp->cap = want;
+	}
+	memcpy(rsp->body + rsp->len, data, len);
+	rsp->len += len;
+	return len;
+}
+
+/* Headers and, for HTTP/2, trailers: libcurl hands both to this callback. */
+static size_t header_cb(char *line, size_t size, size_t n, void *ud)
+{
+	tvn_otlp_resp__header(ud, line, size * n);
+	return size * n;
+}
+
+/* Lets exporter__free's deadline cut a request short. */
+static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const struct tvn_otlp_client *c = ud;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return tvn_export__now_ms() >= __atomic_load_n(c->stop_at_ms, __ATOMIC_ACQUIRE);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int curl_setup(struct tvn_otlp_client *c, const struct exporter_opts *o)
+{
+	CURL *h = curl_easy_init();
+	long ms = o->request_timeout_ms;
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	c->curl = h;
+	err = build_headers(c, o);
+	if (err)
+		return err;
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->req_headers);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, OTLP_SDK_NAME "/" OTLP_SDK_VERSION);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	if (!c->grpc)
+		return 0;
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	/*
+	 * Before 7.89.0, a request on a reused prior-knowledge HTTP/2 connection
+	 * fails with "Error in the HTTP2 framing layer" (curl issue 10634): one
+	 * connection per request there.
+	 */
+	if (curl_version_info(CURLVERSION_NOW)->version_num < 0x075900)
+		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	return 0;
+}
+
+int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct exporter_opts *o,
+			  const uint64_t *stop_at_ms, char *err, size_t errlen)
+{
+	CURLU *u;
+	int ret;
+
+	c->protocol = o->protocol;
+	c->grpc = o->protocol == EXPORTER_GRPC;
+	c->gzip = o->gzip;
+	c->stop_at_ms = stop_at_ms;
+	u = tvn_otlp_url__parse(o->endpoint);
+	if (!u) {
+		snprintf(err, errlen,
+			 "OTLP endpoint \"%s\": expected an http:// or https:// URL such as "
+			 "http://localhost:%d",
+			 o->endpoint, c->grpc ? 4317 : 4318);
+		return -EINVAL;
+	}
+	ret = tvn_otlp_url__signals(u, o->endpoint, c->grpc, &c->traces_url, &c->metrics_url);
+	curl_url_cleanup(u);
+	if (ret)
+		goto fail;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = curl_setup(c, o);
+	if (!ret)
+		return 0;
+	if (!c->curl)
+		curl_global_cleanup();
+fail:
+	snprintf(err, errlen, "cannot set up the OTLP client: %s", strerror(-ret));
+	return ret;
+}
+
+void tvn_otlp_client__fini(struct tvn_otlp_client *c)
+{
+	curl_easy_cleanup(c->curl);
+	if (c->curl)
+		curl_global_cleanup();
+	curl_slist_free_all(c->req_headers);
+	free(c->traces_url);
+	free(c->metrics_url);
+	c->curl = NULL;
+	c->req_headers = NULL;
+	c->traces_url = c->metrics_url = NULL;
+}
+
+/* ------------------------------------------------------------ requests */
+
+int tvn_otlp_client__body(const struct tvn_otlp_client *c, const struct tvn_otlp_req *r,
+			  uint8_t **body, size_t *len)
+{
+	bool json = c->protocol == EXPORTER_HTTP_JSON;
+	const void *msg = json ? (void *)r->json : r->pb;
+	size_t mlen = json ? r->json_len : r->pb_len;
+	size_t pre = c->grpc ? GRPC_FRAME_HDR : 0;
+	uint8_t *b;
+	int err;
+
+	if (c->gzip) {
+		err = tvn_gzip__deflate(msg, mlen, pre, &b, len);
+		if (err)
+			return err;
+	} else {
+		b = malloc(pre + mlen + 1);
+		if (!b)
+			return -ENOMEM;
+		memcpy(b + pre, msg, mlen);
+		*len = pre + mlen;
+	}
+	if (c->grpc)
+		tvn_grpc__frame(b, c->gzip, *len - pre);
+	*body = b;
+	return 0;
+}
+
+static bool curl_retryable(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uint8_t *body,
+			   size_t len, bool traces, struct tvn_otlp_result *res)
+{
+	struct tvn_otlp_resp rsp = {.grpc_status = -1};
+	long code = 0;
+	CURLcode rc;
+
+	memset(res, 0, sizeof(*res));
+	res->delay_ms = -1;
+	c->curl_err[0] = 0;
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &rsp);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &rsp);
+	rc = curl_easy_perform(c->curl);
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(res->msg, sizeof(res->msg), "cut short by the exit deadline");
+		res->outcome = EXPORT_ABORT;
+	} else if (rc != CURLE_OK) {
+		snprintf(res->msg, sizeof(res->msg), "%s",
+			 c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc));
+		res->outcome = curl_retryable(rc) ? EXPORT_RETRY : EXPORT_FAIL;
+	} else {
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+		if (c->grpc)
+			tvn_otlp_client__grpc_result(c, &rsp, code, traces, res);
+		else
+			tvn_otlp_client__http_result(c, &rsp, code, traces, res);
+	}
+	free(rsp.body);
+}

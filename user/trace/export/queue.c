@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Requests and where they wait. Callers append spans to the current batch
+ * under the exporter's mutex; full, timed-out or flushed batches go into a
+ * bounded queue that drops its oldest batch when full. Metric requests are
+ * encoded by the caller and wait in a small queue of their own.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+
+void tvn_otlp_req__free(struct tvn_otlp_req *r)
+{
+	struct tvn_otlp_req *next;
+
+	for (; r; r = next) {
+		next = r->next;
+		free(r->spans);
+		free(r->pb);
+		free(r->json);
+		free(r);
+	}
+}
+
+/* OTLP/JSON has no raw newlines outside whitespace: make each request one line. */
+static void json_one_line(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\n' || s[i] == '\r')
+			s[i] = ' ';
+}
+
+int tvn_exporter__encode(const struct exporter *e, struct tvn_otlp_req *r,
+			 const struct snapshot *snap, uint64_t start_unix_ns, uint64_t now_unix_ns)
+{
+	const struct otlp_resource *res = &e->res;
+	int err = 0;
+
+	if (e->want_pb && r->metrics)
+		err = otlp__encode_metrics_pb(res, snap, start_unix_ns, now_unix_ns, &r->pb,
+					      &r->pb_len);
+	else if (e->want_pb)
+		err = otlp__encode_traces_pb(res, r->spans, r->n_spans, &r->pb, &r->pb_len);
+	if (!err && e->want_json && r->metrics)
+		err = otlp__encode_metrics_json(res, snap, start_unix_ns, now_unix_ns, &r->json,
+						&r->json_len);
+	else if (!err && e->want_json)
+		err = otlp__encode_traces_json(res, r->spans, r->n_spans, &r->json, &r->json_len);
+	if (err)
+		return err;
+	if (r->json)
+		json_one_line(r->json, r->json_len);
+	free(r->spans); /* the encodings are all the sender needs now */
+	r->spans = NULL;
+	return 0;
+}
+
+void tvn_exporter__count_dropped_locked(struct exporter *e, const struct tvn_otlp_req *r)
+{
+	if (r->metrics)
+		e->st.metric_requests_dropped++;
+	else
+		e->st.spans_dropped += r->n_spans;
+}
+
+/* Appends r; returns the request that made room, counted as dropped. */
+struct tvn_otlp_req *tvn_exporter__enqueue_locked(struct exporter *e, struct tvn_otlp_queue *q,
+						  struct tvn_otlp_req *r)
+{
+	struct tvn_otlp_req *old = NULL;
+
+	r->seq = e->seq++;
+	r->next = NULL;
+	if (q->tail)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+	if (++q->len > q->max) {
+		old = q->head;
+		q->head = old->next;
+		old->next = NULL;
+		q->len--;
+		tvn_exporter__count_dropped_locked(e, old);
+	}
+	return old;
+}
+
+static struct tvn_otlp_req *queue_pop(struct tvn_otlp_queue *q)
+{
+	struct tvn_otlp_req *r = q->head;
+
+	if (!r)
+		return NULL;
+	q->head = r->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->len--;
+	r->next = NULL;
+	return r;
+}
+
+struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct exporter *e)
+{
+	struct tvn_otlp_req *t = e->traces.head, *m = e->metrics.head;
+
+	if (m && (!t || m->seq < t->seq))
+		return queue_pop(&e->metrics);
+	return queue_pop(&e->traces);
+}
+
+struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct exporter *e)
+{
+	struct tvn_otlp_req *r;
+
+	if (!e->batch_n)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		e->st.spans_dropped += e->batch_n;
+		e->batch_n = 0;
+		return NULL;
+	}
+	r->spans = e->batch;
+	r->n_spans = e->batch_n;
+	if (e->batch_n < e->batch_cap) {
+		/* a partial batch may wait long in the queue: give back its tail */
+		struct otlp_span *b = realloc(e->batch, e->batch_n * sizeof(*b));
+
+		if (b)
+			r->spans = b;
+	}
+	e->batch = NULL;
+	e->batch_n = e->batch_cap = 0;
+	pthread_cond_signal(&e->cond);
+	return tvn_exporter__enqueue_locked(e, &e->traces, r);
+}
+
+struct tvn_otlp_req *tvn_exporter__batch_expire_locked(struct exporter *e, uint64_t now)
+{
+	if (e->batch_n && now - e->batch_t0_ms >= e->opts.batch_timeout_ms)
+		return tvn_exporter__batch_queue_locked(e);
+	return NULL;
+}
+
+int tvn_exporter__batch_grow_locked(struct exporter *e)
+{
+	size_t cap = e->batch_cap ? e->batch_cap * 2 : 64;
+	struct otlp_span *b;
+
+	if (cap > e->opts.batch_max_spans)
+		cap = e->opts.batch_max_spans;
+	b = realloc(e->batch, cap * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	e->batch = b;
+	e->batch_cap = cap;
+	return 0;
+}
