@@ -10,7 +10,7 @@ UNIT_DEPS_prom := user/trace/prom.c user/trace/metric_model.c
 UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
-UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/metric_model.c \
+UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bounds.c user/trace/metric_model.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
@@ -21,6 +21,7 @@ UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 UNIT_DEPS_bench := user/trace/bench.c
 UNIT_LIBS_bench := -ljansson -lm
 UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
+	user/trace/render/bounds.c \
 	user/trace/metric_model.c user/trace/util/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \

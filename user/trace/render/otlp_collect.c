@@ -15,19 +15,6 @@
 
 #define NS_PER_SEC 1000000000ULL
 
-/* clang-format off */
-const double tvn_otlp_lat_bounds_s[TORVYN_LAT_BOUNDS] = {
-	1e-07, 2.5e-07, 5e-07,
-	1e-06, 2.5e-06, 5e-06,
-	1e-05, 2.5e-05, 5e-05,
-	1e-04, 2.5e-04, 5e-04,
-	1e-03, 2.5e-03, 5e-03,
-	1e-02, 2.5e-02, 5e-02,
-	0.1, 0.25, 0.5,
-	1, 2.5, 5,
-	10,
-};
-/* clang-format on */
 
 static const enum tvn_otlp_metric_kind kind_of[] = {
     [METRIC_COUNTER] = OTLP_METRIC_SUM,	   [METRIC_GAUGE] = OTLP_METRIC_GAUGE,

@@ -17,6 +17,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
+#include "bounds.h"
 #include "metric_model.h"
 #include "otlp.h"
 
@@ -94,9 +95,6 @@ int tvn_otlp_span__n_attrs(const struct otlp_span *s);
 bool tvn_otlp_span__has_parent(const struct otlp_span *s);
 
 /* ------------------------------------------------------------ metrics (otlp_collect.c) */
-
-/* The latency bounds of docs/metrics.md (100 ns .. 10 s), in seconds. */
-extern const double tvn_otlp_lat_bounds_s[TORVYN_LAT_BOUNDS];
 
 enum tvn_otlp_metric_kind { OTLP_METRIC_SUM, OTLP_METRIC_GAUGE, OTLP_METRIC_HIST };
 enum tvn_otlp_point_kind { OTLP_POINT_INT, OTLP_POINT_DBL, OTLP_POINT_HIST };

@@ -274,7 +274,7 @@ static json_t *j_hist_pt(struct jctx *j, const struct tvn_otlp_point *p, uint64_
 	for (int i = 0; i < TORVYN_LAT_BUCKETS; i++)
 		jpush(j, bc, j_u64(p->h->bucket[i]));
 	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++)
-		jpush(j, eb, j_dbl(j, tvn_otlp_lat_bounds_s[i]));
+		jpush(j, eb, j_dbl(j, tvn_lat_bounds_s[i]));
 	jset(j, o, "bucketCounts", bc);
 	jset(j, o, "explicitBounds", eb);
 	return o;

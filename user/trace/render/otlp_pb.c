@@ -346,9 +346,9 @@ int otlp__encode_metrics_pb(const struct otlp_resource *res, const struct snapsh
 	err = tvn_otlp_metrics__collect(&c, snap);
 	if (err)
 		goto out;
-	b.bounds = tvn_otlp_arena__alloc(&c.a, sizeof(tvn_otlp_lat_bounds_s));
+	b.bounds = tvn_otlp_arena__alloc(&c.a, sizeof(tvn_lat_bounds_s));
 	if (b.bounds)
-		memcpy(b.bounds, tvn_otlp_lat_bounds_s, sizeof(tvn_otlp_lat_bounds_s));
+		memcpy(b.bounds, tvn_lat_bounds_s, sizeof(tvn_lat_bounds_s));
 	rm.resource = pb_res(&c.a, res);
 	rm.n_scope_metrics = 1;
 	rm.scope_metrics = &smp;
