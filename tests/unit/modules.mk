@@ -6,11 +6,11 @@ UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline.c
 UNIT_LIBS_pipeline := -ljansson
-UNIT_DEPS_prom := user/trace/prom.c user/trace/metric_model.c
+UNIT_DEPS_prom := user/trace/render/prom.c user/trace/model/metric_model.c
 UNIT_DEPS_usdt_elf := user/trace/usdt_elf.c user/trace/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
-UNIT_DEPS_otlp := user/trace/otlp.c user/trace/metric_model.c \
+UNIT_DEPS_otlp := user/trace/otlp.c user/trace/model/metric_model.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
@@ -18,9 +18,9 @@ UNIT_DEPS_otlp := user/trace/otlp.c user/trace/metric_model.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
-UNIT_DEPS_bench := user/trace/bench.c
+UNIT_DEPS_bench := user/trace/bench/bench.c
 UNIT_LIBS_bench := -ljansson -lm
-UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/metric_model.c \
+UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/model/metric_model.c \
 	user/trace/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
