@@ -18,7 +18,10 @@ UNIT_DEPS_otlp := user/trace/otlp.c user/trace/model/metric_model.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
-UNIT_DEPS_bench := user/trace/bench/bench.c
+# The report half of bench/: everything but run.c, sample.c and window.c (a session).
+BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c \
+	baseline.c compare.c hist.c)
+UNIT_DEPS_bench := $(BENCH_REPORT_SRCS)
 UNIT_LIBS_bench := -ljansson -lm
 UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/model/metric_model.c \
 	user/trace/log.c \
