@@ -1,4 +1,6 @@
 # What each unit test links: UNIT_DEPS_<name> for tests/unit/test_<name>.c.
+# The metric model: the catalogue and its walk (user/trace/model/).
+MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
 UNIT_DEPS_histogram := usdt/histogram.c
@@ -6,11 +8,11 @@ UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline.c
 UNIT_LIBS_pipeline := -ljansson
-UNIT_DEPS_prom := user/trace/render/prom.c user/trace/model/metric_model.c
+UNIT_DEPS_prom := user/trace/render/prom.c $(MODEL_SRCS)
 UNIT_DEPS_usdt_elf := user/trace/usdt_elf.c user/trace/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
-UNIT_DEPS_otlp := user/trace/otlp.c user/trace/model/metric_model.c \
+UNIT_DEPS_otlp := user/trace/otlp.c $(MODEL_SRCS) \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
@@ -23,7 +25,7 @@ BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.
 	baseline.c compare.c hist.c)
 UNIT_DEPS_bench := $(BENCH_REPORT_SRCS)
 UNIT_LIBS_bench := -ljansson -lm
-UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c user/trace/model/metric_model.c \
+UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c $(MODEL_SRCS) \
 	user/trace/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
