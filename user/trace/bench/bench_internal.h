@@ -54,6 +54,7 @@ struct tvn_bench_table {
 	const char *align; /* 'l' or 'r' per column */
 	bool show_head;	   /* in pretty; markdown always has one */
 	bool has_marks;
+	bool oom; /* a row could not be added: flush fails */
 	tvn_bench_cell *cells;
 	bool *mark;
 };
@@ -62,18 +63,28 @@ void tvn_bench_table__init(struct tvn_bench_table *t, const char *const *head, c
 			   int ncols);
 void tvn_bench_table__free(struct tvn_bench_table *t);
 
-/* The cells of a new row (marked: "* " in pretty, bold in markdown), or NULL (out of memory). */
+/*
+ * The cells of a new row (marked: "* " in pretty, bold in markdown), or NULL
+ * when out of memory; then t prints nothing and flush returns -ENOMEM.
+ */
 tvn_bench_cell *tvn_bench_table__row(struct tvn_bench_table *t, bool mark);
+
+/* Row i of a table, from ctx. */
+typedef void (*tvn_bench_row_fn)(tvn_bench_cell *row, const void *ctx, int i);
+
+/* Adds n rows, row i filled by fill(row, ctx, i); row mark (-1: none) is marked. */
+void tvn_bench_table__add_rows(struct tvn_bench_table *t, int n, int mark, tvn_bench_row_fn fill,
+			       const void *ctx);
 
 /* Prints t as markdown, or for f pretty aligned after indent; then frees it. 0 or -ENOMEM. */
 int tvn_bench_table__flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_format f,
 			   const char *indent);
 
-/* Control characters of a command line would garble the terminal: '?' for them. */
-void tvn_bench_text__put_sanitized(FILE *out, const char *s);
-
-/* s as a Markdown code span: a fence longer than any run of backticks in s. */
-void tvn_bench_text__put_md_code(FILE *out, const char *s);
+/*
+ * The target of a report (a command line): in markdown a code span, else
+ * with control characters as '?' (they would garble the terminal).
+ */
+void tvn_bench_text__put_target(FILE *out, enum tvn_bench_format f, const char *target);
 
 /* ------------------------------------------------------------ the writers */
 

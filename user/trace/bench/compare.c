@@ -159,37 +159,40 @@ static void compare_who(FILE *out, const char *what, const struct tvn_bench_repo
 			enum tvn_bench_format f)
 {
 	fprintf(out, "%s%s: ", f == TVN_BENCH_MARKDOWN ? "- " : "", what);
-	if (f == TVN_BENCH_MARKDOWN)
-		tvn_bench_text__put_md_code(out, r->target);
-	else
-		tvn_bench_text__put_sanitized(out, r->target);
+	tvn_bench_text__put_target(out, f, r->target);
 	if (r->started_at[0])
 		fprintf(out, ", started %s", r->started_at);
 	fputc('\n', out);
 }
 
+struct rows_ctx {
+	const struct cmp_row *rows;
+	enum tvn_bench_format f;
+};
+
+static void compare_row(tvn_bench_cell *c, const void *ctx, int i)
+{
+	const struct rows_ctx *x = ctx;
+	const struct cmp_row *row = &x->rows[i];
+
+	snprintf(c[0], CELL_LEN, "%s", row->label);
+	fmt_value(c[1], CELL_LEN, row->kind, row->base);
+	fmt_value(c[2], CELL_LEN, row->kind, row->cur);
+	if (isnan(row->chg))
+		snprintf(c[3], CELL_LEN, "n/a");
+	else
+		snprintf(c[3], CELL_LEN, "%+.1f%%", row->chg);
+	snprintf(c[4], CELL_LEN, "%s", row_mark(row, x->f));
+}
+
 static int compare_table(const struct cmp_row *rows, int n, enum tvn_bench_format f, FILE *out)
 {
 	static const char *const head[] = {"metric", "baseline", "current", "change", ""};
+	const struct rows_ctx ctx = {rows, f};
 	struct tvn_bench_table t;
 
 	tvn_bench_table__init(&t, head, "lrrrl", 5);
-	for (int i = 0; i < n; i++) {
-		tvn_bench_cell *c = tvn_bench_table__row(&t, false);
-
-		if (!c) {
-			tvn_bench_table__free(&t);
-			return -ENOMEM;
-		}
-		snprintf(c[0], CELL_LEN, "%s", rows[i].label);
-		fmt_value(c[1], CELL_LEN, rows[i].kind, rows[i].base);
-		fmt_value(c[2], CELL_LEN, rows[i].kind, rows[i].cur);
-		if (isnan(rows[i].chg))
-			snprintf(c[3], CELL_LEN, "n/a");
-		else
-			snprintf(c[3], CELL_LEN, "%+.1f%%", rows[i].chg);
-		snprintf(c[4], CELL_LEN, "%s", row_mark(&rows[i], f));
-	}
+	tvn_bench_table__add_rows(&t, n, -1, compare_row, &ctx);
 	return tvn_bench_table__flush(&t, out, f, "");
 }
 

@@ -3,10 +3,10 @@
  * A bench report for people: pretty (aligned text for a terminal) or
  * markdown (headings and GitHub tables). Both walk the same sections.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bench_internal.h"
 
@@ -29,55 +29,48 @@ static void none(FILE *out, enum tvn_bench_format f, const char *what)
 		fprintf(out, "  %s\n", what);
 }
 
+/* The command and the window: markdown separates with " · ", pretty with two spaces. */
 static void write_header(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
 {
-	char win[32], warm[32];
+	bool md = f == TVN_BENCH_MARKDOWN;
+	const char *sep = md ? " · " : "  ";
 
-	snprintf(win, sizeof(win), "%.2f s", r->duration_s);
-	snprintf(warm, sizeof(warm), "%.2f s", r->warmup_s);
-	if (f == TVN_BENCH_MARKDOWN) {
-		fputs("## torvyn-trace bench: ", out);
-		tvn_bench_text__put_md_code(out, r->target);
-		fprintf(out, "\n\npid %d · window %s · warmup %s", r->pid, win, warm);
-		if (r->started_at[0])
-			fprintf(out, " · started %s", r->started_at);
-		fputs("\n\n", out);
-		return;
-	}
-	fputs("torvyn-trace bench: ", out);
-	tvn_bench_text__put_sanitized(out, r->target);
-	fprintf(out, "  pid %d  window %s  warmup %s", r->pid, win, warm);
+	fputs(md ? "## torvyn-trace bench: " : "torvyn-trace bench: ", out);
+	tvn_bench_text__put_target(out, f, r->target);
+	fprintf(out, "%spid %d%swindow %.2f s%swarmup %.2f s", md ? "\n\n" : sep, r->pid, sep,
+		r->duration_s, sep, r->warmup_s);
 	if (r->started_at[0])
-		fprintf(out, "  started %s", r->started_at);
-	fputc('\n', out);
+		fprintf(out, "%sstarted %s", sep, r->started_at);
+	fputs(md ? "\n\n" : "\n", out);
 }
 
 /* ------------------------------------------------------------ metric/value tables */
 
 static const char *const kv_head[] = {"metric", "value"};
 
-/* A two-column metric/value table: no header in pretty. */
-static void kv_init(struct tvn_bench_table *t)
+/* A section of one two-column metric/value table (no header in pretty). */
+static void kv_begin(struct tvn_bench_table *t, FILE *out, enum tvn_bench_format f,
+		     const char *title)
 {
+	section(out, f, title);
 	tvn_bench_table__init(t, kv_head, "ll", 2);
 	t->show_head = false;
 }
 
-static int kv_add(struct tvn_bench_table *t, const char *key, const char *fmt, ...)
+static void kv_add(struct tvn_bench_table *t, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int kv_add(struct tvn_bench_table *t, const char *key, const char *fmt, ...)
+static void kv_add(struct tvn_bench_table *t, const char *key, const char *fmt, ...)
 {
 	tvn_bench_cell *row = tvn_bench_table__row(t, false);
 	va_list ap;
 
 	if (!row)
-		return -ENOMEM;
+		return; /* the flush fails */
 	snprintf(row[0], CELL_LEN, "%s", key);
 	va_start(ap, fmt);
 	vsnprintf(row[1], CELL_LEN, fmt, ap);
 	va_end(ap);
-	return 0;
 }
 
 static int kv_flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_format f)
@@ -89,18 +82,16 @@ static int kv_flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_format 
 
 static int write_throughput(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
 {
-	char a[64], b[64];
 	struct tvn_bench_table t;
-	int err = 0;
+	char a[64], b[64];
 
-	section(out, f, "Throughput");
-	kv_init(&t);
+	kv_begin(&t, out, f, "Throughput");
 	tvn_bench_fmt__si(a, sizeof(a), r->elements_per_sec, "/s");
-	err = err ?: kv_add(&t, "elements/s", "%s (%" PRIu64 " elements)", a, r->elements);
+	kv_add(&t, "elements/s", "%s (%" PRIu64 " elements)", a, r->elements);
 	tvn_bench_fmt__iec(a, sizeof(a), r->bytes_per_sec, "/s");
 	tvn_bench_fmt__iec(b, sizeof(b), (double)r->bytes, "");
-	err = err ?: kv_add(&t, "bytes/s", "%s (%s)", a, b);
-	return err ?: kv_flush(&t, out, f);
+	kv_add(&t, "bytes/s", "%s (%s)", a, b);
+	return kv_flush(&t, out, f);
 }
 
 /* Markdown: one row of all percentiles; pretty: one line each. */
@@ -124,29 +115,52 @@ static int write_latency(const struct tvn_bench_report *r, enum tvn_bench_format
 	if (f == TVN_BENCH_MARKDOWN) {
 		tvn_bench_table__init(&t, head, "rrrrrrrr", 8);
 		row = tvn_bench_table__row(&t, false);
-		if (!row)
-			return -ENOMEM;
-		snprintf(row[0], CELL_LEN, "%" PRIu64, r->latency_samples);
-		for (int i = 0; i < 7; i++)
-			tvn_bench_fmt__us(row[i + 1], CELL_LEN, v[i]);
+		if (row) {
+			snprintf(row[0], CELL_LEN, "%" PRIu64, r->latency_samples);
+			for (int i = 0; i < 7; i++)
+				tvn_bench_fmt__us(row[i + 1], CELL_LEN, v[i]);
+		}
 		return tvn_bench_table__flush(&t, out, f, "");
 	}
 	tvn_bench_table__init(&t, head, "lr", 2);
 	t.show_head = false;
 	for (int i = 0; i < 7; i++) {
 		row = tvn_bench_table__row(&t, false);
-		if (!row) {
-			tvn_bench_table__free(&t);
-			return -ENOMEM;
-		}
+		if (!row)
+			break;
 		snprintf(row[0], CELL_LEN, "%s", head[i + 1]);
 		tvn_bench_fmt__us(row[1], CELL_LEN, v[i]);
 	}
 	return tvn_bench_table__flush(&t, out, f, "  ");
 }
 
-static void component_row(tvn_bench_cell *row, const struct tvn_bench_component *c)
+/* A section with a row per item, or a line saying there is none. */
+struct list {
+	const char *title, *empty;
+	const char *const *head;
+	const char *align; /* and the number of columns */
+	tvn_bench_row_fn fill;
+};
+
+static int write_list(const struct list *l, int n, int mark, const struct tvn_bench_report *r,
+		      enum tvn_bench_format f, FILE *out)
 {
+	struct tvn_bench_table t;
+
+	section(out, f, l->title);
+	if (!n) {
+		none(out, f, l->empty);
+		return 0;
+	}
+	tvn_bench_table__init(&t, l->head, l->align, (int)strlen(l->align));
+	tvn_bench_table__add_rows(&t, n, mark, l->fill, r);
+	return tvn_bench_table__flush(&t, out, f, "  ");
+}
+
+static void component_row(tvn_bench_cell *row, const void *ctx, int i)
+{
+	const struct tvn_bench_component *c = &((const struct tvn_bench_report *)ctx)->comps[i];
+
 	snprintf(row[0], CELL_LEN, "%s/%s", c->flow, c->component);
 	snprintf(row[1], CELL_LEN, "%" PRIu64, c->invocations);
 	snprintf(row[2], CELL_LEN, "%" PRIu64, c->errors);
@@ -157,6 +171,12 @@ static void component_row(tvn_bench_cell *row, const struct tvn_bench_component 
 	snprintf(row[7], CELL_LEN, "%" PRIu64, c->wakeups);
 	tvn_bench_fmt__s(row[8], CELL_LEN, c->idle_s);
 }
+
+static const char *const component_head[] = {
+    "flow/component", "invocations", "errors", "p50", "p99", "mean", "share", "wakeups", "idle"};
+
+static const struct list components = {"Per component", "no components", component_head,
+				       "lrrrrrrrr", component_row};
 
 static void write_slowest(const struct tvn_bench_component *c, enum tvn_bench_format f, FILE *out)
 {
@@ -169,37 +189,21 @@ static void write_slowest(const struct tvn_bench_component *c, enum tvn_bench_fo
 		fprintf(out, "  slowest: %s/%s (share %s)\n", c->flow, c->component, pct);
 }
 
+/* The slowest component is marked, and named below the table. */
 static int write_components(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
 {
-	static const char *const head[] = {"flow/component", "invocations", "errors",  "p50", "p99",
-					   "mean",	     "share",	    "wakeups", "idle"};
 	int slow = tvn_bench_report__slowest(r);
-	struct tvn_bench_table t;
-	int err;
+	int err = write_list(&components, r->n_comps, slow, r, f, out);
 
-	section(out, f, "Per component");
-	if (!r->n_comps) {
-		none(out, f, "no components");
-		return 0;
-	}
-	tvn_bench_table__init(&t, head, "lrrrrrrrr", 9);
-	for (int i = 0; i < r->n_comps; i++) {
-		tvn_bench_cell *row = tvn_bench_table__row(&t, i == slow);
-
-		if (!row) {
-			tvn_bench_table__free(&t);
-			return -ENOMEM;
-		}
-		component_row(row, &r->comps[i]);
-	}
-	err = tvn_bench_table__flush(&t, out, f, "  ");
-	if (!err)
+	if (!err && r->n_comps)
 		write_slowest(&r->comps[slow], f, out);
 	return err;
 }
 
-static void stream_row(tvn_bench_cell *row, const struct tvn_bench_stream *s)
+static void stream_row(tvn_bench_cell *row, const void *ctx, int i)
 {
+	const struct tvn_bench_stream *s = &((const struct tvn_bench_report *)ctx)->streams[i];
+
 	snprintf(row[0], CELL_LEN, "%s/%s", s->flow, s->stream);
 	snprintf(row[1], CELL_LEN, "%.1f", s->mean_depth);
 	snprintf(row[2], CELL_LEN, "%" PRIu64 "/%" PRIu64, s->peak_depth, s->capacity);
@@ -208,28 +212,18 @@ static void stream_row(tvn_bench_cell *row, const struct tvn_bench_stream *s)
 	snprintf(row[5], CELL_LEN, "%" PRIu64, s->elements);
 }
 
-static int write_queues(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
+static const char *const stream_head[] = {"flow/stream",  "mean depth",	       "peak/capacity",
+					  "backpressure", "backpressure time", "elements"};
+
+static const struct list queues = {"Queues", "no streams", stream_head, "lrrrrr", stream_row};
+
+static void copy_row(tvn_bench_cell *row, const void *ctx, int i)
 {
-	static const char *const head[] = {"flow/stream",  "mean depth",	"peak/capacity",
-					   "backpressure", "backpressure time", "elements"};
-	struct tvn_bench_table t;
+	const struct tvn_bench_report *r = ctx;
 
-	section(out, f, "Queues");
-	if (!r->n_streams) {
-		none(out, f, "no streams");
-		return 0;
-	}
-	tvn_bench_table__init(&t, head, "lrrrrr", 6);
-	for (int i = 0; i < r->n_streams; i++) {
-		tvn_bench_cell *row = tvn_bench_table__row(&t, false);
-
-		if (!row) {
-			tvn_bench_table__free(&t);
-			return -ENOMEM;
-		}
-		stream_row(row, &r->streams[i]);
-	}
-	return tvn_bench_table__flush(&t, out, f, "  ");
+	snprintf(row[0], CELL_LEN, "%s", tvn_bench_copy_reasons[i]);
+	snprintf(row[1], CELL_LEN, "%" PRIu64, r->copies[i]);
+	tvn_bench_fmt__iec(row[2], CELL_LEN, (double)r->copy_bytes[i], "");
 }
 
 /* Copies by reason, under the buffer figures (indented further in pretty). */
@@ -239,61 +233,48 @@ static int write_copies(const struct tvn_bench_report *r, enum tvn_bench_format 
 	struct tvn_bench_table t;
 
 	tvn_bench_table__init(&t, head, "lrr", 3);
-	for (int i = 0; i < TVN_BENCH_N_REASONS; i++) {
-		tvn_bench_cell *row = tvn_bench_table__row(&t, false);
-
-		if (!row) {
-			tvn_bench_table__free(&t);
-			return -ENOMEM;
-		}
-		snprintf(row[0], CELL_LEN, "%s", tvn_bench_copy_reasons[i]);
-		snprintf(row[1], CELL_LEN, "%" PRIu64, r->copies[i]);
-		tvn_bench_fmt__iec(row[2], CELL_LEN, (double)r->copy_bytes[i], "");
-	}
+	tvn_bench_table__add_rows(&t, TVN_BENCH_N_REASONS, -1, copy_row, r);
 	return tvn_bench_table__flush(&t, out, f, "    ");
 }
 
 static int write_buffers(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
 {
-	char a[64], b[64];
 	struct tvn_bench_table t;
-	int err = 0;
+	char a[64], b[64];
+	int err;
 
-	section(out, f, "Buffers");
-	kv_init(&t);
-	err = err ?: kv_add(&t, "allocations", "%" PRIu64, r->buffer_allocs);
-	err = err ?: kv_add(&t, "pool hits", "%" PRIu64, r->pool_hits);
-	err = err ?: kv_add(&t, "fallbacks", "%" PRIu64, r->fallback_allocs);
+	kv_begin(&t, out, f, "Buffers");
+	kv_add(&t, "allocations", "%" PRIu64, r->buffer_allocs);
+	kv_add(&t, "pool hits", "%" PRIu64, r->pool_hits);
+	kv_add(&t, "fallbacks", "%" PRIu64, r->fallback_allocs);
 	tvn_bench_fmt__pct(a, sizeof(a), r->pool_reuse_pct);
-	err = err ?: kv_add(&t, "pool reuse", "%s", a);
+	kv_add(&t, "pool reuse", "%s", a);
 	tvn_bench_fmt__iec(b, sizeof(b), (double)r->total_copy_bytes, "");
-	err = err ?: kv_add(&t, "copies", "%" PRIu64 " (%s)", r->total_copies, b);
-	err = err ?: kv_flush(&t, out, f);
+	kv_add(&t, "copies", "%" PRIu64 " (%s)", r->total_copies, b);
+	err = kv_flush(&t, out, f);
 	return err ?: write_copies(r, f, out);
 }
 
 static int write_sched_mem(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
 {
-	char a[64];
 	struct tvn_bench_table t;
-	int err = 0;
+	char a[64];
+	int err;
 
-	section(out, f, "Scheduling");
-	kv_init(&t);
-	err = err ?: kv_add(&t, "wakeups", "%" PRIu64, r->total_wakeups);
+	kv_begin(&t, out, f, "Scheduling");
+	kv_add(&t, "wakeups", "%" PRIu64, r->total_wakeups);
 	tvn_bench_fmt__s(a, sizeof(a), r->total_idle_s);
-	err = err ?: kv_add(&t, "idle", "%s", a);
-	err = err ?: kv_flush(&t, out, f);
+	kv_add(&t, "idle", "%s", a);
+	err = kv_flush(&t, out, f);
 	if (err)
 		return err;
 
-	section(out, f, "Memory");
-	kv_init(&t);
+	kv_begin(&t, out, f, "Memory");
 	tvn_bench_fmt__iec(a, sizeof(a), (double)r->peak_rss_bytes, "");
-	err = err ?: kv_add(&t, "peak RSS", "%s", a);
+	kv_add(&t, "peak RSS", "%s", a);
 	tvn_bench_fmt__iec(a, sizeof(a), (double)r->mean_rss_bytes, "");
-	err = err ?: kv_add(&t, "mean RSS", "%s", a);
-	return err ?: kv_flush(&t, out, f);
+	kv_add(&t, "mean RSS", "%s", a);
+	return kv_flush(&t, out, f);
 }
 
 int tvn_bench_human__write(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
@@ -304,7 +285,7 @@ int tvn_bench_human__write(const struct tvn_bench_report *r, enum tvn_bench_form
 	err = write_throughput(r, f, out);
 	err = err ?: write_latency(r, f, out);
 	err = err ?: write_components(r, f, out);
-	err = err ?: write_queues(r, f, out);
+	err = err ?: write_list(&queues, r->n_streams, -1, r, f, out);
 	err = err ?: write_buffers(r, f, out);
 	err = err ?: write_sched_mem(r, f, out);
 	return err;

@@ -40,11 +40,11 @@ tvn_bench_cell *tvn_bench_table__row(struct tvn_bench_table *t, bool mark)
 		bool *marks;
 
 		if (!cells)
-			return NULL;
+			goto oom;
 		t->cells = cells;
 		marks = realloc(t->mark, (size_t)cap * sizeof(bool));
 		if (!marks)
-			return NULL;
+			goto oom;
 		t->mark = marks;
 		t->cap = cap;
 	}
@@ -53,6 +53,21 @@ tvn_bench_cell *tvn_bench_table__row(struct tvn_bench_table *t, bool mark)
 	t->mark[t->nrows++] = mark;
 	t->has_marks |= mark;
 	return row;
+oom:
+	t->oom = true;
+	return NULL;
+}
+
+void tvn_bench_table__add_rows(struct tvn_bench_table *t, int n, int mark, tvn_bench_row_fn fill,
+			       const void *ctx)
+{
+	for (int i = 0; i < n; i++) {
+		tvn_bench_cell *row = tvn_bench_table__row(t, i == mark);
+
+		if (!row)
+			return;
+		fill(row, ctx, i);
+	}
 }
 
 /* ------------------------------------------------------------ pretty */
@@ -181,7 +196,9 @@ int tvn_bench_table__flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_
 {
 	int err = 0;
 
-	if (f == TVN_BENCH_MARKDOWN)
+	if (t->oom)
+		err = -ENOMEM;
+	else if (f == TVN_BENCH_MARKDOWN)
 		print_md(t, out);
 	else
 		err = print_pretty(t, out, indent);
@@ -191,13 +208,15 @@ int tvn_bench_table__flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_
 
 /* ------------------------------------------------------------ text */
 
-void tvn_bench_text__put_sanitized(FILE *out, const char *s)
+/* Control characters of a command line would garble the terminal: '?' for them. */
+static void put_sanitized(FILE *out, const char *s)
 {
 	for (; *s; s++)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
-void tvn_bench_text__put_md_code(FILE *out, const char *s)
+/* s as a Markdown code span: a fence longer than any run of backticks in s. */
+static void put_md_code(FILE *out, const char *s)
 {
 	int run = 0, longest = 0;
 	size_t n = strlen(s);
@@ -219,4 +238,12 @@ void tvn_bench_text__put_md_code(FILE *out, const char *s)
 		fputc(' ', out);
 	for (int i = 0; i <= longest; i++)
 		fputc('`', out);
+}
+
+void tvn_bench_text__put_target(FILE *out, enum tvn_bench_format f, const char *target)
+{
+	if (f == TVN_BENCH_MARKDOWN)
+		put_md_code(out, target);
+	else
+		put_sanitized(out, target);
 }

@@ -95,24 +95,11 @@ static const struct tvn_fine_val *fine_of(const struct tvn_bench_sample *sm, int
 	return &sm->fine[flow * TVN_BENCH_FINE_PER_FLOW + comp];
 }
 
-/* ------------------------------------------------------------ components */
+/* ------------------------------------------------------------ components and streams */
 
 static void name_of(char *buf, const char *src)
 {
 	snprintf(buf, TVN_BENCH_NAME_LEN, "%.*s", TVN_BENCH_NAME_LEN - 1, src);
-}
-
-/* A new, zeroed entry at the end of r->comps, or NULL. */
-static struct tvn_bench_component *add_component(struct tvn_bench_report *r)
-{
-	struct tvn_bench_component *bc = realloc(r->comps, (r->n_comps + 1) * sizeof(*bc));
-
-	if (!bc)
-		return NULL;
-	r->comps = bc;
-	bc += r->n_comps++;
-	memset(bc, 0, sizeof(*bc));
-	return bc;
 }
 
 /* Latency of component j of flow f: its fine histogram over the window. */
@@ -146,58 +133,6 @@ static void component_sched(struct tvn_bench_component *bc, const struct tvn_ben
 	bc->cpu_s = (double)(sb->oncpu_ns - (sa ? sa->oncpu_ns : 0)) / 1e9;
 }
 
-static int build_components(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
-			    const struct tvn_bench_sample *b, const double *flow_mean_us)
-{
-	double worst = -1;
-
-	for (int f = 0; f < b->snap.n_flows; f++) {
-		const struct snap_flow *fb = &b->snap.flows[f];
-
-		for (int j = 0; fb->present && j < TORVYN_MAX_COMPONENTS; j++) {
-			const struct snap_comp *cb = &fb->comps[j];
-			const struct snap_comp *ca =
-			    f < a->snap.n_flows ? &a->snap.flows[f].comps[j] : NULL;
-			bool had = ca && ca->present;
-			struct tvn_bench_component *bc;
-
-			if (!cb->present)
-				continue;
-			bc = add_component(r);
-			if (!bc)
-				return -ENOMEM;
-			name_of(bc->flow, fb->blk.hdr.name);
-			name_of(bc->component, cb->blk.hdr.name);
-			bc->invocations = cb->blk.invocations - (had ? ca->blk.invocations : 0);
-			bc->errors = cb->blk.errors - (had ? ca->blk.errors : 0);
-			component_latency(bc, a, b, f, j, flow_mean_us[f]);
-			component_sched(bc, a, b, r->pid, f, j);
-			r->total_wakeups += bc->wakeups;
-			r->total_idle_s += bc->idle_s;
-			if (bc->mean_us > worst) {
-				worst = bc->mean_us;
-				snprintf(r->slowest, sizeof(r->slowest), "%s/%s", bc->flow,
-					 bc->component);
-			}
-		}
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------ streams */
-
-static struct tvn_bench_stream *add_stream(struct tvn_bench_report *r)
-{
-	struct tvn_bench_stream *bs = realloc(r->streams, (r->n_streams + 1) * sizeof(*bs));
-
-	if (!bs)
-		return NULL;
-	r->streams = bs;
-	bs += r->n_streams++;
-	memset(bs, 0, sizeof(*bs));
-	return bs;
-}
-
 /* Stream sb over the window; sa is where it stood at the start (NULL: nowhere). */
 static void stream_delta(struct tvn_bench_stream *bs, const struct snap_stream *sa,
 			 const struct snap_stream *sb)
@@ -219,34 +154,93 @@ static void stream_delta(struct tvn_bench_stream *bs, const struct snap_stream *
 	bs->elements = sb->blk.elements_transferred - (had ? sa->blk.elements_transferred : 0);
 }
 
-static int build_streams(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
-			 const struct tvn_bench_sample *b)
+/* Component j of flow f (present in b) as the next entry of r->comps. */
+static void add_component(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
+			  const struct tvn_bench_sample *b, int f, int j, double flow_mean_us)
 {
-	for (int f = 0; f < b->snap.n_flows; f++) {
+	const struct snap_flow *fb = &b->snap.flows[f];
+	const struct snap_comp *cb = &fb->comps[j];
+	const struct snap_comp *ca = f < a->snap.n_flows ? &a->snap.flows[f].comps[j] : NULL;
+	bool had = ca && ca->present;
+	struct tvn_bench_component *bc = &r->comps[r->n_comps++];
+
+	name_of(bc->flow, fb->blk.hdr.name);
+	name_of(bc->component, cb->blk.hdr.name);
+	bc->invocations = cb->blk.invocations - (had ? ca->blk.invocations : 0);
+	bc->errors = cb->blk.errors - (had ? ca->blk.errors : 0);
+	component_latency(bc, a, b, f, j, flow_mean_us);
+	component_sched(bc, a, b, r->pid, f, j);
+	r->total_wakeups += bc->wakeups;
+	r->total_idle_s += bc->idle_s;
+}
+
+/* Stream k of flow f (present in b) as the next entry of r->streams. */
+static void add_stream(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
+		       const struct tvn_bench_sample *b, int f, int k)
+{
+	const struct snap_flow *fb = &b->snap.flows[f];
+	struct tvn_bench_stream *bs = &r->streams[r->n_streams++];
+
+	name_of(bs->flow, fb->blk.hdr.name);
+	name_of(bs->stream, fb->streams[k].blk.hdr.name);
+	stream_delta(bs, f < a->snap.n_flows ? &a->snap.flows[f].streams[k] : NULL,
+		     &fb->streams[k]);
+	r->backpressure_events += bs->backpressure_events;
+	if (bs->peak_depth > r->queue_peak ||
+	    (bs->peak_depth == r->queue_peak && !r->queue_capacity)) {
+		r->queue_peak = bs->peak_depth;
+		r->queue_capacity = bs->capacity;
+	}
+}
+
+/* Room in r for the components and streams present in b. 0 or -ENOMEM. */
+static int alloc_members(struct tvn_bench_report *r, const struct snapshot *b)
+{
+	size_t n_comps = 0, n_streams = 0;
+
+	for (int f = 0; f < b->n_flows; f++) {
+		for (int i = 0; b->flows[f].present && i < TORVYN_MAX_COMPONENTS; i++)
+			n_comps += b->flows[f].comps[i].present;
+		for (int i = 0; b->flows[f].present && i < TORVYN_MAX_STREAMS; i++)
+			n_streams += b->flows[f].streams[i].present;
+	}
+	r->comps = n_comps ? calloc(n_comps, sizeof(*r->comps)) : NULL;
+	r->streams = n_streams ? calloc(n_streams, sizeof(*r->streams)) : NULL;
+	return (n_comps && !r->comps) || (n_streams && !r->streams) ? -ENOMEM : 0;
+}
+
+/* The components and streams of the present flows of b, in flow and index order. */
+static int add_members(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
+		       const struct tvn_bench_sample *b, const double *flow_mean_us)
+{
+	int err = alloc_members(r, &b->snap);
+
+	for (int f = 0; !err && f < b->snap.n_flows; f++) {
 		const struct snap_flow *fb = &b->snap.flows[f];
 
-		for (int k = 0; fb->present && k < TORVYN_MAX_STREAMS; k++) {
-			const struct snap_stream *sb = &fb->streams[k];
-			struct tvn_bench_stream *bs;
+		for (int j = 0; fb->present && j < TORVYN_MAX_COMPONENTS; j++)
+			if (fb->comps[j].present)
+				add_component(r, a, b, f, j, flow_mean_us[f]);
+		for (int k = 0; fb->present && k < TORVYN_MAX_STREAMS; k++)
+			if (fb->streams[k].present)
+				add_stream(r, a, b, f, k);
+	}
+	return err;
+}
 
-			if (!sb->present)
-				continue;
-			bs = add_stream(r);
-			if (!bs)
-				return -ENOMEM;
-			name_of(bs->flow, fb->blk.hdr.name);
-			name_of(bs->stream, sb->blk.hdr.name);
-			stream_delta(bs, f < a->snap.n_flows ? &a->snap.flows[f].streams[k] : NULL,
-				     sb);
-			r->backpressure_events += bs->backpressure_events;
-			if (bs->peak_depth > r->queue_peak ||
-			    (bs->peak_depth == r->queue_peak && !r->queue_capacity)) {
-				r->queue_peak = bs->peak_depth;
-				r->queue_capacity = bs->capacity;
-			}
+/* The component with the highest mean (the first of equals) is the slowest. */
+static void name_slowest(struct tvn_bench_report *r)
+{
+	double worst = -1;
+
+	for (int i = 0; i < r->n_comps; i++) {
+		const struct tvn_bench_component *bc = &r->comps[i];
+
+		if (bc->mean_us > worst) {
+			worst = bc->mean_us;
+			snprintf(r->slowest, sizeof(r->slowest), "%s/%s", bc->flow, bc->component);
 		}
 	}
-	return 0;
 }
 
 /* ------------------------------------------------------------ flows */
@@ -340,6 +334,7 @@ int tvn_bench_report__build(struct tvn_bench_report *r, const struct tvn_bench_s
 	report_latency(r, e);
 	free(e);
 	report_pool(r, &a->snap, &b->snap);
-	rc = build_components(r, a, b, flow_mean_us);
-	return rc ? rc : build_streams(r, a, b);
+	rc = add_members(r, a, b, flow_mean_us);
+	name_slowest(r);
+	return rc;
 }

@@ -92,13 +92,6 @@ const char *tvn_metric_walk__comp_name(const struct snapshot *s, uint64_t fi, ui
 	return c->present ? c->blk.hdr.name : NULL;
 }
 
-static const char *stream_name(const struct snapshot *s, uint64_t fi, uint64_t si)
-{
-	const struct snap_stream *st = &s->flows[fi].streams[si];
-
-	return st->present ? st->blk.hdr.name : NULL;
-}
-
 /*
  * A block read mid-update may have count behind its buckets: count takes the
  * larger and the last bucket the difference, so count is the buckets' sum.
@@ -189,39 +182,46 @@ static void walk_flows(struct tvn_metric_walk *w, const struct tvn_metric_fam *f
 	}
 }
 
-static void walk_comps(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool diag)
+/* A component or a stream of a flow, as the walk sees it. */
+struct member {
+	bool present, has_diag;
+	const void *blk, *diag;
+	const char *name; /* NULL without a block */
+};
+
+static void member_of(const struct snap_flow *fl, bool stream, int i, struct member *m)
 {
-	const struct snapshot *s = w->s;
-	struct tvn_metric_lset l;
+	if (stream) {
+		const struct snap_stream *st = &fl->streams[i];
 
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int ci = 0; ci < TORVYN_MAX_COMPONENTS; ci++) {
-			const struct snap_comp *sc = &s->flows[fi].comps[ci];
+		*m = (struct member){st->present, st->has_diag, &st->blk, &st->diag,
+				     st->present ? st->blk.hdr.name : NULL};
+	} else {
+		const struct snap_comp *sc = &fl->comps[i];
 
-			if (!(diag ? sc->has_diag : sc->present))
-				continue;
-			tvn_metric_lset__flow(&l, s, fi);
-			tvn_metric_lset__name(&l, "component_id",
-					      tvn_metric_walk__comp_name(s, fi, ci), ci);
-			put_entity(w, f, diag ? (const void *)&sc->diag : &sc->blk, &l);
-		}
+		*m = (struct member){sc->present, sc->has_diag, &sc->blk, &sc->diag,
+				     sc->present ? sc->blk.hdr.name : NULL};
 	}
 }
 
-static void walk_streams(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool diag)
+/* The components (or streams) of every flow that have a block (or diagnostic data). */
+static void walk_members(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool stream,
+			 bool diag)
 {
 	const struct snapshot *s = w->s;
+	int n = stream ? TORVYN_MAX_STREAMS : TORVYN_MAX_COMPONENTS;
+	const char *key = stream ? "stream_id" : "component_id";
 	struct tvn_metric_lset l;
+	struct member m;
 
 	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int si = 0; si < TORVYN_MAX_STREAMS; si++) {
-			const struct snap_stream *st = &s->flows[fi].streams[si];
-
-			if (!(diag ? st->has_diag : st->present))
+		for (int i = 0; i < n; i++) {
+			member_of(&s->flows[fi], stream, i, &m);
+			if (!(diag ? m.has_diag : m.present))
 				continue;
 			tvn_metric_lset__flow(&l, s, fi);
-			tvn_metric_lset__name(&l, "stream_id", stream_name(s, fi, si), si);
-			put_entity(w, f, diag ? (const void *)&st->diag : &st->blk, &l);
+			tvn_metric_lset__name(&l, key, m.name, i);
+			put_entity(w, f, diag ? m.diag : m.blk, &l);
 		}
 	}
 }
@@ -251,11 +251,11 @@ static void walk_fam(struct tvn_metric_walk *w, const struct tvn_metric_fam *f)
 		break;
 	case SRC_COMP:
 	case SRC_DCOMP:
-		walk_comps(w, f, f->src == SRC_DCOMP);
+		walk_members(w, f, false, f->src == SRC_DCOMP);
 		break;
 	case SRC_STREAM:
 	case SRC_DSTREAM:
-		walk_streams(w, f, f->src == SRC_DSTREAM);
+		walk_members(w, f, true, f->src == SRC_DSTREAM);
 		break;
 	case SRC_TIER:
 	case SRC_DPOOL:
