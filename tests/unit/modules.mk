@@ -23,8 +23,12 @@ UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 # The report half of bench/: everything but run.c, sample.c and window.c (a session).
 BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c \
 	baseline.c compare.c hist.c)
-UNIT_DEPS_bench := $(BENCH_REPORT_SRCS)
+UNIT_DEPS_bench := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench := -ljansson -lm
+UNIT_DEPS_bench_compare := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
+UNIT_LIBS_bench_compare := -ljansson -lm
+UNIT_DEPS_bench_hist := user/trace/bench/hist.c
+UNIT_LIBS_bench_hist := -lm
 UNIT_DEPS_exporter := user/trace/exporter.c user/trace/otlp.c $(MODEL_SRCS) \
 	user/trace/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
