@@ -8,7 +8,10 @@ UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline.c
 UNIT_LIBS_pipeline := -ljansson
-UNIT_DEPS_prom := user/trace/render/prom.c $(MODEL_SRCS)
+PROM_TEST_SRCS := user/trace/render/prom.c $(MODEL_SRCS) tests/unit/prom_fixture.c \
+	tests/unit/prom_check.c
+UNIT_DEPS_prom := $(PROM_TEST_SRCS)
+UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
 UNIT_DEPS_usdt_elf := user/trace/usdt_elf.c user/trace/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
