@@ -98,25 +98,27 @@ static int parse_report_opt(int opt, const char *arg, struct bench_opts *o)
 	return TVN_EXIT_USAGE;
 }
 
+static const struct option long_opts[] = {
+    {"duration", required_argument, NULL, 'd'},
+    {"warmup", required_argument, NULL, 'w'},
+    {"report-format", required_argument, NULL, 'f'},
+    {"report", required_argument, NULL, 'o'},
+    {"baseline", required_argument, NULL, 'b'},
+    {"compare", required_argument, NULL, 'c'},
+    {"threshold", required_argument, NULL, 't'},
+    {"pid", required_argument, NULL, 'p'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {0},
+};
+
 /* Parsed options, -1 after --help, or TVN_EXIT_USAGE. */
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-	static const struct option opts[] = {
-	    {"duration", required_argument, NULL, 'd'},
-	    {"warmup", required_argument, NULL, 'w'},
-	    {"report-format", required_argument, NULL, 'f'},
-	    {"report", required_argument, NULL, 'o'},
-	    {"baseline", required_argument, NULL, 'b'},
-	    {"compare", required_argument, NULL, 'c'},
-	    {"threshold", required_argument, NULL, 't'},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	int opt, rc = 0;
 
-	while (!rc && (opt = getopt_long(argc, argv, "+d:w:f:o:b:c:t:p:vh", opts, NULL)) != -1) {
+	while (!rc &&
+	       (opt = getopt_long(argc, argv, "+d:w:f:o:b:c:t:p:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			rc = parse_seconds("--duration", optarg, 0.1, &o->run.duration_s);
