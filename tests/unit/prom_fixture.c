@@ -333,3 +333,20 @@ uint64_t mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
+
+void find_dirs(const char *argv0, struct dirs *d)
+{
+	char *slash;
+
+	if (!realpath(argv0, d->out))
+		return;
+	slash = strrchr(d->out, '/');
+	if (slash)
+		*slash = '\0'; /* .../build/tests */
+	snprintf(d->repo, sizeof(d->repo), "%s", d->out);
+	for (int i = 0; i < 2; i++) {
+		slash = strrchr(d->repo, '/');
+		if (slash)
+			*slash = '\0';
+	}
+}

@@ -40,6 +40,15 @@ void free_snapshot(struct snapshot *s); /* its flows and transfers too */
 uint64_t hist_bucket_sum(const struct torvyn_hist_lat *h);
 uint64_t mono_ns(void);
 
+/* Where the test binary lives, where the repository is (find_dirs()). */
+struct dirs {
+	char out[PATH_MAX];
+	char repo[PATH_MAX];
+};
+
+/* The directories of the test binary argv0; d keeps what it had when that fails. */
+void find_dirs(const char *argv0, struct dirs *d);
+
 /* The rendering of s (asserted to succeed); caller frees. */
 char *render(const struct snapshot *s, bool om);
 

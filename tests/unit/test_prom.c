@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Unit tests for user/trace/render/prom.c: Prometheus 0.0.4 and OpenMetrics
- * rendering (the formats; test_prom_families.c checks what the families hold).
+ * rendering (the formats; test_prom_families.c checks what the families
+ * hold), and that docs/metrics.md names every family.
  */
 #include <errno.h>
 #include <limits.h>
@@ -419,6 +420,41 @@ static void test_openmetrics_format(void **state)
 	free_snapshot(s);
 }
 
+/* ------------------------------------------------------------ the catalogue page */
+
+/* docs/metrics.md names every family as it is scraped. */
+static void test_docs_catalogue(void **state)
+{
+	char path[PATH_MAX + 32], *doc;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/docs/metrics.md", ((const struct dirs *)*state)->repo);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot read %s: %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	doc = malloc((size_t)n + 1);
+	assert_non_null(doc);
+	assert_int_equal(fread(doc, 1, (size_t)n, f), (size_t)n);
+	doc[n] = '\0';
+	fclose(f);
+	for (size_t i = 0; i < n_want_fams; i++) {
+		const struct want_fam *w = &want_fams[i];
+		char name[160];
+
+		snprintf(name, sizeof(name), "`%s%s`", w->name,
+			 !strcmp(w->type, "counter") ? "_total"
+			 : !strcmp(w->type, "info")  ? "_info"
+						     : "");
+		if (!strstr(doc, name))
+			fail_msg("%s does not list %s", path, name);
+	}
+	free(doc);
+}
+
 /* ------------------------------------------------------------ speed */
 
 static double render_ms(const struct snapshot *s, bool om, size_t *len)
@@ -469,16 +505,26 @@ static void test_render_speed(void **state)
 	assert_true(ms_om < 10.0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	struct dirs dirs = {"build/tests", "."};
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_content_type),	 cmocka_unit_test(test_accept),
-	    cmocka_unit_test(test_render_args),		 cmocka_unit_test(test_render_enomem),
-	    cmocka_unit_test(test_histogram_cumulative), cmocka_unit_test(test_histogram_torn),
-	    cmocka_unit_test(test_flow_state),		 cmocka_unit_test(test_label_escaping),
-	    cmocka_unit_test(test_counter_total),	 cmocka_unit_test(test_checker_rejects),
-	    cmocka_unit_test(test_openmetrics_format),	 cmocka_unit_test(test_render_speed),
+	    cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_accept),
+	    cmocka_unit_test(test_render_args),
+	    cmocka_unit_test(test_render_enomem),
+	    cmocka_unit_test(test_histogram_cumulative),
+	    cmocka_unit_test(test_histogram_torn),
+	    cmocka_unit_test(test_flow_state),
+	    cmocka_unit_test(test_label_escaping),
+	    cmocka_unit_test(test_counter_total),
+	    cmocka_unit_test(test_checker_rejects),
+	    cmocka_unit_test(test_openmetrics_format),
+	    cmocka_unit_test_prestate(test_docs_catalogue, &dirs),
+	    cmocka_unit_test(test_render_speed),
 	};
 
+	(void)argc;
+	find_dirs(argv[0], &dirs);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
  * Unit tests for what the metric families hold (user/trace/model/, seen
  * through the Prometheus rendering of user/trace/render/prom.c): every
  * family and sample of a known snapshot, their order, what absent data
- * leaves out, and docs/metrics.md.
+ * leaves out, and what promtool and the OpenMetrics parser make of it.
  */
 #include <sys/wait.h>
 #include <errno.h>
@@ -21,12 +21,6 @@
 #include <cmocka.h>
 
 #include "prom_fixture.h"
-
-/* Where the test binary lives, where the repository is (find_dirs()). */
-struct dirs {
-	char out[PATH_MAX];
-	char repo[PATH_MAX];
-};
 
 static void test_host_block_lines(void **state)
 {
@@ -501,56 +495,6 @@ static void test_openmetrics_parser(void **state)
 	free(out);
 }
 
-/* docs/metrics.md names every family as it is scraped. */
-static void test_docs_catalogue(void **state)
-{
-	char path[PATH_MAX + 32], *doc;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/docs/metrics.md", ((const struct dirs *)*state)->repo);
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("cannot read %s: %s", path, strerror(errno));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	doc = malloc((size_t)n + 1);
-	assert_non_null(doc);
-	assert_int_equal(fread(doc, 1, (size_t)n, f), (size_t)n);
-	doc[n] = '\0';
-	fclose(f);
-	for (size_t i = 0; i < n_want_fams; i++) {
-		const struct want_fam *w = &want_fams[i];
-		char name[160];
-
-		snprintf(name, sizeof(name), "`%s%s`", w->name,
-			 !strcmp(w->type, "counter") ? "_total"
-			 : !strcmp(w->type, "info")  ? "_info"
-						     : "");
-		if (!strstr(doc, name))
-			fail_msg("%s does not list %s", path, name);
-	}
-	free(doc);
-}
-
-static void find_dirs(const char *argv0, struct dirs *d)
-{
-	char *slash;
-
-	if (!realpath(argv0, d->out))
-		return;
-	slash = strrchr(d->out, '/');
-	if (slash)
-		*slash = '\0'; /* .../build/tests */
-	snprintf(d->repo, sizeof(d->repo), "%s", d->out);
-	for (int i = 0; i < 2; i++) {
-		slash = strrchr(d->repo, '/');
-		if (slash)
-			*slash = '\0';
-	}
-}
-
 int main(int argc, char **argv)
 {
 	struct dirs dirs = {"build/tests", "."};
@@ -565,7 +509,6 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_family_catalogue),
 	    cmocka_unit_test_prestate(test_promtool, &dirs),
 	    cmocka_unit_test_prestate(test_openmetrics_parser, &dirs),
-	    cmocka_unit_test_prestate(test_docs_catalogue, &dirs),
 	};
 
 	(void)argc;
