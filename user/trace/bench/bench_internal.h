@@ -76,7 +76,10 @@ typedef void (*tvn_bench_row_fn)(tvn_bench_cell *row, const void *ctx, int i);
 void tvn_bench_table__add_rows(struct tvn_bench_table *t, int n, int mark, tvn_bench_row_fn fill,
 			       const void *ctx);
 
-/* Prints t as markdown, or for f pretty aligned after indent; then frees it. 0 or -ENOMEM. */
+/*
+ * Prints t (a GitHub table for TVN_BENCH_MARKDOWN, else aligned text after
+ * indent) and frees it. 0, or -ENOMEM with nothing printed when a row was lost.
+ */
 int tvn_bench_table__flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_format f,
 			   const char *indent);
 
@@ -123,7 +126,8 @@ struct tvn_bench_sample {
 	uint64_t mono_ns;
 };
 
-static inline uint64_t tvn_bench__mono_ns(void)
+/* CLOCK_MONOTONIC now, in ns: the clock of samples and of the run's deadlines. */
+static inline uint64_t tvn_bench__now_ns(void)
 {
 	struct timespec ts;
 

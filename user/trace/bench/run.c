@@ -99,12 +99,12 @@ static int fail_exited(char *err, size_t errlen, int pid)
 static int open_session(int pid, bool started, struct session **s, char *err, size_t errlen)
 {
 	struct session_opts so = {.pid = pid, .sample_threshold = 0, .bench = true};
-	uint64_t deadline = tvn_bench__mono_ns() + 5000000000ull;
+	uint64_t deadline = tvn_bench__now_ns() + 5000000000ull;
 	int rc;
 
 	for (;;) {
 		rc = session__open(&so, s, err, errlen);
-		if (!rc || !started || rc != TVN_EXIT_NO_PROBES || tvn_bench__mono_ns() > deadline)
+		if (!rc || !started || rc != TVN_EXIT_NO_PROBES || tvn_bench__now_ns() > deadline)
 			return rc;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return fail_exited(err, errlen, pid);
@@ -159,7 +159,7 @@ static void sample_rss(struct run *run, struct tvn_bench_report *r)
 
 static void show_progress(struct run *run)
 {
-	uint64_t n = elements_now(run->s), now = tvn_bench__mono_ns();
+	uint64_t n = elements_now(run->s), now = tvn_bench__now_ns();
 	struct tvn_bench_progress p = {
 	    .elapsed_s = (now - run->t0) / 1e9,
 	    .total_s = run->o->warmup_s + run->o->duration_s,
@@ -180,7 +180,7 @@ static int tick(struct run *run, struct tvn_bench_report *r)
 	stop_wait(run, POLL_MS);
 	session__poll(run->s);
 	run->up = alive(run->o->pid, run->child);
-	if (!run->warm && (tvn_bench__mono_ns() >= run->warm_end || !run->up)) {
+	if (!run->warm && (tvn_bench__now_ns() >= run->warm_end || !run->up)) {
 		rc = open_window(run);
 		if (rc)
 			return rc;
@@ -189,7 +189,7 @@ static int tick(struct run *run, struct tvn_bench_report *r)
 		return 0;
 	if (run->warm)
 		sample_rss(run, r);
-	if (run->o->progress && tvn_bench__mono_ns() - run->last_tick >= PROGRESS_NS)
+	if (run->o->progress && tvn_bench__now_ns() - run->last_tick >= PROGRESS_NS)
 		show_progress(run);
 	return 0;
 }
@@ -218,7 +218,7 @@ static int measure(struct run *run, struct tvn_bench_report *r)
 	const struct tvn_bench_progress done = {.done = true};
 	int rc = 0;
 
-	run->t0 = tvn_bench__mono_ns();
+	run->t0 = tvn_bench__now_ns();
 	run->warm_end = run->t0 + (uint64_t)(run->o->warmup_s * 1e9);
 	run->end = run->warm_end + (uint64_t)(run->o->duration_s * 1e9);
 	run->last_tick = run->t0;
@@ -229,7 +229,7 @@ static int measure(struct run *run, struct tvn_bench_report *r)
 			return TVN_EXIT_INTERNAL;
 		run->warm = true;
 	}
-	while (!rc && run->up && !stop_wait(run, 0) && tvn_bench__mono_ns() < run->end)
+	while (!rc && run->up && !stop_wait(run, 0) && tvn_bench__now_ns() < run->end)
 		rc = tick(run, r);
 	if (rc)
 		return rc;

@@ -53,7 +53,7 @@ int tvn_bench_sample__take(struct tvn_bench_sample *sm, struct session *s)
 {
 	if (tvn_bench_sample__init(sm, 0))
 		return -ENOMEM;
-	sm->mono_ns = tvn_bench__mono_ns();
+	sm->mono_ns = tvn_bench__now_ns();
 	if (session__snapshot(s, &sm->snap))
 		return -ENOMEM;
 	session__read_fine(s, on_fine, sm);
