@@ -211,7 +211,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(BUIL
 # Programs the integration tests run. multi_session links the tracer's modules
 # without its command line (cli/): many sessions in one process, and proof
 # that the core stands without the verbs.
-TRACE_LIB_OBJS := $(filter-out $(BUILD)/trace/cli/% $(BUILD)/trace/cmd_%,$(TRACE_OBJS))
+TRACE_LIB_OBJS := $(filter-out $(BUILD)/trace/cli/%,$(TRACE_OBJS))
 $(BUILD)/integ/multi_session: tests/integration/multi_session.c $(TRACE_LIB_OBJS) \
 		$(BUILD)/rt/sampling.o $(TRACE_HDRS)
 	$(call msg,LINK,$@)

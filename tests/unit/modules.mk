@@ -1,4 +1,6 @@
 # What each unit test links: UNIT_DEPS_<name> for tests/unit/test_<name>.c.
+# The metric model: the catalogue and its walk (user/trace/model/).
+MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
 UNIT_DEPS_histogram := usdt/histogram.c
@@ -6,11 +8,14 @@ UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline.c
 UNIT_LIBS_pipeline := -ljansson
-UNIT_DEPS_prom := user/trace/prom.c user/trace/metric_model.c
+PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SRCS) \
+	tests/unit/prom_fixture.c tests/unit/prom_check.c
+UNIT_DEPS_prom := $(PROM_TEST_SRCS)
+UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
 UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
-UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bounds.c user/trace/metric_model.c \
+UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bounds.c $(MODEL_SRCS) \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
@@ -18,11 +23,17 @@ UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bound
 	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
-UNIT_DEPS_bench := user/trace/bench.c
+# The report half of bench/: everything but run.c, sample.c and window.c (a session).
+BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c \
+	baseline.c compare.c hist.c)
+UNIT_DEPS_bench := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench := -ljansson -lm
+UNIT_DEPS_bench_compare := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
+UNIT_LIBS_bench_compare := -ljansson -lm
+UNIT_DEPS_bench_hist := user/trace/bench/hist.c
+UNIT_LIBS_bench_hist := -lm
 UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
-	user/trace/render/bounds.c \
-	user/trace/metric_model.c user/trace/util/log.c \
+	user/trace/render/bounds.c $(MODEL_SRCS) user/trace/util/log.c \
 	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \

@@ -367,7 +367,7 @@ int cmd_attach(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	int rc;
 
-	rc = tvn_opts__parse(attach_table, argc, argv, &a.o, usage, NULL);
+	rc = tvn_opts__parse(attach_table, argc, argv, &a.o, usage, NULL, 0);
 	if (rc)
 		return rc == 1 ? TVN_EXIT_OK : rc;
 	if (!a.o.pid) {

@@ -77,7 +77,7 @@ int cmd_level(int argc, char **argv)
 	char req[64], reply[640];
 	int level = -1, rc, first;
 
-	rc = tvn_opts__parse(level_table, argc, argv, &o, usage, &first);
+	rc = tvn_opts__parse(level_table, argc, argv, &o, usage, &first, 0);
 	if (rc)
 		return rc == 1 ? TVN_EXIT_OK : rc;
 	if (!o.pid || argc - first > 1) {

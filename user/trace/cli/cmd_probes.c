@@ -79,7 +79,7 @@ static void usage(FILE *f)
 /* Returns -1 to go on, else an exit code. */
 static int parse_opts(int argc, char **argv, struct probes_opts *o)
 {
-	int rc = tvn_opts__parse(probes_table, argc, argv, o, usage, NULL);
+	int rc = tvn_opts__parse(probes_table, argc, argv, o, usage, NULL, 0);
 
 	if (rc)
 		return rc == 1 ? TVN_EXIT_OK : rc;

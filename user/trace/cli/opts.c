@@ -98,15 +98,20 @@ static int store(const struct tvn_opt *o, const char *arg, void *dst)
 		return 0;
 	case TVN_OPT_HELP:
 		return 0;
+	case TVN_OPT_CALL:
+		return o->parse(arg, p) ? -EINVAL : 0;
 	}
 	return -EINVAL;
 }
 
 /* getopt_long's tables, from ours. */
-static void build(const struct tvn_opt *t, int n, struct option *lo, char *shorts)
+static void build(const struct tvn_opt *t, int n, struct option *lo, char *shorts,
+		  unsigned int flags)
 {
 	char *s = shorts;
 
+	if (flags & TVN_OPTS_IN_ORDER)
+		*s++ = '+';
 	*s++ = ':'; /* a missing argument is ':', told apart from an unknown option */
 	for (int i = 0; i < n; i++) {
 		bool has_arg = t[i].arg != NULL;
@@ -135,15 +140,15 @@ static int row_of(const struct tvn_opt *t, int n, int val)
 }
 
 int tvn_opts__parse(const struct tvn_opt *table, int argc, char **argv, void *dst,
-		    void (*usage)(FILE *out), int *first_arg)
+		    void (*usage)(FILE *out), int *first_arg, unsigned int flags)
 {
 	struct option lo[MAX_ROWS + 1];
-	char shorts[2 * MAX_ROWS * 2 + 2];
+	char shorts[2 * MAX_ROWS + 3];
 	int n = count_rows(table), opt, row;
 
 	if (n > MAX_ROWS)
 		return TVN_EXIT_INTERNAL;
-	build(table, n, lo, shorts);
+	build(table, n, lo, shorts, flags);
 	optind = 0; /* glibc: start over (argv[0] is the verb) */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
@@ -202,8 +207,8 @@ void tvn_opts__print(FILE *out, const struct tvn_opt *table)
 		int len;
 
 		len = fprintf(out, "  %c%c%c --%s%s%s", o->short_name ? '-' : ' ',
-			      o->short_name ? o->short_name : ' ', o->short_name ? ',' : ' ', o->name,
-			      o->arg ? " " : "", o->arg ? o->arg : "");
+			      o->short_name ? o->short_name : ' ', o->short_name ? ',' : ' ',
+			      o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		if (len >= HELP_COL) {
 			fputc('\n', out);
 			len = 0;

@@ -29,6 +29,7 @@ enum tvn_opt_kind {
 	TVN_OPT_VERBOSE,  /* -v: debug messages */
 	TVN_OPT_QUIET,	  /* -q: warnings only */
 	TVN_OPT_HELP,	  /* -h: the verb's usage to stdout */
+	TVN_OPT_CALL,	  /* parse(arg, field): 0, or -EINVAL after saying what it expects */
 };
 
 struct tvn_opt {
@@ -38,7 +39,8 @@ struct tvn_opt {
 	size_t off;	 /* offset of the value in the verb's options struct */
 	const char *arg; /* the argument's name in the help ("PID"); NULL: none */
 	const char *help;
-	double min, max; /* TVN_OPT_SECONDS */
+	double min, max;			    /* TVN_OPT_SECONDS */
+	int (*parse)(const char *arg, void *field); /* TVN_OPT_CALL */
 };
 
 /* The OTLP flags, applied over the OTEL_* variables (attach). */
@@ -133,6 +135,9 @@ struct tvn_otlp_flags {
 		.help = "service.name (OTEL_SERVICE_NAME; torvyn-host)"                            \
 	}
 
+/* tvn_opts__parse() flags */
+#define TVN_OPTS_IN_ORDER 1 /* options end at the first argument (a command to run) */
+
 /*
  * Parses argv (argv[0] the verb) into dst by table. Returns 0; 1 when --help
  * printed the usage (exit 0); or TVN_EXIT_USAGE after a message naming the
@@ -140,7 +145,7 @@ struct tvn_otlp_flags {
  * argv[*first_arg ...] (first_arg may be NULL: then none are allowed).
  */
 int tvn_opts__parse(const struct tvn_opt *table, int argc, char **argv, void *dst,
-		    void (*usage)(FILE *out), int *first_arg);
+		    void (*usage)(FILE *out), int *first_arg, unsigned int flags);
 
 /* Prints the table's options, one a line (or two), for a usage text. */
 void tvn_opts__print(FILE *out, const struct tvn_opt *table);

@@ -1,21 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The metric catalogue and its walk over a snapshot.
- *
- * One table lists every family in exposition order with where its samples
- * come from: each entity that has data (a present flow, a component with
- * diagnostic aggregates, ...) gives one label set and a base pointer that the
- * family's offset applies to. A few families walk the snapshot themselves.
- * Nothing is allocated per sample: labels and values live on the stack for
- * the visitor's call.
+ * The metric catalogue: every family of docs/metrics.md in one table, in
+ * exposition order, with where its samples come from (metric_model.c walks
+ * it). A new metric is one line of the table; the few families whose
+ * samples are not one value per entity come with their own function.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "metric_model.h"
-#include "snapshot.h"
+#include "metric_model_internal.h"
 #include "torvyn_names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -24,356 +16,40 @@ _Static_assert(ARRAY_SIZE(torvyn_probe_names) == TVN_P_COUNT, "a probe has no na
 _Static_assert(ARRAY_SIZE(torvyn_promote_names) == 3, "promoted_total[] has 3 reasons");
 _Static_assert(TORVYN_FLOW_FAILED == TORVYN_FLOW_STATES - 1, "flow states changed");
 
-enum src {
-	SRC_FLOW,    /* present flows: struct torvyn_flow_block */
-	SRC_COMP,    /* present components: struct torvyn_component_block */
-	SRC_STREAM,  /* present streams: struct torvyn_stream_block */
-	SRC_TIER,    /* pool torvyn_tier_names if have_pool: struct torvyn_pool_tier */
-	SRC_SYS,     /* if have_sys: struct torvyn_system_block */
-	SRC_DCOMP,   /* components with has_diag: struct tvn_invoke_val */
-	SRC_DSTREAM, /* streams with has_diag: struct tvn_queue_val */
-	SRC_DPOOL,   /* torvyn_tier_names if has_diag_pool: struct tvn_pool_val */
-	SRC_SELF,    /* always: struct snapshot */
-	SRC_OWN,     /* the family's fn walks the snapshot itself */
-};
-
-enum val {
-	V_U64,	/* __u64 at off */
-	V_U32,	/* __u32 at off */
-	V_INT,	/* int at off */
-	V_DBL,	/* double at off */
-	V_NS,	/* __u64 nanoseconds at off */
-	V_HIST, /* struct torvyn_hist_lat at off */
-	V_ARR,	/* __u64[n_names] at off, one sample per name, label lkey */
-	V_FN,	/* fn gives the entity's samples */
-};
-
-/* An entity's labels; values that are indices are formatted into num. */
-struct lset {
-	struct metric_label l[METRIC_MAX_LABELS];
-	int n;
-	char num[METRIC_MAX_LABELS][24];
-};
-
-struct walk;
-struct fam;
-typedef void (*fam_fn)(struct walk *w, const struct fam *f, const void *base, const struct lset *l);
-
-struct fam {
-	struct metric_family pub;
-	enum src src;
-	enum val val;
-	size_t off;
-	fam_fn fn;
-	const char *lkey; /* V_ARR */
-	const char *const *names;
-	size_t n_names;
-};
-
-struct walk {
-	const struct snapshot *s; /* sanitized: counts match the arrays */
-	uint64_t now_ns;
-	const uint32_t *xfer_order; /* transfers sorted by flow, from, to */
-	const struct metric_visitor *v;
-	void *ctx;
-	bool begun; /* begin was called for the current family */
-	int err;
-};
-
-/* ------------------------------------------------------------ samples */
-
-static void emit(struct walk *w, const struct fam *f, const struct lset *l,
-		 const struct metric_value *v)
-{
-	if (w->err)
-		return;
-	if (!w->begun) {
-		w->begun = true;
-		if (w->v->begin)
-			w->err = w->v->begin(w->ctx, &f->pub);
-		if (w->err)
-			return;
-	}
-	w->err = w->v->sample(w->ctx, &f->pub, l->l, l->n, v);
-}
-
-static void emit_u64(struct walk *w, const struct fam *f, const struct lset *l, uint64_t x)
-{
-	struct metric_value v = {.kind = METRIC_U64, .u = x};
-
-	emit(w, f, l, &v);
-}
-
-static void ls_add(struct lset *l, const char *key, const char *val, size_t vmax)
-{
-	if (l->n == METRIC_MAX_LABELS)
-		return;
-	l->l[l->n++] = (struct metric_label){key, val, vmax};
-}
-
-/* A name from a block, or the index when the block is absent or unnamed. */
-static void ls_name(struct lset *l, const char *key, const char *name, uint64_t idx)
-{
-	if (name && name[0]) {
-		ls_add(l, key, name, TORVYN_NAME_LEN);
-		return;
-	}
-	if (l->n == METRIC_MAX_LABELS)
-		return;
-	snprintf(l->num[l->n], sizeof(l->num[0]), "%llu", (unsigned long long)idx);
-	ls_add(l, key, l->num[l->n], sizeof(l->num[0]));
-}
-
-static uint64_t rd_u64(const void *base, size_t off)
-{
-	uint64_t x;
-
-	memcpy(&x, (const char *)base + off, sizeof(x));
-	return x;
-}
-
-static const char *flow_name(const struct snapshot *s, uint64_t fi)
-{
-	const struct snap_flow *f;
-
-	if (fi >= (uint64_t)s->n_flows)
-		return NULL;
-	f = &s->flows[fi];
-	if (f->present)
-		return f->blk.hdr.flow_name;
-	/* Diagnostic entries may come without the flow's block: any block of
-	 * the flow carries its name. */
-	for (int i = 0; i < TORVYN_MAX_COMPONENTS; i++)
-		if (f->comps[i].present)
-			return f->comps[i].blk.hdr.flow_name;
-	for (int i = 0; i < TORVYN_MAX_STREAMS; i++)
-		if (f->streams[i].present)
-			return f->streams[i].blk.hdr.flow_name;
-	return NULL;
-}
-
-static const char *comp_name(const struct snapshot *s, uint64_t fi, uint64_t ci)
-{
-	const struct snap_comp *c;
-
-	if (fi >= (uint64_t)s->n_flows || ci >= TORVYN_MAX_COMPONENTS)
-		return NULL;
-	c = &s->flows[fi].comps[ci];
-	return c->present ? c->blk.hdr.name : NULL;
-}
-
-static const char *stream_name(const struct snapshot *s, uint64_t fi, uint64_t si)
-{
-	const struct snap_stream *st = &s->flows[fi].streams[si];
-
-	return st->present ? st->blk.hdr.name : NULL;
-}
-
-/*
- * A block read mid-update may have count behind its buckets: count takes the
- * larger and the last bucket the difference, so count is the buckets' sum.
- */
-static void hist_norm(const struct torvyn_hist_lat *h, struct metric_hist *out)
-{
-	uint64_t cum = 0;
-
-	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++) {
-		out->bucket[i] = h->bucket[i];
-		cum += h->bucket[i];
-	}
-	out->count = h->count > cum ? h->count : cum;
-	out->bucket[TORVYN_LAT_BOUNDS] = out->count - cum;
-	out->sum_ns = h->sum_ns;
-}
-
-static void put_entity(struct walk *w, const struct fam *f, const void *base, const struct lset *l)
-{
-	const char *p = (const char *)base + f->off;
-	struct metric_value v = {.kind = METRIC_U64};
-	struct metric_hist h;
-	uint32_t u32;
-	int i;
-
-	switch (f->val) {
-	case V_U64:
-		v.u = rd_u64(base, f->off);
-		break;
-	case V_U32:
-		memcpy(&u32, p, sizeof(u32));
-		v.u = u32;
-		break;
-	case V_INT:
-		memcpy(&i, p, sizeof(i));
-		v.kind = METRIC_I64;
-		v.i = i;
-		break;
-	case V_DBL:
-		v.kind = METRIC_DBL;
-		memcpy(&v.d, p, sizeof(v.d));
-		break;
-	case V_NS:
-		v.kind = METRIC_NS;
-		v.u = rd_u64(base, f->off);
-		break;
-	case V_HIST:
-		hist_norm((const struct torvyn_hist_lat *)p, &h);
-		v.kind = METRIC_HIST;
-		v.h = &h;
-		break;
-	case V_ARR:
-		for (size_t k = 0; k < f->n_names; k++) {
-			struct lset x = *l;
-
-			ls_add(&x, f->lkey, f->names[k], 64);
-			emit_u64(w, f, &x, rd_u64(base, f->off + k * sizeof(__u64)));
-		}
-		return;
-	case V_FN:
-		f->fn(w, f, base, l);
-		return;
-	}
-	emit(w, f, l, &v);
-}
-
-/* ------------------------------------------------------------ entities */
-
-static void ls_flow(struct lset *l, const struct snapshot *s, int fi)
-{
-	l->n = 0;
-	ls_name(l, "flow_id", flow_name(s, (uint64_t)fi), (uint64_t)fi);
-}
-
-static void walk_flows(struct walk *w, const struct fam *f)
-{
-	const struct snapshot *s = w->s;
-	struct lset l;
-
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		if (!s->flows[fi].present)
-			continue;
-		ls_flow(&l, s, fi);
-		put_entity(w, f, &s->flows[fi].blk, &l);
-	}
-}
-
-static void walk_comps(struct walk *w, const struct fam *f, bool diag)
-{
-	const struct snapshot *s = w->s;
-	struct lset l;
-
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int ci = 0; ci < TORVYN_MAX_COMPONENTS; ci++) {
-			const struct snap_comp *sc = &s->flows[fi].comps[ci];
-
-			if (!(diag ? sc->has_diag : sc->present))
-				continue;
-			ls_flow(&l, s, fi);
-			ls_name(&l, "component_id", comp_name(s, fi, ci), ci);
-			put_entity(w, f, diag ? (const void *)&sc->diag : &sc->blk, &l);
-		}
-	}
-}
-
-static void walk_streams(struct walk *w, const struct fam *f, bool diag)
-{
-	const struct snapshot *s = w->s;
-	struct lset l;
-
-	for (int fi = 0; fi < s->n_flows; fi++) {
-		for (int si = 0; si < TORVYN_MAX_STREAMS; si++) {
-			const struct snap_stream *st = &s->flows[fi].streams[si];
-
-			if (!(diag ? st->has_diag : st->present))
-				continue;
-			ls_flow(&l, s, fi);
-			ls_name(&l, "stream_id", stream_name(s, fi, si), si);
-			put_entity(w, f, diag ? (const void *)&st->diag : &st->blk, &l);
-		}
-	}
-}
-
-static void walk_tiers(struct walk *w, const struct fam *f, bool diag)
-{
-	const struct snapshot *s = w->s;
-	struct lset l;
-
-	if (!(diag ? s->has_diag_pool : s->have_pool))
-		return;
-	for (int t = 0; t < TORVYN_TIERS; t++) {
-		l.n = 0;
-		ls_add(&l, "tier", torvyn_tier_names[t], 16);
-		put_entity(w, f, diag ? (const void *)&s->diag_pool[t] : &s->pool.tier[t], &l);
-	}
-}
-
-static void walk_fam(struct walk *w, const struct fam *f)
-{
-	const struct snapshot *s = w->s;
-	struct lset l = {.n = 0};
-
-	switch (f->src) {
-	case SRC_FLOW:
-		walk_flows(w, f);
-		break;
-	case SRC_COMP:
-	case SRC_DCOMP:
-		walk_comps(w, f, f->src == SRC_DCOMP);
-		break;
-	case SRC_STREAM:
-	case SRC_DSTREAM:
-		walk_streams(w, f, f->src == SRC_DSTREAM);
-		break;
-	case SRC_TIER:
-	case SRC_DPOOL:
-		walk_tiers(w, f, f->src == SRC_DPOOL);
-		break;
-	case SRC_SYS:
-		if (s->have_sys)
-			put_entity(w, f, &s->sys, &l);
-		break;
-	case SRC_SELF:
-		put_entity(w, f, s, &l);
-		break;
-	case SRC_OWN:
-		f->fn(w, f, s, &l);
-		break;
-	}
-}
-
 /* ------------------------------------------------------------ special families */
 
-static void fn_active_duration(struct walk *w, const struct fam *f, const void *base,
-			       const struct lset *l)
+static void fn_active_duration(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
+			       const void *base, const struct tvn_metric_lset *l)
 {
 	const struct torvyn_flow_block *b = base;
 	uint64_t end = b->end_ns ? b->end_ns : w->now_ns;
 	struct metric_value v = {.kind = METRIC_NS};
 
 	v.u = b->start_ns && end > b->start_ns ? end - b->start_ns : 0;
-	emit(w, f, l, &v);
+	tvn_metric_walk__emit(w, f, l, &v);
 }
 
 /* One sample per state: 1 for the current one. OpenMetrics renders a
  * stateset, whose label is named after the family. */
-static void fn_flow_state(struct walk *w, const struct fam *f, const void *base,
-			  const struct lset *l)
+static void fn_flow_state(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
+			  const void *base, const struct tvn_metric_lset *l)
 {
 	const struct torvyn_flow_block *b = base;
 
 	for (uint32_t i = 0; i < TORVYN_FLOW_STATES; i++) {
-		struct lset x = *l;
+		struct tvn_metric_lset x = *l;
 
-		ls_add(&x, "state", torvyn_flow_state_names[i], 16);
-		emit_u64(w, f, &x, b->state == i);
+		tvn_metric_lset__add(&x, "state", torvyn_flow_state_names[i], 16);
+		tvn_metric_walk__emit_u64(w, f, &x, b->state == i);
 	}
 }
 
 /* Only reasons that happened: the map has no entry for the others. */
-static void fn_diag_copies(struct walk *w, const struct fam *f, const void *base,
-			   const struct lset *unused)
+static void fn_diag_copies(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
+			   const void *base, const struct tvn_metric_lset *unused)
 {
 	const struct snapshot *s = base;
-	struct lset l;
+	struct tvn_metric_lset l;
 
 	(void)unused;
 	for (int fi = 0; fi < s->n_flows; fi++) {
@@ -383,44 +59,51 @@ static void fn_diag_copies(struct walk *w, const struct fam *f, const void *base
 			for (int r = 0; r < TORVYN_COPY_REASONS; r++) {
 				if (!cv[r].count)
 					continue;
-				ls_flow(&l, s, fi);
-				ls_name(&l, "component_id", comp_name(s, fi, ci), ci);
-				ls_add(&l, "reason", torvyn_copy_reason_names[r], 32);
-				emit_u64(w, f, &l, rd_u64(&cv[r], f->off));
+				tvn_metric_lset__flow(&l, s, fi);
+				tvn_metric_lset__name(&l, "component_id",
+						      tvn_metric_walk__comp_name(s, fi, ci), ci);
+				tvn_metric_lset__add(&l, "reason", torvyn_copy_reason_names[r], 32);
+				tvn_metric_walk__emit_u64(
+				    w, f, &l, tvn_metric_walk__read_u64(&cv[r], f->off));
 			}
 		}
 	}
 }
 
-static void fn_diag_transfers(struct walk *w, const struct fam *f, const void *base,
-			      const struct lset *unused)
+static void fn_diag_transfers(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
+			      const void *base, const struct tvn_metric_lset *unused)
 {
 	const struct snapshot *s = base;
-	struct lset l;
+	struct tvn_metric_lset l;
 
 	(void)unused;
 	for (int i = 0; i < s->n_transfers; i++) {
 		const struct snap_transfer *t = &s->transfers[w->xfer_order[i]];
 
 		l.n = 0;
-		ls_name(&l, "flow_id", flow_name(s, t->flow_idx), t->flow_idx);
-		ls_name(&l, "from_component", comp_name(s, t->flow_idx, t->from_idx), t->from_idx);
-		ls_name(&l, "to_component", comp_name(s, t->flow_idx, t->to_idx), t->to_idx);
-		emit_u64(w, f, &l, rd_u64(&t->val, f->off));
+		tvn_metric_lset__name(&l, "flow_id", tvn_metric_walk__flow_name(s, t->flow_idx),
+				      t->flow_idx);
+		tvn_metric_lset__name(&l, "from_component",
+				      tvn_metric_walk__comp_name(s, t->flow_idx, t->from_idx),
+				      t->from_idx);
+		tvn_metric_lset__name(&l, "to_component",
+				      tvn_metric_walk__comp_name(s, t->flow_idx, t->to_idx),
+				      t->to_idx);
+		tvn_metric_walk__emit_u64(w, f, &l, tvn_metric_walk__read_u64(&t->val, f->off));
 	}
 }
 
-static void fn_info(struct walk *w, const struct fam *f, const void *base,
-		    const struct lset *unused)
+static void fn_info(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, const void *base,
+		    const struct tvn_metric_lset *unused)
 {
 	const struct snapshot *s = base;
-	struct lset l = {.n = 0};
+	struct tvn_metric_lset l = {.n = 0};
 
 	(void)unused;
 	snprintf(l.num[0], sizeof(l.num[0]), "%d", s->target_pid);
-	ls_add(&l, "pid", l.num[0], sizeof(l.num[0]));
-	ls_add(&l, "exe", s->target_exe, sizeof(s->target_exe));
-	emit_u64(w, f, &l, 1);
+	tvn_metric_lset__add(&l, "pid", l.num[0], sizeof(l.num[0]));
+	tvn_metric_lset__add(&l, "exe", s->target_exe, sizeof(s->target_exe));
+	tvn_metric_walk__emit_u64(w, f, &l, 1);
 }
 
 /* ------------------------------------------------------------ the catalogue */
@@ -454,7 +137,7 @@ static void fn_info(struct walk *w, const struct fam *f, const void *base,
  * from unit (UCUM "s", "By"); the two families whose upstream names end in
  * _ns keep integer nanoseconds in OTLP (otlp_ns).
  */
-static const struct fam fams[] = {
+const struct tvn_metric_fam tvn_metric_fams[] = {
     /* flow */
     {FAM("torvyn_flow_elements", "flow.elements.total", METRIC_COUNTER, NULL,
 	 "Elements that reached the end of the flow (sink, filter drop or error)."),
@@ -706,105 +389,4 @@ static const struct fam fams[] = {
      .src = SRC_OWN, .val = V_FN, .fn = fn_info, OTLP_HELP("The traced process: always 1.")},
 };
 
-/* ------------------------------------------------------------ UTF-8 */
-
-size_t metric_model__utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : lo;
-		hi = c == 0xed ? 0x9f : hi;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : lo;
-		hi = c == 0xf4 ? 0x8f : hi;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* ------------------------------------------------------------ the walk */
-
-struct xfer_key {
-	uint32_t flow, from, to, idx;
-};
-
-static int xfer_cmp(const void *a, const void *b)
-{
-	const struct xfer_key *x = a, *y = b;
-
-	if (x->flow != y->flow)
-		return x->flow < y->flow ? -1 : 1;
-	if (x->from != y->from)
-		return x->from < y->from ? -1 : 1;
-	if (x->to != y->to)
-		return x->to < y->to ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* The transfers come in BPF hash order; an exposition must be stable. */
-static uint32_t *sort_transfers(const struct snapshot *s)
-{
-	size_t n = (size_t)s->n_transfers;
-	struct xfer_key *k = malloc(sizeof(*k) * n);
-	uint32_t *order = malloc(sizeof(*order) * n);
-
-	if (!k || !order) {
-		free(k);
-		free(order);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		k[i] = (struct xfer_key){s->transfers[i].flow_idx, s->transfers[i].from_idx,
-					 s->transfers[i].to_idx, (uint32_t)i};
-	qsort(k, n, sizeof(*k), xfer_cmp);
-	for (size_t i = 0; i < n; i++)
-		order[i] = k[i].idx;
-	free(k);
-	return order;
-}
-
-int metric_model__walk(const struct snapshot *s, uint64_t now_mono_ns,
-		       const struct metric_visitor *v, void *ctx)
-{
-	struct walk w = {.now_ns = now_mono_ns, .v = v, .ctx = ctx};
-	struct snapshot view;
-	uint32_t *order = NULL;
-
-	if (!s || !v || !v->sample)
-		return -EINVAL;
-	/* Negative counts or missing arrays mean "none". */
-	view = *s;
-	if (view.n_flows < 0 || !view.flows)
-		view.n_flows = 0;
-	if (view.n_transfers < 0 || !view.transfers)
-		view.n_transfers = 0;
-	if (view.n_transfers > 0) {
-		order = sort_transfers(&view);
-		if (!order)
-			return -ENOMEM;
-	}
-	w.s = &view;
-	w.xfer_order = order;
-	for (size_t i = 0; i < ARRAY_SIZE(fams) && !w.err; i++) {
-		w.begun = false;
-		walk_fam(&w, &fams[i]);
-		if (w.begun && !w.err && v->end)
-			w.err = v->end(ctx, &fams[i].pub);
-	}
-	free(order);
-	return w.err;
-}
+const size_t tvn_metric_n_fams = ARRAY_SIZE(tvn_metric_fams);

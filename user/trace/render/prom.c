@@ -27,9 +27,9 @@
 
 #define NS_PER_SEC 1000000000ULL
 
-/* The latency bounds of UPSTREAM.md (100 ns .. 10 s) in seconds, as Go's
+/* The latency bounds of docs/metrics.md (100 ns .. 10 s) in seconds, as Go's
  * strconv 'g' prints them (what Prometheus clients emit); OpenMetrics wants
- * integral values with ".0". */
+ * integral values with ".0", which put_hist() adds. */
 /* clang-format off */
 static const char *const le_text[TORVYN_LAT_BOUNDS] = {
 	"1e-07", "2.5e-07", "5e-07",
@@ -41,18 +41,6 @@ static const char *const le_text[TORVYN_LAT_BOUNDS] = {
 	"0.1", "0.25", "0.5",
 	"1", "2.5", "5",
 	"10",
-};
-
-static const char *const le_om[TORVYN_LAT_BOUNDS] = {
-	"1e-07", "2.5e-07", "5e-07",
-	"1e-06", "2.5e-06", "5e-06",
-	"1e-05", "2.5e-05", "5e-05",
-	"0.0001", "0.00025", "0.0005",
-	"0.001", "0.0025", "0.005",
-	"0.01", "0.025", "0.05",
-	"0.1", "0.25", "0.5",
-	"1.0", "2.5", "5.0",
-	"10.0",
 };
 /* clang-format on */
 
@@ -163,6 +151,19 @@ static void num_dbl(struct num *v, double d)
 		}
 	}
 	v->n = n > 0 ? (size_t)n : 0;
+}
+
+/* A value other than a histogram, as its kind wants it. */
+static void num_value(struct num *v, const struct metric_value *val)
+{
+	if (val->kind == METRIC_I64)
+		num_i64(v, val->i);
+	else if (val->kind == METRIC_DBL)
+		num_dbl(v, val->d);
+	else if (val->kind == METRIC_NS)
+		num_ns(v, val->u);
+	else
+		num_u64(v, val->u);
 }
 
 /* ------------------------------------------------------------ labels */
@@ -313,7 +314,6 @@ static void line(struct ctx *c, const struct metric_family *f, const char *sfx,
 static void put_hist(struct ctx *c, const struct metric_family *f, const struct lbuf *l,
 		     const struct metric_hist *h)
 {
-	const char *const *le = c->om ? le_om : le_text;
 	struct pbuf *b = &c->b;
 	size_t nl = strlen(f->prom), pn = nl + sizeof("_bucket{,le=\"") + l->n;
 	uint64_t cum = 0;
@@ -321,13 +321,14 @@ static void put_hist(struct ctx *c, const struct metric_family *f, const struct 
 	char *o;
 
 	for (int i = 0; i <= TORVYN_LAT_BOUNDS; i++) {
-		const char *bound = i < TORVYN_LAT_BOUNDS ? le[i] : "+Inf";
+		const char *bound = i < TORVYN_LAT_BOUNDS ? le_text[i] : "+Inf";
 		size_t bl = strlen(bound);
+		bool integral = c->om && i < TORVYN_LAT_BOUNDS && !strpbrk(bound, ".e");
 
 		if (i < TORVYN_LAT_BOUNDS)
 			cum += h->bucket[i];
 		num_u64(&v, i < TORVYN_LAT_BOUNDS ? cum : h->count);
-		if (!pb_reserve(b, pn + bl + v.n + 4))
+		if (!pb_reserve(b, pn + bl + 2 + v.n + 4))
 			return;
 		o = b->p + b->len;
 		memcpy(o, f->prom, nl);
@@ -342,6 +343,10 @@ static void put_hist(struct ctx *c, const struct metric_family *f, const struct 
 		o += 4;
 		memcpy(o, bound, bl);
 		o += bl;
+		if (integral) {
+			memcpy(o, ".0", 2);
+			o += 2;
+		}
 		memcpy(o, "\"} ", 3);
 		o += 3;
 		memcpy(o, v.s, v.n);
@@ -368,24 +373,12 @@ static int put_sample(void *ctx, const struct metric_family *f, const struct met
 
 		lb_add(&l, state ? f->prom : ls[i].key, ls[i].val, ls[i].vmax);
 	}
-	switch (val->kind) {
-	case METRIC_U64:
-		num_u64(&v, val->u);
-		break;
-	case METRIC_I64:
-		num_i64(&v, val->i);
-		break;
-	case METRIC_DBL:
-		num_dbl(&v, val->d);
-		break;
-	case METRIC_NS:
-		num_ns(&v, val->u);
-		break;
-	case METRIC_HIST:
+	if (val->kind == METRIC_HIST) {
 		put_hist(c, f, &l, val->h);
-		return c->b.oom ? -ENOMEM : 0;
+	} else {
+		num_value(&v, val);
+		line(c, f, sample_suffix(f), &l, &v);
 	}
-	line(c, f, sample_suffix(f), &l, &v);
 	return c->b.oom ? -ENOMEM : 0;
 }
 

@@ -5,7 +5,7 @@
  * that turns a struct snapshot into them. The renderers (prom.c: Prometheus
  * text and OpenMetrics; otlp.c: OTLP metrics) only format what the walk
  * hands them, so they cannot disagree about which series exist or what they
- * hold. A new metric is one line of the table in metric_model.c.
+ * hold. A new metric is one line of the table in metric_catalog.c.
  */
 #ifndef TORVYN_METRIC_MODEL_H
 #define TORVYN_METRIC_MODEL_H

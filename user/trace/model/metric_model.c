@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The walk of the metric catalogue (metric_catalog.c) over a snapshot.
+ *
+ * Each catalogue entry names where its samples come from: each entity that
+ * has data (a present flow, a component with diagnostic aggregates, ...)
+ * gives one label set and a base pointer that the family's offset applies
+ * to. A few families walk the snapshot themselves. Nothing is allocated per
+ * sample: labels and values live on the stack for the visitor's call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metric_model_internal.h"
+#include "torvyn_names.h"
+
+/* ------------------------------------------------------------ samples */
+
+void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
+			   const struct tvn_metric_lset *l, const struct metric_value *v)
+{
+	if (w->err)
+		return;
+	if (!w->begun) {
+		w->begun = true;
+		if (w->v->begin)
+			w->err = w->v->begin(w->ctx, &f->pub);
+		if (w->err)
+			return;
+	}
+	w->err = w->v->sample(w->ctx, &f->pub, l->l, l->n, v);
+}
+
+void tvn_metric_walk__emit_u64(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
+			       const struct tvn_metric_lset *l, uint64_t x)
+{
+	struct metric_value v = {.kind = METRIC_U64, .u = x};
+
+	tvn_metric_walk__emit(w, f, l, &v);
+}
+
+void tvn_metric_lset__add(struct tvn_metric_lset *l, const char *key, const char *val, size_t vmax)
+{
+	if (l->n == METRIC_MAX_LABELS)
+		return;
+	l->l[l->n++] = (struct metric_label){key, val, vmax};
+}
+
+/* A name from a block, or the index when the block is absent or unnamed. */
+void tvn_metric_lset__name(struct tvn_metric_lset *l, const char *key, const char *name,
+			   uint64_t idx)
+{
+	if (name && name[0]) {
+		tvn_metric_lset__add(l, key, name, TORVYN_NAME_LEN);
+		return;
+	}
+	if (l->n == METRIC_MAX_LABELS)
+		return;
+	snprintf(l->num[l->n], sizeof(l->num[0]), "%llu", (unsigned long long)idx);
+	tvn_metric_lset__add(l, key, l->num[l->n], sizeof(l->num[0]));
+}
+
+const char *tvn_metric_walk__flow_name(const struct snapshot *s, uint64_t fi)
+{
+	const struct snap_flow *f;
+
+	if (fi >= (uint64_t)s->n_flows)
+		return NULL;
+	f = &s->flows[fi];
+	if (f->present)
+		return f->blk.hdr.flow_name;
+	/* Diagnostic entries may come without the flow's block: any block of
+	 * the flow carries its name. */
+	for (int i = 0; i < TORVYN_MAX_COMPONENTS; i++)
+		if (f->comps[i].present)
+			return f->comps[i].blk.hdr.flow_name;
+	for (int i = 0; i < TORVYN_MAX_STREAMS; i++)
+		if (f->streams[i].present)
+			return f->streams[i].blk.hdr.flow_name;
+	return NULL;
+}
+
+const char *tvn_metric_walk__comp_name(const struct snapshot *s, uint64_t fi, uint64_t ci)
+{
+	const struct snap_comp *c;
+
+	if (fi >= (uint64_t)s->n_flows || ci >= TORVYN_MAX_COMPONENTS)
+		return NULL;
+	c = &s->flows[fi].comps[ci];
+	return c->present ? c->blk.hdr.name : NULL;
+}
+
+/*
+ * A block read mid-update may have count behind its buckets: count takes the
+ * larger and the last bucket the difference, so count is the buckets' sum.
+ */
+static void hist_norm(const struct torvyn_hist_lat *h, struct metric_hist *out)
+{
+	uint64_t cum = 0;
+
+	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++) {
+		out->bucket[i] = h->bucket[i];
+		cum += h->bucket[i];
+	}
+	out->count = h->count > cum ? h->count : cum;
+	out->bucket[TORVYN_LAT_BOUNDS] = out->count - cum;
+	out->sum_ns = h->sum_ns;
+}
+
+static void put_entity(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, const void *base,
+		       const struct tvn_metric_lset *l)
+{
+	const char *p = (const char *)base + f->off;
+	struct metric_value v = {.kind = METRIC_U64};
+	struct metric_hist h;
+	uint32_t u32;
+	int i;
+
+	switch (f->val) {
+	case V_U64:
+		v.u = tvn_metric_walk__read_u64(base, f->off);
+		break;
+	case V_U32:
+		memcpy(&u32, p, sizeof(u32));
+		v.u = u32;
+		break;
+	case V_INT:
+		memcpy(&i, p, sizeof(i));
+		v.kind = METRIC_I64;
+		v.i = i;
+		break;
+	case V_DBL:
+		v.kind = METRIC_DBL;
+		memcpy(&v.d, p, sizeof(v.d));
+		break;
+	case V_NS:
+		v.kind = METRIC_NS;
+		v.u = tvn_metric_walk__read_u64(base, f->off);
+		break;
+	case V_HIST:
+		hist_norm((const struct torvyn_hist_lat *)p, &h);
+		v.kind = METRIC_HIST;
+		v.h = &h;
+		break;
+	case V_ARR:
+		for (size_t k = 0; k < f->n_names; k++) {
+			struct tvn_metric_lset x = *l;
+
+			tvn_metric_lset__add(&x, f->lkey, f->names[k], 64);
+			tvn_metric_walk__emit_u64(
+			    w, f, &x, tvn_metric_walk__read_u64(base, f->off + k * sizeof(__u64)));
+		}
+		return;
+	case V_FN:
+		f->fn(w, f, base, l);
+		return;
+	}
+	tvn_metric_walk__emit(w, f, l, &v);
+}
+
+/* ------------------------------------------------------------ entities */
+
+void tvn_metric_lset__flow(struct tvn_metric_lset *l, const struct snapshot *s, int fi)
+{
+	l->n = 0;
+	tvn_metric_lset__name(l, "flow_id", tvn_metric_walk__flow_name(s, (uint64_t)fi),
+			      (uint64_t)fi);
+}
+
+static void walk_flows(struct tvn_metric_walk *w, const struct tvn_metric_fam *f)
+{
+	const struct snapshot *s = w->s;
+	struct tvn_metric_lset l;
+
+	for (int fi = 0; fi < s->n_flows; fi++) {
+		if (!s->flows[fi].present)
+			continue;
+		tvn_metric_lset__flow(&l, s, fi);
+		put_entity(w, f, &s->flows[fi].blk, &l);
+	}
+}
+
+/* A component or a stream of a flow, as the walk sees it. */
+struct member {
+	bool present, has_diag;
+	const void *blk, *diag;
+	const char *name; /* NULL without a block */
+};
+
+static void member_of(const struct snap_flow *fl, bool stream, int i, struct member *m)
+{
+	if (stream) {
+		const struct snap_stream *st = &fl->streams[i];
+
+		*m = (struct member){st->present, st->has_diag, &st->blk, &st->diag,
+				     st->present ? st->blk.hdr.name : NULL};
+	} else {
+		const struct snap_comp *sc = &fl->comps[i];
+
+		*m = (struct member){sc->present, sc->has_diag, &sc->blk, &sc->diag,
+				     sc->present ? sc->blk.hdr.name : NULL};
+	}
+}
+
+/* The components (or streams) of every flow that have a block (or diagnostic data). */
+static void walk_members(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool stream,
+			 bool diag)
+{
+	const struct snapshot *s = w->s;
+	int n = stream ? TORVYN_MAX_STREAMS : TORVYN_MAX_COMPONENTS;
+	const char *key = stream ? "stream_id" : "component_id";
+	struct tvn_metric_lset l;
+	struct member m;
+
+	for (int fi = 0; fi < s->n_flows; fi++) {
+		for (int i = 0; i < n; i++) {
+			member_of(&s->flows[fi], stream, i, &m);
+			if (!(diag ? m.has_diag : m.present))
+				continue;
+			tvn_metric_lset__flow(&l, s, fi);
+			tvn_metric_lset__name(&l, key, m.name, i);
+			put_entity(w, f, diag ? m.diag : m.blk, &l);
+		}
+	}
+}
+
+static void walk_tiers(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool diag)
+{
+	const struct snapshot *s = w->s;
+	struct tvn_metric_lset l;
+
+	if (!(diag ? s->has_diag_pool : s->have_pool))
+		return;
+	for (int t = 0; t < TORVYN_TIERS; t++) {
+		l.n = 0;
+		tvn_metric_lset__add(&l, "tier", torvyn_tier_names[t], 16);
+		put_entity(w, f, diag ? (const void *)&s->diag_pool[t] : &s->pool.tier[t], &l);
+	}
+}
+
+static void walk_fam(struct tvn_metric_walk *w, const struct tvn_metric_fam *f)
+{
+	const struct snapshot *s = w->s;
+	struct tvn_metric_lset l = {.n = 0};
+
+	switch (f->src) {
+	case SRC_FLOW:
+		walk_flows(w, f);
+		break;
+	case SRC_COMP:
+	case SRC_DCOMP:
+		walk_members(w, f, false, f->src == SRC_DCOMP);
+		break;
+	case SRC_STREAM:
+	case SRC_DSTREAM:
+		walk_members(w, f, true, f->src == SRC_DSTREAM);
+		break;
+	case SRC_TIER:
+	case SRC_DPOOL:
+		walk_tiers(w, f, f->src == SRC_DPOOL);
+		break;
+	case SRC_SYS:
+		if (s->have_sys)
+			put_entity(w, f, &s->sys, &l);
+		break;
+	case SRC_SELF:
+		put_entity(w, f, s, &l);
+		break;
+	case SRC_OWN:
+		f->fn(w, f, s, &l);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ UTF-8 */
+
+size_t metric_model__utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		lo = c == 0xe0 ? 0xa0 : lo;
+		hi = c == 0xed ? 0x9f : hi;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		lo = c == 0xf0 ? 0x90 : lo;
+		hi = c == 0xf4 ? 0x8f : hi;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+struct xfer_key {
+	uint32_t flow, from, to, idx;
+};
+
+static int xfer_cmp(const void *a, const void *b)
+{
+	const struct xfer_key *x = a, *y = b;
+
+	if (x->flow != y->flow)
+		return x->flow < y->flow ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The transfers come in BPF hash order; an exposition must be stable. */
+static uint32_t *sort_transfers(const struct snapshot *s)
+{
+	size_t n = (size_t)s->n_transfers;
+	struct xfer_key *k = malloc(sizeof(*k) * n);
+	uint32_t *order = malloc(sizeof(*order) * n);
+
+	if (!k || !order) {
+		free(k);
+		free(order);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct xfer_key){s->transfers[i].flow_idx, s->transfers[i].from_idx,
+					 s->transfers[i].to_idx, (uint32_t)i};
+	qsort(k, n, sizeof(*k), xfer_cmp);
+	for (size_t i = 0; i < n; i++)
+		order[i] = k[i].idx;
+	free(k);
+	return order;
+}
+
+int metric_model__walk(const struct snapshot *s, uint64_t now_mono_ns,
+		       const struct metric_visitor *v, void *ctx)
+{
+	struct tvn_metric_walk w = {.now_ns = now_mono_ns, .v = v, .ctx = ctx};
+	struct snapshot view;
+	uint32_t *order = NULL;
+
+	if (!s || !v || !v->sample)
+		return -EINVAL;
+	/* Negative counts or missing arrays mean "none". */
+	view = *s;
+	if (view.n_flows < 0 || !view.flows)
+		view.n_flows = 0;
+	if (view.n_transfers < 0 || !view.transfers)
+		view.n_transfers = 0;
+	if (view.n_transfers > 0) {
+		order = sort_transfers(&view);
+		if (!order)
+			return -ENOMEM;
+	}
+	w.s = &view;
+	w.xfer_order = order;
+	for (size_t i = 0; i < tvn_metric_n_fams && !w.err; i++) {
+		w.begun = false;
+		walk_fam(&w, &tvn_metric_fams[i]);
+		if (w.begun && !w.err && v->end)
+			w.err = v->end(ctx, &tvn_metric_fams[i].pub);
+	}
+	free(order);
+	return w.err;
+}
