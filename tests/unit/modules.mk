@@ -4,7 +4,8 @@ UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
 UNIT_DEPS_histogram := usdt/histogram.c
 UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
-UNIT_DEPS_pipeline := user/host/pipeline.c
+UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
+	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c
 UNIT_LIBS_pipeline := -ljansson
 UNIT_DEPS_prom := user/trace/prom.c user/trace/metric_model.c
 UNIT_DEPS_usdt_elf := user/trace/usdt_elf.c user/trace/log.c
