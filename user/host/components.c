@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "components.h"
 
 #define TP_PREFIX "traceparent="
 
@@ -53,7 +53,7 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 	return 0;
 }
 
-int comp__open(struct tvn_comp *c, char *err, size_t errlen)
+int tvn_comp__open(struct tvn_comp *c, char *err, size_t errlen)
 {
 	const struct tvn_comp_cfg *cfg = c->cfg;
 
@@ -80,7 +80,7 @@ int comp__open(struct tvn_comp *c, char *err, size_t errlen)
 	return 0;
 }
 
-void comp__close(struct tvn_comp *c)
+void tvn_comp__close(struct tvn_comp *c)
 {
 	if (c->file && c->file != stdin && c->file != stdout)
 		fclose(c->file);
@@ -104,7 +104,7 @@ static int generate(struct tvn_comp *c, struct tvn_elem *e)
 
 	if (cfg->size_max > cfg->size_min)
 		size += tvn_rng_next(&c->rng) % (cfg->size_max - cfg->size_min + 1);
-	e->buf = pool__alloc(size);
+	e->buf = tvn_pool__alloc(size);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
 	memset(e->buf->data, 'a' + (int)(e->seq % 26), size);
@@ -140,7 +140,7 @@ static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 		payload = end ? end + 1 : val + vlen;
 	}
 	e->len = (uint32_t)strlen(payload);
-	e->buf = pool__alloc(e->len ? e->len : 1);
+	e->buf = tvn_pool__alloc(e->len ? e->len : 1);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
 	memcpy(e->buf->data, payload, e->len);
@@ -164,11 +164,11 @@ static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 		xform(e->buf->data, e->buf->data, e->len);
 		return TORVYN_COMPONENT_OK;
 	}
-	nb = pool__alloc(e->len ? e->len : 1);
+	nb = tvn_pool__alloc(e->len ? e->len : 1);
 	if (!nb)
 		return -TORVYN_ERR_UNAVAILABLE;
 	xform(nb->data, e->buf->data, e->len);
-	pool__return(e->buf);
+	tvn_pool__return(e->buf);
 	e->buf = nb;
 	*copy_reason = TORVYN_COPY_PAYLOAD_WRITE;
 	*copy_bytes = e->len;
@@ -209,7 +209,7 @@ static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	char tp[TVN_TRACEPARENT_LEN + 1];
 
 	if (e->has_ctx) {
-		elem_ctx(c->flow, e);
+		tvn_elem__fill_ctx(c->flow, e);
 		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
 		fprintf(c->file, TP_PREFIX "%s ", tp);
 	}
@@ -228,13 +228,13 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	int rc;
 
 	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
-		e->buf = pool__alloc(4096);
+		e->buf = tvn_pool__alloc(4096);
 		if (!e->buf)
 			return -TORVYN_ERR_UNAVAILABLE;
 		e->len = 0;
 	}
 	if (e->has_ctx) {
-		elem_ctx(c->flow, e);
+		tvn_elem__fill_ctx(c->flow, e);
 		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
 	}
 	/* the element's metadata is marshalled into the component's view */
@@ -261,7 +261,7 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	return rc;
 }
 
-int comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
+int tvn_comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
 		 uint32_t *route)
 {
 	*copy_reason = -1;

@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* announced at startup so `torvyn-trace probes` and bpftrace can check the ABI */
 	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
-	rc = host__init(&host, &cfg, &opts, err, sizeof(err));
+	rc = tvn_host__init(&host, &cfg, &opts, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "torvyn-host: %s\n", err);
 		code = EXIT_COMPONENT;
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	rc = host__run(&host);
+	rc = tvn_host__run(&host);
 	if (rc) {
 		fprintf(stderr, "torvyn-host: run failed: %s\n", strerror(-rc));
 		code = EXIT_INTERNAL;
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (opts.summary_path) {
-		rc = host__write_summary(&host, opts.summary_path);
+		rc = tvn_host__write_summary(&host, opts.summary_path);
 		if (rc) {
 			fprintf(stderr, "torvyn-host: cannot write summary %s: %s\n",
 				opts.summary_path, strerror(-rc));
@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (opts.gap_log) {
-		rc = host__write_gaps(&host, opts.gap_log);
+		rc = tvn_host__write_gaps(&host, opts.gap_log);
 		if (rc) {
 			fprintf(stderr, "torvyn-host: cannot write gap log %s: %s\n", opts.gap_log,
 				strerror(-rc));
@@ -267,7 +267,7 @@ out:
 		if (code == EXIT_OK)
 			code = EXIT_INTERNAL;
 	}
-	host__fini(&host);
+	tvn_host__fini(&host);
 	tvn_pipeline__free(&cfg);
 	return code;
 }

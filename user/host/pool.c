@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "runtime.h"
 #include "torvyn_probes.h"
 
@@ -36,7 +37,7 @@ static struct tier tiers[TORVYN_TIERS];
 static uint64_t next_id; /* atomic */
 static uint64_t mapped; /* bytes of pool memory */
 
-int pool__init(void)
+int tvn_pool__init(void)
 {
 	for (int t = 0; t < TORVYN_TIERS; t++) {
 		struct tier *tr = &tiers[t];
@@ -71,7 +72,7 @@ int pool__init(void)
 	return 0;
 }
 
-void pool__fini(void)
+void tvn_pool__fini(void)
 {
 	for (int t = 0; t < TORVYN_TIERS; t++) {
 		struct tier *tr = &tiers[t];
@@ -116,7 +117,7 @@ static struct tvn_buf *fallback_alloc(int t, uint32_t size)
 	return b;
 }
 
-struct tvn_buf *pool__alloc(uint32_t size)
+struct tvn_buf *tvn_pool__alloc(uint32_t size)
 {
 	struct tvn_buf *b;
 	struct tier *tr;
@@ -172,7 +173,7 @@ struct tvn_buf *pool__alloc(uint32_t size)
 	return b;
 }
 
-void pool__return(struct tvn_buf *b)
+void tvn_pool__return(struct tvn_buf *b)
 {
 	struct tier *tr;
 
@@ -194,7 +195,7 @@ void pool__return(struct tvn_buf *b)
 	pthread_mutex_unlock(&tr->lock);
 }
 
-void pool__snapshot(struct torvyn_pool_block *blk)
+void tvn_pool__snapshot(struct torvyn_pool_block *blk)
 {
 	for (int t = 0; t < TORVYN_TIERS; t++) {
 		pthread_mutex_lock(&tiers[t].lock);
@@ -203,7 +204,7 @@ void pool__snapshot(struct torvyn_pool_block *blk)
 	}
 }
 
-uint64_t pool__memory(void)
+uint64_t tvn_pool__memory(void)
 {
 	return __atomic_load_n(&mapped, __ATOMIC_RELAXED);
 }

@@ -82,7 +82,7 @@ static json_t *flow_json(const struct tvn_flow *f)
 			 hist_json(&b->latency), "components", comps, "streams", streams);
 }
 
-int host__write_summary(struct tvn_host *h, const char *path)
+int tvn_host__write_summary(struct tvn_host *h, const char *path)
 {
 	json_t *root, *flows = json_array(), *pool = json_array();
 	int rc;
@@ -113,7 +113,7 @@ int host__write_summary(struct tvn_host *h, const char *path)
 	return rc ? -EIO : 0;
 }
 
-int host__write_gaps(struct tvn_host *h, const char *path)
+int tvn_host__write_gaps(struct tvn_host *h, const char *path)
 {
 	FILE *f = fopen(path, "w");
 
