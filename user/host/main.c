@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 		.latency_threshold_ns = 10 * 1000000ull,
 		.flush_interval_ms = 1000,
 		.gap_threshold_ns = 1000000,
+		.force_level = -1,
 	};
 	struct tvn_pipeline_cfg cfg = { 0 };
 	char err[512] = "";
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
 		case 'L':
 			if (parse_u64(optarg, &v) || v > 2)
 				return bad_value("--force-level", optarg, "expected 0, 1 or 2");
-			tvn_force_level = (int)v;
+			opts.force_level = (int)v;
 			break;
 		case 'G':
 			if (torvyn_parse_duration_ns(optarg, &opts.gap_threshold_ns))

@@ -15,7 +15,7 @@ static void wait_for_tracer(struct tvn_host *h)
 	while (!h->stop && !TORVYN_GATE_PRODUCTION_ENABLED())
 		tvn_time__sleep_ns(1000000ull);
 	/* the tracer raised the gates last: everything it attaches is in place */
-	TORVYN_GATE_PRODUCTION(tvn_probes__refresh(false));
+	TORVYN_GATE_PRODUCTION(tvn_probes__refresh(h, false));
 }
 
 /* A thread for component j of flow f, flow index i; on failure the host exits. */
@@ -90,7 +90,7 @@ int tvn_host__run(struct tvn_host *h)
 	pthread_t tele;
 	int rc;
 
-	tvn_probes__refresh(false);
+	tvn_probes__refresh(h, false);
 	tvn_clock__init();
 	rc = pthread_create(&tele, NULL, tvn_telemetry__main, h);
 	if (rc)

@@ -34,8 +34,6 @@ extern int tvn_probes_hot;
 #define tvn_hot() __builtin_expect(__atomic_load_n(&tvn_probes_hot, __ATOMIC_RELAXED), 0)
 #endif
 extern int tvn_level;
-/* --force-level: run the in-process work of a level with no tracer (benchmarks) */
-extern int tvn_force_level;
 
 /* ------------------------------------------------------------ elements */
 
@@ -170,6 +168,7 @@ struct tvn_host_opts {
 	uint64_t gap_threshold_ns; /* pauses longer than this are recorded */
 	const char *progress_log;  /* a line per telemetry tick: time, elements, level */
 	uint32_t ab_period_ms;	   /* alternate the hot path: level as attached, then Level 0 */
+	int force_level; /* >= 0: do that level's in-process work with no tracer (benchmarks) */
 };
 
 /* A pause: one step of a component loop kept it busy gap_ns, ending at end_ns. */

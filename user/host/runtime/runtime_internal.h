@@ -35,7 +35,7 @@ void *tvn_comp__main(void *arg);
  * Folds the probe semaphores into the words the hot path reads; returns the
  * level. hold_off (--ab-period): the hot path runs as at Level 0.
  */
-int tvn_probes__refresh(bool hold_off);
+int tvn_probes__refresh(const struct tvn_host *h, bool hold_off);
 /* The telemetry thread (arg: the host): probe words, progress log, flushes. */
 void *tvn_telemetry__main(void *arg);
 

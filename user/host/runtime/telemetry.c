@@ -10,9 +10,6 @@
 #include "runtime_internal.h"
 #include "torvyn_probes.h"
 
-/* --force-level: run the in-process work of a level with no tracer (benchmarks) */
-int tvn_force_level = -1;
-
 /* How often the telemetry thread re-reads the probe semaphores. */
 #define TVN_PROBE_POLL_NS (5 * 1000000ull)
 
@@ -21,7 +18,7 @@ int tvn_force_level = -1;
  * (--ab-period): the hot path runs as at Level 0 whatever is attached, for
  * the half periods that a benchmark compares against.
  */
-int tvn_probes__refresh(bool hold_off)
+int tvn_probes__refresh(const struct tvn_host *h, bool hold_off)
 {
 	int level = torvyn_probes__level();
 
@@ -29,8 +26,8 @@ int tvn_probes__refresh(bool hold_off)
 	int mode = TVN_HOT_EVENTS;
 
 	/* --force-level: a level's in-process cost measured without a tracer */
-	if (tvn_force_level >= 0)
-		level = tvn_force_level;
+	if (h->opts.force_level >= 0)
+		level = h->opts.force_level;
 	if (hold_off || (!level && !torvyn_probes__any()))
 		mode = TVN_HOT_OFF;
 	else if (level == TORVYN_LEVEL_PRODUCTION && !torvyn_probes__step_events())
@@ -38,6 +35,7 @@ int tvn_probes__refresh(bool hold_off)
 	__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
 	__atomic_store_n(&tvn_probes_hot, mode, __ATOMIC_RELEASE);
 #else
+	(void)h;
 	(void)hold_off;
 #endif
 	return level;
@@ -88,7 +86,7 @@ void *tvn_telemetry__main(void *arg)
 
 	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
 		bool hold_off = ab_hold_off(h);
-		int level = tvn_probes__refresh(hold_off);
+		int level = tvn_probes__refresh(h, hold_off);
 
 		if (h->progress)
 			progress_note(h, h->progress, hold_off ? 0 : level, !hold_off);
