@@ -104,7 +104,7 @@ static int generate(struct tvn_comp *c, struct tvn_elem *e)
 
 	if (cfg->size_max > cfg->size_min)
 		size += tvn_rng_next(&c->rng) % (cfg->size_max - cfg->size_min + 1);
-	e->buf = tvn_pool__alloc(size);
+	e->buf = tvn_pool__alloc(c->pool, size);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
 	memset(e->buf->data, 'a' + (int)(e->seq % 26), size);
@@ -140,7 +140,7 @@ static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 		payload = end ? end + 1 : val + vlen;
 	}
 	e->len = (uint32_t)strlen(payload);
-	e->buf = tvn_pool__alloc(e->len ? e->len : 1);
+	e->buf = tvn_pool__alloc(c->pool, e->len ? e->len : 1);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
 	memcpy(e->buf->data, payload, e->len);
@@ -164,7 +164,7 @@ static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 		xform(e->buf->data, e->buf->data, e->len);
 		return TORVYN_COMPONENT_OK;
 	}
-	nb = tvn_pool__alloc(e->len ? e->len : 1);
+	nb = tvn_pool__alloc(c->pool, e->len ? e->len : 1);
 	if (!nb)
 		return -TORVYN_ERR_UNAVAILABLE;
 	xform(nb->data, e->buf->data, e->len);
@@ -228,7 +228,7 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	int rc;
 
 	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
-		e->buf = tvn_pool__alloc(4096);
+		e->buf = tvn_pool__alloc(c->pool, 4096);
 		if (!e->buf)
 			return -TORVYN_ERR_UNAVAILABLE;
 		e->len = 0;

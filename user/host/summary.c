@@ -90,7 +90,7 @@ int tvn_host__write_summary(struct tvn_host *h, const char *path)
 	for (int i = 0; i < h->n_flows; i++)
 		json_array_append_new(flows, flow_json(&h->flows[i]));
 	for (int t = 0; t < TORVYN_TIERS; t++) {
-		const struct torvyn_pool_tier *pt = &h->pool->tier[t];
+		const struct torvyn_pool_tier *pt = &h->pool_blk->tier[t];
 
 		json_array_append_new(
 			pool, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tier",

@@ -46,6 +46,7 @@ static int comps_init(struct tvn_flow *f)
 		c->flow = f;
 		c->idx = i;
 		c->cfg = &cfg->comps[i];
+		c->pool = &f->host->pool;
 		c->blk = block_new(TORVYN_BLOCK_COMPONENT, sizeof(*c->blk), f->idx, i, cfg->id,
 				   c->cfg->id);
 		if (!c->blk)
@@ -155,15 +156,15 @@ int tvn_host__init(struct tvn_host *h, struct tvn_pipeline_cfg *cfg,
 	h->opts = *opts;
 	h->cfg = cfg;
 	h->sample_threshold = tvn_sample_threshold(opts->sample_rate);
-	rc = tvn_pool__init();
+	rc = tvn_pool__init(&h->pool);
 	if (rc) {
 		snprintf(err, errlen, "cannot allocate the buffer pool: %s", strerror(-rc));
 		return rc;
 	}
 	h->sys = block_new(TORVYN_BLOCK_SYSTEM, sizeof(*h->sys), 0, 0, "", "system");
-	h->pool = block_new(TORVYN_BLOCK_POOL, sizeof(*h->pool), 0, 0, "", "pool");
+	h->pool_blk = block_new(TORVYN_BLOCK_POOL, sizeof(*h->pool_blk), 0, 0, "", "pool");
 	h->flows = calloc(cfg->n_flows, sizeof(*h->flows));
-	if (!h->sys || !h->pool || !h->flows) {
+	if (!h->sys || !h->pool_blk || !h->flows) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -219,7 +220,7 @@ void tvn_host__fini(struct tvn_host *h)
 		flow_fini(&h->flows[i]);
 	free(h->flows);
 	free(h->sys);
-	free(h->pool);
+	free(h->pool_blk);
 	h->flows = NULL;
-	tvn_pool__fini();
+	tvn_pool__fini(&h->pool);
 }

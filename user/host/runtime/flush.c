@@ -63,10 +63,10 @@ void tvn_host__aggregate(struct tvn_host *h)
 
 	for (int i = 0; i < h->n_flows; i++)
 		flow_aggregate(&h->flows[i], &sum);
-	tvn_pool__snapshot(h->pool);
+	tvn_pool__snapshot(&h->pool, h->pool_blk);
 	sys->flows_active = sum.flows_active;
 	sys->components_active = sum.comps_active;
-	sys->memory_total = tvn_pool__memory();
+	sys->memory_total = tvn_pool__memory(&h->pool);
 	sys->scheduler_wakeups = sum.wakeups;
 	sys->scheduler_idle_ns = sum.idle;
 	sys->spans_dropped = sum.dropped;
@@ -94,6 +94,6 @@ void tvn_host__flush(struct tvn_host *h)
 			flush_block(f->streams[j].blk);
 		flush_block(f->blk);
 	}
-	flush_block(h->pool);
+	flush_block(h->pool_blk);
 	flush_block(h->sys);
 }

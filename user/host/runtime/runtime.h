@@ -107,6 +107,7 @@ struct tvn_comp {
 	struct tvn_gap *gaps;
 	uint32_t n_gaps;
 	uint64_t iter_t0, iter_idle0, max_gap_ns;
+	struct tvn_pool *pool; /* the host's: where payloads come from */
 };
 
 /* ------------------------------------------------------------ flows */
@@ -191,10 +192,11 @@ struct tvn_host {
 	uint64_t sample_threshold;
 	uint64_t run_start_ns, run_end_ns;
 	struct torvyn_system_block *sys;
-	struct torvyn_pool_block *pool;
+	struct torvyn_pool_block *pool_blk;
 	/* loop gaps: the longest time between two consecutive element completions */
 	uint64_t max_gap_ns;
 	FILE *progress; /* --progress-log, written by the telemetry thread */
+	struct tvn_pool pool; /* every buffer of every flow */
 };
 
 int tvn_host__init(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
