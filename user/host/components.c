@@ -31,15 +31,17 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 	}
 	c->plugin = entry();
 	if (!c->plugin || c->plugin->abi_version != TORVYN_COMPONENT_ABI_VERSION) {
-		snprintf(err, errlen, "component %s: %s speaks component ABI %u, this host %u: rebuild it",
+		snprintf(err, errlen,
+			 "component %s: %s speaks component ABI %u, this host %u: rebuild it",
 			 c->cfg->id, c->cfg->path, c->plugin ? c->plugin->abi_version : 0,
 			 TORVYN_COMPONENT_ABI_VERSION);
 		return -EPROTO;
 	}
 	if ((c->cfg->role == TORVYN_ROLE_SOURCE && !c->plugin->produce) ||
 	    (c->cfg->role != TORVYN_ROLE_SOURCE && !c->plugin->process)) {
-		snprintf(err, errlen, "component %s: %s has no %s function for its role", c->cfg->id,
-			 c->cfg->path, c->cfg->role == TORVYN_ROLE_SOURCE ? "produce" : "process");
+		snprintf(err, errlen, "component %s: %s has no %s function for its role",
+			 c->cfg->id, c->cfg->path,
+			 c->cfg->role == TORVYN_ROLE_SOURCE ? "produce" : "process");
 		return -EPROTO;
 	}
 	if (c->plugin->init) {
@@ -113,8 +115,7 @@ static int generate(struct tvn_comp *c, struct tvn_elem *e)
 }
 
 /* A record is a line; it may start with "traceparent=<value> ". */
-static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
-		     uint64_t *copy_bytes)
+static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
 	char *line = (char *)c->scratch;
 	size_t cap = c->scratch_cap;
@@ -155,8 +156,7 @@ static void xform(uint8_t *dst, const uint8_t *src, uint32_t len)
 		dst[i] = src[i] ^ 0x20;
 }
 
-static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
-		     uint64_t *copy_bytes)
+static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
 	struct tvn_buf *nb;
 
@@ -203,8 +203,7 @@ static int payload_filter(struct tvn_comp *c, struct tvn_elem *e, int *copy_reas
 	return TORVYN_COMPONENT_DROP;
 }
 
-static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
-		     uint64_t *copy_bytes)
+static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
 	char tp[TVN_TRACEPARENT_LEN + 1];
 
@@ -239,11 +238,11 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	}
 	/* the element's metadata is marshalled into the component's view */
 	view = (struct torvyn_element){
-		.seq = e->seq,
-		.data = e->buf->data,
-		.len = e->len,
-		.cap = e->buf->cap,
-		.traceparent = e->has_ctx ? tp : NULL,
+	    .seq = e->seq,
+	    .data = e->buf->data,
+	    .len = e->len,
+	    .cap = e->buf->cap,
+	    .traceparent = e->has_ctx ? tp : NULL,
 	};
 	*copy_reason = TORVYN_COPY_METADATA_MARSHAL;
 	*copy_bytes = sizeof(view);
@@ -262,7 +261,7 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 }
 
 int tvn_comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
-		 uint32_t *route)
+		     uint32_t *route)
 {
 	*copy_reason = -1;
 	switch (c->cfg->kind) {
@@ -273,7 +272,8 @@ int tvn_comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, u
 	case TVN_KIND_TRANSFORM:
 		return transform(c, e, copy_reason, copy_bytes);
 	case TVN_KIND_METADATA_FILTER:
-		return e->seq % c->cfg->keep_every == 0 ? TORVYN_COMPONENT_OK : TORVYN_COMPONENT_DROP;
+		return e->seq % c->cfg->keep_every == 0 ? TORVYN_COMPONENT_OK
+							: TORVYN_COMPONENT_DROP;
 	case TVN_KIND_PAYLOAD_FILTER:
 		return payload_filter(c, e, copy_reason, copy_bytes);
 	case TVN_KIND_ROUTER:
