@@ -12,7 +12,7 @@
 
 #include "pipeline_internal.h"
 
-#define MAX_PAYLOAD (16 << 20) /* the pool's largest buffer */
+#define MAX_PAYLOAD (16 << 20) /* the pool's largest buffer, TVN_MAX_BUFFER */
 #define MAX_FAULT_MS 3600000.0 /* one hour; also keeps ns far from overflow */
 #define DEF_PAYLOAD 128
 

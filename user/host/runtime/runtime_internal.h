@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the files of the runtime share. step.c is the hot path: the step
- * loops and everything that inlines into them, one translation unit;
- * step_rare.c what they call out of line now and then. flow.c sets flows up
- * and tears them down, run.c runs them, telemetry.c is the telemetry thread,
- * flush.c aggregates and flushes the metric blocks.
+ * loops and everything that inlines into them, one translation unit with
+ * step_elem.h and step_stream.h, which only it includes. flow.c sets flows
+ * up and tears them down, run.c runs them, telemetry.c is the telemetry
+ * thread, flush.c aggregates and flushes the metric blocks.
  */
 #ifndef TORVYN_RUNTIME_INTERNAL_H
 #define TORVYN_RUNTIME_INTERNAL_H
