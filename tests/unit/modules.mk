@@ -6,7 +6,8 @@ UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
 UNIT_DEPS_histogram := usdt/histogram.c
 UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
-UNIT_DEPS_pipeline := user/host/pipeline.c
+UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
+	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c
 UNIT_LIBS_pipeline := -ljansson
 PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SRCS) \
 	tests/unit/prom_fixture.c tests/unit/prom_check.c

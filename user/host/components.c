@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "components.h"
 
 #define TP_PREFIX "traceparent="
 
@@ -31,15 +31,17 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 	}
 	c->plugin = entry();
 	if (!c->plugin || c->plugin->abi_version != TORVYN_COMPONENT_ABI_VERSION) {
-		snprintf(err, errlen, "component %s: %s speaks component ABI %u, this host %u: rebuild it",
+		snprintf(err, errlen,
+			 "component %s: %s speaks component ABI %u, this host %u: rebuild it",
 			 c->cfg->id, c->cfg->path, c->plugin ? c->plugin->abi_version : 0,
 			 TORVYN_COMPONENT_ABI_VERSION);
 		return -EPROTO;
 	}
 	if ((c->cfg->role == TORVYN_ROLE_SOURCE && !c->plugin->produce) ||
 	    (c->cfg->role != TORVYN_ROLE_SOURCE && !c->plugin->process)) {
-		snprintf(err, errlen, "component %s: %s has no %s function for its role", c->cfg->id,
-			 c->cfg->path, c->cfg->role == TORVYN_ROLE_SOURCE ? "produce" : "process");
+		snprintf(err, errlen, "component %s: %s has no %s function for its role",
+			 c->cfg->id, c->cfg->path,
+			 c->cfg->role == TORVYN_ROLE_SOURCE ? "produce" : "process");
 		return -EPROTO;
 	}
 	if (c->plugin->init) {
@@ -53,7 +55,7 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 	return 0;
 }
 
-int comp__open(struct tvn_comp *c, char *err, size_t errlen)
+int tvn_comp__open(struct tvn_comp *c, char *err, size_t errlen)
 {
 	const struct tvn_comp_cfg *cfg = c->cfg;
 
@@ -80,7 +82,7 @@ int comp__open(struct tvn_comp *c, char *err, size_t errlen)
 	return 0;
 }
 
-void comp__close(struct tvn_comp *c)
+void tvn_comp__close(struct tvn_comp *c)
 {
 	if (c->file && c->file != stdin && c->file != stdout)
 		fclose(c->file);
@@ -104,7 +106,7 @@ static int generate(struct tvn_comp *c, struct tvn_elem *e)
 
 	if (cfg->size_max > cfg->size_min)
 		size += tvn_rng_next(&c->rng) % (cfg->size_max - cfg->size_min + 1);
-	e->buf = pool__alloc(size);
+	e->buf = tvn_pool__alloc(c->pool, size);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
 	memset(e->buf->data, 'a' + (int)(e->seq % 26), size);
@@ -113,8 +115,7 @@ static int generate(struct tvn_comp *c, struct tvn_elem *e)
 }
 
 /* A record is a line; it may start with "traceparent=<value> ". */
-static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
-		     uint64_t *copy_bytes)
+static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
 	char *line = (char *)c->scratch;
 	size_t cap = c->scratch_cap;
@@ -140,7 +141,7 @@ static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 		payload = end ? end + 1 : val + vlen;
 	}
 	e->len = (uint32_t)strlen(payload);
-	e->buf = pool__alloc(e->len ? e->len : 1);
+	e->buf = tvn_pool__alloc(c->pool, e->len ? e->len : 1);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
 	memcpy(e->buf->data, payload, e->len);
@@ -155,8 +156,7 @@ static void xform(uint8_t *dst, const uint8_t *src, uint32_t len)
 		dst[i] = src[i] ^ 0x20;
 }
 
-static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
-		     uint64_t *copy_bytes)
+static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
 	struct tvn_buf *nb;
 
@@ -164,11 +164,11 @@ static int transform(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 		xform(e->buf->data, e->buf->data, e->len);
 		return TORVYN_COMPONENT_OK;
 	}
-	nb = pool__alloc(e->len ? e->len : 1);
+	nb = tvn_pool__alloc(c->pool, e->len ? e->len : 1);
 	if (!nb)
 		return -TORVYN_ERR_UNAVAILABLE;
 	xform(nb->data, e->buf->data, e->len);
-	pool__return(e->buf);
+	tvn_pool__return(e->buf);
 	e->buf = nb;
 	*copy_reason = TORVYN_COPY_PAYLOAD_WRITE;
 	*copy_bytes = e->len;
@@ -203,13 +203,12 @@ static int payload_filter(struct tvn_comp *c, struct tvn_elem *e, int *copy_reas
 	return TORVYN_COMPONENT_DROP;
 }
 
-static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
-		     uint64_t *copy_bytes)
+static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
 	char tp[TVN_TRACEPARENT_LEN + 1];
 
 	if (e->has_ctx) {
-		elem_ctx(c->flow, e);
+		tvn_elem__fill_ctx(c->flow, e);
 		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
 		fprintf(c->file, TP_PREFIX "%s ", tp);
 	}
@@ -228,22 +227,22 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	int rc;
 
 	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
-		e->buf = pool__alloc(4096);
+		e->buf = tvn_pool__alloc(c->pool, 4096);
 		if (!e->buf)
 			return -TORVYN_ERR_UNAVAILABLE;
 		e->len = 0;
 	}
 	if (e->has_ctx) {
-		elem_ctx(c->flow, e);
+		tvn_elem__fill_ctx(c->flow, e);
 		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
 	}
 	/* the element's metadata is marshalled into the component's view */
 	view = (struct torvyn_element){
-		.seq = e->seq,
-		.data = e->buf->data,
-		.len = e->len,
-		.cap = e->buf->cap,
-		.traceparent = e->has_ctx ? tp : NULL,
+	    .seq = e->seq,
+	    .data = e->buf->data,
+	    .len = e->len,
+	    .cap = e->buf->cap,
+	    .traceparent = e->has_ctx ? tp : NULL,
 	};
 	*copy_reason = TORVYN_COPY_METADATA_MARSHAL;
 	*copy_bytes = sizeof(view);
@@ -261,8 +260,8 @@ static int plugin_call(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
 	return rc;
 }
 
-int comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
-		 uint32_t *route)
+int tvn_comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
+		     uint32_t *route)
 {
 	*copy_reason = -1;
 	switch (c->cfg->kind) {
@@ -273,7 +272,8 @@ int comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint6
 	case TVN_KIND_TRANSFORM:
 		return transform(c, e, copy_reason, copy_bytes);
 	case TVN_KIND_METADATA_FILTER:
-		return e->seq % c->cfg->keep_every == 0 ? TORVYN_COMPONENT_OK : TORVYN_COMPONENT_DROP;
+		return e->seq % c->cfg->keep_every == 0 ? TORVYN_COMPONENT_OK
+							: TORVYN_COMPONENT_DROP;
 	case TVN_KIND_PAYLOAD_FILTER:
 		return payload_filter(c, e, copy_reason, copy_bytes);
 	case TVN_KIND_ROUTER:

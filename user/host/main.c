@@ -22,8 +22,6 @@ enum {
 	EXIT_FLOW_FAILED = 6,
 };
 
-static struct tvn_host host;
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -63,11 +61,18 @@ static void usage(FILE *out)
 		"4 unreadable pipeline file, 5 a component could not be opened, 6 a flow failed.\n");
 }
 
+/*
+ * The host a signal stops. The one piece of file-scope state the host keeps:
+ * a signal handler has no other way to reach it. Set before the handlers are
+ * installed, never again.
+ */
+static struct tvn_host *signal_host;
+
 static void on_signal(int sig)
 {
 	(void)sig;
-	host.interrupted = 1;
-	host.stop = 1;
+	signal_host->interrupted = 1;
+	signal_host->stop = 1;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -89,7 +94,100 @@ static int bad_value(const char *opt, const char *val, const char *want)
 	return EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
+/* parse_args and parse_opt: the command line is fine, go on. */
+#define GO_ON (-1)
+
+/* The options that take a number or a duration; GO_ON or an exit code. */
+static int parse_value_opt(int opt, const char *arg, struct tvn_host_opts *opts)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'n':
+		if (parse_u64(arg, &v) || !v)
+			return bad_value("--elements", arg, "expected a whole number >= 1");
+		opts->elements = v;
+		break;
+	case 'r':
+		if (torvyn_parse_rate(arg, &opts->sample_rate))
+			return bad_value("--sample-rate", arg, "expected a number in [0, 1]");
+		break;
+	case 'l':
+		if (torvyn_parse_duration_ns(arg, &opts->latency_threshold_ns))
+			return bad_value("--latency-threshold", arg,
+					 "expected a duration such as 10ms, 500us, 1s");
+		break;
+	case 'f':
+		if (parse_u64(arg, &v) || !v || v > 3600000)
+			return bad_value("--flush-interval", arg,
+					 "expected milliseconds in [1, 3600000]");
+		opts->flush_interval_ms = (uint32_t)v;
+		break;
+	case 'A':
+		if (parse_u64(arg, &v) || v < 10 || v > 60000)
+			return bad_value("--ab-period", arg,
+					 "expected milliseconds in [10, 60000]");
+		opts->ab_period_ms = (uint32_t)v;
+		break;
+	case 'L':
+		if (parse_u64(arg, &v) || v > 2)
+			return bad_value("--force-level", arg, "expected 0, 1 or 2");
+		opts->force_level = (int)v;
+		break;
+	case 'G':
+		if (torvyn_parse_duration_ns(arg, &opts->gap_threshold_ns))
+			return bad_value("--gap-threshold", arg,
+					 "expected a duration such as 1ms, 500us");
+		break;
+	}
+	return GO_ON;
+}
+
+/* Where a file option goes: --summary ('s'), --gap-log ('g'), --progress-log ('P'). */
+static const char **file_opt(struct tvn_host_opts *opts, int opt)
+{
+	return opt == 's' ? &opts->summary_path : opt == 'g' ? &opts->gap_log : &opts->progress_log;
+}
+
+/* One option from getopt_long; GO_ON or an exit code. */
+static int parse_opt(int opt, const char *arg, struct tvn_host_opts *opts)
+{
+	char *end;
+
+	switch (opt) {
+	case 'd':
+		opts->duration_s = strtod(arg, &end);
+		if (end == arg || *end || opts->duration_s <= 0)
+			return bad_value("--duration", arg, "expected seconds > 0");
+		return GO_ON;
+	case 'w':
+		opts->wait_attach = true;
+		return GO_ON;
+	case 's':
+	case 'g':
+	case 'P':
+		*file_opt(opts, opt) = arg;
+		return GO_ON;
+	case 'n':
+	case 'r':
+	case 'l':
+	case 'f':
+	case 'A':
+	case 'L':
+	case 'G':
+		return parse_value_opt(opt, arg, opts);
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	default:
+		fprintf(stderr, "Try 'torvyn-host --help'.\n");
+		return EXIT_USAGE;
+	}
+}
+
+/* The verb, its options and the pipeline file; GO_ON or an exit code. */
+static int parse_args(int argc, char **argv, struct tvn_host_opts *opts, const char **verb,
+		      const char **path)
 {
 	static const struct option longopts[] = {
 		{ "elements", required_argument, NULL, 'n' },
@@ -107,97 +205,119 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct tvn_host_opts opts = {
-		.sample_rate = 0.01,
-		.latency_threshold_ns = 10 * 1000000ull,
-		.flush_interval_ms = 1000,
-		.gap_threshold_ns = 1000000,
-	};
-	struct tvn_pipeline_cfg cfg = { 0 };
-	char err[512] = "";
-	const char *verb, *path;
-	uint64_t v;
-	int opt, rc, code = EXIT_OK;
-	char *end;
+	int opt, code;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	verb = argv[1];
-	if (strcmp(verb, "run") && strcmp(verb, "validate")) {
-		fprintf(stderr, "torvyn-host: unknown command '%s' (expected run or validate)\n", verb);
+	*verb = argv[1];
+	if (strcmp(*verb, "run") && strcmp(*verb, "validate")) {
+		fprintf(stderr, "torvyn-host: unknown command '%s' (expected run or validate)\n",
+			*verb);
 		return EXIT_USAGE;
 	}
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-			if (parse_u64(optarg, &v) || !v)
-				return bad_value("--elements", optarg, "expected a whole number >= 1");
-			opts.elements = v;
-			break;
-		case 'd':
-			opts.duration_s = strtod(optarg, &end);
-			if (end == optarg || *end || opts.duration_s <= 0)
-				return bad_value("--duration", optarg, "expected seconds > 0");
-			break;
-		case 'w':
-			opts.wait_attach = true;
-			break;
-		case 's':
-			opts.summary_path = optarg;
-			break;
-		case 'r':
-			if (torvyn_parse_rate(optarg, &opts.sample_rate))
-				return bad_value("--sample-rate", optarg, "expected a number in [0, 1]");
-			break;
-		case 'l':
-			if (torvyn_parse_duration_ns(optarg, &opts.latency_threshold_ns))
-				return bad_value("--latency-threshold", optarg,
-						 "expected a duration such as 10ms, 500us, 1s");
-			break;
-		case 'f':
-			if (parse_u64(optarg, &v) || !v || v > 3600000)
-				return bad_value("--flush-interval", optarg,
-						 "expected milliseconds in [1, 3600000]");
-			opts.flush_interval_ms = (uint32_t)v;
-			break;
-		case 'g':
-			opts.gap_log = optarg;
-			break;
-		case 'P':
-			opts.progress_log = optarg;
-			break;
-		case 'A':
-			if (parse_u64(optarg, &v) || v < 10 || v > 60000)
-				return bad_value("--ab-period", optarg,
-						 "expected milliseconds in [10, 60000]");
-			opts.ab_period_ms = (uint32_t)v;
-			break;
-		case 'L':
-			if (parse_u64(optarg, &v) || v > 2)
-				return bad_value("--force-level", optarg, "expected 0, 1 or 2");
-			tvn_force_level = (int)v;
-			break;
-		case 'G':
-			if (torvyn_parse_duration_ns(optarg, &opts.gap_threshold_ns))
-				return bad_value("--gap-threshold", optarg,
-						 "expected a duration such as 1ms, 500us");
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			fprintf(stderr, "Try 'torvyn-host --help'.\n");
+		code = parse_opt(opt, optarg, opts);
+		if (code != GO_ON)
+			return code;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "torvyn-host: %s needs exactly one pipeline file (try --help)\n",
+			*verb);
+		return EXIT_USAGE;
+	}
+	*path = argv[optind];
+	return GO_ON;
+}
+
+/* A failure after the run: the first one decides the exit code. */
+static void note_failure(int *code, int failure)
+{
+	if (*code == EXIT_OK)
+		*code = failure;
+}
+
+/* --summary and --gap-log, once the run is over. */
+static void write_outputs(struct tvn_host *host, const struct tvn_host_opts *opts, int *code)
+{
+	int rc;
+
+	if (opts->summary_path) {
+		rc = tvn_host__write_summary(host, opts->summary_path);
+		if (rc) {
+			fprintf(stderr, "torvyn-host: cannot write summary %s: %s\n",
+				opts->summary_path, strerror(-rc));
+			note_failure(code, EXIT_INTERNAL);
+		}
+	}
+	if (opts->gap_log) {
+		rc = tvn_host__write_gaps(host, opts->gap_log);
+		if (rc) {
+			fprintf(stderr, "torvyn-host: cannot write gap log %s: %s\n", opts->gap_log,
+				strerror(-rc));
+			note_failure(code, EXIT_INTERNAL);
+		}
+	}
+}
+
+/* Runs the flows of cfg to their end; returns the exit code. */
+static int run(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
+	       const struct tvn_host_opts *opts)
+{
+	char err[512] = "";
+	int rc, code = EXIT_OK;
+
+	rc = tvn_host__init(host, cfg, opts, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "torvyn-host: %s\n", err);
+		return EXIT_COMPONENT;
+	}
+	if (opts->progress_log) {
+		host->progress = fopen(opts->progress_log, "w");
+		if (!host->progress) {
+			fprintf(stderr,
+				"torvyn-host: cannot write progress log %s: %s (give a path "
+				"in a writable directory)\n",
+				opts->progress_log, strerror(errno));
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "torvyn-host: %s needs exactly one pipeline file (try --help)\n", verb);
-		return EXIT_USAGE;
+	rc = tvn_host__run(host);
+	if (rc) {
+		fprintf(stderr, "torvyn-host: run failed: %s\n", strerror(-rc));
+		code = EXIT_INTERNAL;
 	}
-	path = argv[optind];
+	for (int i = 0; i < host->n_flows; i++) {
+		if (host->flows[i].blk->state == TORVYN_FLOW_FAILED) {
+			fprintf(stderr, "torvyn-host: flow %s failed (error policy \"fail\")\n",
+				host->flows[i].cfg->id);
+			note_failure(&code, EXIT_FLOW_FAILED);
+		}
+	}
+	write_outputs(host, opts, &code);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct tvn_host_opts opts = {
+		.sample_rate = 0.01,
+		.latency_threshold_ns = 10 * 1000000ull,
+		.flush_interval_ms = 1000,
+		.gap_threshold_ns = 1000000,
+		.force_level = -1,
+	};
+	struct tvn_pipeline_cfg cfg = { 0 };
+	struct tvn_host host = { 0 };
+	const char *verb = NULL, *path = NULL;
+	char err[512] = "";
+	int rc, code;
+
+	code = parse_args(argc, argv, &opts, &verb, &path);
+	if (code != GO_ON)
+		return code;
 	rc = tvn_pipeline__load(path, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "torvyn-host: %s\n", err);
@@ -208,66 +328,19 @@ int main(int argc, char **argv)
 		tvn_pipeline__free(&cfg);
 		return EXIT_OK;
 	}
-
+	signal_host = &host;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	/* announced at startup so `torvyn-trace probes` and bpftrace can check the ABI */
 	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
-	rc = host__init(&host, &cfg, &opts, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "torvyn-host: %s\n", err);
-		code = EXIT_COMPONENT;
-		goto out;
-	}
-	if (opts.progress_log) {
-		host.progress = fopen(opts.progress_log, "w");
-		if (!host.progress) {
-			fprintf(stderr, "torvyn-host: cannot write progress log %s: %s (give a path "
-				"in a writable directory)\n", opts.progress_log, strerror(errno));
-			code = EXIT_USAGE;
-			goto out;
-		}
-	}
-	rc = host__run(&host);
-	if (rc) {
-		fprintf(stderr, "torvyn-host: run failed: %s\n", strerror(-rc));
-		code = EXIT_INTERNAL;
-	}
-	for (int i = 0; i < host.n_flows; i++) {
-		if (host.flows[i].blk->state == TORVYN_FLOW_FAILED) {
-			fprintf(stderr, "torvyn-host: flow %s failed (error policy \"fail\")\n",
-				host.flows[i].cfg->id);
-			if (code == EXIT_OK)
-				code = EXIT_FLOW_FAILED;
-		}
-	}
-	if (opts.summary_path) {
-		rc = host__write_summary(&host, opts.summary_path);
-		if (rc) {
-			fprintf(stderr, "torvyn-host: cannot write summary %s: %s\n",
-				opts.summary_path, strerror(-rc));
-			if (code == EXIT_OK)
-				code = EXIT_INTERNAL;
-		}
-	}
-	if (opts.gap_log) {
-		rc = host__write_gaps(&host, opts.gap_log);
-		if (rc) {
-			fprintf(stderr, "torvyn-host: cannot write gap log %s: %s\n", opts.gap_log,
-				strerror(-rc));
-			if (code == EXIT_OK)
-				code = EXIT_INTERNAL;
-		}
-	}
-out:
+	code = run(&host, &cfg, &opts);
 	if (host.progress && fclose(host.progress)) {
-		fprintf(stderr, "torvyn-host: cannot write progress log %s: %s\n", opts.progress_log,
-			strerror(errno));
-		if (code == EXIT_OK)
-			code = EXIT_INTERNAL;
+		fprintf(stderr, "torvyn-host: cannot write progress log %s: %s\n",
+			opts.progress_log, strerror(errno));
+		note_failure(&code, EXIT_INTERNAL);
 	}
-	host__fini(&host);
+	tvn_host__fini(&host);
 	tvn_pipeline__free(&cfg);
 	return code;
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The tiered buffer pool (UPSTREAM.md): Small 256 B x 4096, Medium 4 KiB x
- * 1024, Large 64 KiB x 256 preallocated; Huge 1 MiB x 32 allocated on first
- * use. An empty tier falls back to the system allocator and counts it.
+ * The tiered buffer pool: Small 256 B x 4096, Medium 4 KiB x 1024, Large
+ * 64 KiB x 256 preallocated; Huge 1 MiB x 32 allocated on first use. An empty
+ * tier falls back to the system allocator and counts it (docs/metrics.md).
+ * A buffer knows its tier, so giving it back needs no pool.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "runtime.h"
 #include "torvyn_probes.h"
 
@@ -17,29 +19,18 @@ static const struct {
 	uint32_t count;
 	bool prealloc;
 } tier_spec[TORVYN_TIERS] = {
-	{ 256, 4096, true },
-	{ 4096, 1024, true },
-	{ 65536, 256, true },
-	{ 1u << 20, 32, false },
+    {256, 4096, true},
+    {4096, 1024, true},
+    {65536, 256, true},
+    {1u << 20, 32, false},
 };
 
-struct tier {
-	pthread_mutex_t lock;
-	struct tvn_buf *free;
-	struct tvn_buf *hdrs; /* capacity headers */
-	uint8_t *mem; /* preallocated tiers: one block */
-	uint32_t made; /* huge tier: buffers created so far */
-	struct torvyn_pool_tier st;
-};
-
-static struct tier tiers[TORVYN_TIERS];
-static uint64_t next_id; /* atomic */
-static uint64_t mapped; /* bytes of pool memory */
-
-int pool__init(void)
+int tvn_pool__init(struct tvn_pool *pool)
 {
+	pool->next_id = 0;
+	pool->mapped = 0;
 	for (int t = 0; t < TORVYN_TIERS; t++) {
-		struct tier *tr = &tiers[t];
+		struct tvn_pool_tier *tr = &pool->tiers[t];
 
 		memset(tr, 0, sizeof(*tr));
 		pthread_mutex_init(&tr->lock, NULL);
@@ -55,7 +46,7 @@ int pool__init(void)
 		tr->mem = malloc((size_t)tier_spec[t].size * tier_spec[t].count);
 		if (!tr->mem)
 			return -ENOMEM;
-		mapped += (uint64_t)tier_spec[t].size * tier_spec[t].count;
+		pool->mapped += (uint64_t)tier_spec[t].size * tier_spec[t].count;
 		for (uint32_t i = tier_spec[t].count; i-- > 0;) {
 			struct tvn_buf *b = &tr->hdrs[i];
 
@@ -63,6 +54,7 @@ int pool__init(void)
 			b->cap = tier_spec[t].size;
 			b->tier = t;
 			b->pooled = 1;
+			b->home = tr;
 			b->next = tr->free;
 			tr->free = b;
 		}
@@ -71,10 +63,10 @@ int pool__init(void)
 	return 0;
 }
 
-void pool__fini(void)
+void tvn_pool__fini(struct tvn_pool *pool)
 {
 	for (int t = 0; t < TORVYN_TIERS; t++) {
-		struct tier *tr = &tiers[t];
+		struct tvn_pool_tier *tr = &pool->tiers[t];
 
 		if (!tier_spec[t].prealloc) {
 			for (uint32_t i = 0; i < tr->made; i++)
@@ -86,7 +78,7 @@ void pool__fini(void)
 		tr->hdrs = NULL;
 		pthread_mutex_destroy(&tr->lock);
 	}
-	mapped = 0;
+	pool->mapped = 0;
 }
 
 static int tier_for(uint32_t size)
@@ -113,13 +105,14 @@ static struct tvn_buf *fallback_alloc(int t, uint32_t size)
 	b->tier = t;
 	b->pooled = 0;
 	b->next = NULL;
+	b->home = NULL;
 	return b;
 }
 
-struct tvn_buf *pool__alloc(uint32_t size)
+struct tvn_buf *tvn_pool__alloc(struct tvn_pool *pool, uint32_t size)
 {
 	struct tvn_buf *b;
-	struct tier *tr;
+	struct tvn_pool_tier *tr;
 	int t;
 
 	if (size > TVN_MAX_BUFFER) {
@@ -127,7 +120,7 @@ struct tvn_buf *pool__alloc(uint32_t size)
 		return NULL;
 	}
 	t = tier_for(size);
-	tr = &tiers[t];
+	tr = &pool->tiers[t];
 	pthread_mutex_lock(&tr->lock);
 	b = tr->free;
 	if (!b && size <= tier_spec[t].size && tr->made < tier_spec[t].count) {
@@ -138,8 +131,9 @@ struct tvn_buf *pool__alloc(uint32_t size)
 			b->cap = tier_spec[t].size;
 			b->tier = t;
 			b->pooled = 1;
+			b->home = tr;
 			tr->made++;
-			mapped += tier_spec[t].size;
+			pool->mapped += tier_spec[t].size;
 		} else {
 			b = NULL;
 		}
@@ -168,13 +162,13 @@ struct tvn_buf *pool__alloc(uint32_t size)
 		if (tvn_hot() && TORVYN_POOL_FALLBACK_ENABLED())
 			TORVYN_POOL_FALLBACK(t, size);
 	}
-	b->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	b->id = __atomic_add_fetch(&pool->next_id, 1, __ATOMIC_RELAXED);
 	return b;
 }
 
-void pool__return(struct tvn_buf *b)
+void tvn_pool__return(struct tvn_buf *b)
 {
-	struct tier *tr;
+	struct tvn_pool_tier *tr;
 
 	if (!b)
 		return;
@@ -183,7 +177,7 @@ void pool__return(struct tvn_buf *b)
 		free(b);
 		return;
 	}
-	tr = &tiers[b->tier];
+	tr = b->home;
 	if (tvn_hot() && TORVYN_POOL_RETURN_ENABLED())
 		TORVYN_POOL_RETURN(b->tier, b->cap);
 	pthread_mutex_lock(&tr->lock);
@@ -194,16 +188,16 @@ void pool__return(struct tvn_buf *b)
 	pthread_mutex_unlock(&tr->lock);
 }
 
-void pool__snapshot(struct torvyn_pool_block *blk)
+void tvn_pool__snapshot(struct tvn_pool *pool, struct torvyn_pool_block *blk)
 {
 	for (int t = 0; t < TORVYN_TIERS; t++) {
-		pthread_mutex_lock(&tiers[t].lock);
-		blk->tier[t] = tiers[t].st;
-		pthread_mutex_unlock(&tiers[t].lock);
+		pthread_mutex_lock(&pool->tiers[t].lock);
+		blk->tier[t] = pool->tiers[t].st;
+		pthread_mutex_unlock(&pool->tiers[t].lock);
 	}
 }
 
-uint64_t pool__memory(void)
+uint64_t tvn_pool__memory(struct tvn_pool *pool)
 {
-	return __atomic_load_n(&mapped, __ATOMIC_RELAXED);
+	return __atomic_load_n(&pool->mapped, __ATOMIC_RELAXED);
 }

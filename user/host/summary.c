@@ -22,7 +22,8 @@ static json_t *component_json(const struct tvn_comp *c)
 
 	for (int k = 1; k < TORVYN_ERR_KINDS; k++) {
 		if (b->errors_by_kind[k])
-			json_object_set_new(errs, torvyn_err_kind_names[k], json_integer(b->errors_by_kind[k]));
+			json_object_set_new(errs, torvyn_err_kind_names[k],
+					    json_integer(b->errors_by_kind[k]));
 	}
 	for (int r = 0; r < TORVYN_COPY_REASONS; r++) {
 		if (b->copies_total[r])
@@ -33,13 +34,12 @@ static json_t *component_json(const struct tvn_comp *c)
 	}
 	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:o, s:o}",
 		      "id", c->cfg->id, "role", torvyn_role_names[b->role], "invocations",
-		      (json_int_t)b->invocations, "errors", (json_int_t)b->errors,
-		      "errors_by_kind", errs, "bytes_in", (json_int_t)b->bytes_in, "bytes_out",
+		      (json_int_t)b->invocations, "errors", (json_int_t)b->errors, "errors_by_kind",
+		      errs, "bytes_in", (json_int_t)b->bytes_in, "bytes_out",
 		      (json_int_t)b->bytes_out, "elements_ended", (json_int_t)b->elements_ended,
 		      "transfers_in", (json_int_t)b->transfers_in, "copies", copies, "wakeups",
-		      (json_int_t)b->wakeups, "idle_ns", (json_int_t)b->idle_ns,
-		      "processing_time", hist_json(&b->processing_time), "e2e_latency",
-		      hist_json(&b->e2e_latency));
+		      (json_int_t)b->wakeups, "idle_ns", (json_int_t)b->idle_ns, "processing_time",
+		      hist_json(&b->processing_time), "e2e_latency", hist_json(&b->e2e_latency));
 	return o;
 }
 
@@ -71,8 +71,9 @@ static json_t *flow_json(const struct tvn_flow *f)
 		json_object_set_new(copies, torvyn_copy_reason_names[r],
 				    json_pack("{s:I, s:I}", "count", (json_int_t)b->copies_total[r],
 					      "bytes", (json_int_t)b->copies_bytes[r]));
-	for (int r = 0; r < 3; r++)
-		json_object_set_new(promoted, torvyn_promote_names[r], json_integer(b->promoted_total[r]));
+	for (size_t r = 0; r < sizeof(b->promoted_total) / sizeof(b->promoted_total[0]); r++)
+		json_object_set_new(promoted, torvyn_promote_names[r],
+				    json_integer(b->promoted_total[r]));
 	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I}, s:o, s:I, s:o, s:o, s:o}", "id",
 			 f->cfg->id, "state", torvyn_flow_state_names[b->state], "elements",
 			 (json_int_t)b->elements_total, "errors", (json_int_t)b->elements_errors,
@@ -82,7 +83,7 @@ static json_t *flow_json(const struct tvn_flow *f)
 			 hist_json(&b->latency), "components", comps, "streams", streams);
 }
 
-int host__write_summary(struct tvn_host *h, const char *path)
+int tvn_host__write_summary(struct tvn_host *h, const char *path)
 {
 	json_t *root, *flows = json_array(), *pool = json_array();
 	int rc;
@@ -90,20 +91,21 @@ int host__write_summary(struct tvn_host *h, const char *path)
 	for (int i = 0; i < h->n_flows; i++)
 		json_array_append_new(flows, flow_json(&h->flows[i]));
 	for (int t = 0; t < TORVYN_TIERS; t++) {
-		const struct torvyn_pool_tier *pt = &h->pool->tier[t];
+		const struct torvyn_pool_tier *pt = &h->pool_blk->tier[t];
 
 		json_array_append_new(
-			pool, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tier",
-					torvyn_tier_names[t], "buffer_size", (json_int_t)pt->buffer_size,
-					"capacity", (json_int_t)pt->capacity, "available",
-					(json_int_t)pt->available, "allocated",
-					(json_int_t)pt->allocated, "returned", (json_int_t)pt->returned,
-					"fallback_count", (json_int_t)pt->fallback_count,
-					"exhaustion_events", (json_int_t)pt->exhaustion_events));
+		    pool,
+		    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tier",
+			      torvyn_tier_names[t], "buffer_size", (json_int_t)pt->buffer_size,
+			      "capacity", (json_int_t)pt->capacity, "available",
+			      (json_int_t)pt->available, "allocated", (json_int_t)pt->allocated,
+			      "returned", (json_int_t)pt->returned, "fallback_count",
+			      (json_int_t)pt->fallback_count, "exhaustion_events",
+			      (json_int_t)pt->exhaustion_events));
 	}
 	root = json_pack("{s:i, s:I, s:I, s:f, s:I, s:o, s:o}", "abi_version",
-			 TORVYN_PROBE_ABI_VERSION, "pid", (json_int_t)getpid(), "elements_per_source",
-			 (json_int_t)h->opts.elements, "run_seconds",
+			 TORVYN_PROBE_ABI_VERSION, "pid", (json_int_t)getpid(),
+			 "elements_per_source", (json_int_t)h->opts.elements, "run_seconds",
 			 (double)(h->run_end_ns - h->run_start_ns) / 1e9, "max_gap_ns",
 			 (json_int_t)h->max_gap_ns, "flows", flows, "pool", pool);
 	if (!root)
@@ -113,7 +115,7 @@ int host__write_summary(struct tvn_host *h, const char *path)
 	return rc ? -EIO : 0;
 }
 
-int host__write_gaps(struct tvn_host *h, const char *path)
+int tvn_host__write_gaps(struct tvn_host *h, const char *path)
 {
 	FILE *f = fopen(path, "w");
 
@@ -130,7 +132,8 @@ int host__write_gaps(struct tvn_host *h, const char *path)
 				fprintf(f,
 					"{\"flow\":\"%s\",\"component\":\"%s\",\"end_ns\":%llu,"
 					"\"gap_ns\":%llu}\n",
-					fl->cfg->id, c->cfg->id, (unsigned long long)c->gaps[k].end_ns,
+					fl->cfg->id, c->cfg->id,
+					(unsigned long long)c->gaps[k].end_ns,
 					(unsigned long long)c->gaps[k].gap_ns);
 		}
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* torvyn-host internals: flows, components, streams, buffers, elements. */
+/* torvyn-host's runtime: flows of components joined by streams, their elements. */
 #ifndef TORVYN_RUNTIME_H
 #define TORVYN_RUNTIME_H
 
@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "pipeline.h"
+#include "pool.h"
 #include "torvyn_component.h"
 #include "torvyn_rt.h"
 
@@ -33,30 +34,6 @@ extern int tvn_probes_hot;
 #define tvn_hot() __builtin_expect(__atomic_load_n(&tvn_probes_hot, __ATOMIC_RELAXED), 0)
 #endif
 extern int tvn_level;
-/* --force-level: run the in-process work of a level with no tracer (benchmarks) */
-extern int tvn_force_level;
-
-/* ------------------------------------------------------------ buffer pool */
-
-#define TVN_MAX_BUFFER (16u << 20)
-
-struct tvn_buf {
-	uint8_t *data;
-	uint32_t cap;
-	uint8_t tier; /* TORVYN_TIER_* */
-	uint8_t pooled; /* 0: fallback allocation, freed on return */
-	uint64_t id;
-	struct tvn_buf *next;
-};
-
-/* Returns a buffer of at least size bytes, or NULL (errno ENOMEM/E2BIG). */
-struct tvn_buf *pool__alloc(uint32_t size);
-void pool__return(struct tvn_buf *buf);
-int pool__init(void);
-void pool__fini(void);
-/* Copies the pool's counters into blk (under the tier locks). */
-void pool__snapshot(struct torvyn_pool_block *blk);
-uint64_t pool__memory(void);
 
 /* ------------------------------------------------------------ elements */
 
@@ -68,14 +45,14 @@ struct tvn_elem {
 	uint64_t seq;
 	struct tvn_buf *buf;
 	uint32_t len;
-	uint16_t holder; /* component that holds it now */
-	uint8_t traced; /* span records are being kept (production level and up) */
-	uint8_t has_ctx; /* tctx is valid; TVN_CTX_DERIVED: its ids not written yet (elem_ctx) */
-	uint32_t nrec; /* span records written to slot */
+	uint16_t holder;   /* component that holds it now */
+	uint8_t traced;	   /* span records are being kept (production level and up) */
+	uint8_t has_ctx;   /* tctx is valid; TVN_CTX_DERIVED: ids to derive (tvn_elem__fill_ctx) */
+	uint32_t nrec;	   /* span records written to slot */
 	uint32_t ndropped; /* span records the full slot could not take */
-	uint64_t t_start; /* source invocation start, when traced */
-	uint64_t t_enq; /* last enqueue, when traced */
-	uint64_t t_last; /* end of its last invocation, when traced: reused, not re-read */
+	uint64_t t_start;  /* source invocation start, when traced */
+	uint64_t t_enq;	   /* last enqueue, when traced */
+	uint64_t t_last;   /* end of its last invocation, when traced: reused, not re-read */
 	struct tvn_trace_ctx tctx;
 	/* kept when the struct is reused (elem_put): */
 	struct tvn_span_slot *slot; /* this struct's own, for good */
@@ -93,8 +70,8 @@ struct tvn_stream {
 	pthread_cond_t not_full;
 	struct tvn_elem **ring;
 	uint32_t head, len; /* under lock */
-	uint32_t low_mark; /* deactivate backpressure at len <= low_mark */
-	bool closed; /* the producer is done */
+	uint32_t low_mark;  /* deactivate backpressure at len <= low_mark */
+	bool closed;	    /* the producer is done */
 	bool bp_active;
 	uint64_t bp_start_ns;
 	int waiting_consumer, waiting_producer;
@@ -111,7 +88,7 @@ struct tvn_comp {
 	struct tvn_stream *in;
 	struct tvn_stream *out[TORVYN_MAX_STREAMS];
 	int n_out;
-	uint32_t rr; /* router: next output */
+	uint32_t rr;	    /* router: next output */
 	struct tvn_rng rng; /* payloads: deterministic from the pipeline's seed */
 	/* built-in state */
 	FILE *file;
@@ -125,11 +102,12 @@ struct tvn_comp {
 	/* the record of the current step, for component__invoke (hot path only) */
 	struct torvyn_invoke_rec rec;
 	struct tvn_elem *rec_elem; /* the element the record is about, NULL when none */
-	bool rec_on; /* component__invoke is attached: keep the record */
+	bool rec_on;		   /* component__invoke is attached: keep the record */
 	/* --gap-log: pauses of this component's loop */
 	struct tvn_gap *gaps;
 	uint32_t n_gaps;
 	uint64_t iter_t0, iter_idle0, max_gap_ns;
+	struct tvn_pool *pool; /* the host's: where payloads come from */
 };
 
 /* ------------------------------------------------------------ flows */
@@ -144,9 +122,9 @@ struct tvn_flow {
 	struct tvn_stream streams[TORVYN_MAX_STREAMS];
 	int n_comps, n_streams;
 	uint64_t next_seq; /* atomic: several sources share it */
-	uint64_t id_key; /* generated trace and root span ids: from this and seq */
+	uint64_t id_key;   /* generated trace and root span ids: from this and seq */
 	volatile int failed;
-	int needs_ctx; /* a file sink writes traceparent: every element gets a context */
+	int needs_ctx;	     /* a file sink writes traceparent: every element gets a context */
 	int sources_running; /* atomic */
 	/* element structs: a free list under elem_lock */
 	pthread_spinlock_t elem_lock;
@@ -163,7 +141,7 @@ struct tvn_flow {
  * the 99 % of elements whose trace is never read never compute them. Writes
  * them into e->tctx; call before reading its trace id or span id.
  */
-static inline void elem_ctx(const struct tvn_flow *f, struct tvn_elem *e)
+static inline void tvn_elem__fill_ctx(const struct tvn_flow *f, struct tvn_elem *e)
 {
 	uint64_t hi, lo, span;
 
@@ -184,13 +162,14 @@ struct tvn_host_opts {
 	double duration_s; /* 0 = unbounded */
 	bool wait_attach;
 	const char *summary_path;
-	double sample_rate; /* head sampling at production level */
+	double sample_rate;	       /* head sampling at production level */
 	uint64_t latency_threshold_ns; /* tail promotion, strictly greater */
 	uint32_t flush_interval_ms;
-	const char *gap_log; /* record pauses of the component loops here */
+	const char *gap_log;	   /* record pauses of the component loops here */
 	uint64_t gap_threshold_ns; /* pauses longer than this are recorded */
-	const char *progress_log; /* a line per telemetry tick: time, elements, level */
-	uint32_t ab_period_ms; /* alternate the hot path: level as attached, then Level 0 */
+	const char *progress_log;  /* a line per telemetry tick: time, elements, level */
+	uint32_t ab_period_ms;	   /* alternate the hot path: level as attached, then Level 0 */
+	int force_level; /* >= 0: do that level's in-process work with no tracer (benchmarks) */
 };
 
 /* A pause: one step of a component loop kept it busy gap_ns, ending at end_ns. */
@@ -206,45 +185,31 @@ struct tvn_host {
 	struct tvn_pipeline_cfg *cfg;
 	struct tvn_flow *flows;
 	int n_flows;
-	volatile int stop; /* sources stop producing */
+	volatile int stop;	  /* sources stop producing */
 	volatile int interrupted; /* stopped by a signal: flows end Cancelled */
-	int running; /* atomic: component threads still running */
-	volatile int done; /* every flow finished */
+	int running;		  /* atomic: component threads still running */
+	volatile int done;	  /* every flow finished */
 	uint64_t sample_threshold;
 	uint64_t run_start_ns, run_end_ns;
 	struct torvyn_system_block *sys;
-	struct torvyn_pool_block *pool;
+	struct torvyn_pool_block *pool_blk;
 	/* loop gaps: the longest time between two consecutive element completions */
 	uint64_t max_gap_ns;
 	FILE *progress; /* --progress-log, written by the telemetry thread */
+	struct tvn_pool pool; /* every buffer of every flow */
 };
 
-int host__init(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
-	       const struct tvn_host_opts *opts, char *err, size_t errlen);
-int host__run(struct tvn_host *host);
-void host__fini(struct tvn_host *host);
-/* Derives flow blocks and the system block from the component and stream blocks. */
-void host__aggregate(struct tvn_host *host);
+int tvn_host__init(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
+		   const struct tvn_host_opts *opts, char *err, size_t errlen);
+int tvn_host__run(struct tvn_host *host);
+void tvn_host__fini(struct tvn_host *host);
+/* flush.c: derives flow blocks and the system block from the component and stream blocks. */
+void tvn_host__aggregate(struct tvn_host *host);
 /* Fires metrics__flush for every block (production gate up). */
-void host__flush(struct tvn_host *host);
-int host__write_summary(struct tvn_host *host, const char *path);
+void tvn_host__flush(struct tvn_host *host);
+/* summary.c: --summary, the host's own counts as JSON. */
+int tvn_host__write_summary(struct tvn_host *host, const char *path);
 /* --gap-log: every recorded pause, one JSON object a line. */
-int host__write_gaps(struct tvn_host *host, const char *path);
-
-/* components.c: built-in components and plugins */
-int comp__open(struct tvn_comp *c, char *err, size_t errlen);
-void comp__close(struct tvn_comp *c);
-/*
- * One invocation. Returns TORVYN_COMPONENT_OK/DROP/END or -TORVYN_ERR_*.
- * Sets *copy_reason / *copy_bytes when the invocation copied payload (reason
- * -1 for none). For a router sets *route.
- */
-int comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes,
-		 uint32_t *route);
-
-static inline uint64_t tvn_host_elapsed(const struct tvn_host *h)
-{
-	return tvn_now_ns() - h->run_start_ns;
-}
+int tvn_host__write_gaps(struct tvn_host *host, const char *path);
 
 #endif /* TORVYN_RUNTIME_H */

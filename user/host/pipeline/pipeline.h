@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Pipeline files: JSON (jansson) describing flows of components joined by
- * bounded streams. The format is documented in README.md, "Pipeline files".
+ * bounded streams. The format is documented in docs/pipeline-format.md.
  */
 #ifndef TORVYN_PIPELINE_H
 #define TORVYN_PIPELINE_H
@@ -16,12 +16,12 @@
 #define TVN_PATH_LEN 256
 
 enum tvn_comp_kind {
-	TVN_KIND_GENERATOR, /* source: synthetic payloads */
-	TVN_KIND_LINES, /* source: one element per line of a file or stdin */
-	TVN_KIND_TRANSFORM, /* processor: in place or by copy */
+	TVN_KIND_GENERATOR,	  /* source: synthetic payloads */
+	TVN_KIND_LINES,		  /* source: one element per line of a file or stdin */
+	TVN_KIND_TRANSFORM,	  /* processor: in place or by copy */
 	TVN_KIND_METADATA_FILTER, /* filter: decides on the sequence number only */
-	TVN_KIND_PAYLOAD_FILTER, /* filter: reads the payload */
-	TVN_KIND_ROUTER, /* router: round robin over its output streams */
+	TVN_KIND_PAYLOAD_FILTER,  /* filter: reads the payload */
+	TVN_KIND_ROUTER,	  /* router: round robin over its output streams */
 	TVN_KIND_NULL_SINK,
 	TVN_KIND_FILE_SINK,
 	TVN_KIND_PLUGIN, /* any role: a shared object, include/torvyn_component.h */
@@ -37,7 +37,7 @@ struct tvn_fault {
 	uint64_t at; /* element sequence number, 0-based */
 	enum tvn_fault_type type;
 	uint32_t error_kind; /* TORVYN_ERR_*, for TVN_FAULT_ERROR */
-	uint64_t ns; /* for DELAY and STALL */
+	uint64_t ns;	     /* for DELAY and STALL */
 };
 
 struct tvn_comp_cfg {
@@ -45,7 +45,7 @@ struct tvn_comp_cfg {
 	uint32_t role; /* TORVYN_ROLE_* */
 	enum tvn_comp_kind kind;
 	/* generator */
-	double rate; /* elements per second, 0 = as fast as possible */
+	double rate;		     /* elements per second, 0 = as fast as possible */
 	uint32_t size_min, size_max; /* payload bytes, uniform in [min, max] */
 	uint64_t seed;
 	/* lines source, file sink, plugin */
@@ -64,10 +64,10 @@ struct tvn_comp_cfg {
 
 struct tvn_stream_cfg {
 	char id[TORVYN_NAME_LEN]; /* "<from>-><to>" unless given */
-	int from, to; /* component indices */
-	uint32_t capacity; /* default 64 */
-	double low_watermark; /* fraction of capacity, default 0.5 */
-	uint32_t policy; /* TORVYN_POLICY_*, default block-producer */
+	int from, to;		  /* component indices */
+	uint32_t capacity;	  /* default 64 */
+	double low_watermark;	  /* fraction of capacity, default 0.5 */
+	uint32_t policy;	  /* TORVYN_POLICY_*, default block-producer */
 };
 
 #define TVN_ERROR_POLICY_SKIP 0 /* drop the element, count it, go on */

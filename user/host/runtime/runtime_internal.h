@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the files of the runtime share. step.c is the hot path: the step
+ * loops and everything that inlines into them, one translation unit with
+ * step_elem.h and step_stream.h, which only it includes. flow.c sets flows
+ * up and tears them down, run.c runs them, telemetry.c is the telemetry
+ * thread, flush.c aggregates and flushes the metric blocks.
+ */
+#ifndef TORVYN_RUNTIME_INTERNAL_H
+#define TORVYN_RUNTIME_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "runtime.h"
+
+static inline void tvn_time__sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ------------------------------------------------------------ step.c */
+
+/* A component's thread: its loop, until its input ends or its source is done. */
+void *tvn_comp__main(void *arg);
+
+/* ------------------------------------------------------------ telemetry.c */
+
+/*
+ * Folds the probe semaphores into the words the hot path reads; returns the
+ * level. hold_off (--ab-period): the hot path runs as at Level 0.
+ */
+int tvn_probes__refresh(const struct tvn_host *h, bool hold_off);
+/* The telemetry thread (arg: the host): probe words, progress log, flushes. */
+void *tvn_telemetry__main(void *arg);
+
+#endif /* TORVYN_RUNTIME_INTERNAL_H */
