@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "metric_model.h"
+#include "bounds.h"
 #include "prom.h"
 
 #define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
@@ -27,22 +28,6 @@
 
 #define NS_PER_SEC 1000000000ULL
 
-/* The latency bounds of docs/metrics.md (100 ns .. 10 s) in seconds, as Go's
- * strconv 'g' prints them (what Prometheus clients emit); OpenMetrics wants
- * integral values with ".0", which put_hist() adds. */
-/* clang-format off */
-static const char *const le_text[TORVYN_LAT_BOUNDS] = {
-	"1e-07", "2.5e-07", "5e-07",
-	"1e-06", "2.5e-06", "5e-06",
-	"1e-05", "2.5e-05", "5e-05",
-	"0.0001", "0.00025", "0.0005",
-	"0.001", "0.0025", "0.005",
-	"0.01", "0.025", "0.05",
-	"0.1", "0.25", "0.5",
-	"1", "2.5", "5",
-	"10",
-};
-/* clang-format on */
 
 /* ------------------------------------------------------------ output buffer */
 
@@ -230,6 +215,12 @@ static void lb_add(struct lbuf *l, const char *key, const char *value, size_t vm
 struct ctx {
 	bool om;
 	struct pbuf b;
+	/*
+	 * The `le` labels, from the one bounds list (render/bounds.c), in seconds
+	 * as Prometheus clients print them; OpenMetrics wants integral values
+	 * with ".0", which put_hist() adds.
+	 */
+	char le[TORVYN_LAT_BOUNDS][24];
 };
 
 static const char *const type_text[] = {
@@ -321,7 +312,7 @@ static void put_hist(struct ctx *c, const struct metric_family *f, const struct 
 	char *o;
 
 	for (int i = 0; i <= TORVYN_LAT_BOUNDS; i++) {
-		const char *bound = i < TORVYN_LAT_BOUNDS ? le_text[i] : "+Inf";
+		const char *bound = i < TORVYN_LAT_BOUNDS ? c->le[i] : "+Inf";
 		size_t bl = strlen(bound);
 		bool integral = c->om && i < TORVYN_LAT_BOUNDS && !strpbrk(bound, ".e");
 
@@ -393,6 +384,10 @@ int prom__render(const struct snapshot *s, bool openmetrics, char **buf, size_t 
 
 	if (!s || !buf || !len)
 		return -EINVAL;
+	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++) {
+		if (tvn_bounds__format(tvn_lat_bounds_s[i], c.le[i], sizeof(c.le[i])) < 0)
+			return -EINVAL;
+	}
 	*buf = NULL;
 	*len = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
