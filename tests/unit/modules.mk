@@ -1,6 +1,7 @@
 # What each unit test links: UNIT_DEPS_<name> for tests/unit/test_<name>.c.
 # The metric model: the catalogue and its walk (user/trace/model/).
-MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c
+MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c \
+	user/trace/core/names.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
 UNIT_DEPS_histogram := usdt/histogram.c
@@ -50,3 +51,6 @@ UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
+# The one name resolver: the store (spans) against the metric walk (labels).
+UNIT_DEPS_names := user/trace/core/store.c $(MODEL_SRCS)
+UNIT_LIBS_names := -pthread

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "store.h"
 
 _Static_assert(sizeof(struct torvyn_component_block) <= TVN_RB_MAX_BLOCK, "block fits a record");
@@ -117,22 +118,17 @@ void tvn_store__name(struct tvn_store *st, uint32_t flow_idx, int kind, int idx,
 		     size_t len)
 {
 	const struct snap_flow *f;
-	const char *name = NULL;
+	const char *name;
 
 	pthread_mutex_lock(&st->lock);
 	f = flow_idx < TORVYN_MAX_FLOWS ? st->flows[flow_idx] : NULL;
-	if (f && idx < 0 && f->present)
-		name = f->blk.hdr.name;
-	else if (f && kind == TORVYN_BLOCK_COMPONENT && idx >= 0 && idx < TORVYN_MAX_COMPONENTS &&
-		 f->comps[idx].present)
-		name = f->comps[idx].blk.hdr.name;
-	else if (f && kind == TORVYN_BLOCK_STREAM && idx >= 0 && idx < TORVYN_MAX_STREAMS &&
-		 f->streams[idx].present)
-		name = f->streams[idx].blk.hdr.name;
-	if (name)
-		snprintf(buf, len, "%.*s", TORVYN_NAME_LEN - 1, name);
+	if (idx < 0)
+		name = tvn_names__flow(f);
+	else if (kind == TORVYN_BLOCK_COMPONENT)
+		name = tvn_names__component(f, idx);
 	else
-		snprintf(buf, len, "%d", idx < 0 ? (int)flow_idx : idx);
+		name = tvn_names__stream(f, idx);
+	tvn_names__format(name, idx < 0 ? flow_idx : (uint64_t)idx, buf, len);
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "metric_model_internal.h"
+#include "names.h"
 #include "torvyn_names.h"
 
 /* ------------------------------------------------------------ samples */
@@ -64,32 +65,12 @@ void tvn_metric_lset__name(struct tvn_metric_lset *l, const char *key, const cha
 
 const char *tvn_metric_walk__flow_name(const struct snapshot *s, uint64_t fi)
 {
-	const struct snap_flow *f;
-
-	if (fi >= (uint64_t)s->n_flows)
-		return NULL;
-	f = &s->flows[fi];
-	if (f->present)
-		return f->blk.hdr.flow_name;
-	/* Diagnostic entries may come without the flow's block: any block of
-	 * the flow carries its name. */
-	for (int i = 0; i < TORVYN_MAX_COMPONENTS; i++)
-		if (f->comps[i].present)
-			return f->comps[i].blk.hdr.flow_name;
-	for (int i = 0; i < TORVYN_MAX_STREAMS; i++)
-		if (f->streams[i].present)
-			return f->streams[i].blk.hdr.flow_name;
-	return NULL;
+	return fi < (uint64_t)s->n_flows ? tvn_names__flow(&s->flows[fi]) : NULL;
 }
 
 const char *tvn_metric_walk__comp_name(const struct snapshot *s, uint64_t fi, uint64_t ci)
 {
-	const struct snap_comp *c;
-
-	if (fi >= (uint64_t)s->n_flows || ci >= TORVYN_MAX_COMPONENTS)
-		return NULL;
-	c = &s->flows[fi].comps[ci];
-	return c->present ? c->blk.hdr.name : NULL;
+	return fi < (uint64_t)s->n_flows ? tvn_names__component(&s->flows[fi], (int)ci) : NULL;
 }
 
 /*
@@ -195,12 +176,12 @@ static void member_of(const struct snap_flow *fl, bool stream, int i, struct mem
 		const struct snap_stream *st = &fl->streams[i];
 
 		*m = (struct member){st->present, st->has_diag, &st->blk, &st->diag,
-				     st->present ? st->blk.hdr.name : NULL};
+				     tvn_names__stream(fl, i)};
 	} else {
 		const struct snap_comp *sc = &fl->comps[i];
 
 		*m = (struct member){sc->present, sc->has_diag, &sc->blk, &sc->diag,
-				     sc->present ? sc->blk.hdr.name : NULL};
+				     tvn_names__component(fl, i)};
 	}
 }
 
