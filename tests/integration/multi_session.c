@@ -32,12 +32,12 @@ static void target_exited(void *ctx)
 		tvn_loop__stop(r->loop);
 }
 
-static json_t *flow_json(const struct snap_flow *f, const struct snapshot *snap)
+static json_t *flow_json(const struct tvn_snap_flow *f, const struct tvn_snapshot *snap)
 {
 	json_t *comps = json_array();
 
 	for (int j = 0; j < TORVYN_MAX_COMPONENTS; j++) {
-		const struct snap_comp *c = &f->comps[j];
+		const struct tvn_snap_comp *c = &f->comps[j];
 
 		if (!c->present)
 			continue;
@@ -58,7 +58,7 @@ static json_t *flow_json(const struct snap_flow *f, const struct snapshot *snap)
 
 static int print_session(struct tvn_session *s)
 {
-	struct snapshot snap;
+	struct tvn_snapshot snap;
 	json_t *flows = json_array(), *out;
 
 	if (tvn_session__snapshot(s, NULL, &snap))
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: multi_session LEVEL PID... (at most %d)\n", MAX_TARGETS);
 		return 2;
 	}
-	log_verbosity = LOG_WARN;
+	tvn_log_verbosity = LOG_WARN;
 	r.loop = tvn_loop__new();
 	r.n = argc - 2;
 	for (int i = 0; i < r.n; i++) {

@@ -42,10 +42,10 @@ UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/re
 	$(BUILD)/proto/opentelemetry/proto/metrics/v1/metrics.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
 	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
-# log_printf and the JSON encoder are wrapped: the test reads the warnings and
+# tvn_log__printf and the JSON encoder are wrapped: the test reads the warnings and
 # checks that a multi-line encoding still goes out as one line.
-UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=log_printf \
-	-Wl,--wrap=otlp__encode_traces_json
+UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=tvn_log__printf \
+	-Wl,--wrap=tvn_otlp__encode_traces_json
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c

@@ -138,13 +138,13 @@ uint64_t hist_bucket_sum(const struct torvyn_hist_lat *h)
 	return n;
 }
 
-struct snapshot *sample_snapshot(void)
+struct tvn_snapshot *sample_snapshot(void)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
-	struct snap_flow *f = calloc(1, sizeof(*f));
-	struct snap_transfer *x = calloc(2, sizeof(*x));
-	struct snap_comp *src, *sink;
-	struct snap_stream *st;
+	struct tvn_snapshot *s = calloc(1, sizeof(*s));
+	struct tvn_snap_flow *f = calloc(1, sizeof(*f));
+	struct tvn_snap_transfer *x = calloc(2, sizeof(*x));
+	struct tvn_snap_comp *src, *sink;
+	struct tvn_snap_stream *st;
 
 	assert_non_null(s);
 	assert_non_null(f);
@@ -267,14 +267,14 @@ struct snapshot *sample_snapshot(void)
 		s->diag_pool[t].exhaustions = 2 * (uint64_t)t;
 	}
 	/* hash order, not sorted; component 7 has no block */
-	x[0] = (struct snap_transfer){0, 0, 7, {1, 10}};
-	x[1] = (struct snap_transfer){0, 0, 1, {19998, 1234567}};
+	x[0] = (struct tvn_snap_transfer){0, 0, 7, {1, 10}};
+	x[1] = (struct tvn_snap_transfer){0, 0, 1, {19998, 1234567}};
 	s->n_transfers = 2;
 	s->transfers = x;
 	return s;
 }
 
-void free_snapshot(struct snapshot *s)
+void free_snapshot(struct tvn_snapshot *s)
 {
 	if (!s)
 		return;
@@ -285,12 +285,12 @@ void free_snapshot(struct snapshot *s)
 
 /* ------------------------------------------------------------ renderings and lines */
 
-char *render(const struct snapshot *s, bool om)
+char *render(const struct tvn_snapshot *s, bool om)
 {
 	char *buf = NULL;
 	size_t len = 0;
 
-	assert_int_equal(prom__render(s, om, &buf, &len), 0);
+	assert_int_equal(tvn_prom__render(s, om, &buf, &len), 0);
 	assert_non_null(buf);
 	assert_int_equal(strlen(buf), len);
 	return buf;

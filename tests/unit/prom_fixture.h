@@ -35,8 +35,8 @@ void set_name(char dst[TORVYN_NAME_LEN], const char *src);
  * The hand-built snapshot: flow "f1" (src -> sink through stream "src->sink"),
  * pool, system, diagnostic entries and tracer figures, all with known values.
  */
-struct snapshot *sample_snapshot(void);
-void free_snapshot(struct snapshot *s); /* its flows and transfers too */
+struct tvn_snapshot *sample_snapshot(void);
+void free_snapshot(struct tvn_snapshot *s); /* its flows and transfers too */
 uint64_t hist_bucket_sum(const struct torvyn_hist_lat *h);
 uint64_t mono_ns(void);
 
@@ -50,7 +50,7 @@ struct dirs {
 void find_dirs(const char *argv0, struct dirs *d);
 
 /* The rendering of s (asserted to succeed); caller frees. */
-char *render(const struct snapshot *s, bool om);
+char *render(const struct tvn_snapshot *s, bool om);
 
 /* True when text has exactly this line. */
 bool has_line(const char *text, const char *line);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for exporter__opts_from_env (user/trace/export/env.c): the
+ * Unit tests for tvn_exporter__opts_from_env (user/trace/export/env.c): the
  * OTEL_* variables into exporter options and the resource, all or nothing.
  */
 #include <errno.h>
@@ -32,10 +32,11 @@ static void env_clear(void)
 }
 
 /* The variables must read into o and r, with o->endpoint as want. */
-static void assert_endpoint(struct exporter_opts *o, struct otlp_resource *r, const char *want)
+static void assert_endpoint(struct tvn_exporter_opts *o, struct tvn_otlp_resource *r,
+			    const char *want)
 {
 	char err[256] = "";
-	void *blk = exporter__opts_from_env(o, r, err, sizeof(err));
+	void *blk = tvn_exporter__opts_from_env(o, r, err, sizeof(err));
 
 	assert_non_null(blk);
 	assert_string_equal(o->endpoint, want);
@@ -44,8 +45,8 @@ static void assert_endpoint(struct exporter_opts *o, struct otlp_resource *r, co
 
 static void test_env_good(void **state)
 {
-	struct exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF};
-	struct otlp_resource r = {.service_name = "torvyn-host"};
+	struct tvn_exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF};
+	struct tvn_otlp_resource r = {.service_name = "torvyn-host"};
 	char err[256] = "";
 	void *blk;
 
@@ -53,7 +54,7 @@ static void test_env_good(void **state)
 	env_clear();
 	/* nothing set (or set empty): nothing changes */
 	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	blk = tvn_exporter__opts_from_env(&o, &r, err, sizeof(err));
 	assert_non_null(blk);
 	assert_null(o.endpoint);
 	assert_int_equal(o.protocol, EXPORTER_HTTP_PROTOBUF);
@@ -67,7 +68,7 @@ static void test_env_good(void **state)
 	setenv("OTEL_RESOURCE_ATTRIBUTES",
 	       "service.name=from-attrs,deployment.environment=prod%20eu,host.name=h1", 1);
 	setenv("OTEL_SERVICE_NAME", "from-var", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	blk = tvn_exporter__opts_from_env(&o, &r, err, sizeof(err));
 	assert_non_null(blk);
 	assert_string_equal(o.endpoint, "http://collector:4317");
 	assert_int_equal(o.protocol, EXPORTER_GRPC);
@@ -90,7 +91,7 @@ static void test_env_good(void **state)
 	env_clear();
 	setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs", 1);
 	setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "none", 1);
-	blk = exporter__opts_from_env(&o, &r, err, sizeof(err));
+	blk = tvn_exporter__opts_from_env(&o, &r, err, sizeof(err));
 	assert_non_null(blk);
 	assert_string_equal(r.service_name, "from-attrs");
 	assert_false(o.gzip);
@@ -162,8 +163,8 @@ static void test_env_malformed(void **state)
 	     {"OTEL_RESOURCE_ATTRIBUTES", "\"service.name\" has no '='"}},
 	    {"OTEL_SERVICE_NAME", long_name, {"OTEL_SERVICE_NAME=\"xxxx", "at most 127 bytes"}},
 	};
-	struct exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF, .endpoint = "http://x:1"};
-	struct otlp_resource r = {.service_name = "torvyn-host"};
+	struct tvn_exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF, .endpoint = "http://x:1"};
+	struct tvn_otlp_resource r = {.service_name = "torvyn-host"};
 	char err[512];
 
 	(void)state;
@@ -175,7 +176,7 @@ static void test_env_malformed(void **state)
 		setenv(cases[i].var, cases[i].val, 1);
 		err[0] = 0;
 		errno = 0;
-		if (exporter__opts_from_env(&o, &r, err, sizeof(err)))
+		if (tvn_exporter__opts_from_env(&o, &r, err, sizeof(err)))
 			fail_msg("case %zu (%s=%s) was accepted", i, cases[i].var, cases[i].val);
 		assert_int_equal(errno, EINVAL);
 		for (int j = 0; j < 3 && cases[i].want[j]; j++)

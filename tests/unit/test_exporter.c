@@ -60,12 +60,12 @@ static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static char log_buf[16384];
 static size_t log_len;
 
-void __real_log_printf(enum log_level level, const char *fmt, ...);
-void __wrap_log_printf(enum log_level level, const char *fmt, ...)
+void __real_tvn_log__printf(enum tvn_log_level level, const char *fmt, ...);
+void __wrap_tvn_log__printf(enum tvn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Keeps warnings for the tests to read; TEST_VERBOSE=1 shows everything. */
-void __wrap_log_printf(enum log_level level, const char *fmt, ...)
+void __wrap_tvn_log__printf(enum tvn_log_level level, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -110,15 +110,18 @@ static bool log_has(const char *s)
 /* When set, OTLP/JSON trace requests come wrapped in newlines, as a pretty printer's would. */
 static bool json_pretty;
 
-int __real_otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
-				    size_t n, char **buf, size_t *len);
-int __wrap_otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
-				    size_t n, char **buf, size_t *len);
+int __real_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
+					const struct tvn_otlp_span *spans, size_t n, char **buf,
+					size_t *len);
+int __wrap_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
+					const struct tvn_otlp_span *spans, size_t n, char **buf,
+					size_t *len);
 
-int __wrap_otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
-				    size_t n, char **buf, size_t *len)
+int __wrap_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
+					const struct tvn_otlp_span *spans, size_t n, char **buf,
+					size_t *len)
 {
-	int err = __real_otlp__encode_traces_json(res, spans, n, buf, len);
+	int err = __real_tvn_otlp__encode_traces_json(res, spans, n, buf, len);
 	char *b;
 
 	if (err || !json_pretty)
@@ -352,7 +355,7 @@ static void rx_stop(struct rx *rx)
 
 /* ------------------------------------------------------------ helpers */
 
-static const struct otlp_resource test_res = {
+static const struct tvn_otlp_resource test_res = {
     .service_name = "torvyn-host",
     .service_instance_id = "i-1",
     .host_name = "testhost",
@@ -360,9 +363,9 @@ static const struct otlp_resource test_res = {
     .executable_name = "torvyn-host",
 };
 
-static struct otlp_span *mk_spans(size_t n)
+static struct tvn_otlp_span *mk_spans(size_t n)
 {
-	struct otlp_span *s = calloc(n, sizeof(*s));
+	struct tvn_otlp_span *s = calloc(n, sizeof(*s));
 
 	assert_non_null(s);
 	for (size_t i = 0; i < n; i++) {
@@ -376,28 +379,28 @@ static struct otlp_span *mk_spans(size_t n)
 		s[i].kind = OTLP_SPAN_KIND_INTERNAL;
 		s[i].start_unix_ns = 1700000000000000000ull + i * 1000;
 		s[i].end_unix_ns = s[i].start_unix_ns + 500;
-		otlp_span__attr_int(&s[i], "torvyn.element.seq", (int64_t)i);
+		tvn_otlp_span__attr_int(&s[i], "torvyn.element.seq", (int64_t)i);
 	}
 	return s;
 }
 
-static void add_spans(struct exporter *e, const struct otlp_span *s, size_t from, size_t to)
+static void add_spans(struct tvn_exporter *e, const struct tvn_otlp_span *s, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++)
-		exporter__add_span(e, &s[i]);
+		tvn_exporter__add_span(e, &s[i]);
 }
 
-static struct exporter_stats stats(struct exporter *e)
+static struct tvn_exporter_stats stats(struct tvn_exporter *e)
 {
-	struct exporter_stats st;
+	struct tvn_exporter_stats st;
 
-	exporter__stats(e, &st);
+	tvn_exporter__stats(e, &st);
 	return st;
 }
 
-static struct exporter_opts base_opts(struct rx *rx, char *url, size_t urllen)
+static struct tvn_exporter_opts base_opts(struct rx *rx, char *url, size_t urllen)
 {
-	struct exporter_opts o = {
+	struct tvn_exporter_opts o = {
 	    .protocol = EXPORTER_HTTP_PROTOBUF,
 	    .batch_max_spans = 512,
 	    .batch_timeout_ms = 60000, /* the tests flush */
@@ -413,30 +416,30 @@ static struct exporter_opts base_opts(struct rx *rx, char *url, size_t urllen)
 	return o;
 }
 
-static struct exporter *new_exporter(const struct exporter_opts *o)
+static struct tvn_exporter *new_exporter(const struct tvn_exporter_opts *o)
 {
 	char err[256] = "";
-	struct exporter *e = exporter__new(o, &test_res, err, sizeof(err));
+	struct tvn_exporter *e = tvn_exporter__new(o, &test_res, err, sizeof(err));
 
 	if (!e)
-		fail_msg("exporter__new: %s", err);
+		fail_msg("tvn_exporter__new: %s", err);
 	return e;
 }
 
 /* Asserts that the body of req is what the encoders make of spans [from, to). */
-static void assert_traces_body(const uint8_t *body, size_t len, const struct otlp_span *s,
+static void assert_traces_body(const uint8_t *body, size_t len, const struct tvn_otlp_span *s,
 			       size_t from, size_t to, bool json)
 {
 	uint8_t *want = NULL;
 	size_t wlen = 0;
 
 	if (json)
-		assert_int_equal(
-		    otlp__encode_traces_json(&test_res, s + from, to - from, (char **)&want, &wlen),
-		    0);
+		assert_int_equal(tvn_otlp__encode_traces_json(&test_res, s + from, to - from,
+							      (char **)&want, &wlen),
+				 0);
 	else
 		assert_int_equal(
-		    otlp__encode_traces_pb(&test_res, s + from, to - from, &want, &wlen), 0);
+		    tvn_otlp__encode_traces_pb(&test_res, s + from, to - from, &want, &wlen), 0);
 	for (size_t i = 0; json && i < wlen; i++)
 		if (want[i] == '\n' || want[i] == '\r')
 			want[i] = ' ';
@@ -448,18 +451,18 @@ static void assert_traces_body(const uint8_t *body, size_t len, const struct otl
 static void setup_log(void)
 {
 	log_reset();
-	log_verbosity = LOG_DEBUG;
+	tvn_log_verbosity = LOG_DEBUG;
 }
 
 /* ------------------------------------------------------------ batching */
 
 static void test_1000_spans_two_requests(void **state)
 {
-	struct otlp_span *s = mk_spans(1000);
+	struct tvn_otlp_span *s = mk_spans(1000);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	char url[64], v[128];
 
 	(void)state;
@@ -470,7 +473,7 @@ static void test_1000_spans_two_requests(void **state)
 	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
 	usleep(50000);
 	assert_int_equal(rx_count(rx), 1);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 1000, 5000));
 	st = stats(e);
 	assert_int_equal(rx_count(rx), 2);
@@ -487,17 +490,17 @@ static void test_1000_spans_two_requests(void **state)
 	}
 	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 512, false);
 	assert_traces_body(rx->reqs[1].body, rx->reqs[1].len, s, 512, 1000, false);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
 
 static void test_batch_timeout(void **state)
 {
-	struct otlp_span *s = mk_spans(5);
+	struct tvn_otlp_span *s = mk_spans(5);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	uint64_t t0;
 	char url[64];
 
@@ -511,7 +514,7 @@ static void test_batch_timeout(void **state)
 	assert_true(rx->reqs[0].t_ms - t0 >= 200);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 5, 3000));
 	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 5, false);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	assert_int_equal(rx_count(rx), 1);
 	rx_stop(rx);
 	free(s);
@@ -521,12 +524,12 @@ static void test_batch_timeout(void **state)
 
 static void test_gzip_body(void **state)
 {
-	struct otlp_span *s = mk_spans(40);
+	struct tvn_otlp_span *s = mk_spans(40);
 	struct rx *rx = rx_start();
 	uint8_t *plain = malloc(1 << 20);
 	z_stream z = {0};
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	char url[64], v[64];
 
 	(void)state;
@@ -534,7 +537,7 @@ static void test_gzip_body(void **state)
 	o.gzip = true;
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 40);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 40, 5000));
 	assert_non_null(rx_header(&rx->reqs[0], "content-encoding", v, sizeof(v)));
 	assert_string_equal(v, "gzip");
@@ -549,7 +552,7 @@ static void test_gzip_body(void **state)
 	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
 	assert_traces_body(plain, z.total_out, s, 0, 40, false);
 	inflateEnd(&z);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(plain);
 	free(s);
@@ -557,10 +560,10 @@ static void test_gzip_body(void **state)
 
 static void test_headers_and_json(void **state)
 {
-	struct otlp_span *s = mk_spans(3);
+	struct tvn_otlp_span *s = mk_spans(3);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	char url[64], v[128];
 
 	(void)state;
@@ -571,7 +574,7 @@ static void test_headers_and_json(void **state)
 	o.n_headers = 2;
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 3);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 3, 5000));
 	assert_string_equal(rx->reqs[0].path, "/v1/traces");
 	assert_non_null(rx_header(&rx->reqs[0], "x-api-key", v, sizeof(v)));
@@ -582,14 +585,14 @@ static void test_headers_and_json(void **state)
 	assert_string_equal(v, "application/json");
 	assert_null(rx_header(&rx->reqs[0], "expect", v, sizeof(v)));
 	assert_traces_body(rx->reqs[0].body, rx->reqs[0].len, s, 0, 3, true);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
 
-static struct snapshot *mk_snapshot(void)
+static struct tvn_snapshot *mk_snapshot(void)
 {
-	struct snapshot *snap = calloc(1, sizeof(*snap));
+	struct tvn_snapshot *snap = calloc(1, sizeof(*snap));
 
 	assert_non_null(snap);
 	snap->level = 1;
@@ -598,13 +601,13 @@ static struct snapshot *mk_snapshot(void)
 	return snap;
 }
 
-static void assert_metrics_body(const struct rx_req *req, const struct snapshot *snap, uint64_t t0,
-				uint64_t t1)
+static void assert_metrics_body(const struct rx_req *req, const struct tvn_snapshot *snap,
+				uint64_t t0, uint64_t t1)
 {
 	uint8_t *want = NULL;
 	size_t wlen = 0;
 
-	assert_int_equal(otlp__encode_metrics_pb(&test_res, snap, t0, t1, &want, &wlen), 0);
+	assert_int_equal(tvn_otlp__encode_metrics_pb(&test_res, snap, t0, t1, &want, &wlen), 0);
 	assert_int_equal(req->len, wlen);
 	assert_memory_equal(req->body, want, wlen);
 	free(want);
@@ -613,11 +616,11 @@ static void assert_metrics_body(const struct rx_req *req, const struct snapshot 
 /* A path given with the endpoint is the traces URL; metrics swap the last part. */
 static void test_urls_and_metrics(void **state)
 {
-	struct snapshot *snap = mk_snapshot();
-	struct otlp_span *s = mk_spans(2);
+	struct tvn_snapshot *snap = mk_snapshot();
+	struct tvn_otlp_span *s = mk_spans(2);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	char url[128];
 
 	(void)state;
@@ -625,28 +628,28 @@ static void test_urls_and_metrics(void **state)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/custom/v1/traces", rx->port);
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 2);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 2, 5000));
-	exporter__push_metrics(e, snap, 1000, 2000);
+	tvn_exporter__push_metrics(e, snap, 1000, 2000);
 	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 1, 5000));
 	assert_string_equal(rx->reqs[0].path, "/custom/v1/traces");
 	assert_string_equal(rx->reqs[1].path, "/custom/v1/metrics");
 	assert_metrics_body(&rx->reqs[1], snap, 1000, 2000);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 
 	/* a bare endpoint (trailing slash or not) gets /v1/traces and /v1/metrics */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", rx->port);
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 2);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 2, 5000));
-	exporter__push_metrics(e, snap, 1000, 3000);
+	tvn_exporter__push_metrics(e, snap, 1000, 3000);
 	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 1, 5000));
 	assert_string_equal(rx->reqs[2].path, "/v1/traces");
 	assert_string_equal(rx->reqs[3].path, "/v1/metrics");
 	assert_metrics_body(&rx->reqs[3], snap, 1000, 3000);
 	assert_int_equal(stats(e).metric_requests_failed, 0);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	assert_int_equal(rx_count(rx), 4);
 	rx_stop(rx);
 	free(s);
@@ -657,11 +660,11 @@ static void test_urls_and_metrics(void **state)
 
 static void test_503_twice_then_200(void **state)
 {
-	struct otlp_span *s = mk_spans(5);
+	struct tvn_otlp_span *s = mk_spans(5);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	char url[64];
 
 	(void)state;
@@ -670,7 +673,7 @@ static void test_503_twice_then_200(void **state)
 	o = base_opts(rx, url, sizeof(url));
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 5);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 5, 8000));
 	st = stats(e);
 	assert_int_equal(rx_count(rx), 3);
@@ -682,17 +685,17 @@ static void test_503_twice_then_200(void **state)
 	assert_in_range(rx->reqs[2].t_ms - rx->reqs[1].t_ms, 1600, 2900);
 	for (int i = 0; i < 3; i++)
 		assert_traces_body(rx->reqs[i].body, rx->reqs[i].len, s, 0, 5, false);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
 
 static void test_retry_after(void **state)
 {
-	struct otlp_span *s = mk_spans(4);
+	struct tvn_otlp_span *s = mk_spans(4);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	char url[64];
 
 	(void)state;
@@ -701,12 +704,12 @@ static void test_retry_after(void **state)
 	o = base_opts(rx, url, sizeof(url));
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 4);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 4, 6000));
 	assert_int_equal(rx_count(rx), 2);
 	assert_int_equal(stats(e).requests_retried, 1);
 	assert_in_range(rx->reqs[1].t_ms - rx->reqs[0].t_ms, 2000, 2900);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
@@ -717,11 +720,11 @@ static void test_400_no_retry(void **state)
 	/* google.rpc.Status{code: 3, message: "bad trace id"} */
 	static const uint8_t status[] = {0x08, 0x03, 0x12, 0x0c, 'b', 'a', 'd', ' ',
 					 't',  'r',  'a',  'c',	 'e', ' ', 'i', 'd'};
-	struct otlp_span *s = mk_spans(12);
+	struct tvn_otlp_span *s = mk_spans(12);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	char url[64];
 
 	(void)state;
@@ -731,14 +734,14 @@ static void test_400_no_retry(void **state)
 	o = base_opts(rx, url, sizeof(url));
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 7);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).requests_failed == 1, 5000));
 	/* the sender goes in order: a retry would come before the next batch */
 	add_spans(e, s, 7, 9);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).requests_failed == 2, 5000));
 	add_spans(e, s, 9, 12);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 3, 5000));
 	st = stats(e);
 	assert_int_equal(rx_count(rx), 3);
@@ -750,17 +753,17 @@ static void test_400_no_retry(void **state)
 	assert_traces_body(rx->reqs[2].body, rx->reqs[2].len, s, 9, 12, false);
 	assert_true(log_has("spans were not exported: HTTP 400: bad span\n"));
 	assert_true(log_has("spans were not exported: HTTP 400: bad trace id\n"));
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
 
 static void test_connection_refused_gives_up(void **state)
 {
-	struct otlp_span *s = mk_spans(6);
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_otlp_span *s = mk_spans(6);
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	char url[64];
 	int port, fd;
 
@@ -773,13 +776,13 @@ static void test_connection_refused_gives_up(void **state)
 	o.max_retry_ms = 2000;
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 6);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).requests_failed == 1, 5000));
 	st = stats(e);
 	assert_int_equal(st.requests_retried, 1);
 	assert_int_equal(st.spans_dropped, 6);
 	assert_int_equal(st.spans_exported, 0);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	close(fd);
 	free(s);
 }
@@ -788,11 +791,11 @@ static void test_connection_refused_gives_up(void **state)
 
 static void test_queue_drops_oldest(void **state)
 {
-	struct otlp_span *s = mk_spans(50);
+	struct tvn_otlp_span *s = mk_spans(50);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	uint64_t t0;
 	char url[64];
 
@@ -821,28 +824,28 @@ static void test_queue_drops_oldest(void **state)
 	assert_traces_body(rx->reqs[1].body, rx->reqs[1].len, s, 30, 40, false);
 	assert_traces_body(rx->reqs[2].body, rx->reqs[2].len, s, 40, 50, false);
 	assert_true(log_has("20 spans dropped"));
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
 
 static void test_metrics_queue_drops_oldest(void **state)
 {
-	struct snapshot *snap = mk_snapshot();
+	struct tvn_snapshot *snap = mk_snapshot();
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	char url[64];
 
 	(void)state;
 	rx->stall = 0;
 	o = base_opts(rx, url, sizeof(url));
 	e = new_exporter(&o);
-	exporter__push_metrics(e, snap, 0, 1);
+	tvn_exporter__push_metrics(e, snap, 0, 1);
 	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
 	for (uint64_t t = 2; t <= 7; t++) /* 6 more: the queue keeps the last 4 */
-		exporter__push_metrics(e, snap, 0, t);
+		tvn_exporter__push_metrics(e, snap, 0, t);
 	assert_int_equal(stats(e).metric_requests_dropped, 2);
 	rx_release(rx);
 	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 5, 5000));
@@ -853,17 +856,17 @@ static void test_metrics_queue_drops_oldest(void **state)
 	assert_metrics_body(&rx->reqs[0], snap, 0, 1);
 	for (int i = 1; i < 5; i++)
 		assert_metrics_body(&rx->reqs[i], snap, 0, 3 + i);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(snap);
 }
 
 static void test_free_deadline(void **state)
 {
-	struct otlp_span *s = mk_spans(35);
+	struct tvn_otlp_span *s = mk_spans(35);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	uint64_t t0, took;
 	char url[64];
 
@@ -877,7 +880,7 @@ static void test_free_deadline(void **state)
 	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
 	add_spans(e, s, 10, 35); /* two full batches and 5 spans */
 	t0 = now_ms();
-	exporter__free(e, 300);
+	tvn_exporter__free(e, 300);
 	took = now_ms() - t0;
 	/* libcurl checks the progress callback at least once a second */
 	assert_in_range(took, 300, 1500);
@@ -896,11 +899,11 @@ static void test_partial_success(void **state)
 	/* ExportTraceServiceResponse.partial_success: rejected_spans 3, "too old" */
 	static const uint8_t resp[] = {0x0a, 0x0b, 0x08, 0x03, 0x12, 0x07, 't',
 				       'o',  'o',  ' ',	 'o',  'l',  'd'};
-	struct otlp_span *s = mk_spans(10);
+	struct tvn_otlp_span *s = mk_spans(10);
 	struct rx *rx = rx_start();
-	struct exporter_opts o;
-	struct exporter_stats st;
-	struct exporter *e;
+	struct tvn_exporter_opts o;
+	struct tvn_exporter_stats st;
+	struct tvn_exporter *e;
 	char url[64];
 
 	(void)state;
@@ -911,7 +914,7 @@ static void test_partial_success(void **state)
 	o = base_opts(rx, url, sizeof(url));
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 10);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).partial_successes == 1, 5000));
 	st = stats(e);
 	assert_int_equal(st.spans_rejected, 3);
@@ -919,7 +922,7 @@ static void test_partial_success(void **state)
 	assert_int_equal(st.spans_dropped, 0);
 	assert_int_equal(st.requests_failed, 0);
 	assert_true(log_has("rejected 3 of 10 spans: too old"));
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	rx_stop(rx);
 	free(s);
 }
@@ -939,8 +942,8 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* Checks that text holds, line by line: first (if not NULL), then the 3 requests. */
-static void assert_json_lines(const char *text, const char *first, const struct otlp_span *s,
-			      const struct snapshot *snap)
+static void assert_json_lines(const char *text, const char *first, const struct tvn_otlp_span *s,
+			      const struct tvn_snapshot *snap)
 {
 	const char *p = text, *nl;
 	char *want;
@@ -957,7 +960,8 @@ static void assert_json_lines(const char *text, const char *first, const struct 
 			assert_traces_body((const uint8_t *)p, nl - p, s, i * 4, i * 4 + 4, true);
 		if (i == 2) {
 			assert_int_equal(
-			    otlp__encode_metrics_json(&test_res, snap, 10, 20, &want, &wlen), 0);
+			    tvn_otlp__encode_metrics_json(&test_res, snap, 10, 20, &want, &wlen),
+			    0);
 			for (size_t j = 0; j < wlen; j++)
 				if (want[j] == '\n' || want[j] == '\r')
 					want[j] = ' ';
@@ -974,10 +978,10 @@ static void test_json_lines_file_and_stdout(void **state)
 {
 	static const char first[] = "{\"already\":\"here\"}\n";
 	char path[] = "/tmp/test_exporter_XXXXXX", out[] = "/tmp/test_exporter_out_XXXXXX";
-	struct snapshot *snap = mk_snapshot();
-	struct otlp_span *s = mk_spans(8);
-	struct exporter_opts o;
-	struct exporter *e;
+	struct tvn_snapshot *snap = mk_snapshot();
+	struct tvn_otlp_span *s = mk_spans(8);
+	struct tvn_exporter_opts o;
+	struct tvn_exporter *e;
 	int fd, ofd, saved;
 	char *text;
 	size_t len;
@@ -999,10 +1003,10 @@ static void test_json_lines_file_and_stdout(void **state)
 	o.to_stdout = true;
 	e = new_exporter(&o);
 	add_spans(e, s, 0, 4);
-	exporter__flush(e);
+	tvn_exporter__flush(e);
 	add_spans(e, s, 4, 8);
-	exporter__flush(e);
-	exporter__push_metrics(e, snap, 10, 20);
+	tvn_exporter__flush(e);
+	tvn_exporter__push_metrics(e, snap, 10, 20);
 	assert_true(
 	    WAIT_FOR(stats(e).spans_exported == 8 && stats(e).metric_requests_sent == 1, 5000));
 	/* read while the exporter lives: each request is flushed as it goes */
@@ -1012,7 +1016,7 @@ static void test_json_lines_file_and_stdout(void **state)
 	text = slurp(out, &len);
 	assert_json_lines(text, NULL, s, snap);
 	free(text);
-	exporter__free(e, 1000);
+	tvn_exporter__free(e, 1000);
 	json_pretty = false;
 
 	fflush(stdout);
@@ -1025,29 +1029,29 @@ static void test_json_lines_file_and_stdout(void **state)
 	free(snap);
 }
 
-/* ------------------------------------------------------------ exporter__new */
+/* ------------------------------------------------------------ tvn_exporter__new */
 
 static void test_new_errors(void **state)
 {
-	struct exporter_opts o = base_opts(NULL, NULL, 0);
+	struct tvn_exporter_opts o = base_opts(NULL, NULL, 0);
 	char err[256];
 
 	(void)state;
 	o.endpoint = "localhost:4318";
-	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_null(tvn_exporter__new(&o, &test_res, err, sizeof(err)));
 	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "\"localhost:4318\": expected an http:// or https:// URL"));
 
 	o.endpoint = "ftp://127.0.0.1/";
-	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_null(tvn_exporter__new(&o, &test_res, err, sizeof(err)));
 	assert_int_equal(errno, EINVAL);
 
 	o.endpoint = NULL;
-	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_null(tvn_exporter__new(&o, &test_res, err, sizeof(err)));
 	assert_non_null(strstr(err, "no OTLP destination"));
 
 	o.file_path = "/nonexistent-dir/otlp.jsonl";
-	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_null(tvn_exporter__new(&o, &test_res, err, sizeof(err)));
 	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, "/nonexistent-dir/otlp.jsonl"));
 
@@ -1055,12 +1059,12 @@ static void test_new_errors(void **state)
 	o.to_stdout = true;
 	o.headers[0] = "no colon";
 	o.n_headers = 1;
-	assert_null(exporter__new(&o, &test_res, err, sizeof(err)));
+	assert_null(tvn_exporter__new(&o, &test_res, err, sizeof(err)));
 	assert_non_null(strstr(err, "\"no colon\": expected \"Name: value\""));
 
-	exporter__free(NULL, 0);
-	exporter__add_span(NULL, NULL);
-	exporter__flush(NULL);
+	tvn_exporter__free(NULL, 0);
+	tvn_exporter__add_span(NULL, NULL);
+	tvn_exporter__flush(NULL);
 }
 
 int main(void)
@@ -1083,6 +1087,6 @@ int main(void)
 	    cmocka_unit_test(test_new_errors),
 	};
 
-	log_verbosity = LOG_DEBUG;
+	tvn_log_verbosity = LOG_DEBUG;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static void put(struct tvn_store *st, uint32_t kind, size_t size, uint32_t flow,
 static void agree(struct tvn_store *st, const char *want_flow, const char *want_comp)
 {
 	char span_flow[64], span_comp[64], label[64];
-	struct snapshot snap;
+	struct tvn_snapshot snap;
 
 	memset(&snap, 0, sizeof(snap));
 	tvn_store__name(st, 2, TORVYN_BLOCK_FLOW, -1, span_flow, sizeof(span_flow));
@@ -79,7 +79,7 @@ static void test_other_abi_block_refused(void **state)
 {
 	struct tvn_store *st = tvn_store__new();
 	struct tvn_rb_block r;
-	struct snapshot snap;
+	struct tvn_snapshot snap;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));

@@ -49,7 +49,7 @@ static char repo_dir[PATH_MAX] = ".";
 
 /* ------------------------------------------------------------ fixtures */
 
-static void fill_resource(struct otlp_resource *r)
+static void fill_resource(struct tvn_otlp_resource *r)
 {
 	memset(r, 0, sizeof(*r));
 	strcpy(r->service_name, "svc-test");
@@ -74,7 +74,7 @@ static const uint8_t child_id[8] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x
 static const uint8_t bp_id[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
 
 /* A root flow span, a failed invocation under it, a backpressure span. */
-static void fill_spans(struct otlp_span sp[3])
+static void fill_spans(struct tvn_otlp_span sp[3])
 {
 	memset(sp, 0, 3 * sizeof(*sp));
 
@@ -85,8 +85,8 @@ static void fill_spans(struct otlp_span sp[3])
 	sp[0].kind = OTLP_SPAN_KIND_SERVER;
 	sp[0].start_unix_ns = T0;
 	sp[0].end_unix_ns = T0 + 2500000;
-	otlp_span__attr_str(&sp[0], "torvyn.flow_id", "f1");
-	otlp_span__attr_int(&sp[0], "torvyn.element.seq", 7);
+	tvn_otlp_span__attr_str(&sp[0], "torvyn.flow_id", "f1");
+	tvn_otlp_span__attr_int(&sp[0], "torvyn.element.seq", 7);
 
 	memcpy(sp[1].trace_id, trace_id, 16);
 	memcpy(sp[1].span_id, child_id, 8);
@@ -98,10 +98,11 @@ static void fill_spans(struct otlp_span sp[3])
 	sp[1].end_unix_ns = T0 + 1100000;
 	sp[1].status_code = OTLP_STATUS_ERROR;
 	strcpy(sp[1].status_message, "invalid-input");
-	otlp_span__attr_str(&sp[1], "torvyn.component_id", "src");
-	otlp_span__attr_int(&sp[1], "torvyn.bytes", -512);
-	sp[1].attrs[2] = (struct otlp_kv){.key = "torvyn.ratio", .type = OTLP_DOUBLE, .d = 0.25};
-	sp[1].attrs[3] = (struct otlp_kv){.key = "torvyn.retried", .type = OTLP_BOOL, .i = 1};
+	tvn_otlp_span__attr_str(&sp[1], "torvyn.component_id", "src");
+	tvn_otlp_span__attr_int(&sp[1], "torvyn.bytes", -512);
+	sp[1].attrs[2] =
+	    (struct tvn_otlp_kv){.key = "torvyn.ratio", .type = OTLP_DOUBLE, .d = 0.25};
+	sp[1].attrs[3] = (struct tvn_otlp_kv){.key = "torvyn.retried", .type = OTLP_BOOL, .i = 1};
 	sp[1].n_attrs = 4;
 
 	memcpy(sp[2].trace_id, trace_id, 16);
@@ -126,9 +127,9 @@ static void set_name(struct torvyn_block_hdr *h, const char *flow, const char *n
  * "src->sink", flow 1 absent; pool, system, diagnostic aggregates and one
  * transfer, so that every family of docs/metrics.md has a point.
  */
-static void fill_snapshot(struct snapshot *s)
+static void fill_snapshot(struct tvn_snapshot *s)
 {
-	struct snap_flow *f;
+	struct tvn_snap_flow *f;
 	struct torvyn_hist_lat *h;
 
 	memset(s, 0, sizeof(*s));
@@ -201,10 +202,10 @@ static void fill_snapshot(struct snapshot *s)
 	s->n_transfers = 1;
 	s->transfers = calloc(1, sizeof(*s->transfers));
 	assert_non_null(s->transfers);
-	s->transfers[0] = (struct snap_transfer){0, 0, 1, {5, 100}};
+	s->transfers[0] = (struct tvn_snap_transfer){0, 0, 1, {5, 100}};
 }
 
-static void free_snapshot(struct snapshot *s)
+static void free_snapshot(struct tvn_snapshot *s)
 {
 	free(s->flows);
 	free(s->transfers);
@@ -250,15 +251,15 @@ static const pb_metric *get_metric(const pb_metrics_req *req, const char *name)
 	return m;
 }
 
-static pb_metrics_req *encode_metrics(const struct snapshot *s)
+static pb_metrics_req *encode_metrics(const struct tvn_snapshot *s)
 {
-	struct otlp_resource res;
+	struct tvn_otlp_resource res;
 	pb_metrics_req *req;
 	uint8_t *buf;
 	size_t len;
 
 	fill_resource(&res);
-	assert_int_equal(otlp__encode_metrics_pb(&res, s, START_NS, NOW_NS, &buf, &len), 0);
+	assert_int_equal(tvn_otlp__encode_metrics_pb(&res, s, START_NS, NOW_NS, &buf, &len), 0);
 	req = opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(
 	    NULL, len, buf);
 	free(buf);
@@ -310,8 +311,8 @@ static void check_resource(const Opentelemetry__Proto__Resource__V1__Resource *r
 
 static void test_traces_pb(void **state)
 {
-	struct otlp_resource res;
-	struct otlp_span sp[3];
+	struct tvn_otlp_resource res;
+	struct tvn_otlp_span sp[3];
 	pb_trace_req *req;
 	Opentelemetry__Proto__Trace__V1__ScopeSpans *ss;
 	pb_span *s;
@@ -321,7 +322,7 @@ static void test_traces_pb(void **state)
 	(void)state;
 	fill_resource(&res);
 	fill_spans(sp);
-	assert_int_equal(otlp__encode_traces_pb(&res, sp, 3, &buf, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_pb(&res, sp, 3, &buf, &len), 0);
 	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 	    NULL, len, buf);
 	free(buf);
@@ -440,15 +441,15 @@ static const char want_traces_json[] =
 
 static void test_traces_json(void **state)
 {
-	struct otlp_resource res;
-	struct otlp_span sp[3];
+	struct tvn_otlp_resource res;
+	struct tvn_otlp_span sp[3];
 	char *buf;
 	size_t len;
 
 	(void)state;
 	fill_resource(&res);
 	fill_spans(sp);
-	assert_int_equal(otlp__encode_traces_json(&res, sp, 3, &buf, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_json(&res, sp, 3, &buf, &len), 0);
 	assert_int_equal(len, strlen(buf));
 	assert_string_equal(buf, want_traces_json);
 	free(buf);
@@ -456,8 +457,8 @@ static void test_traces_json(void **state)
 
 static void test_traces_args(void **state)
 {
-	struct otlp_resource res;
-	struct otlp_span sp[3];
+	struct tvn_otlp_resource res;
+	struct tvn_otlp_span sp[3];
 	uint8_t *pb = (uint8_t *)"x";
 	char *js = "x";
 	size_t len = 7;
@@ -465,15 +466,15 @@ static void test_traces_args(void **state)
 	(void)state;
 	fill_resource(&res);
 	fill_spans(sp);
-	assert_int_equal(otlp__encode_traces_pb(NULL, sp, 3, &pb, &len), -EINVAL);
-	assert_int_equal(otlp__encode_traces_pb(&res, NULL, 3, &pb, &len), -EINVAL);
-	assert_int_equal(otlp__encode_traces_pb(&res, sp, 3, NULL, &len), -EINVAL);
-	assert_int_equal(otlp__encode_traces_json(&res, sp, 3, &js, NULL), -EINVAL);
-	assert_int_equal(otlp__encode_metrics_pb(&res, NULL, 0, 0, &pb, &len), -EINVAL);
-	assert_int_equal(otlp__encode_metrics_json(NULL, NULL, 0, 0, &js, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_pb(NULL, sp, 3, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_pb(&res, NULL, 3, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_pb(&res, sp, 3, NULL, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_json(&res, sp, 3, &js, NULL), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_metrics_pb(&res, NULL, 0, 0, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_metrics_json(NULL, NULL, 0, 0, &js, &len), -EINVAL);
 
 	/* no spans: a valid, empty request */
-	assert_int_equal(otlp__encode_traces_json(&res, NULL, 0, &js, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_json(&res, NULL, 0, &js, &len), 0);
 	assert_non_null(strstr(js, "\"spans\":[]"));
 	free(js);
 }
@@ -481,8 +482,8 @@ static void test_traces_args(void **state)
 /* The 13th attribute is ignored; names that are not UTF-8 are repaired. */
 static void test_span_attrs_and_utf8(void **state)
 {
-	struct otlp_resource res;
-	struct otlp_span s;
+	struct tvn_otlp_resource res;
+	struct tvn_otlp_span s;
 	pb_trace_req *req;
 	pb_span *p;
 	uint8_t *buf;
@@ -496,11 +497,11 @@ static void test_span_attrs_and_utf8(void **state)
 	s.span_id[7] = 1;
 	strcpy(s.name, "component:caf\xc3\xa9:\xff");
 	for (int i = 0; i < OTLP_MAX_ATTRS + 3; i++)
-		otlp_span__attr_int(&s, "k", i);
+		tvn_otlp_span__attr_int(&s, "k", i);
 	assert_int_equal(s.n_attrs, OTLP_MAX_ATTRS);
 	assert_int_equal(s.attrs[OTLP_MAX_ATTRS - 1].i, OTLP_MAX_ATTRS - 1);
 
-	assert_int_equal(otlp__encode_traces_pb(&res, &s, 1, &buf, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_pb(&res, &s, 1, &buf, &len), 0);
 	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 	    NULL, len, buf);
 	free(buf);
@@ -512,7 +513,7 @@ static void test_span_attrs_and_utf8(void **state)
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
 	    req, NULL);
 
-	assert_int_equal(otlp__encode_traces_json(&res, &s, 1, &js, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_json(&res, &s, 1, &js, &len), 0);
 	assert_non_null(strstr(js, "\"name\":\"component:caf\xc3\xa9:\xef\xbf\xbd\""));
 	assert_non_null(strstr(js, "\"traceId\":\"00000000000000000000000000000001\""));
 	assert_null(strstr(js, "parentSpanId"));
@@ -525,7 +526,7 @@ static void test_span_attrs_and_utf8(void **state)
 
 static void test_metrics_counter(void **state)
 {
-	struct snapshot s;
+	struct tvn_snapshot s;
 	pb_metrics_req *req;
 	const pb_metric *m;
 	const pb_number_point *p;
@@ -603,7 +604,7 @@ static void test_metrics_counter(void **state)
 
 static void test_metrics_gauge(void **state)
 {
-	struct snapshot s;
+	struct tvn_snapshot s;
 	pb_metrics_req *req;
 	const pb_metric *m;
 	const pb_number_point *p;
@@ -673,7 +674,7 @@ static void test_metrics_histogram(void **state)
 	    [24] = 1,
 	    [25] = 1,
 	};
-	struct snapshot s;
+	struct tvn_snapshot s;
 	pb_metrics_req *req;
 	const pb_metric *m;
 	const Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *p;
@@ -722,7 +723,7 @@ static void test_metrics_histogram(void **state)
 /* Families without points are left out, as in /metrics. */
 static void test_metrics_absent(void **state)
 {
-	struct snapshot s = {0};
+	struct tvn_snapshot s = {0};
 	pb_metrics_req *req;
 
 	(void)state;
@@ -758,8 +759,8 @@ static json_t *json_metric(json_t *root, const char *name)
 
 static void test_metrics_json(void **state)
 {
-	struct otlp_resource res;
-	struct snapshot s;
+	struct tvn_otlp_resource res;
+	struct tvn_snapshot s;
 	json_t *root, *m, *p, *bc, *eb;
 	char *buf, *text;
 	size_t len;
@@ -767,7 +768,7 @@ static void test_metrics_json(void **state)
 	(void)state;
 	fill_resource(&res);
 	fill_snapshot(&s);
-	assert_int_equal(otlp__encode_metrics_json(&res, &s, START_NS, NOW_NS, &buf, &len), 0);
+	assert_int_equal(tvn_otlp__encode_metrics_json(&res, &s, START_NS, NOW_NS, &buf, &len), 0);
 	assert_int_equal(len, strlen(buf));
 	root = json_loads(buf, 0, NULL);
 	assert_non_null(root);
@@ -825,7 +826,7 @@ static void test_metrics_json(void **state)
 static void test_metrics_docs_names(void **state)
 {
 	char path[PATH_MAX + 32], line[1024];
-	struct snapshot s;
+	struct tvn_snapshot s;
 	pb_metrics_req *req;
 	int families = 0;
 	FILE *f;
@@ -892,12 +893,13 @@ static void test_response_pb(void **state)
 	tr.partial_success = &tps;
 	len = opentelemetry__proto__collector__trace__v1__export_trace_service_response__pack(&tr,
 											      buf);
-	assert_int_equal(otlp__parse_response(buf, len, false, true, &rej, msg, sizeof(msg)), 0);
+	assert_int_equal(tvn_otlp__parse_response(buf, len, false, true, &rej, msg, sizeof(msg)),
+			 0);
 	assert_int_equal(rej, 3);
 	assert_string_equal(msg, "3 spans had no trace id");
 
 	/* message truncated to msglen */
-	assert_int_equal(otlp__parse_response(buf, len, false, true, &rej, msg, 6), 0);
+	assert_int_equal(tvn_otlp__parse_response(buf, len, false, true, &rej, msg, 6), 0);
 	assert_string_equal(msg, "3 spa");
 
 	mps.rejected_data_points = 12;
@@ -905,7 +907,8 @@ static void test_response_pb(void **state)
 	mr.partial_success = &mps;
 	len = opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__pack(
 	    &mr, buf);
-	assert_int_equal(otlp__parse_response(buf, len, false, false, &rej, msg, sizeof(msg)), 0);
+	assert_int_equal(tvn_otlp__parse_response(buf, len, false, false, &rej, msg, sizeof(msg)),
+			 0);
 	assert_int_equal(rej, 12);
 	assert_string_equal(msg, "bad unit");
 
@@ -916,7 +919,7 @@ static void test_response_pb(void **state)
 	assert_int_equal(len, 0);
 	buf[0] = 0x0a; /* partial_success, length 0: present but empty */
 	buf[1] = 0x00;
-	assert_int_equal(otlp__parse_response(buf, 2, false, true, &rej, msg, sizeof(msg)), 0);
+	assert_int_equal(tvn_otlp__parse_response(buf, 2, false, true, &rej, msg, sizeof(msg)), 0);
 	assert_int_equal(rej, 0);
 	assert_string_equal(msg, "");
 
@@ -925,7 +928,7 @@ static void test_response_pb(void **state)
 	buf[1] = 0x09;
 	buf[2] = 0x08;
 	buf[3] = 0x01;
-	assert_int_equal(otlp__parse_response(buf, 4, false, true, &rej, msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response(buf, 4, false, true, &rej, msg, sizeof(msg)),
 			 -EINVAL);
 	assert_int_equal(rej, 0);
 }
@@ -944,32 +947,32 @@ static void test_response_json(void **state)
 	char msg[64] = "junk";
 
 	(void)state;
-	assert_int_equal(otlp__parse_response((const uint8_t *)t1, strlen(t1), true, true, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)t1, strlen(t1), true, true, &rej,
+						  msg, sizeof(msg)),
 			 0);
 	assert_int_equal(rej, 5);
 	assert_string_equal(msg, "quota");
-	assert_int_equal(otlp__parse_response((const uint8_t *)t2, strlen(t2), true, false, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)t2, strlen(t2), true, false,
+						  &rej, msg, sizeof(msg)),
 			 0);
 	assert_int_equal(rej, 7);
 	assert_string_equal(msg, "");
-	assert_int_equal(otlp__parse_response((const uint8_t *)t3, strlen(t3), true, true, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)t3, strlen(t3), true, true, &rej,
+						  msg, sizeof(msg)),
 			 0);
 	assert_int_equal(rej, 2);
-	assert_int_equal(otlp__parse_response((const uint8_t *)t4, strlen(t4), true, true, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)t4, strlen(t4), true, true, &rej,
+						  msg, sizeof(msg)),
 			 0);
 	assert_int_equal(rej, 0);
-	assert_int_equal(otlp__parse_response((const uint8_t *)bad1, strlen(bad1), true, true, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)bad1, strlen(bad1), true, true,
+						  &rej, msg, sizeof(msg)),
 			 -EINVAL);
-	assert_int_equal(otlp__parse_response((const uint8_t *)bad2, strlen(bad2), true, true, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)bad2, strlen(bad2), true, true,
+						  &rej, msg, sizeof(msg)),
 			 -EINVAL);
-	assert_int_equal(otlp__parse_response((const uint8_t *)bad3, strlen(bad3), true, true, &rej,
-					      msg, sizeof(msg)),
+	assert_int_equal(tvn_otlp__parse_response((const uint8_t *)bad3, strlen(bad3), true, true,
+						  &rej, msg, sizeof(msg)),
 			 -EINVAL);
 }
 
@@ -979,16 +982,17 @@ static void test_response_empty(void **state)
 	char msg[16] = "junk";
 
 	(void)state;
-	assert_int_equal(otlp__parse_response(NULL, 0, false, true, &rej, msg, sizeof(msg)), 0);
+	assert_int_equal(tvn_otlp__parse_response(NULL, 0, false, true, &rej, msg, sizeof(msg)), 0);
 	assert_int_equal(rej, 0);
 	assert_string_equal(msg, "");
 	rej = -1;
 	assert_int_equal(
-	    otlp__parse_response((const uint8_t *)"", 0, true, false, &rej, msg, sizeof(msg)), 0);
+	    tvn_otlp__parse_response((const uint8_t *)"", 0, true, false, &rej, msg, sizeof(msg)),
+	    0);
 	assert_int_equal(rej, 0);
 	/* the outputs are optional */
-	assert_int_equal(otlp__parse_response((const uint8_t *)"{}", 2, true, true, NULL, NULL, 0),
-			 0);
+	assert_int_equal(
+	    tvn_otlp__parse_response((const uint8_t *)"{}", 2, true, true, NULL, NULL, 0), 0);
 }
 
 /* ------------------------------------------------------------ independent decoder */
@@ -1005,9 +1009,9 @@ static void write_file(const char *path, const void *data, size_t len)
 
 static void write_samples(void)
 {
-	struct otlp_resource res;
-	struct otlp_span sp[3];
-	struct snapshot s;
+	struct tvn_otlp_resource res;
+	struct tvn_otlp_span sp[3];
+	struct tvn_snapshot s;
 	char path[PATH_MAX + 64];
 	uint8_t *pb;
 	char *js;
@@ -1015,21 +1019,21 @@ static void write_samples(void)
 
 	fill_resource(&res);
 	fill_spans(sp);
-	assert_int_equal(otlp__encode_traces_pb(&res, sp, 3, &pb, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_pb(&res, sp, 3, &pb, &len), 0);
 	snprintf(path, sizeof(path), "%s/otlp-sample.pb", out_dir);
 	write_file(path, pb, len);
 	free(pb);
-	assert_int_equal(otlp__encode_traces_json(&res, sp, 3, &js, &len), 0);
+	assert_int_equal(tvn_otlp__encode_traces_json(&res, sp, 3, &js, &len), 0);
 	snprintf(path, sizeof(path), "%s/otlp-sample.json", out_dir);
 	write_file(path, js, len);
 	free(js);
 
 	fill_snapshot(&s);
-	assert_int_equal(otlp__encode_metrics_pb(&res, &s, START_NS, NOW_NS, &pb, &len), 0);
+	assert_int_equal(tvn_otlp__encode_metrics_pb(&res, &s, START_NS, NOW_NS, &pb, &len), 0);
 	snprintf(path, sizeof(path), "%s/otlp-metrics-sample.pb", out_dir);
 	write_file(path, pb, len);
 	free(pb);
-	assert_int_equal(otlp__encode_metrics_json(&res, &s, START_NS, NOW_NS, &js, &len), 0);
+	assert_int_equal(tvn_otlp__encode_metrics_json(&res, &s, START_NS, NOW_NS, &js, &len), 0);
 	snprintf(path, sizeof(path), "%s/otlp-metrics-sample.json", out_dir);
 	write_file(path, js, len);
 	free(js);

@@ -45,8 +45,9 @@ void *__wrap_realloc(void *p, size_t n)
 static void test_content_type(void **state)
 {
 	(void)state;
-	assert_string_equal(prom__content_type(false), "text/plain; version=0.0.4; charset=utf-8");
-	assert_string_equal(prom__content_type(true),
+	assert_string_equal(tvn_prom__content_type(false),
+			    "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(tvn_prom__content_type(true),
 			    "application/openmetrics-text; version=1.0.0; charset=utf-8");
 }
 
@@ -97,37 +98,37 @@ static void test_accept(void **state)
 	};
 
 	(void)state;
-	assert_false(prom__wants_openmetrics(NULL));
+	assert_false(tvn_prom__wants_openmetrics(NULL));
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		if (prom__wants_openmetrics(cases[i].accept) != cases[i].om)
+		if (tvn_prom__wants_openmetrics(cases[i].accept) != cases[i].om)
 			fail_msg("Accept \"%s\": want %s", cases[i].accept,
 				 cases[i].om ? "OpenMetrics" : "text");
 }
 
 static void test_render_args(void **state)
 {
-	struct snapshot s = {0};
+	struct tvn_snapshot s = {0};
 	char *buf = (char *)&s;
 	size_t len = 1;
 
 	(void)state;
-	assert_int_equal(prom__render(NULL, false, &buf, &len), -EINVAL);
-	assert_int_equal(prom__render(&s, false, NULL, &len), -EINVAL);
-	assert_int_equal(prom__render(&s, false, &buf, NULL), -EINVAL);
+	assert_int_equal(tvn_prom__render(NULL, false, &buf, &len), -EINVAL);
+	assert_int_equal(tvn_prom__render(&s, false, NULL, &len), -EINVAL);
+	assert_int_equal(tvn_prom__render(&s, false, &buf, NULL), -EINVAL);
 }
 
 /* 100 flows x 5 components x 4 streams, every block and diagnostic entry present. */
-static struct snapshot *big_snapshot(void)
+static struct tvn_snapshot *big_snapshot(void)
 {
-	struct snapshot *s = sample_snapshot();
-	struct snap_flow *one = &s->flows[0];
-	struct snap_flow *flows = calloc(100, sizeof(*flows));
-	struct snap_transfer *x = calloc(400, sizeof(*x));
+	struct tvn_snapshot *s = sample_snapshot();
+	struct tvn_snap_flow *one = &s->flows[0];
+	struct tvn_snap_flow *flows = calloc(100, sizeof(*flows));
+	struct tvn_snap_transfer *x = calloc(400, sizeof(*x));
 
 	assert_non_null(flows);
 	assert_non_null(x);
 	for (int fi = 0; fi < 100; fi++) {
-		struct snap_flow *f = &flows[fi];
+		struct tvn_snap_flow *f = &flows[fi];
 		char fname[TORVYN_NAME_LEN], name[TORVYN_NAME_LEN];
 
 		snprintf(fname, sizeof(fname), "flow-%d", fi);
@@ -146,7 +147,7 @@ static struct snapshot *big_snapshot(void)
 			snprintf(name, sizeof(name), "comp-%d->comp-%d", si, si + 1);
 			set_name(f->streams[si].blk.hdr.flow_name, fname);
 			set_name(f->streams[si].blk.hdr.name, name);
-			x[fi * 4 + si] = (struct snap_transfer){
+			x[fi * 4 + si] = (struct tvn_snap_transfer){
 			    (uint32_t)fi, (uint32_t)si, (uint32_t)si + 1, {10, 1000}};
 		}
 	}
@@ -162,7 +163,7 @@ static struct snapshot *big_snapshot(void)
 /* Out of memory at the first allocation and while growing: -ENOMEM, nothing returned. */
 static void test_render_enomem(void **state)
 {
-	struct snapshot *s = big_snapshot();
+	struct tvn_snapshot *s = big_snapshot();
 	char *buf = (char *)s;
 	size_t len = 1;
 	int rc;
@@ -170,7 +171,7 @@ static void test_render_enomem(void **state)
 	(void)state;
 	for (int at = 1; at <= 4; at++) {
 		realloc_fail_at = at;
-		rc = prom__render(s, at % 2, &buf, &len);
+		rc = tvn_prom__render(s, at % 2, &buf, &len);
 		if (realloc_fail_at != 0) {
 			realloc_fail_at = 0;
 			fail_msg("realloc call %d never came", at);
@@ -179,7 +180,7 @@ static void test_render_enomem(void **state)
 		assert_null(buf);
 		assert_int_equal(len, 0);
 	}
-	assert_int_equal(prom__render(s, false, &buf, &len), 0);
+	assert_int_equal(tvn_prom__render(s, false, &buf, &len), 0);
 	free(buf);
 	free_snapshot(s);
 }
@@ -212,7 +213,7 @@ static void check_hist(const char *t, const char *fam, const char *labels, bool 
 
 static void test_histogram_cumulative(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	const struct torvyn_hist_lat *h = &s->flows[0].comps[0].blk.processing_time;
 	char *t, *om;
 
@@ -243,7 +244,7 @@ static void test_histogram_cumulative(void **state)
 /* A block read mid-update: count behind the buckets. Buckets stay monotonic. */
 static void test_histogram_torn(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	struct torvyn_hist_lat *h = &s->flows[0].comps[0].blk.processing_time;
 	char *t;
 
@@ -271,7 +272,7 @@ static void test_flow_state(void **state)
 {
 	static const char *const states[] = {"Created",	 "Validated", "Instantiated", "Running",
 					     "Draining", "Completed", "Cancelled",    "Failed"};
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, false), *om = render(s, true);
 
 	(void)state;
@@ -291,8 +292,8 @@ static void test_flow_state(void **state)
 
 static void test_label_escaping(void **state)
 {
-	struct snapshot *s = sample_snapshot();
-	struct snap_flow *f = &s->flows[0];
+	struct tvn_snapshot *s = sample_snapshot();
+	struct tvn_snap_flow *f = &s->flows[0];
 	char *t;
 
 	(void)state;
@@ -332,7 +333,7 @@ static void test_label_escaping(void **state)
 /* Counters: _total exactly once on every sample; declared without it in OpenMetrics. */
 static void test_counter_total(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, false), *om = render(s, true);
 
 	(void)state;
@@ -394,7 +395,7 @@ static void test_checker_rejects(void **state)
 
 static void test_openmetrics_format(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *om = render(s, true), *t = render(s, false);
 	size_t n = strlen(om);
 
@@ -457,7 +458,7 @@ static void test_docs_catalogue(void **state)
 
 /* ------------------------------------------------------------ speed */
 
-static double render_ms(const struct snapshot *s, bool om, size_t *len)
+static double render_ms(const struct tvn_snapshot *s, bool om, size_t *len)
 {
 	double best = 1e9;
 
@@ -466,7 +467,7 @@ static double render_ms(const struct snapshot *s, bool om, size_t *len)
 		char *buf = NULL;
 		double ms;
 
-		assert_int_equal(prom__render(s, om, &buf, len), 0);
+		assert_int_equal(tvn_prom__render(s, om, &buf, len), 0);
 		ms = (double)(mono_ns() - t0) / 1e6;
 		best = ms < best ? ms : best;
 		free(buf);
@@ -478,7 +479,7 @@ static double render_ms(const struct snapshot *s, bool om, size_t *len)
 static void test_render_speed(void **state)
 {
 	const char *preload = getenv("LD_PRELOAD");
-	struct snapshot *s = big_snapshot();
+	struct tvn_snapshot *s = big_snapshot();
 	size_t len_text, len_om;
 	double ms_text, ms_om;
 	char *t;

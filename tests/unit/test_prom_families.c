@@ -24,7 +24,7 @@
 
 static void test_host_block_lines(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, false);
 
 	(void)state;
@@ -107,7 +107,7 @@ static void test_host_block_lines(void **state)
 /* Component order within a family: flow index, then component index. */
 static void test_sample_order(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, false);
 	const char *src, *sink, *x1, *x7;
 
@@ -133,7 +133,7 @@ static void test_sample_order(void **state)
 /* A running flow's duration is measured to now, on CLOCK_MONOTONIC as the host. */
 static void test_active_duration_running(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	const char *key = "torvyn_flow_active_duration_seconds{flow_id=\"f1\"} ";
 	uint64_t before, after, secs, frac, got;
 	char *t, *p, *end;
@@ -166,7 +166,7 @@ static void test_active_duration_running(void **state)
 
 static void test_diagnostic_lines(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, false);
 
 	(void)state;
@@ -225,8 +225,8 @@ static void test_diagnostic_lines(void **state)
 /* Diagnostic entries whose blocks were never received: names fall back. */
 static void test_diagnostic_without_blocks(void **state)
 {
-	struct snapshot *s = sample_snapshot();
-	struct snap_flow *f = &s->flows[0];
+	struct tvn_snapshot *s = sample_snapshot();
+	struct tvn_snap_flow *f = &s->flows[0];
 	char *t;
 
 	(void)state;
@@ -281,7 +281,7 @@ static void test_self_metrics(void **state)
 	    "trace__promote",
 	    "element__done",
 	};
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, false), *om = render(s, true);
 	const char *prev = t;
 
@@ -321,7 +321,7 @@ static void test_self_metrics(void **state)
 
 static void test_absent_families(void **state)
 {
-	struct snapshot s = {0};
+	struct tvn_snapshot s = {0};
 	struct parsed *p = malloc(sizeof(*p));
 	char *t;
 
@@ -341,7 +341,7 @@ static void test_absent_families(void **state)
 
 	/* blocks but no diagnostic data, no pool, no system */
 	{
-		struct snapshot *full = sample_snapshot();
+		struct tvn_snapshot *full = sample_snapshot();
 
 		full->have_pool = full->have_sys = full->has_diag_pool = false;
 		full->flows[0].comps[0].has_diag = false;
@@ -370,7 +370,7 @@ static void test_absent_families(void **state)
 /* Every family of the catalogue, in order, typed as specified, in both formats. */
 static void test_family_catalogue(void **state)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	struct parsed *p = malloc(sizeof(*p));
 	char *t = render(s, false), *om = render(s, true);
 
@@ -421,7 +421,7 @@ static void write_file(const char *path, const char *text)
 /* Writes the sample in both formats beside the test binary; returns the path. */
 static void write_sample(const struct dirs *d, bool om, char *path, size_t n)
 {
-	struct snapshot *s = sample_snapshot();
+	struct tvn_snapshot *s = sample_snapshot();
 	char *t = render(s, om);
 
 	snprintf(path, n, "%s/prom-sample%s.txt", d->out, om ? ".om" : "");

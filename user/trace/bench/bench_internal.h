@@ -119,7 +119,7 @@ struct tvn_bench_thread {
 
 /* One side of the window. */
 struct tvn_bench_sample {
-	struct snapshot snap;
+	struct tvn_snapshot snap;
 	struct tvn_fine_val *fine; /* by flow * TVN_BENCH_FINE_PER_FLOW + comp, E2E last */
 	struct tvn_bench_thread *threads;
 	int n_threads;

@@ -69,7 +69,7 @@ static uint64_t rss_bytes(int pid)
 
 static uint64_t elements_now(struct tvn_session *s)
 {
-	struct snapshot sn;
+	struct tvn_snapshot sn;
 	uint64_t n = 0;
 
 	if (tvn_session__snapshot(s, NULL, &sn))

@@ -134,8 +134,8 @@ static void component_sched(struct tvn_bench_component *bc, const struct tvn_ben
 }
 
 /* Stream sb over the window; sa is where it stood at the start (NULL: nowhere). */
-static void stream_delta(struct tvn_bench_stream *bs, const struct snap_stream *sa,
-			 const struct snap_stream *sb)
+static void stream_delta(struct tvn_bench_stream *bs, const struct tvn_snap_stream *sa,
+			 const struct tvn_snap_stream *sb)
 {
 	bool had = sa && sa->present;
 	uint64_t enq, dsum;
@@ -158,9 +158,9 @@ static void stream_delta(struct tvn_bench_stream *bs, const struct snap_stream *
 static void add_component(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
 			  const struct tvn_bench_sample *b, int f, int j, double flow_mean_us)
 {
-	const struct snap_flow *fb = &b->snap.flows[f];
-	const struct snap_comp *cb = &fb->comps[j];
-	const struct snap_comp *ca = f < a->snap.n_flows ? &a->snap.flows[f].comps[j] : NULL;
+	const struct tvn_snap_flow *fb = &b->snap.flows[f];
+	const struct tvn_snap_comp *cb = &fb->comps[j];
+	const struct tvn_snap_comp *ca = f < a->snap.n_flows ? &a->snap.flows[f].comps[j] : NULL;
 	bool had = ca && ca->present;
 	struct tvn_bench_component *bc = &r->comps[r->n_comps++];
 
@@ -178,7 +178,7 @@ static void add_component(struct tvn_bench_report *r, const struct tvn_bench_sam
 static void add_stream(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
 		       const struct tvn_bench_sample *b, int f, int k)
 {
-	const struct snap_flow *fb = &b->snap.flows[f];
+	const struct tvn_snap_flow *fb = &b->snap.flows[f];
 	struct tvn_bench_stream *bs = &r->streams[r->n_streams++];
 
 	name_of(bs->flow, fb->blk.hdr.name);
@@ -194,7 +194,7 @@ static void add_stream(struct tvn_bench_report *r, const struct tvn_bench_sample
 }
 
 /* Room in r for the components and streams present in b. 0 or -ENOMEM. */
-static int alloc_members(struct tvn_bench_report *r, const struct snapshot *b)
+static int alloc_members(struct tvn_bench_report *r, const struct tvn_snapshot *b)
 {
 	size_t n_comps = 0, n_streams = 0;
 
@@ -216,7 +216,7 @@ static int add_members(struct tvn_bench_report *r, const struct tvn_bench_sample
 	int err = alloc_members(r, &b->snap);
 
 	for (int f = 0; !err && f < b->snap.n_flows; f++) {
-		const struct snap_flow *fb = &b->snap.flows[f];
+		const struct tvn_snap_flow *fb = &b->snap.flows[f];
 
 		for (int j = 0; fb->present && j < TORVYN_MAX_COMPONENTS; j++)
 			if (fb->comps[j].present)
@@ -246,14 +246,14 @@ static void name_slowest(struct tvn_bench_report *r)
 /* ------------------------------------------------------------ flows */
 
 /* Elements, source bytes and copies of flow fb over the window; fa where it stood (or NULL). */
-static void flow_counts(struct tvn_bench_report *r, const struct snap_flow *fa,
-			const struct snap_flow *fb)
+static void flow_counts(struct tvn_bench_report *r, const struct tvn_snap_flow *fa,
+			const struct tvn_snap_flow *fb)
 {
 	bool had = fa && fa->present;
 
 	r->elements += fb->blk.elements_total - (had ? fa->blk.elements_total : 0);
 	for (int j = 0; j < TORVYN_MAX_COMPONENTS; j++) {
-		const struct snap_comp *cb = &fb->comps[j];
+		const struct tvn_snap_comp *cb = &fb->comps[j];
 
 		if (cb->present && cb->blk.role == TORVYN_ROLE_SOURCE)
 			r->bytes += cb->blk.bytes_out -
@@ -294,8 +294,8 @@ static void report_latency(struct tvn_bench_report *r, const struct e2e *e)
 	r->mean_us = e->count ? (double)e->sum / e->count / 1e3 : 0;
 }
 
-static void report_pool(struct tvn_bench_report *r, const struct snapshot *a,
-			const struct snapshot *b)
+static void report_pool(struct tvn_bench_report *r, const struct tvn_snapshot *a,
+			const struct tvn_snapshot *b)
 {
 	if (b->have_pool) {
 		for (int t = 0; t < TORVYN_TIERS; t++) {

@@ -137,15 +137,15 @@ static uint64_t unix_ns(void)
 /* ------------------------------------------------------------ snapshots */
 
 /* A snapshot with the exporter's figures among the self-metrics. */
-static int collect(struct attach *a, struct snapshot *snap)
+static int collect(struct attach *a, struct tvn_snapshot *snap)
 {
-	struct exporter_stats st;
-	struct snap_export x;
+	struct tvn_exporter_stats st;
+	struct tvn_snap_export x;
 
 	if (!a->otlp.exp)
 		return tvn_session__snapshot(a->s, NULL, snap);
-	exporter__stats(a->otlp.exp, &st);
-	x = (struct snap_export){
+	tvn_exporter__stats(a->otlp.exp, &st);
+	x = (struct tvn_snap_export){
 	    .spans_dropped = st.spans_dropped,
 	    .spans_exported = st.spans_exported,
 	    .spans_rejected = st.spans_rejected,
@@ -159,11 +159,11 @@ static int collect(struct attach *a, struct snapshot *snap)
 
 static int render(void *ctx, bool om, char **body, size_t *len)
 {
-	struct snapshot snap;
+	struct tvn_snapshot snap;
 	int rc = collect(ctx, &snap);
 
 	if (!rc)
-		rc = prom__render(&snap, om, body, len);
+		rc = tvn_prom__render(&snap, om, body, len);
 	tvn_snapshot__free(&snap);
 	return rc ? -ENOMEM : 0;
 }
@@ -188,10 +188,10 @@ static void write_textfile(void *ctx)
 static void push_metrics(void *ctx)
 {
 	struct attach *a = ctx;
-	struct snapshot snap;
+	struct tvn_snapshot snap;
 
 	if (!collect(a, &snap))
-		exporter__push_metrics(a->otlp.exp, &snap, a->start_unix, unix_ns());
+		tvn_exporter__push_metrics(a->otlp.exp, &snap, a->start_unix, unix_ns());
 	tvn_snapshot__free(&snap);
 }
 
@@ -222,9 +222,9 @@ static void target_exited(void *ctx)
 		tvn_loop__stop(a->loop);
 }
 
-static void add_span(void *ctx, const struct otlp_span *span)
+static void add_span(void *ctx, const struct tvn_otlp_span *span)
 {
-	exporter__add_span(ctx, span);
+	tvn_exporter__add_span(ctx, span);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -325,7 +325,7 @@ static void finish(struct attach *a)
 		write_textfile(a);
 	if (a->otlp.exp) {
 		push_metrics(a);
-		exporter__flush(a->otlp.exp);
+		tvn_exporter__flush(a->otlp.exp);
 	}
 }
 
@@ -349,7 +349,7 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-int cmd_attach(int argc, char **argv)
+int tvn_cli__attach(int argc, char **argv)
 {
 	struct attach a = {
 	    .o =

@@ -235,7 +235,7 @@ static int output(const struct bench_opts *o, const struct tvn_bench_report *r)
 	return o->compare ? compare(o, r) : TVN_EXIT_OK;
 }
 
-int cmd_bench(int argc, char **argv)
+int tvn_cli__bench(int argc, char **argv)
 {
 	struct bench_opts o = {.run = {.duration_s = 10, .warmup_s = 2}, .threshold_pct = 10};
 	struct tvn_bench_report r = {.schema_version = TVN_BENCH_SCHEMA_VERSION};

@@ -71,7 +71,7 @@ static int report(int pid, int level, const char *reply)
 	return TVN_EXIT_INTERNAL;
 }
 
-int cmd_level(int argc, char **argv)
+int tvn_cli__level(int argc, char **argv)
 {
 	struct level_opts o = {0};
 	char req[64], reply[640];

@@ -358,7 +358,7 @@ out:
 	return ret;
 }
 
-int cmd_probes(int argc, char **argv)
+int tvn_cli__probes(int argc, char **argv)
 {
 	struct probes_opts o = {};
 	char path[PATH_MAX + 32], exe[PATH_MAX];

@@ -3,9 +3,9 @@
 #ifndef TORVYN_COMMANDS_H
 #define TORVYN_COMMANDS_H
 
-int cmd_attach(int argc, char **argv);
-int cmd_level(int argc, char **argv);
-int cmd_probes(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
+int tvn_cli__attach(int argc, char **argv);
+int tvn_cli__level(int argc, char **argv);
+int tvn_cli__probes(int argc, char **argv);
+int tvn_cli__bench(int argc, char **argv);
 
 #endif /* TORVYN_COMMANDS_H */

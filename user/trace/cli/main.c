@@ -14,10 +14,10 @@ static const struct verb {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } verbs[] = {
-    {"attach", cmd_attach, "attach to a running host; serve /metrics, textfiles"},
-    {"level", cmd_level, "switch the level of a running attach session"},
-    {"probes", cmd_probes, "list the torvyn probes of a process or binary"},
-    {"bench", cmd_bench, "measure a host under load: throughput, latency, components"},
+    {"attach", tvn_cli__attach, "attach to a running host; serve /metrics, textfiles"},
+    {"level", tvn_cli__level, "switch the level of a running attach session"},
+    {"probes", tvn_cli__probes, "list the torvyn probes of a process or binary"},
+    {"bench", tvn_cli__bench, "measure a host under load: throughput, latency, components"},
 };
 
 static void usage(FILE *out)

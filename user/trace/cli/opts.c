@@ -91,10 +91,10 @@ static int store(const struct tvn_opt *o, const char *arg, void *dst)
 		return -EINVAL;
 	}
 	case TVN_OPT_VERBOSE:
-		log_verbosity = LOG_DEBUG;
+		tvn_log_verbosity = LOG_DEBUG;
 		return 0;
 	case TVN_OPT_QUIET:
-		log_verbosity = LOG_WARN;
+		tvn_log_verbosity = LOG_WARN;
 		return 0;
 	case TVN_OPT_HELP:
 		return 0;

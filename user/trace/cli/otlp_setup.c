@@ -10,7 +10,7 @@
 
 static const struct {
 	const char *name;
-	enum exporter_protocol protocol;
+	enum tvn_exporter_protocol protocol;
 } protocols[] = {
     {"http/protobuf", EXPORTER_HTTP_PROTOBUF},
     {"http/json", EXPORTER_HTTP_JSON},
@@ -18,7 +18,8 @@ static const struct {
 };
 
 /* Copies the string value of an OTEL_RESOURCE_ATTRIBUTES entry; false when absent. */
-static bool resource_attr(const struct otlp_resource *res, const char *key, char *buf, size_t len)
+static bool resource_attr(const struct tvn_otlp_resource *res, const char *key, char *buf,
+			  size_t len)
 {
 	for (int i = 0; i < res->n_extra; i++) {
 		if (!strcmp(res->extra[i].key, key) && res->extra[i].type == OTLP_STR) {
@@ -30,7 +31,7 @@ static bool resource_attr(const struct otlp_resource *res, const char *key, char
 }
 
 static int apply_flags(struct tvn_otlp_setup *st, const struct tvn_otlp_flags *f,
-		       struct exporter_opts *eo)
+		       struct tvn_exporter_opts *eo)
 {
 	size_t i;
 
@@ -68,7 +69,7 @@ static int apply_flags(struct tvn_otlp_setup *st, const struct tvn_otlp_flags *f
 }
 
 /* What OTEL_RESOURCE_ATTRIBUTES says wins over what we would fill in. */
-static void fill_resource(struct otlp_resource *res, const struct tvn_otlp_flags *f, int pid,
+static void fill_resource(struct tvn_otlp_resource *res, const struct tvn_otlp_flags *f, int pid,
 			  const char *exe)
 {
 	const char *base = strrchr(exe, '/');
@@ -91,7 +92,7 @@ static void fill_resource(struct otlp_resource *res, const struct tvn_otlp_flags
 int tvn_otlp_setup__open(struct tvn_otlp_setup *st, const struct tvn_otlp_flags *f, int pid,
 			 const char *exe)
 {
-	struct exporter_opts eo = {
+	struct tvn_exporter_opts eo = {
 	    .protocol = EXPORTER_HTTP_PROTOBUF,
 	    .batch_max_spans = 512,
 	    .batch_timeout_ms = 5000,
@@ -99,13 +100,13 @@ int tvn_otlp_setup__open(struct tvn_otlp_setup *st, const struct tvn_otlp_flags 
 	    .request_timeout_ms = 10000,
 	    .max_retry_ms = 30000,
 	};
-	struct otlp_resource res = {0};
+	struct tvn_otlp_resource res = {0};
 	char err[512] = "";
 	int rc;
 
 	st->exp = NULL;
 	snprintf(res.service_name, sizeof(res.service_name), "torvyn-host");
-	st->env_store = exporter__opts_from_env(&eo, &res, err, sizeof(err));
+	st->env_store = tvn_exporter__opts_from_env(&eo, &res, err, sizeof(err));
 	if (!st->env_store && err[0]) {
 		pr_warn("%s\n", err);
 		return TVN_EXIT_EXPORT;
@@ -116,7 +117,7 @@ int tvn_otlp_setup__open(struct tvn_otlp_setup *st, const struct tvn_otlp_flags 
 	if (!eo.endpoint && !eo.to_stdout && !eo.file_path)
 		return 0;
 	fill_resource(&res, f, pid, exe);
-	st->exp = exporter__new(&eo, &res, err, sizeof(err));
+	st->exp = tvn_exporter__new(&eo, &res, err, sizeof(err));
 	if (!st->exp) {
 		pr_warn("OTLP exporter: %s\n", err);
 		return TVN_EXIT_EXPORT;
@@ -126,7 +127,7 @@ int tvn_otlp_setup__open(struct tvn_otlp_setup *st, const struct tvn_otlp_flags 
 
 void tvn_otlp_setup__close(struct tvn_otlp_setup *st, uint32_t deadline_ms)
 {
-	exporter__free(st->exp, deadline_ms);
+	tvn_exporter__free(st->exp, deadline_ms);
 	st->exp = NULL;
 	free(st->env_store);
 	st->env_store = NULL;

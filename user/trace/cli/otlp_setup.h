@@ -7,7 +7,7 @@
 #include "opts.h"
 
 struct tvn_otlp_setup {
-	struct exporter *exp;			 /* NULL when no destination is configured */
+	struct tvn_exporter *exp;		 /* NULL when no destination is configured */
 	void *env_store;			 /* what the OTEL_* strings point into */
 	char headers[TVN_OTLP_MAX_HEADERS][512]; /* "K=V" flags as "K: V" */
 };

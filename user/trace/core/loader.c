@@ -61,7 +61,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	char buf[512];
 
 	(void)level;
-	if (log_verbosity < LOG_DEBUG)
+	if (tvn_log_verbosity < LOG_DEBUG)
 		return 0; /* libbpf's warnings become our own clear messages */
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	pr_debug("libbpf: %s", buf);

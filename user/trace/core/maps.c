@@ -34,10 +34,11 @@ static int percpu_lookup(struct bpf_map *map, __u32 slot, void *vals)
 	return bpf_map_lookup_elem(bpf_map__fd(map), &slot, vals) ? -errno : 0;
 }
 
-static void add_transfer(struct snapshot *snap, __u32 flow, __u32 from, __u32 to,
+static void add_transfer(struct tvn_snapshot *snap, __u32 flow, __u32 from, __u32 to,
 			 const struct tvn_invoke_val *v)
 {
-	struct snap_transfer *t = realloc(snap->transfers, (snap->n_transfers + 1) * sizeof(*t));
+	struct tvn_snap_transfer *t =
+	    realloc(snap->transfers, (snap->n_transfers + 1) * sizeof(*t));
 
 	if (!t)
 		return;
@@ -50,12 +51,12 @@ static void add_transfer(struct snapshot *snap, __u32 flow, __u32 from, __u32 to
 	t->val.bytes = v->transfer_bytes;
 }
 
-static void read_comp_diag(const struct tvn_loader *l, struct snapshot *snap, __u32 f, __u32 j,
+static void read_comp_diag(const struct tvn_loader *l, struct tvn_snapshot *snap, __u32 f, __u32 j,
 			   void *vals)
 {
 	struct torvyn_bpf *skel = tvn_loader__skel(l);
 	int ncpus = tvn_loader__ncpus(l);
-	struct snap_comp *c = &snap->flows[f].comps[j];
+	struct tvn_snap_comp *c = &snap->flows[f].comps[j];
 	struct tvn_invoke_val sum;
 	__u64 from = 0;
 
@@ -83,8 +84,8 @@ static void read_comp_diag(const struct tvn_loader *l, struct snapshot *snap, __
 	}
 }
 
-static void read_stream_diag(const struct tvn_loader *l, struct snapshot *snap, __u32 f, __u32 k,
-			     void *vals)
+static void read_stream_diag(const struct tvn_loader *l, struct tvn_snapshot *snap, __u32 f,
+			     __u32 k, void *vals)
 {
 	int ncpus = tvn_loader__ncpus(l);
 	struct tvn_queue_val q;
@@ -118,7 +119,7 @@ static void read_stream_diag(const struct tvn_loader *l, struct snapshot *snap, 
  * aggregates are keyed by index, series are labelled by name, and a series
  * must not change its labels once the names arrive.
  */
-void tvn_maps__read_diag(const struct tvn_loader *l, struct snapshot *snap)
+void tvn_maps__read_diag(const struct tvn_loader *l, struct tvn_snapshot *snap)
 {
 	size_t biggest = STRIDE(struct tvn_queue_val) > STRIDE(struct tvn_invoke_val)
 			     ? STRIDE(struct tvn_queue_val)
@@ -142,7 +143,7 @@ void tvn_maps__read_diag(const struct tvn_loader *l, struct snapshot *snap)
 	free(vals);
 }
 
-void tvn_maps__read_stats(const struct tvn_loader *l, struct snapshot *snap)
+void tvn_maps__read_stats(const struct tvn_loader *l, struct tvn_snapshot *snap)
 {
 	int fd = bpf_map__fd(tvn_loader__skel(l)->maps.stats), ncpus = tvn_loader__ncpus(l);
 	__u64 *vals = calloc(ncpus, sizeof(__u64));
@@ -170,7 +171,7 @@ void tvn_maps__read_stats(const struct tvn_loader *l, struct snapshot *snap)
 	free(vals);
 }
 
-void tvn_maps__read_pool(const struct tvn_loader *l, struct snapshot *snap)
+void tvn_maps__read_pool(const struct tvn_loader *l, struct tvn_snapshot *snap)
 {
 	int fd = bpf_map__fd(tvn_loader__skel(l)->maps.pools), ncpus = tvn_loader__ncpus(l);
 	char *vals = calloc(ncpus, STRIDE(struct tvn_pool_val));

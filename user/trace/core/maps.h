@@ -13,11 +13,11 @@
 #include "snapshot.h"
 
 /* The tracer's own figures: probe hits, ring-buffer losses, failed updates and reads. */
-void tvn_maps__read_stats(const struct tvn_loader *l, struct snapshot *snap);
+void tvn_maps__read_stats(const struct tvn_loader *l, struct tvn_snapshot *snap);
 
 /* Pool events and the diagnostic arrays of the flows, components and streams in snap. */
-void tvn_maps__read_pool(const struct tvn_loader *l, struct snapshot *snap);
-void tvn_maps__read_diag(const struct tvn_loader *l, struct snapshot *snap);
+void tvn_maps__read_pool(const struct tvn_loader *l, struct tvn_snapshot *snap);
+void tvn_maps__read_diag(const struct tvn_loader *l, struct tvn_snapshot *snap);
 
 /* bench: calls fn for every fine histogram, summed over CPUs. 0 or -ENOMEM. */
 typedef void (*tvn_fine_fn)(void *ctx, __u32 flow_idx, __u32 comp_idx,

@@ -3,7 +3,7 @@
 
 #include "names.h"
 
-const char *tvn_names__flow(const struct snap_flow *f)
+const char *tvn_names__flow(const struct tvn_snap_flow *f)
 {
 	if (!f)
 		return NULL;
@@ -21,14 +21,14 @@ const char *tvn_names__flow(const struct snap_flow *f)
 	return NULL;
 }
 
-const char *tvn_names__component(const struct snap_flow *f, int idx)
+const char *tvn_names__component(const struct tvn_snap_flow *f, int idx)
 {
 	if (!f || idx < 0 || idx >= TORVYN_MAX_COMPONENTS || !f->comps[idx].present)
 		return NULL;
 	return f->comps[idx].blk.hdr.name;
 }
 
-const char *tvn_names__stream(const struct snap_flow *f, int idx)
+const char *tvn_names__stream(const struct tvn_snap_flow *f, int idx)
 {
 	if (!f || idx < 0 || idx >= TORVYN_MAX_STREAMS || !f->streams[idx].present)
 		return NULL;

@@ -15,10 +15,10 @@
 #include "snapshot.h"
 
 /* The flow's name: from its block, or any of its blocks; NULL until one came. */
-const char *tvn_names__flow(const struct snap_flow *f);
+const char *tvn_names__flow(const struct tvn_snap_flow *f);
 /* A component's or stream's name; NULL until its block came (or idx is out of range). */
-const char *tvn_names__component(const struct snap_flow *f, int idx);
-const char *tvn_names__stream(const struct snap_flow *f, int idx);
+const char *tvn_names__component(const struct tvn_snap_flow *f, int idx);
+const char *tvn_names__stream(const struct tvn_snap_flow *f, int idx);
 
 /*
  * name (at most TORVYN_NAME_LEN - 1 bytes), or idx as text when name is NULL

@@ -63,9 +63,9 @@ uint64_t tvn_session__mono_to_unix(const struct tvn_session *s, uint64_t mono_ns
  * exporter's figures, NULL when the session exports no OTLP. Caller frees
  * with tvn_snapshot__free(). Returns 0 or -ENOMEM.
  */
-int tvn_session__snapshot(struct tvn_session *s, const struct snap_export *otlp,
-			  struct snapshot *snap);
-void tvn_snapshot__free(struct snapshot *snap);
+int tvn_session__snapshot(struct tvn_session *s, const struct tvn_snap_export *otlp,
+			  struct tvn_snapshot *snap);
+void tvn_snapshot__free(struct tvn_snapshot *snap);
 
 /* bench: the scheduler programs (opened with bench), the peaks, the fine maps. */
 int tvn_session__bench_attach(struct tvn_session *s, struct tvn_err *e);

@@ -7,7 +7,7 @@
 
 #include "session_internal.h"
 
-static void put_export(struct snapshot *snap, const struct snap_export *x)
+static void put_export(struct tvn_snapshot *snap, const struct tvn_snap_export *x)
 {
 	snap->otlp_enabled = true;
 	snap->spans_dropped = x->spans_dropped;
@@ -19,8 +19,8 @@ static void put_export(struct snapshot *snap, const struct snap_export *x)
 	snap->otlp_metric_requests = x->metric_requests;
 }
 
-int tvn_session__snapshot(struct tvn_session *s, const struct snap_export *otlp,
-			  struct snapshot *snap)
+int tvn_session__snapshot(struct tvn_session *s, const struct tvn_snap_export *otlp,
+			  struct tvn_snapshot *snap)
 {
 	memset(snap, 0, sizeof(*snap));
 	pthread_mutex_lock(&s->lock);
@@ -46,7 +46,7 @@ int tvn_session__snapshot(struct tvn_session *s, const struct snap_export *otlp,
 	return 0;
 }
 
-void tvn_snapshot__free(struct snapshot *snap)
+void tvn_snapshot__free(struct tvn_snapshot *snap)
 {
 	free(snap->flows);
 	free(snap->transfers);

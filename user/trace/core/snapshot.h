@@ -16,7 +16,7 @@
 #include "torvyn_abi.h"
 #include "torvyn_bpf.h"
 
-struct snap_comp {
+struct tvn_snap_comp {
 	bool present; /* a block was received */
 	struct torvyn_component_block blk;
 	/* diagnostic aggregates (BPF maps); has_diag once the probe ever fired */
@@ -25,34 +25,34 @@ struct snap_comp {
 	struct tvn_count_val diag_copies[TORVYN_COPY_REASONS];
 };
 
-struct snap_stream {
+struct tvn_snap_stream {
 	bool present;
 	struct torvyn_stream_block blk;
 	bool has_diag;
 	struct tvn_queue_val diag;
 };
 
-struct snap_transfer {
+struct tvn_snap_transfer {
 	__u32 flow_idx, from_idx, to_idx;
 	struct tvn_count_val val;
 };
 
-struct snap_flow {
+struct tvn_snap_flow {
 	bool present;
 	struct torvyn_flow_block blk;
-	struct snap_comp comps[TORVYN_MAX_COMPONENTS];
-	struct snap_stream streams[TORVYN_MAX_STREAMS];
+	struct tvn_snap_comp comps[TORVYN_MAX_COMPONENTS];
+	struct tvn_snap_stream streams[TORVYN_MAX_STREAMS];
 };
 
 /* The OTLP exporter's figures, among the self-metrics (passed in, never pulled). */
-struct snap_export {
+struct tvn_snap_export {
 	uint64_t spans_dropped;	 /* OTLP queue full, or gave up */
 	uint64_t spans_exported; /* acknowledged by the OTLP destinations */
 	uint64_t spans_rejected; /* partial_success rejected_spans */
 	uint64_t retries, failures, partial_successes, metric_requests;
 };
 
-struct snapshot {
+struct tvn_snapshot {
 	/* the tracer */
 	int level;     /* TORVYN_LEVEL_* attached now */
 	int target_up; /* 1 while the target process lives */
@@ -81,7 +81,7 @@ struct snapshot {
 
 	/* the host's metric blocks, by flow index */
 	int n_flows;		 /* highest flow index seen + 1 */
-	struct snap_flow *flows; /* n_flows entries */
+	struct tvn_snap_flow *flows; /* n_flows entries */
 	bool have_pool, have_sys;
 	struct torvyn_pool_block pool;
 	struct torvyn_system_block sys;
@@ -90,7 +90,7 @@ struct snapshot {
 	bool has_diag_pool;
 	struct tvn_pool_val diag_pool[TORVYN_TIERS];
 	int n_transfers;
-	struct snap_transfer *transfers;
+	struct tvn_snap_transfer *transfers;
 };
 
 #endif /* TORVYN_SNAPSHOT_H */

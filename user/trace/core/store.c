@@ -16,7 +16,7 @@ _Static_assert(sizeof(struct torvyn_system_block) <= TVN_RB_MAX_BLOCK, "block fi
 
 struct tvn_store {
 	pthread_mutex_t lock; /* everything below */
-	struct snap_flow *flows[TORVYN_MAX_FLOWS];
+	struct tvn_snap_flow *flows[TORVYN_MAX_FLOWS];
 	int n_flows;
 	bool have_pool, have_sys;
 	struct torvyn_pool_block pool;
@@ -52,12 +52,12 @@ void tvn_store__free(struct tvn_store *st)
 	free(st);
 }
 
-static struct snap_flow *flow_slot(struct tvn_store *st, uint32_t idx)
+static struct tvn_snap_flow *flow_slot(struct tvn_store *st, uint32_t idx)
 {
 	if (idx >= TORVYN_MAX_FLOWS)
 		return NULL;
 	if (!st->flows[idx]) {
-		st->flows[idx] = calloc(1, sizeof(struct snap_flow));
+		st->flows[idx] = calloc(1, sizeof(struct tvn_snap_flow));
 		if (!st->flows[idx])
 			return NULL;
 	}
@@ -71,7 +71,7 @@ static int put_locked(struct tvn_store *st, const struct tvn_rb_block *r)
 	const struct torvyn_block_hdr *hdr = (const void *)r->data;
 	size_t n = sizeof(block_size) / sizeof(block_size[0]);
 	size_t want = r->kind < n ? block_size[r->kind] : 0;
-	struct snap_flow *f;
+	struct tvn_snap_flow *f;
 
 	if (!want || r->size != want || hdr->size != want || hdr->kind != r->kind) {
 		st->bad_records++;
@@ -117,7 +117,7 @@ int tvn_store__put(struct tvn_store *st, const struct tvn_rb_block *r)
 void tvn_store__name(struct tvn_store *st, uint32_t flow_idx, int kind, int idx, char *buf,
 		     size_t len)
 {
-	const struct snap_flow *f;
+	const struct tvn_snap_flow *f;
 	const char *name;
 
 	pthread_mutex_lock(&st->lock);
@@ -142,7 +142,7 @@ bool tvn_store__flow_named(struct tvn_store *st, uint32_t flow_idx)
 	return named;
 }
 
-int tvn_store__copy(struct tvn_store *st, struct snapshot *snap)
+int tvn_store__copy(struct tvn_store *st, struct tvn_snapshot *snap)
 {
 	int rc = 0;
 

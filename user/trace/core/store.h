@@ -42,7 +42,7 @@ bool tvn_store__flow_named(struct tvn_store *st, uint32_t flow_idx);
  * Copies the host's blocks and the store's counters into snap (flows
  * allocated: snapshot__free). Returns 0 or -ENOMEM.
  */
-int tvn_store__copy(struct tvn_store *st, struct snapshot *snap);
+int tvn_store__copy(struct tvn_store *st, struct tvn_snapshot *snap);
 
 /* Calls fn for every (flow, stream) whose block has arrived. */
 void tvn_store__each_stream(struct tvn_store *st, void (*fn)(void *ctx, uint32_t f, uint32_t k),

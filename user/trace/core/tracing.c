@@ -27,7 +27,7 @@ static void id64(uint8_t out[8], uint64_t v)
 		out[i] = (uint8_t)v;
 }
 
-static void set_error(struct otlp_span *sp, uint8_t kind)
+static void set_error(struct tvn_otlp_span *sp, uint8_t kind)
 {
 	const char *name = kind < sizeof(torvyn_err_kind_names) / sizeof(torvyn_err_kind_names[0])
 			       ? torvyn_err_kind_names[kind]
@@ -35,7 +35,7 @@ static void set_error(struct otlp_span *sp, uint8_t kind)
 
 	sp->status_code = OTLP_STATUS_ERROR;
 	snprintf(sp->status_message, sizeof(sp->status_message), "%s", name);
-	otlp_span__attr_str(sp, "torvyn.error.kind", name);
+	tvn_otlp_span__attr_str(sp, "torvyn.error.kind", name);
 }
 
 /* The invoke record of component idx in this trace, for a transfer's parent. */
@@ -49,7 +49,8 @@ static const struct torvyn_span_rec *invoke_of(const struct tvn_rb_trace *rec, u
 	return NULL;
 }
 
-int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec, struct otlp_span *out)
+int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec,
+		       struct tvn_otlp_span *out)
 {
 	const struct torvyn_trace_hdr *h = &rec->trace;
 	uint32_t n = h->count < TRACING_MAX_SPANS ? h->count : TRACING_MAX_SPANS;
@@ -60,7 +61,7 @@ int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec, st
 	tvn_store__name(st, flow, TORVYN_BLOCK_FLOW, -1, fname, sizeof(fname));
 	for (uint32_t i = 0; i < n; i++) {
 		const struct torvyn_span_rec *r = &rec->rec[i];
-		struct otlp_span *sp = &out[i];
+		struct tvn_otlp_span *sp = &out[i];
 		uint64_t parent = r->parent_span_id;
 
 		memset(sp, 0, sizeof(*sp));
@@ -70,29 +71,29 @@ int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec, st
 		sp->kind = OTLP_SPAN_KIND_INTERNAL;
 		sp->start_unix_ns = tvn_session__mono_to_unix(s, r->start_ns);
 		sp->end_unix_ns = tvn_session__mono_to_unix(s, r->end_ns);
-		otlp_span__attr_str(sp, "torvyn.flow.id", fname);
-		otlp_span__attr_int(sp, "torvyn.element.seq", (int64_t)r->seq);
+		tvn_otlp_span__attr_str(sp, "torvyn.flow.id", fname);
+		tvn_otlp_span__attr_int(sp, "torvyn.element.seq", (int64_t)r->seq);
 		switch (r->kind) {
 		case TORVYN_SPAN_FLOW:
 			/* the root: parented to the incoming traceparent, if any */
 			snprintf(sp->name, sizeof(sp->name), "flow:%s", fname);
 			sp->kind = OTLP_SPAN_KIND_CONSUMER;
 			parent = h->remote_parent_span_id;
-			otlp_span__attr_str(sp, "torvyn.promotion.reason",
-					    h->reason < 3 ? torvyn_promote_names[h->reason]
-							  : "unknown");
-			otlp_span__attr_int(sp, "torvyn.element.bytes", (int64_t)r->bytes);
+			tvn_otlp_span__attr_str(sp, "torvyn.promotion.reason",
+						h->reason < 3 ? torvyn_promote_names[h->reason]
+							      : "unknown");
+			tvn_otlp_span__attr_int(sp, "torvyn.element.bytes", (int64_t)r->bytes);
 			if (h->dropped)
-				otlp_span__attr_int(sp, "torvyn.spans.dropped", h->dropped);
+				tvn_otlp_span__attr_int(sp, "torvyn.spans.dropped", h->dropped);
 			break;
 		case TORVYN_SPAN_INVOKE:
 			tvn_store__name(st, flow, TORVYN_BLOCK_COMPONENT, r->component_idx, name,
 					sizeof(name));
 			snprintf(sp->name, sizeof(sp->name), "component:%s:invoke:%llu", name,
 				 (unsigned long long)r->seq);
-			otlp_span__attr_str(sp, "torvyn.component.id", name);
-			otlp_span__attr_int(sp, "torvyn.bytes.in", (int64_t)r->aux);
-			otlp_span__attr_int(sp, "torvyn.bytes.out", (int64_t)r->bytes);
+			tvn_otlp_span__attr_str(sp, "torvyn.component.id", name);
+			tvn_otlp_span__attr_int(sp, "torvyn.bytes.in", (int64_t)r->aux);
+			tvn_otlp_span__attr_int(sp, "torvyn.bytes.out", (int64_t)r->bytes);
 			break;
 		case TORVYN_SPAN_TRANSFER: {
 			const struct torvyn_span_rec *to = invoke_of(rec, n, r->aux_idx);
@@ -113,12 +114,12 @@ int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec, st
 				sp->start_unix_ns = sp->end_unix_ns =
 				    tvn_session__mono_to_unix(s, to->start_ns);
 			}
-			otlp_span__attr_int(sp, "torvyn.queue.wait_ns",
-					    (int64_t)(r->end_ns - r->start_ns));
-			otlp_span__attr_int(sp, "torvyn.buffer.id", (int64_t)r->aux);
-			otlp_span__attr_str(sp, "torvyn.transfer.from", name);
-			otlp_span__attr_str(sp, "torvyn.transfer.to", other);
-			otlp_span__attr_int(sp, "torvyn.bytes", (int64_t)r->bytes);
+			tvn_otlp_span__attr_int(sp, "torvyn.queue.wait_ns",
+						(int64_t)(r->end_ns - r->start_ns));
+			tvn_otlp_span__attr_int(sp, "torvyn.buffer.id", (int64_t)r->aux);
+			tvn_otlp_span__attr_str(sp, "torvyn.transfer.from", name);
+			tvn_otlp_span__attr_str(sp, "torvyn.transfer.to", other);
+			tvn_otlp_span__attr_int(sp, "torvyn.bytes", (int64_t)r->bytes);
 			break;
 		}
 		case TORVYN_SPAN_COPY:
@@ -126,18 +127,18 @@ int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec, st
 					sizeof(name));
 			snprintf(sp->name, sizeof(sp->name), "resource:copy:%llu",
 				 (unsigned long long)r->aux);
-			otlp_span__attr_str(sp, "torvyn.component.id", name);
-			otlp_span__attr_str(sp, "torvyn.copy.reason",
-					    r->reason < 4 ? torvyn_copy_reason_names[r->reason]
-							  : "unknown");
-			otlp_span__attr_int(sp, "torvyn.bytes", (int64_t)r->bytes);
+			tvn_otlp_span__attr_str(sp, "torvyn.component.id", name);
+			tvn_otlp_span__attr_str(sp, "torvyn.copy.reason",
+						r->reason < 4 ? torvyn_copy_reason_names[r->reason]
+							      : "unknown");
+			tvn_otlp_span__attr_int(sp, "torvyn.bytes", (int64_t)r->bytes);
 			break;
 		case TORVYN_SPAN_BACKPRESSURE:
 			tvn_store__name(st, flow, TORVYN_BLOCK_STREAM, r->component_idx, name,
 					sizeof(name));
 			snprintf(sp->name, sizeof(sp->name), "backpressure:%s", name);
-			otlp_span__attr_str(sp, "torvyn.stream.id", name);
-			otlp_span__attr_int(sp, "torvyn.queue.depth", (int64_t)r->aux);
+			tvn_otlp_span__attr_str(sp, "torvyn.stream.id", name);
+			tvn_otlp_span__attr_int(sp, "torvyn.queue.depth", (int64_t)r->aux);
 			break;
 		default:
 			snprintf(sp->name, sizeof(sp->name), "torvyn:unknown:%u", r->kind);
@@ -152,7 +153,7 @@ int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec, st
 
 static void emit(struct tvn_tracing *t, const struct tvn_rb_trace *rec)
 {
-	struct otlp_span spans[TRACING_MAX_SPANS];
+	struct tvn_otlp_span spans[TRACING_MAX_SPANS];
 	int n = tvn_tracing__build(t->session, rec, spans);
 
 	for (int i = 0; i < n; i++)

@@ -21,14 +21,14 @@
 struct tvn_tracing;
 
 /* Receives each span of a built trace. */
-typedef void (*tvn_span_sink)(void *ctx, const struct otlp_span *span);
+typedef void (*tvn_span_sink)(void *ctx, const struct tvn_otlp_span *span);
 
 /*
  * Builds the spans of one promoted trace into out (at most
  * TRACING_MAX_SPANS); returns how many. Names come from the session's store.
  */
 int tvn_tracing__build(struct tvn_session *s, const struct tvn_rb_trace *rec,
-		       struct otlp_span *out);
+		       struct tvn_otlp_span *out);
 
 /*
  * The tracing of session s into sink(ctx); registers itself as the

@@ -42,7 +42,7 @@ static int add_user_header(struct tvn_otlp_client *c, const char *h)
 	return err;
 }
 
-static int build_headers(struct tvn_otlp_client *c, const struct exporter_opts *o)
+static int build_headers(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o)
 {
 	struct curl_slist **l = &c->req_headers;
 	char buf[512];
@@ -101,7 +101,7 @@ static size_t header_cb(char *line, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-/* Lets exporter__free's deadline cut a request short. */
+/* Lets tvn_exporter__free's deadline cut a request short. */
 static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
@@ -113,7 +113,7 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 
 /* ------------------------------------------------------------ setup */
 
-static int curl_setup(struct tvn_otlp_client *c, const struct exporter_opts *o)
+static int curl_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o)
 {
 	CURL *h = curl_easy_init();
 	long ms = o->request_timeout_ms;
@@ -150,7 +150,7 @@ static int curl_setup(struct tvn_otlp_client *c, const struct exporter_opts *o)
 	return 0;
 }
 
-int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct exporter_opts *o,
+int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o,
 			  const uint64_t *stop_at_ms, char *err, size_t errlen)
 {
 	CURLU *u;

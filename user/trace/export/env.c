@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * exporter__opts_from_env: the standard OTEL_* variables into exporter
+ * tvn_exporter__opts_from_env: the standard OTEL_* variables into exporter
  * options and the resource, all or nothing. The strings the options point at
  * live in one block the caller frees.
  */
@@ -22,7 +22,7 @@
 
 #define KV_EXPECTED "expected key=value pairs separated by commas, with %%XX escapes"
 
-/* The block exporter__opts_from_env returns: the strings opts points at. */
+/* The block tvn_exporter__opts_from_env returns: the strings opts points at. */
 struct env_store {
 	char *p, *end;
 };
@@ -159,7 +159,7 @@ out:
 /* ------------------------------------------------------------ the variables */
 
 struct env_headers {
-	struct exporter_opts *o;
+	struct tvn_exporter_opts *o;
 	struct env_store *s;
 };
 
@@ -216,8 +216,8 @@ static int set_field(char *dst, size_t size, const char *var, const char *key, c
 static int env_resource_attr(const char *key, const char *val, size_t vlen, void *ctx, char *err,
 			     size_t errlen)
 {
-	struct otlp_resource *r = ctx;
-	struct otlp_kv *kv = NULL;
+	struct tvn_otlp_resource *r = ctx;
+	struct tvn_otlp_kv *kv = NULL;
 	const char *var = ENV_RESOURCE_ATTRS;
 	int max = sizeof(r->extra) / sizeof(r->extra[0]);
 
@@ -252,7 +252,7 @@ static int env_resource_attr(const char *key, const char *val, size_t vlen, void
  * traces go to its path + /v1/traces even when it has a path. The exporter
  * then takes that path as is and derives /v1/metrics from it.
  */
-static int env_endpoint(struct exporter_opts *o, struct env_store *s, char *err, size_t errlen)
+static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *err, size_t errlen)
 {
 	const char *tep = env_get(ENV_TRACES_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
 	const char *var = tep ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT, *val = tep ?: ep;
@@ -326,18 +326,18 @@ static int env_choose(const char *var, const struct env_choice *choices, const c
 	return -EINVAL;
 }
 
-static int env_protocol(struct exporter_opts *o, char *err, size_t errlen)
+static int env_protocol(struct tvn_exporter_opts *o, char *err, size_t errlen)
 {
 	int v, ret;
 
 	ret = env_choose(ENV_PROTOCOL, protocols, "grpc, http/protobuf or http/json", &v, err,
 			 errlen);
 	if (ret > 0)
-		o->protocol = (enum exporter_protocol)v;
+		o->protocol = (enum tvn_exporter_protocol)v;
 	return ret < 0 ? ret : 0;
 }
 
-static int env_compression(struct exporter_opts *o, char *err, size_t errlen)
+static int env_compression(struct tvn_exporter_opts *o, char *err, size_t errlen)
 {
 	int v, ret;
 
@@ -347,8 +347,8 @@ static int env_compression(struct exporter_opts *o, char *err, size_t errlen)
 	return ret < 0 ? ret : 0;
 }
 
-static int env_headers(struct exporter_opts *o, struct env_store *s, const char *hdrs, char *err,
-		       size_t errlen)
+static int env_headers(struct tvn_exporter_opts *o, struct env_store *s, const char *hdrs,
+		       char *err, size_t errlen)
 {
 	struct env_headers h = {.o = o, .s = s};
 	int ret;
@@ -360,7 +360,7 @@ static int env_headers(struct exporter_opts *o, struct env_store *s, const char 
 	return ret;
 }
 
-static int env_resource(struct otlp_resource *r, char *err, size_t errlen)
+static int env_resource(struct tvn_otlp_resource *r, char *err, size_t errlen)
 {
 	const char *attrs = env_get(ENV_RESOURCE_ATTRS), *svc = env_get(ENV_SERVICE_NAME);
 	int ret;
@@ -393,13 +393,13 @@ static size_t store_size(void)
 	return size;
 }
 
-void *exporter__opts_from_env(struct exporter_opts *opts, struct otlp_resource *res, char *err,
-			      size_t errlen)
+void *tvn_exporter__opts_from_env(struct tvn_exporter_opts *opts, struct tvn_otlp_resource *res,
+				  char *err, size_t errlen)
 {
 	const char *hdrs = env_get(ENV_HEADERS);
 	size_t size = store_size();
-	struct exporter_opts o;
-	struct otlp_resource r;
+	struct tvn_exporter_opts o;
+	struct tvn_otlp_resource r;
 	struct env_store s;
 	char *block;
 	int ret;

@@ -37,7 +37,7 @@ struct tvn_otlp_req {
 	struct tvn_otlp_req *next;
 	uint64_t seq; /* the sender takes the oldest of both queues first */
 	bool metrics;
-	struct otlp_span *spans; /* traces: the batch, until the sender encodes it */
+	struct tvn_otlp_span *spans; /* traces: the batch, until the sender encodes it */
 	size_t n_spans;
 	uint8_t *pb;
 	size_t pb_len;
@@ -81,7 +81,7 @@ struct tvn_otlp_resp {
 /* One OTLP/HTTP or OTLP/gRPC endpoint and the curl handle that posts to it. */
 struct tvn_otlp_client {
 	/* set by tvn_otlp_client__init, read-only afterwards */
-	enum exporter_protocol protocol;
+	enum tvn_exporter_protocol protocol;
 	bool grpc, gzip;
 	char *traces_url, *metrics_url;
 	struct curl_slist *req_headers;
@@ -97,7 +97,7 @@ struct tvn_otlp_client {
  * cuts a transfer short once the monotonic time passes it. 0, or -errno with
  * err set. tvn_otlp_client__fini frees it either way.
  */
-int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct exporter_opts *o,
+int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o,
 			  const uint64_t *stop_at_ms, char *err, size_t errlen);
 void tvn_otlp_client__fini(struct tvn_otlp_client *c);
 
@@ -192,10 +192,10 @@ long tvn_backoff__delay_ms(struct tvn_backoff *b, unsigned int attempt);
 
 /* ------------------------------------------------------------ the exporter */
 
-struct exporter {
-	/* set by exporter__new, read-only afterwards */
-	struct exporter_opts opts; /* its strings point at the copies below */
-	struct otlp_resource res;
+struct tvn_exporter {
+	/* set by tvn_exporter__new, read-only afterwards */
+	struct tvn_exporter_opts opts; /* its strings point at the copies below */
+	struct tvn_otlp_resource res;
 	char *endpoint, *file_path, *headers[EXPORTER_MAX_HEADERS];
 	bool want_pb, want_json;
 
@@ -208,60 +208,61 @@ struct exporter {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* wakes the sender */
-	uint64_t stop_at_ms; /* atomic: NEVER until exporter__free */
+	uint64_t stop_at_ms; /* atomic: NEVER until tvn_exporter__free */
 
 	/* under mu */
-	struct otlp_span *batch;
+	struct tvn_otlp_span *batch;
 	size_t batch_n, batch_cap;
 	uint64_t batch_t0_ms;
 	struct tvn_otlp_queue traces, metrics;
 	uint64_t seq;
-	struct exporter_stats st;
+	struct tvn_exporter_stats st;
 };
 
 /* The monotonic clock in milliseconds: batch ages, deadlines, backoff. */
 uint64_t tvn_export__now_ms(void);
 
-/* exporter__free's deadline on the monotonic clock; NEVER before. */
-uint64_t tvn_exporter__stop_at(const struct exporter *e);
+/* tvn_exporter__free's deadline on the monotonic clock; NEVER before. */
+uint64_t tvn_exporter__stop_at(const struct tvn_exporter *e);
 
 /*
  * Encodes r for the destinations (protobuf, JSON or both): a trace request
  * from its spans (freed then), a metrics one from snap. 0 or -errno.
  */
-int tvn_exporter__encode(const struct exporter *e, struct tvn_otlp_req *r,
-			 const struct snapshot *snap, uint64_t start_unix_ns, uint64_t now_unix_ns);
+int tvn_exporter__encode(const struct tvn_exporter *e, struct tvn_otlp_req *r,
+			 const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+			 uint64_t now_unix_ns);
 
 /*
  * The queues (queue.c), under e->mu. Functions that take a request out of a
  * queue to make room return it: the caller frees it after unlocking, and it is
  * counted as dropped already.
  */
-struct tvn_otlp_req *tvn_exporter__enqueue_locked(struct exporter *e, struct tvn_otlp_queue *q,
+struct tvn_otlp_req *tvn_exporter__enqueue_locked(struct tvn_exporter *e, struct tvn_otlp_queue *q,
 						  struct tvn_otlp_req *r);
-struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct exporter *e);
-void tvn_exporter__count_dropped_locked(struct exporter *e, const struct tvn_otlp_req *r);
+struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct tvn_exporter *e);
+void tvn_exporter__count_dropped_locked(struct tvn_exporter *e, const struct tvn_otlp_req *r);
 
 /* Moves the current batch into the queue. */
-struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct exporter *e);
+struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct tvn_exporter *e);
 
 /* Queues the current batch if it waited batch_timeout_ms since its first span. */
-struct tvn_otlp_req *tvn_exporter__batch_expire_locked(struct exporter *e, uint64_t now);
+struct tvn_otlp_req *tvn_exporter__batch_expire_locked(struct tvn_exporter *e, uint64_t now);
 
 /* Room for more spans in the current batch, up to batch_max_spans. 0 or -ENOMEM. */
-int tvn_exporter__batch_grow_locked(struct exporter *e);
+int tvn_exporter__batch_grow_locked(struct tvn_exporter *e);
 
 /* The sender thread (sender.c). */
 void *tvn_exporter__sender_main(void *arg);
 
 /*
  * Sleeps until until_ms, queueing the partial batch when its time comes.
- * False if exporter__free's deadline came first.
+ * False if tvn_exporter__free's deadline came first.
  */
-bool tvn_exporter__sleep_until(struct exporter *e, uint64_t until_ms);
+bool tvn_exporter__sleep_until(struct tvn_exporter *e, uint64_t until_ms);
 
 /* Delivers r to the endpoint, retrying with backoff (retry.c). */
-void tvn_exporter__send(struct exporter *e, const struct tvn_otlp_req *r,
+void tvn_exporter__send(struct tvn_exporter *e, const struct tvn_otlp_req *r,
 			struct tvn_otlp_result *res);
 
 #endif /* TORVYN_EXPORT_INTERNAL_H */

@@ -31,12 +31,12 @@ uint64_t tvn_export__now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-uint64_t tvn_exporter__stop_at(const struct exporter *e)
+uint64_t tvn_exporter__stop_at(const struct tvn_exporter *e)
 {
 	return __atomic_load_n(&e->stop_at_ms, __ATOMIC_ACQUIRE);
 }
 
-void exporter__add_span(struct exporter *e, const struct otlp_span *span)
+void tvn_exporter__add_span(struct tvn_exporter *e, const struct tvn_otlp_span *span)
 {
 	struct tvn_otlp_req *dropped = NULL, *d2 = NULL;
 	uint64_t now;
@@ -64,7 +64,7 @@ out:
 	tvn_otlp_req__free(d2);
 }
 
-void exporter__flush(struct exporter *e)
+void tvn_exporter__flush(struct tvn_exporter *e)
 {
 	struct tvn_otlp_req *dropped;
 
@@ -76,8 +76,8 @@ void exporter__flush(struct exporter *e)
 	tvn_otlp_req__free(dropped);
 }
 
-void exporter__push_metrics(struct exporter *e, const struct snapshot *snap, uint64_t start_unix_ns,
-			    uint64_t now_unix_ns)
+void tvn_exporter__push_metrics(struct tvn_exporter *e, const struct tvn_snapshot *snap,
+				uint64_t start_unix_ns, uint64_t now_unix_ns)
 {
 	struct tvn_otlp_req *r, *dropped;
 	int err = 0;
@@ -108,7 +108,7 @@ fail:
 	pthread_mutex_unlock(&e->mu);
 }
 
-void exporter__stats(struct exporter *e, struct exporter_stats *st)
+void tvn_exporter__stats(struct tvn_exporter *e, struct tvn_exporter_stats *st)
 {
 	if (!e || !st)
 		return;
@@ -132,7 +132,7 @@ static char *xstrdup(const char *s, int *err)
 }
 
 /* The defaults of the limits left at 0. */
-static void default_opts(struct exporter_opts *o)
+static void default_opts(struct tvn_exporter_opts *o)
 {
 	if (!o->batch_max_spans)
 		o->batch_max_spans = DEF_BATCH_MAX_SPANS;
@@ -146,7 +146,7 @@ static void default_opts(struct exporter_opts *o)
 		o->max_retry_ms = DEF_MAX_RETRY_MS;
 }
 
-static int copy_opts(struct exporter *e, const struct exporter_opts *opts)
+static int copy_opts(struct tvn_exporter *e, const struct tvn_exporter_opts *opts)
 {
 	int err = 0;
 
@@ -168,7 +168,7 @@ static int copy_opts(struct exporter *e, const struct exporter_opts *opts)
 	return err;
 }
 
-static int check_headers(const struct exporter_opts *o, char *err, size_t errlen)
+static int check_headers(const struct tvn_exporter_opts *o, char *err, size_t errlen)
 {
 	if (o->n_headers < 0 || o->n_headers > EXPORTER_MAX_HEADERS) {
 		snprintf(err, errlen, "%d OTLP headers: at most %d", o->n_headers,
@@ -187,7 +187,7 @@ static int check_headers(const struct exporter_opts *o, char *err, size_t errlen
 	return 0;
 }
 
-static int check_opts(const struct exporter_opts *o, char *err, size_t errlen)
+static int check_opts(const struct tvn_exporter_opts *o, char *err, size_t errlen)
 {
 	if (o->protocol != EXPORTER_HTTP_PROTOBUF && o->protocol != EXPORTER_HTTP_JSON &&
 	    o->protocol != EXPORTER_GRPC) {
@@ -201,7 +201,7 @@ static int check_opts(const struct exporter_opts *o, char *err, size_t errlen)
 	return check_headers(o, err, errlen);
 }
 
-static void exporter_destroy(struct exporter *e)
+static void exporter_destroy(struct tvn_exporter *e)
 {
 	tvn_otlp_client__fini(&e->client);
 	if (e->file)
@@ -219,10 +219,10 @@ static void exporter_destroy(struct exporter *e)
 }
 
 /* A zeroed exporter with its lock, its condition (on the monotonic clock) and its generator. */
-static struct exporter *exporter_alloc(const struct otlp_resource *res)
+static struct tvn_exporter *exporter_alloc(const struct tvn_otlp_resource *res)
 {
 	pthread_condattr_t ca;
-	struct exporter *e = calloc(1, sizeof(*e));
+	struct tvn_exporter *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
@@ -239,7 +239,7 @@ static struct exporter *exporter_alloc(const struct otlp_resource *res)
 }
 
 /* The destinations and the sender thread. 0, or -errno with err set. */
-static int exporter_start(struct exporter *e, char *err, size_t errlen)
+static int exporter_start(struct tvn_exporter *e, char *err, size_t errlen)
 {
 	int ret;
 
@@ -260,10 +260,11 @@ static int exporter_start(struct exporter *e, char *err, size_t errlen)
 	return ret;
 }
 
-struct exporter *exporter__new(const struct exporter_opts *opts, const struct otlp_resource *res,
-			       char *err, size_t errlen)
+struct tvn_exporter *tvn_exporter__new(const struct tvn_exporter_opts *opts,
+				       const struct tvn_otlp_resource *res, char *err,
+				       size_t errlen)
 {
-	struct exporter *e;
+	struct tvn_exporter *e;
 	int ret;
 
 	if (!opts || !res) {
@@ -298,7 +299,7 @@ nomem:
 }
 
 /* After the sender stopped: what is still queued will not go. */
-static void drop_queued(struct exporter *e, uint32_t deadline_ms)
+static void drop_queued(struct tvn_exporter *e, uint32_t deadline_ms)
 {
 	struct tvn_otlp_req *dropped, *r;
 	uint64_t spans = 0, metrics = 0;
@@ -321,7 +322,7 @@ static void drop_queued(struct exporter *e, uint32_t deadline_ms)
 			deadline_ms, spans, metrics);
 }
 
-void exporter__free(struct exporter *e, uint32_t deadline_ms)
+void tvn_exporter__free(struct tvn_exporter *e, uint32_t deadline_ms)
 {
 	struct tvn_otlp_req *dropped;
 

@@ -14,18 +14,18 @@
 
 #include "otlp.h"
 
-enum exporter_protocol { EXPORTER_HTTP_PROTOBUF, EXPORTER_HTTP_JSON, EXPORTER_GRPC };
+enum tvn_exporter_protocol { EXPORTER_HTTP_PROTOBUF, EXPORTER_HTTP_JSON, EXPORTER_GRPC };
 
 #define EXPORTER_MAX_HEADERS 16
 
-struct exporter_opts {
+struct tvn_exporter_opts {
 	/*
 	 * Base endpoint, e.g. "http://127.0.0.1:4318" (HTTP: /v1/traces and
 	 * /v1/metrics are appended unless the URL already has a path) or
 	 * "http://127.0.0.1:4317" (gRPC, cleartext HTTP/2). NULL: no network.
 	 */
 	const char *endpoint;
-	enum exporter_protocol protocol;
+	enum tvn_exporter_protocol protocol;
 	bool gzip;
 	const char *headers[EXPORTER_MAX_HEADERS]; /* "Key: Value" */
 	int n_headers;
@@ -38,8 +38,8 @@ struct exporter_opts {
 	uint32_t max_retry_ms; /* give a request up after retrying this long (30000) */
 };
 
-struct exporter_stats {
-	uint64_t spans_queued; /* accepted by exporter__add_span */
+struct tvn_exporter_stats {
+	uint64_t spans_queued;	 /* accepted by tvn_exporter__add_span */
 	uint64_t spans_exported; /* acknowledged by every destination */
 	uint64_t spans_dropped; /* queue full (oldest dropped) or given up after retries */
 	uint64_t spans_rejected; /* partial_success rejected_spans, summed */
@@ -51,32 +51,33 @@ struct exporter_stats {
 	uint64_t metric_requests_dropped; /* metrics queue full (oldest dropped), unsent at exit */
 };
 
-struct exporter;
+struct tvn_exporter;
 
 /*
  * Starts the sender thread. Returns NULL with err set (bad endpoint URL,
  * unwritable file...). res is copied.
  */
-struct exporter *exporter__new(const struct exporter_opts *opts, const struct otlp_resource *res,
-			       char *err, size_t errlen);
+struct tvn_exporter *tvn_exporter__new(const struct tvn_exporter_opts *opts,
+				       const struct tvn_otlp_resource *res, char *err,
+				       size_t errlen);
 
 /* Never blocks. The span is copied. */
-void exporter__add_span(struct exporter *e, const struct otlp_span *span);
+void tvn_exporter__add_span(struct tvn_exporter *e, const struct tvn_otlp_span *span);
 
 /* Hands the partial batch to the sender now. */
-void exporter__flush(struct exporter *e);
+void tvn_exporter__flush(struct tvn_exporter *e);
 
 /* Encodes the snapshot (OTLP metrics) and queues it; never blocks. */
-void exporter__push_metrics(struct exporter *e, const struct snapshot *snap,
-			    uint64_t start_unix_ns, uint64_t now_unix_ns);
+void tvn_exporter__push_metrics(struct tvn_exporter *e, const struct tvn_snapshot *snap,
+				uint64_t start_unix_ns, uint64_t now_unix_ns);
 
-void exporter__stats(struct exporter *e, struct exporter_stats *st);
+void tvn_exporter__stats(struct tvn_exporter *e, struct tvn_exporter_stats *st);
 
 /*
  * Flushes, waits up to deadline_ms for the queue to drain, stops the thread,
  * frees. NULL does nothing.
  */
-void exporter__free(struct exporter *e, uint32_t deadline_ms);
+void tvn_exporter__free(struct tvn_exporter *e, uint32_t deadline_ms);
 
 /*
  * Fills opts from the standard variables OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -88,7 +89,7 @@ void exporter__free(struct exporter *e, uint32_t deadline_ms);
  * in opts point into storage owned by the returned block (free with free()).
  * Returns NULL and sets err on a malformed value.
  */
-void *exporter__opts_from_env(struct exporter_opts *opts, struct otlp_resource *res, char *err,
-			      size_t errlen);
+void *tvn_exporter__opts_from_env(struct tvn_exporter_opts *opts, struct tvn_otlp_resource *res,
+				  char *err, size_t errlen);
 
 #endif /* TORVYN_EXPORTER_H */

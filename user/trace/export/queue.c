@@ -32,22 +32,24 @@ static void json_one_line(char *s, size_t len)
 			s[i] = ' ';
 }
 
-int tvn_exporter__encode(const struct exporter *e, struct tvn_otlp_req *r,
-			 const struct snapshot *snap, uint64_t start_unix_ns, uint64_t now_unix_ns)
+int tvn_exporter__encode(const struct tvn_exporter *e, struct tvn_otlp_req *r,
+			 const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+			 uint64_t now_unix_ns)
 {
-	const struct otlp_resource *res = &e->res;
+	const struct tvn_otlp_resource *res = &e->res;
 	int err = 0;
 
 	if (e->want_pb && r->metrics)
-		err = otlp__encode_metrics_pb(res, snap, start_unix_ns, now_unix_ns, &r->pb,
-					      &r->pb_len);
+		err = tvn_otlp__encode_metrics_pb(res, snap, start_unix_ns, now_unix_ns, &r->pb,
+						  &r->pb_len);
 	else if (e->want_pb)
-		err = otlp__encode_traces_pb(res, r->spans, r->n_spans, &r->pb, &r->pb_len);
+		err = tvn_otlp__encode_traces_pb(res, r->spans, r->n_spans, &r->pb, &r->pb_len);
 	if (!err && e->want_json && r->metrics)
-		err = otlp__encode_metrics_json(res, snap, start_unix_ns, now_unix_ns, &r->json,
-						&r->json_len);
+		err = tvn_otlp__encode_metrics_json(res, snap, start_unix_ns, now_unix_ns, &r->json,
+						    &r->json_len);
 	else if (!err && e->want_json)
-		err = otlp__encode_traces_json(res, r->spans, r->n_spans, &r->json, &r->json_len);
+		err =
+		    tvn_otlp__encode_traces_json(res, r->spans, r->n_spans, &r->json, &r->json_len);
 	if (err)
 		return err;
 	if (r->json)
@@ -57,7 +59,7 @@ int tvn_exporter__encode(const struct exporter *e, struct tvn_otlp_req *r,
 	return 0;
 }
 
-void tvn_exporter__count_dropped_locked(struct exporter *e, const struct tvn_otlp_req *r)
+void tvn_exporter__count_dropped_locked(struct tvn_exporter *e, const struct tvn_otlp_req *r)
 {
 	if (r->metrics)
 		e->st.metric_requests_dropped++;
@@ -66,7 +68,7 @@ void tvn_exporter__count_dropped_locked(struct exporter *e, const struct tvn_otl
 }
 
 /* Appends r; returns the request that made room, counted as dropped. */
-struct tvn_otlp_req *tvn_exporter__enqueue_locked(struct exporter *e, struct tvn_otlp_queue *q,
+struct tvn_otlp_req *tvn_exporter__enqueue_locked(struct tvn_exporter *e, struct tvn_otlp_queue *q,
 						  struct tvn_otlp_req *r)
 {
 	struct tvn_otlp_req *old = NULL;
@@ -102,7 +104,7 @@ static struct tvn_otlp_req *queue_pop(struct tvn_otlp_queue *q)
 	return r;
 }
 
-struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct exporter *e)
+struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct tvn_exporter *e)
 {
 	struct tvn_otlp_req *t = e->traces.head, *m = e->metrics.head;
 
@@ -111,7 +113,7 @@ struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct exporter *e)
 	return queue_pop(&e->traces);
 }
 
-struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct exporter *e)
+struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct tvn_exporter *e)
 {
 	struct tvn_otlp_req *r;
 
@@ -127,7 +129,7 @@ struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct exporter *e)
 	r->n_spans = e->batch_n;
 	if (e->batch_n < e->batch_cap) {
 		/* a partial batch may wait long in the queue: give back its tail */
-		struct otlp_span *b = realloc(e->batch, e->batch_n * sizeof(*b));
+		struct tvn_otlp_span *b = realloc(e->batch, e->batch_n * sizeof(*b));
 
 		if (b)
 			r->spans = b;
@@ -138,17 +140,17 @@ struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct exporter *e)
 	return tvn_exporter__enqueue_locked(e, &e->traces, r);
 }
 
-struct tvn_otlp_req *tvn_exporter__batch_expire_locked(struct exporter *e, uint64_t now)
+struct tvn_otlp_req *tvn_exporter__batch_expire_locked(struct tvn_exporter *e, uint64_t now)
 {
 	if (e->batch_n && now - e->batch_t0_ms >= e->opts.batch_timeout_ms)
 		return tvn_exporter__batch_queue_locked(e);
 	return NULL;
 }
 
-int tvn_exporter__batch_grow_locked(struct exporter *e)
+int tvn_exporter__batch_grow_locked(struct tvn_exporter *e)
 {
 	size_t cap = e->batch_cap ? e->batch_cap * 2 : 64;
-	struct otlp_span *b;
+	struct tvn_otlp_span *b;
 
 	if (cap > e->opts.batch_max_spans)
 		cap = e->opts.batch_max_spans;

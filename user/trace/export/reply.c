@@ -26,8 +26,8 @@ void tvn_otlp_client__partial_success(const struct tvn_otlp_client *c, const uin
 
 	if (!len)
 		return;
-	err = otlp__parse_response(body, len, json, traces, &res->rejected, res->msg,
-				   sizeof(res->msg));
+	err = tvn_otlp__parse_response(body, len, json, traces, &res->rejected, res->msg,
+				       sizeof(res->msg));
 	if (err) {
 		pr_debug("otlp: cannot decode the %zu-byte response: %s\n", len, strerror(-err));
 		res->rejected = 0;

@@ -41,7 +41,7 @@ long tvn_backoff__delay_ms(struct tvn_backoff *b, unsigned int attempt)
  * Waits before the next attempt: false (res->outcome set) if there is no
  * next attempt, because the wait ends past max_retry_ms or the exit deadline.
  */
-static bool retry_wait(struct exporter *e, const char *url, unsigned int attempt, uint64_t t0,
+static bool retry_wait(struct tvn_exporter *e, const char *url, unsigned int attempt, uint64_t t0,
 		       struct tvn_otlp_result *res)
 {
 	long delay =
@@ -64,7 +64,7 @@ static bool retry_wait(struct exporter *e, const char *url, unsigned int attempt
 	return true;
 }
 
-void tvn_exporter__send(struct exporter *e, const struct tvn_otlp_req *r,
+void tvn_exporter__send(struct tvn_exporter *e, const struct tvn_otlp_req *r,
 			struct tvn_otlp_result *res)
 {
 	const char *url = r->metrics ? e->client.metrics_url : e->client.traces_url;

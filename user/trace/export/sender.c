@@ -15,7 +15,7 @@
 #include "log.h"
 
 /* Waits on e->cond until the monotonic time until_ms (NEVER: no timeout). */
-static void cond_wait_until(struct exporter *e, uint64_t until_ms)
+static void cond_wait_until(struct tvn_exporter *e, uint64_t until_ms)
 {
 	struct timespec ts;
 
@@ -28,7 +28,7 @@ static void cond_wait_until(struct exporter *e, uint64_t until_ms)
 	pthread_cond_timedwait(&e->cond, &e->mu, &ts);
 }
 
-bool tvn_exporter__sleep_until(struct exporter *e, uint64_t until_ms)
+bool tvn_exporter__sleep_until(struct tvn_exporter *e, uint64_t until_ms)
 {
 	struct tvn_otlp_req *dropped = NULL;
 	uint64_t now, wake;
@@ -68,7 +68,7 @@ static int write_line(FILE *f, const struct tvn_otlp_req *r)
 	return err;
 }
 
-static void account(struct exporter *e, const struct tvn_otlp_req *r, bool ok,
+static void account(struct tvn_exporter *e, const struct tvn_otlp_req *r, bool ok,
 		    const struct tvn_otlp_result *res)
 {
 	uint64_t rejected = res->rejected > 0 ? (uint64_t)res->rejected : 0;
@@ -94,7 +94,7 @@ static void account(struct exporter *e, const struct tvn_otlp_req *r, bool ok,
 }
 
 /* The JSON line to stdout and to the file. False if either failed. */
-static bool write_lines(struct exporter *e, const struct tvn_otlp_req *r, const char *what)
+static bool write_lines(struct tvn_exporter *e, const struct tvn_otlp_req *r, const char *what)
 {
 	bool ok = true;
 	int err;
@@ -112,7 +112,7 @@ static bool write_lines(struct exporter *e, const struct tvn_otlp_req *r, const 
 }
 
 /* The request to the endpoint. False if it was not exported. */
-static bool send_endpoint(struct exporter *e, const struct tvn_otlp_req *r, const char *what,
+static bool send_endpoint(struct tvn_exporter *e, const struct tvn_otlp_req *r, const char *what,
 			  struct tvn_otlp_result *res)
 {
 	const char *msg;
@@ -133,7 +133,7 @@ static bool send_endpoint(struct exporter *e, const struct tvn_otlp_req *r, cons
 	return true;
 }
 
-static void process(struct exporter *e, struct tvn_otlp_req *r)
+static void process(struct tvn_exporter *e, struct tvn_otlp_req *r)
 {
 	struct tvn_otlp_result res = {.outcome = EXPORT_OK};
 	const char *what = r->metrics ? "metrics" : "spans";
@@ -155,7 +155,7 @@ static void process(struct exporter *e, struct tvn_otlp_req *r)
 }
 
 /* Queue overflows happen on the callers' threads, which must not log: tell here. */
-static void report_drops(struct exporter *e)
+static void report_drops(struct tvn_exporter *e)
 {
 	uint64_t dropped;
 
@@ -170,7 +170,7 @@ static void report_drops(struct exporter *e)
 
 void *tvn_exporter__sender_main(void *arg)
 {
-	struct exporter *e = arg;
+	struct tvn_exporter *e = arg;
 	struct tvn_otlp_req *r, *dropped;
 	uint64_t now, wake;
 
@@ -192,7 +192,7 @@ void *tvn_exporter__sender_main(void *arg)
 			continue;
 		}
 		if (tvn_exporter__stop_at(e) != NEVER)
-			break; /* exporter__free queued the last batch: all sent */
+			break; /* tvn_exporter__free queued the last batch: all sent */
 		wake = e->batch_n ? e->batch_t0_ms + e->opts.batch_timeout_ms : NEVER;
 		cond_wait_until(e, wake);
 	}

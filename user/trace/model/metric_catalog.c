@@ -23,7 +23,7 @@ static void fn_active_duration(struct tvn_metric_walk *w, const struct tvn_metri
 {
 	const struct torvyn_flow_block *b = base;
 	uint64_t end = b->end_ns ? b->end_ns : w->now_ns;
-	struct metric_value v = {.kind = METRIC_NS};
+	struct tvn_metric_value v = {.kind = METRIC_NS};
 
 	v.u = b->start_ns && end > b->start_ns ? end - b->start_ns : 0;
 	tvn_metric_walk__emit(w, f, l, &v);
@@ -48,7 +48,7 @@ static void fn_flow_state(struct tvn_metric_walk *w, const struct tvn_metric_fam
 static void fn_diag_copies(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
 			   const void *base, const struct tvn_metric_lset *unused)
 {
-	const struct snapshot *s = base;
+	const struct tvn_snapshot *s = base;
 	struct tvn_metric_lset l;
 
 	(void)unused;
@@ -73,12 +73,12 @@ static void fn_diag_copies(struct tvn_metric_walk *w, const struct tvn_metric_fa
 static void fn_diag_transfers(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
 			      const void *base, const struct tvn_metric_lset *unused)
 {
-	const struct snapshot *s = base;
+	const struct tvn_snapshot *s = base;
 	struct tvn_metric_lset l;
 
 	(void)unused;
 	for (int i = 0; i < s->n_transfers; i++) {
-		const struct snap_transfer *t = &s->transfers[w->xfer_order[i]];
+		const struct tvn_snap_transfer *t = &s->transfers[w->xfer_order[i]];
 
 		l.n = 0;
 		tvn_metric_lset__name(&l, "flow_id", tvn_metric_walk__flow_name(s, t->flow_idx),
@@ -96,7 +96,7 @@ static void fn_diag_transfers(struct tvn_metric_walk *w, const struct tvn_metric
 static void fn_info(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, const void *base,
 		    const struct tvn_metric_lset *unused)
 {
-	const struct snapshot *s = base;
+	const struct tvn_snapshot *s = base;
 	struct tvn_metric_lset l = {.n = 0};
 
 	(void)unused;
@@ -127,8 +127,8 @@ static void fn_info(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, c
 #define DSTREAM(f) AT(SRC_DSTREAM, struct tvn_queue_val, f, V_U64)
 #define DSTREAMv(f, v) AT(SRC_DSTREAM, struct tvn_queue_val, f, v)
 #define DPOOL(f) AT(SRC_DPOOL, struct tvn_pool_val, f, V_U64)
-#define SELF(f) AT(SRC_SELF, struct snapshot, f, V_U64)
-#define SELFv(f, v) AT(SRC_SELF, struct snapshot, f, v)
+#define SELF(f) AT(SRC_SELF, struct tvn_snapshot, f, V_U64)
+#define SELFv(f, v) AT(SRC_SELF, struct tvn_snapshot, f, v)
 #define OWN(fun, field) AT(SRC_OWN, struct tvn_count_val, field, V_FN), .fn = (fun)
 #define ARR(key, tbl) .lkey = (key), .names = (tbl), .n_names = ARRAY_SIZE(tbl)
 

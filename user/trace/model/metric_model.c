@@ -20,7 +20,7 @@
 /* ------------------------------------------------------------ samples */
 
 void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
-			   const struct tvn_metric_lset *l, const struct metric_value *v)
+			   const struct tvn_metric_lset *l, const struct tvn_metric_value *v)
 {
 	if (w->err)
 		return;
@@ -37,7 +37,7 @@ void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fa
 void tvn_metric_walk__emit_u64(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
 			       const struct tvn_metric_lset *l, uint64_t x)
 {
-	struct metric_value v = {.kind = METRIC_U64, .u = x};
+	struct tvn_metric_value v = {.kind = METRIC_U64, .u = x};
 
 	tvn_metric_walk__emit(w, f, l, &v);
 }
@@ -46,7 +46,7 @@ void tvn_metric_lset__add(struct tvn_metric_lset *l, const char *key, const char
 {
 	if (l->n == METRIC_MAX_LABELS)
 		return;
-	l->l[l->n++] = (struct metric_label){key, val, vmax};
+	l->l[l->n++] = (struct tvn_metric_label){key, val, vmax};
 }
 
 /* A name from a block, or the index when the block is absent or unnamed. */
@@ -63,12 +63,12 @@ void tvn_metric_lset__name(struct tvn_metric_lset *l, const char *key, const cha
 	tvn_metric_lset__add(l, key, l->num[l->n], sizeof(l->num[0]));
 }
 
-const char *tvn_metric_walk__flow_name(const struct snapshot *s, uint64_t fi)
+const char *tvn_metric_walk__flow_name(const struct tvn_snapshot *s, uint64_t fi)
 {
 	return fi < (uint64_t)s->n_flows ? tvn_names__flow(&s->flows[fi]) : NULL;
 }
 
-const char *tvn_metric_walk__comp_name(const struct snapshot *s, uint64_t fi, uint64_t ci)
+const char *tvn_metric_walk__comp_name(const struct tvn_snapshot *s, uint64_t fi, uint64_t ci)
 {
 	return fi < (uint64_t)s->n_flows ? tvn_names__component(&s->flows[fi], (int)ci) : NULL;
 }
@@ -77,7 +77,7 @@ const char *tvn_metric_walk__comp_name(const struct snapshot *s, uint64_t fi, ui
  * A block read mid-update may have count behind its buckets: count takes the
  * larger and the last bucket the difference, so count is the buckets' sum.
  */
-static void hist_norm(const struct torvyn_hist_lat *h, struct metric_hist *out)
+static void hist_norm(const struct torvyn_hist_lat *h, struct tvn_metric_hist *out)
 {
 	uint64_t cum = 0;
 
@@ -94,8 +94,8 @@ static void put_entity(struct tvn_metric_walk *w, const struct tvn_metric_fam *f
 		       const struct tvn_metric_lset *l)
 {
 	const char *p = (const char *)base + f->off;
-	struct metric_value v = {.kind = METRIC_U64};
-	struct metric_hist h;
+	struct tvn_metric_value v = {.kind = METRIC_U64};
+	struct tvn_metric_hist h;
 	uint32_t u32;
 	int i;
 
@@ -143,7 +143,7 @@ static void put_entity(struct tvn_metric_walk *w, const struct tvn_metric_fam *f
 
 /* ------------------------------------------------------------ entities */
 
-void tvn_metric_lset__flow(struct tvn_metric_lset *l, const struct snapshot *s, int fi)
+void tvn_metric_lset__flow(struct tvn_metric_lset *l, const struct tvn_snapshot *s, int fi)
 {
 	l->n = 0;
 	tvn_metric_lset__name(l, "flow_id", tvn_metric_walk__flow_name(s, (uint64_t)fi),
@@ -152,7 +152,7 @@ void tvn_metric_lset__flow(struct tvn_metric_lset *l, const struct snapshot *s, 
 
 static void walk_flows(struct tvn_metric_walk *w, const struct tvn_metric_fam *f)
 {
-	const struct snapshot *s = w->s;
+	const struct tvn_snapshot *s = w->s;
 	struct tvn_metric_lset l;
 
 	for (int fi = 0; fi < s->n_flows; fi++) {
@@ -170,15 +170,15 @@ struct member {
 	const char *name; /* NULL without a block */
 };
 
-static void member_of(const struct snap_flow *fl, bool stream, int i, struct member *m)
+static void member_of(const struct tvn_snap_flow *fl, bool stream, int i, struct member *m)
 {
 	if (stream) {
-		const struct snap_stream *st = &fl->streams[i];
+		const struct tvn_snap_stream *st = &fl->streams[i];
 
 		*m = (struct member){st->present, st->has_diag, &st->blk, &st->diag,
 				     tvn_names__stream(fl, i)};
 	} else {
-		const struct snap_comp *sc = &fl->comps[i];
+		const struct tvn_snap_comp *sc = &fl->comps[i];
 
 		*m = (struct member){sc->present, sc->has_diag, &sc->blk, &sc->diag,
 				     tvn_names__component(fl, i)};
@@ -189,7 +189,7 @@ static void member_of(const struct snap_flow *fl, bool stream, int i, struct mem
 static void walk_members(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool stream,
 			 bool diag)
 {
-	const struct snapshot *s = w->s;
+	const struct tvn_snapshot *s = w->s;
 	int n = stream ? TORVYN_MAX_STREAMS : TORVYN_MAX_COMPONENTS;
 	const char *key = stream ? "stream_id" : "component_id";
 	struct tvn_metric_lset l;
@@ -209,7 +209,7 @@ static void walk_members(struct tvn_metric_walk *w, const struct tvn_metric_fam 
 
 static void walk_tiers(struct tvn_metric_walk *w, const struct tvn_metric_fam *f, bool diag)
 {
-	const struct snapshot *s = w->s;
+	const struct tvn_snapshot *s = w->s;
 	struct tvn_metric_lset l;
 
 	if (!(diag ? s->has_diag_pool : s->have_pool))
@@ -223,7 +223,7 @@ static void walk_tiers(struct tvn_metric_walk *w, const struct tvn_metric_fam *f
 
 static void walk_fam(struct tvn_metric_walk *w, const struct tvn_metric_fam *f)
 {
-	const struct snapshot *s = w->s;
+	const struct tvn_snapshot *s = w->s;
 	struct tvn_metric_lset l = {.n = 0};
 
 	switch (f->src) {
@@ -257,7 +257,7 @@ static void walk_fam(struct tvn_metric_walk *w, const struct tvn_metric_fam *f)
 
 /* ------------------------------------------------------------ UTF-8 */
 
-size_t metric_model__utf8_seq(const unsigned char *s, size_t n)
+size_t tvn_metric_model__utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t len;
@@ -305,7 +305,7 @@ static int xfer_cmp(const void *a, const void *b)
 }
 
 /* The transfers come in BPF hash order; an exposition must be stable. */
-static uint32_t *sort_transfers(const struct snapshot *s)
+static uint32_t *sort_transfers(const struct tvn_snapshot *s)
 {
 	size_t n = (size_t)s->n_transfers;
 	struct xfer_key *k = malloc(sizeof(*k) * n);
@@ -326,11 +326,11 @@ static uint32_t *sort_transfers(const struct snapshot *s)
 	return order;
 }
 
-int metric_model__walk(const struct snapshot *s, uint64_t now_mono_ns,
-		       const struct metric_visitor *v, void *ctx)
+int tvn_metric_model__walk(const struct tvn_snapshot *s, uint64_t now_mono_ns,
+			   const struct tvn_metric_visitor *v, void *ctx)
 {
 	struct tvn_metric_walk w = {.now_ns = now_mono_ns, .v = v, .ctx = ctx};
-	struct snapshot view;
+	struct tvn_snapshot view;
 	uint32_t *order = NULL;
 
 	if (!s || !v || !v->sample)

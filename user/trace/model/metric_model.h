@@ -2,7 +2,7 @@
 /*
  * metric_model: the one catalogue of the metric families of docs/metrics.md
  * (names, types, units, help texts, where the samples come from) and the walk
- * that turns a struct snapshot into them. The renderers (prom.c: Prometheus
+ * that turns a struct tvn_snapshot into them. The renderers (prom.c: Prometheus
  * text and OpenMetrics; otlp.c: OTLP metrics) only format what the walk
  * hands them, so they cannot disagree about which series exist or what they
  * hold. A new metric is one line of the table in metric_catalog.c.
@@ -17,11 +17,11 @@
 
 #include "torvyn_abi.h"
 
-struct snapshot;
+struct tvn_snapshot;
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM, METRIC_STATESET, METRIC_INFO };
 
-struct metric_family {
+struct tvn_metric_family {
 	const char *prom; /* OpenMetrics family name: without _total or _info */
 	const char *otlp; /* upstream's dotted name, else "torvyn." + prom's in dots */
 	enum metric_type type;
@@ -35,7 +35,7 @@ struct metric_family {
  * A label: value is read up to a NUL or vmax bytes and may hold any bytes
  * (names come from the traced process); each renderer escapes or replaces.
  */
-struct metric_label {
+struct tvn_metric_label {
 	const char *key, *val;
 	size_t vmax;
 };
@@ -43,20 +43,20 @@ struct metric_label {
 #define METRIC_MAX_LABELS 4
 
 /* Per-bucket counts (the last is above the highest bound); count is their sum. */
-struct metric_hist {
+struct tvn_metric_hist {
 	uint64_t bucket[TORVYN_LAT_BUCKETS];
 	uint64_t count, sum_ns;
 };
 
 enum metric_value_kind { METRIC_U64, METRIC_I64, METRIC_DBL, METRIC_NS, METRIC_HIST };
 
-struct metric_value {
+struct tvn_metric_value {
 	enum metric_value_kind kind;
 	union {
 		uint64_t u;		     /* METRIC_U64, METRIC_NS (nanoseconds) */
 		int64_t i;		     /* METRIC_I64 */
 		double d;		     /* METRIC_DBL */
-		const struct metric_hist *h; /* METRIC_HIST */
+		const struct tvn_metric_hist *h; /* METRIC_HIST */
 	};
 };
 
@@ -66,11 +66,12 @@ struct metric_value {
  * pointers passed live only for the call. A callback returns 0 or -errno;
  * an error stops the walk, which returns it. begin and end may be NULL.
  */
-struct metric_visitor {
-	int (*begin)(void *ctx, const struct metric_family *f);
-	int (*sample)(void *ctx, const struct metric_family *f, const struct metric_label *l,
-		      int n_labels, const struct metric_value *v);
-	int (*end)(void *ctx, const struct metric_family *f);
+struct tvn_metric_visitor {
+	int (*begin)(void *ctx, const struct tvn_metric_family *f);
+	int (*sample)(void *ctx, const struct tvn_metric_family *f,
+		      const struct tvn_metric_label *l, int n_labels,
+		      const struct tvn_metric_value *v);
+	int (*end)(void *ctx, const struct tvn_metric_family *f);
 };
 
 /*
@@ -79,14 +80,14 @@ struct metric_visitor {
  * Negative counts or missing arrays in @s mean "none"; transfers are visited
  * sorted by flow, from, to. Returns 0, -EINVAL, -ENOMEM or a visitor's error.
  */
-int metric_model__walk(const struct snapshot *s, uint64_t now_mono_ns,
-		       const struct metric_visitor *v, void *ctx);
+int tvn_metric_model__walk(const struct tvn_snapshot *s, uint64_t now_mono_ns,
+			   const struct tvn_metric_visitor *v, void *ctx);
 
 /*
  * Length of the valid UTF-8 sequence at s (n > 0 bytes readable), 0 when the
  * byte at s starts none: the renderers put U+FFFD for such bytes of label
  * values, which come from the traced process.
  */
-size_t metric_model__utf8_seq(const unsigned char *s, size_t n);
+size_t tvn_metric_model__utf8_seq(const unsigned char *s, size_t n);
 
 #endif /* TORVYN_METRIC_MODEL_H */

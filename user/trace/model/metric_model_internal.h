@@ -24,7 +24,7 @@ enum tvn_metric_src {
 	SRC_DCOMP,   /* components with has_diag: struct tvn_invoke_val */
 	SRC_DSTREAM, /* streams with has_diag: struct tvn_queue_val */
 	SRC_DPOOL,   /* torvyn_tier_names if has_diag_pool: struct tvn_pool_val */
-	SRC_SELF,    /* always: struct snapshot */
+	SRC_SELF,    /* always: struct tvn_snapshot */
 	SRC_OWN,     /* the family's fn walks the snapshot itself */
 };
 
@@ -41,7 +41,7 @@ enum tvn_metric_val {
 
 /* An entity's labels; values that are indices are formatted into num. */
 struct tvn_metric_lset {
-	struct metric_label l[METRIC_MAX_LABELS];
+	struct tvn_metric_label l[METRIC_MAX_LABELS];
 	int n;
 	char num[METRIC_MAX_LABELS][24];
 };
@@ -52,7 +52,7 @@ typedef void (*tvn_metric_fam_fn)(struct tvn_metric_walk *w, const struct tvn_me
 				  const void *base, const struct tvn_metric_lset *l);
 
 struct tvn_metric_fam {
-	struct metric_family pub;
+	struct tvn_metric_family pub;
 	enum tvn_metric_src src;
 	enum tvn_metric_val val;
 	size_t off;
@@ -63,10 +63,10 @@ struct tvn_metric_fam {
 };
 
 struct tvn_metric_walk {
-	const struct snapshot *s; /* sanitized: counts match the arrays */
+	const struct tvn_snapshot *s; /* sanitized: counts match the arrays */
 	uint64_t now_ns;
 	const uint32_t *xfer_order; /* transfers sorted by flow, from, to */
-	const struct metric_visitor *v;
+	const struct tvn_metric_visitor *v;
 	void *ctx;
 	bool begun; /* begin was called for the current family */
 	int err;
@@ -78,13 +78,13 @@ extern const size_t tvn_metric_n_fams;
 
 /* Hands one sample of f to the visitor; begins the family first if needed. */
 void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
-			   const struct tvn_metric_lset *l, const struct metric_value *v);
+			   const struct tvn_metric_lset *l, const struct tvn_metric_value *v);
 void tvn_metric_walk__emit_u64(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
 			       const struct tvn_metric_lset *l, uint64_t x);
 
 /* Names from the snapshot's blocks, or NULL when absent or out of range. */
-const char *tvn_metric_walk__flow_name(const struct snapshot *s, uint64_t fi);
-const char *tvn_metric_walk__comp_name(const struct snapshot *s, uint64_t fi, uint64_t ci);
+const char *tvn_metric_walk__flow_name(const struct tvn_snapshot *s, uint64_t fi);
+const char *tvn_metric_walk__comp_name(const struct tvn_snapshot *s, uint64_t fi, uint64_t ci);
 
 static inline uint64_t tvn_metric_walk__read_u64(const void *base, size_t off)
 {
@@ -101,6 +101,6 @@ void tvn_metric_lset__name(struct tvn_metric_lset *l, const char *key, const cha
 			   uint64_t idx);
 
 /* Resets l to the flow_id label of flow fi. */
-void tvn_metric_lset__flow(struct tvn_metric_lset *l, const struct snapshot *s, int fi);
+void tvn_metric_lset__flow(struct tvn_metric_lset *l, const struct tvn_snapshot *s, int fi);
 
 #endif /* TORVYN_METRIC_MODEL_INTERNAL_H */

@@ -18,7 +18,7 @@
 
 enum otlp_value_type { OTLP_STR, OTLP_INT, OTLP_DOUBLE, OTLP_BOOL };
 
-struct otlp_kv {
+struct tvn_otlp_kv {
 	char key[48];
 	enum otlp_value_type type;
 	char str[128]; /* OTLP_STR */
@@ -34,7 +34,7 @@ struct otlp_kv {
 #define OTLP_STATUS_OK 1
 #define OTLP_STATUS_ERROR 2
 
-struct otlp_span {
+struct tvn_otlp_span {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint8_t parent_span_id[8]; /* all zero: a root span */
@@ -44,19 +44,19 @@ struct otlp_span {
 	uint64_t start_unix_ns, end_unix_ns;
 	int status_code; /* OTLP_STATUS_* */
 	char status_message[64];
-	struct otlp_kv attrs[OTLP_MAX_ATTRS];
+	struct tvn_otlp_kv attrs[OTLP_MAX_ATTRS];
 	int n_attrs;
 };
 
 /* The resource every request carries. */
-struct otlp_resource {
+struct tvn_otlp_resource {
 	char service_name[128]; /* service.name, default "torvyn-host" */
 	char service_instance_id[64]; /* service.instance.id */
 	char host_name[128]; /* host.name */
 	int64_t pid; /* process.pid: the traced host's */
 	char executable_name[128]; /* process.executable.name */
 	/* more resource attributes (OTEL_RESOURCE_ATTRIBUTES), appended */
-	struct otlp_kv extra[8];
+	struct tvn_otlp_kv extra[8];
 	int n_extra;
 };
 
@@ -67,18 +67,20 @@ struct otlp_resource {
 #define OTLP_SCOPE_NAME "torvyn-trace"
 
 /* Appends an attribute; silently ignores the 13th and later. */
-void otlp_span__attr_str(struct otlp_span *s, const char *key, const char *val);
-void otlp_span__attr_int(struct otlp_span *s, const char *key, int64_t val);
+void tvn_otlp_span__attr_str(struct tvn_otlp_span *s, const char *key, const char *val);
+void tvn_otlp_span__attr_int(struct tvn_otlp_span *s, const char *key, int64_t val);
 
 /*
  * ExportTraceServiceRequest with one ResourceSpans / one ScopeSpans holding
  * the n spans. *buf is malloc'd (caller frees with free()). 0 or -ENOMEM /
  * -EINVAL.
  */
-int otlp__encode_traces_pb(const struct otlp_resource *res, const struct otlp_span *spans,
-			   size_t n, uint8_t **buf, size_t *len);
-int otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
-			     size_t n, char **buf, size_t *len);
+int tvn_otlp__encode_traces_pb(const struct tvn_otlp_resource *res,
+			       const struct tvn_otlp_span *spans, size_t n, uint8_t **buf,
+			       size_t *len);
+int tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
+				 const struct tvn_otlp_span *spans, size_t n, char **buf,
+				 size_t *len);
 
 /*
  * ExportMetricsServiceRequest carrying the same numbers as /metrics: every
@@ -90,11 +92,12 @@ int otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_
  * histograms are cumulative with the Torvyn latency boundaries in seconds
  * (unit "s"). now_unix_ns stamps every point.
  */
-int otlp__encode_metrics_pb(const struct otlp_resource *res, const struct snapshot *snap,
-			    uint64_t start_unix_ns, uint64_t now_unix_ns, uint8_t **buf, size_t *len);
-int otlp__encode_metrics_json(const struct otlp_resource *res, const struct snapshot *snap,
-			      uint64_t start_unix_ns, uint64_t now_unix_ns, char **buf,
-			      size_t *len);
+int tvn_otlp__encode_metrics_pb(const struct tvn_otlp_resource *res,
+				const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+				uint64_t now_unix_ns, uint8_t **buf, size_t *len);
+int tvn_otlp__encode_metrics_json(const struct tvn_otlp_resource *res,
+				  const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+				  uint64_t now_unix_ns, char **buf, size_t *len);
 
 /*
  * Reads partial_success from an Export*ServiceResponse body (protobuf when
@@ -102,7 +105,7 @@ int otlp__encode_metrics_json(const struct otlp_resource *res, const struct snap
  * rejected_data_points (metrics), msg its error_message. An empty body is a
  * full success (0). Returns 0 or -EINVAL for a body that does not decode.
  */
-int otlp__parse_response(const uint8_t *body, size_t len, bool json, bool traces,
-			 int64_t *rejected, char *msg, size_t msglen);
+int tvn_otlp__parse_response(const uint8_t *body, size_t len, bool json, bool traces,
+			     int64_t *rejected, char *msg, size_t msglen);
 
 #endif /* TORVYN_OTLP_H */

@@ -53,7 +53,7 @@ static void *grow(struct tvn_otlp_metrics *c, void *p, size_t *cap, size_t n, si
  * OTLP names are the model's; UCUM units ("s", "By"), except the families
  * whose upstream names keep integer nanoseconds ("ns").
  */
-static int m_begin(void *ctx, const struct metric_family *f)
+static int m_begin(void *ctx, const struct tvn_metric_family *f)
 {
 	struct tvn_otlp_metrics *c = ctx;
 	struct tvn_otlp_metric *m = PUSH(c, ms);
@@ -76,9 +76,9 @@ static int64_t clamp_i64(uint64_t x)
 
 /* The point's value: integers stay integers, nanoseconds become seconds unless named in ns. */
 static void point_value(struct tvn_otlp_metrics *c, struct tvn_otlp_point *p,
-			const struct metric_family *f, const struct metric_value *v)
+			const struct tvn_metric_family *f, const struct tvn_metric_value *v)
 {
-	struct metric_hist *h;
+	struct tvn_metric_hist *h;
 
 	switch (v->kind) {
 	case METRIC_U64:
@@ -109,8 +109,8 @@ static void point_value(struct tvn_otlp_metrics *c, struct tvn_otlp_point *p,
 	}
 }
 
-static int m_sample(void *ctx, const struct metric_family *f, const struct metric_label *l, int n,
-		    const struct metric_value *v)
+static int m_sample(void *ctx, const struct tvn_metric_family *f, const struct tvn_metric_label *l,
+		    int n, const struct tvn_metric_value *v)
 {
 	struct tvn_otlp_metrics *c = ctx;
 	struct tvn_otlp_point *p = PUSH(c, pts);
@@ -134,12 +134,12 @@ void tvn_otlp_metrics__free(struct tvn_otlp_metrics *c)
 	tvn_otlp_arena__free(&c->a);
 }
 
-int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct snapshot *s)
+int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snapshot *s)
 {
-	static const struct metric_visitor visitor = {.begin = m_begin, .sample = m_sample};
+	static const struct tvn_metric_visitor visitor = {.begin = m_begin, .sample = m_sample};
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
-				  &visitor, c);
+	return tvn_metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
+				      &visitor, c);
 }

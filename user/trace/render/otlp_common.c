@@ -54,7 +54,7 @@ char *tvn_otlp_arena__str(struct tvn_otlp_arena *a, const char *s, size_t max)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		size_t k = metric_model__utf8_seq(v + i, n - i);
+		size_t k = tvn_metric_model__utf8_seq(v + i, n - i);
 
 		if (k == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
@@ -73,10 +73,10 @@ char *tvn_otlp_arena__str(struct tvn_otlp_arena *a, const char *s, size_t max)
 /* ------------------------------------------------------------ span attributes */
 
 /* The next free attribute of s, zeroed and named key; NULL once all are taken. */
-static struct otlp_kv *span_attr_new(struct otlp_span *s, const char *key,
-				     enum otlp_value_type type)
+static struct tvn_otlp_kv *span_attr_new(struct tvn_otlp_span *s, const char *key,
+					 enum otlp_value_type type)
 {
-	struct otlp_kv *kv;
+	struct tvn_otlp_kv *kv;
 
 	if (!s || !key || s->n_attrs < 0 || s->n_attrs >= OTLP_MAX_ATTRS)
 		return NULL;
@@ -87,30 +87,30 @@ static struct otlp_kv *span_attr_new(struct otlp_span *s, const char *key,
 	return kv;
 }
 
-void otlp_span__attr_str(struct otlp_span *s, const char *key, const char *val)
+void tvn_otlp_span__attr_str(struct tvn_otlp_span *s, const char *key, const char *val)
 {
-	struct otlp_kv *kv = span_attr_new(s, key, OTLP_STR);
+	struct tvn_otlp_kv *kv = span_attr_new(s, key, OTLP_STR);
 
 	if (kv)
 		snprintf(kv->str, sizeof(kv->str), "%s", val ? val : "");
 }
 
-void otlp_span__attr_int(struct otlp_span *s, const char *key, int64_t val)
+void tvn_otlp_span__attr_int(struct tvn_otlp_span *s, const char *key, int64_t val)
 {
-	struct otlp_kv *kv = span_attr_new(s, key, OTLP_INT);
+	struct tvn_otlp_kv *kv = span_attr_new(s, key, OTLP_INT);
 
 	if (kv)
 		kv->i = val;
 }
 
-int tvn_otlp_span__n_attrs(const struct otlp_span *s)
+int tvn_otlp_span__n_attrs(const struct tvn_otlp_span *s)
 {
 	if (s->n_attrs < 0)
 		return 0;
 	return s->n_attrs > OTLP_MAX_ATTRS ? OTLP_MAX_ATTRS : s->n_attrs;
 }
 
-bool tvn_otlp_span__has_parent(const struct otlp_span *s)
+bool tvn_otlp_span__has_parent(const struct tvn_otlp_span *s)
 {
 	for (size_t i = 0; i < sizeof(s->parent_span_id); i++)
 		if (s->parent_span_id[i])
@@ -130,7 +130,7 @@ static bool ra_has(const struct tvn_otlp_res_attrs *r, const char *key)
 
 static void ra_str(struct tvn_otlp_res_attrs *r, const char *key, const char *val, size_t max)
 {
-	struct otlp_kv *kv;
+	struct tvn_otlp_kv *kv;
 	size_t n = strnlen(val, max);
 
 	if (!n || r->n == RES_MAX_ATTRS || ra_has(r, key))
@@ -147,7 +147,7 @@ static void ra_str(struct tvn_otlp_res_attrs *r, const char *key, const char *va
  * OTEL_RESOURCE_ATTRIBUTES) that repeats one set above loses, as
  * OTEL_SERVICE_NAME wins over service.name there.
  */
-void tvn_otlp_res_attrs__fill(struct tvn_otlp_res_attrs *r, const struct otlp_resource *res)
+void tvn_otlp_res_attrs__fill(struct tvn_otlp_res_attrs *r, const struct tvn_otlp_resource *res)
 {
 	r->n = 0;
 	ra_str(r, "service.name", res->service_name[0] ? res->service_name : "torvyn-host",
@@ -156,7 +156,7 @@ void tvn_otlp_res_attrs__fill(struct tvn_otlp_res_attrs *r, const struct otlp_re
 	       sizeof(res->service_instance_id));
 	ra_str(r, "host.name", res->host_name, sizeof(res->host_name));
 	if (res->pid > 0) {
-		struct otlp_kv *kv = &r->kv[r->n++];
+		struct tvn_otlp_kv *kv = &r->kv[r->n++];
 
 		memset(kv, 0, sizeof(*kv));
 		snprintf(kv->key, sizeof(kv->key), "process.pid");
@@ -168,7 +168,7 @@ void tvn_otlp_res_attrs__fill(struct tvn_otlp_res_attrs *r, const struct otlp_re
 	ra_str(r, "telemetry.sdk.language", OTLP_SDK_LANGUAGE, sizeof(OTLP_SDK_LANGUAGE));
 	ra_str(r, "telemetry.sdk.version", OTLP_SDK_VERSION, sizeof(OTLP_SDK_VERSION));
 	for (int i = 0; i < res->n_extra && i < (int)ARRAY_SIZE(res->extra); i++) {
-		const struct otlp_kv *x = &res->extra[i];
+		const struct tvn_otlp_kv *x = &res->extra[i];
 
 		if (!x->key[0] || r->n == RES_MAX_ATTRS || ra_has(r, x->key))
 			continue;

@@ -75,10 +75,10 @@ char *tvn_otlp_arena__str(struct tvn_otlp_arena *a, const char *s, size_t max);
 /* ------------------------------------------------------------ attributes (otlp_common.c) */
 
 /* The resource's attributes: the named fields, telemetry.sdk.*, then extra. */
-#define RES_MAX_ATTRS (8 + ARRAY_SIZE(((struct otlp_resource *)0)->extra))
+#define RES_MAX_ATTRS (8 + ARRAY_SIZE(((struct tvn_otlp_resource *)0)->extra))
 
 struct tvn_otlp_res_attrs {
-	struct otlp_kv kv[RES_MAX_ATTRS];
+	struct tvn_otlp_kv kv[RES_MAX_ATTRS];
 	size_t n;
 };
 
@@ -86,13 +86,13 @@ struct tvn_otlp_res_attrs {
  * Keys are unique within a resource: an extra attribute (from
  * OTEL_RESOURCE_ATTRIBUTES) that repeats a named field's loses.
  */
-void tvn_otlp_res_attrs__fill(struct tvn_otlp_res_attrs *r, const struct otlp_resource *res);
+void tvn_otlp_res_attrs__fill(struct tvn_otlp_res_attrs *r, const struct tvn_otlp_resource *res);
 
 /* The span's attributes that count: n_attrs within 0..OTLP_MAX_ATTRS. */
-int tvn_otlp_span__n_attrs(const struct otlp_span *s);
+int tvn_otlp_span__n_attrs(const struct tvn_otlp_span *s);
 
 /* False for a root span (parent_span_id all zero). */
-bool tvn_otlp_span__has_parent(const struct otlp_span *s);
+bool tvn_otlp_span__has_parent(const struct tvn_otlp_span *s);
 
 /* ------------------------------------------------------------ metrics (otlp_collect.c) */
 
@@ -107,7 +107,7 @@ struct tvn_otlp_point {
 	enum tvn_otlp_point_kind vt;
 	int64_t i;
 	double d;
-	const struct metric_hist *h; /* a copy in the arena */
+	const struct tvn_metric_hist *h; /* a copy in the arena */
 };
 
 struct tvn_otlp_metric {
@@ -126,7 +126,7 @@ struct tvn_otlp_metrics {
 };
 
 /* The neutral list of every family of s with points. c starts zeroed. 0 or -ENOMEM. */
-int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct snapshot *s);
+int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snapshot *s);
 void tvn_otlp_metrics__free(struct tvn_otlp_metrics *c);
 
 #endif /* TORVYN_OTLP_INTERNAL_H */

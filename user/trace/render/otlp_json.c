@@ -101,7 +101,7 @@ static json_t *j_hex(const uint8_t *p, size_t n)
 	return json_string(s);
 }
 
-static json_t *j_kv(struct jctx *j, const struct otlp_kv *x)
+static json_t *j_kv(struct jctx *j, const struct tvn_otlp_kv *x)
 {
 	json_t *kv = json_object(), *v = json_object();
 
@@ -125,7 +125,7 @@ static json_t *j_kv(struct jctx *j, const struct otlp_kv *x)
 	return kv;
 }
 
-static json_t *j_kvs(struct jctx *j, const struct otlp_kv *x, size_t n)
+static json_t *j_kvs(struct jctx *j, const struct tvn_otlp_kv *x, size_t n)
 {
 	json_t *arr = json_array();
 
@@ -134,7 +134,7 @@ static json_t *j_kvs(struct jctx *j, const struct otlp_kv *x, size_t n)
 	return arr;
 }
 
-static json_t *j_res(struct jctx *j, const struct otlp_resource *res)
+static json_t *j_res(struct jctx *j, const struct tvn_otlp_resource *res)
 {
 	json_t *r = json_object();
 	struct tvn_otlp_res_attrs ra;
@@ -157,7 +157,7 @@ static json_t *j_scope(struct jctx *j)
  * {"<top>":[{"resource":...,"<scope_key>":[{"scope":...,"<list_key>":list}]}]}
  * and its compact text; takes list.
  */
-static int j_finish(struct jctx *j, const struct otlp_resource *res, const char *top,
+static int j_finish(struct jctx *j, const struct tvn_otlp_resource *res, const char *top,
 		    const char *scope_key, const char *list_key, json_t *list, char **buf,
 		    size_t *len)
 {
@@ -184,7 +184,7 @@ static int j_finish(struct jctx *j, const struct otlp_resource *res, const char 
 
 /* ------------------------------------------------------------ JSON: traces */
 
-static json_t *j_span(struct jctx *j, const struct otlp_span *s)
+static json_t *j_span(struct jctx *j, const struct tvn_otlp_span *s)
 {
 	json_t *o = json_object();
 	size_t na = (size_t)tvn_otlp_span__n_attrs(s);
@@ -217,8 +217,9 @@ static json_t *j_span(struct jctx *j, const struct otlp_span *s)
 	return o;
 }
 
-int otlp__encode_traces_json(const struct otlp_resource *res, const struct otlp_span *spans,
-			     size_t n, char **buf, size_t *len)
+int tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
+				 const struct tvn_otlp_span *spans, size_t n, char **buf,
+				 size_t *len)
 {
 	struct jctx j = {.prec = 15};
 	json_t *list;
@@ -326,8 +327,9 @@ static json_t *j_metric(struct jctx *j, const struct tvn_otlp_metric *m,
 	return o;
 }
 
-int otlp__encode_metrics_json(const struct otlp_resource *res, const struct snapshot *snap,
-			      uint64_t start_unix_ns, uint64_t now_unix_ns, char **buf, size_t *len)
+int tvn_otlp__encode_metrics_json(const struct tvn_otlp_resource *res,
+				  const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+				  uint64_t now_unix_ns, char **buf, size_t *len)
 {
 	struct jctx j = {.prec = 15};
 	struct tvn_otlp_metrics c = {0};

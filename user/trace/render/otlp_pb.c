@@ -39,7 +39,7 @@ static pb_keyvalue *pb_kv_str(struct tvn_otlp_arena *a, const char *key, const c
 	return kv->value->string_value ? kv : NULL;
 }
 
-static pb_keyvalue *pb_kv(struct tvn_otlp_arena *a, const struct otlp_kv *x)
+static pb_keyvalue *pb_kv(struct tvn_otlp_arena *a, const struct tvn_otlp_kv *x)
 {
 	pb_keyvalue *kv;
 
@@ -70,7 +70,7 @@ static pb_keyvalue *pb_kv(struct tvn_otlp_arena *a, const struct otlp_kv *x)
 }
 
 /* An array of n KeyValue pointers from otlp_kv; NULL for n == 0 or oom. */
-static pb_keyvalue **pb_kvs(struct tvn_otlp_arena *a, const struct otlp_kv *x, size_t n)
+static pb_keyvalue **pb_kvs(struct tvn_otlp_arena *a, const struct tvn_otlp_kv *x, size_t n)
 {
 	pb_keyvalue **v;
 
@@ -82,7 +82,7 @@ static pb_keyvalue **pb_kvs(struct tvn_otlp_arena *a, const struct otlp_kv *x, s
 	return v;
 }
 
-static pb_resource *pb_res(struct tvn_otlp_arena *a, const struct otlp_resource *res)
+static pb_resource *pb_res(struct tvn_otlp_arena *a, const struct tvn_otlp_resource *res)
 {
 	pb_resource *r = tvn_otlp_arena__alloc(a, sizeof(*r));
 	struct tvn_otlp_res_attrs ra;
@@ -127,7 +127,7 @@ static int pb_finish(struct tvn_otlp_arena *a, const ProtobufCMessage *msg, uint
 
 /* ------------------------------------------------------------ protobuf: traces */
 
-static pb_span *pb_span_new(struct tvn_otlp_arena *a, const struct otlp_span *s)
+static pb_span *pb_span_new(struct tvn_otlp_arena *a, const struct tvn_otlp_span *s)
 {
 	pb_span *p = tvn_otlp_arena__alloc(a, sizeof(*p));
 	size_t na = (size_t)tvn_otlp_span__n_attrs(s);
@@ -161,8 +161,9 @@ static pb_span *pb_span_new(struct tvn_otlp_arena *a, const struct otlp_span *s)
 	return p;
 }
 
-int otlp__encode_traces_pb(const struct otlp_resource *res, const struct otlp_span *spans, size_t n,
-			   uint8_t **buf, size_t *len)
+int tvn_otlp__encode_traces_pb(const struct tvn_otlp_resource *res,
+			       const struct tvn_otlp_span *spans, size_t n, uint8_t **buf,
+			       size_t *len)
 {
 	pb_trace_req req =
 	    OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
@@ -325,9 +326,9 @@ static pb_metric *pb_metric_new(struct pbm *b, const struct tvn_otlp_metric *m,
 	return ok ? pm : NULL;
 }
 
-int otlp__encode_metrics_pb(const struct otlp_resource *res, const struct snapshot *snap,
-			    uint64_t start_unix_ns, uint64_t now_unix_ns, uint8_t **buf,
-			    size_t *len)
+int tvn_otlp__encode_metrics_pb(const struct tvn_otlp_resource *res,
+				const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+				uint64_t now_unix_ns, uint8_t **buf, size_t *len)
 {
 	pb_metrics_req req =
 	    OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;

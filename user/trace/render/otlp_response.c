@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * otlp__parse_response: the partial_success of an Export*ServiceResponse,
+ * tvn_otlp__parse_response: the partial_success of an Export*ServiceResponse,
  * in protobuf or OTLP/JSON.
  */
 #include <errno.h>
@@ -104,8 +104,8 @@ static int parse_pb_resp(const uint8_t *body, size_t len, bool traces, int64_t *
 	return 0;
 }
 
-int otlp__parse_response(const uint8_t *body, size_t len, bool json, bool traces, int64_t *rejected,
-			 char *msg, size_t msglen)
+int tvn_otlp__parse_response(const uint8_t *body, size_t len, bool json, bool traces,
+			     int64_t *rejected, char *msg, size_t msglen)
 {
 	int64_t rej = 0;
 	int err;

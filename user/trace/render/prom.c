@@ -139,7 +139,7 @@ static void num_dbl(struct num *v, double d)
 }
 
 /* A value other than a histogram, as its kind wants it. */
-static void num_value(struct num *v, const struct metric_value *val)
+static void num_value(struct num *v, const struct tvn_metric_value *val)
 {
 	if (val->kind == METRIC_I64)
 		num_i64(v, val->i);
@@ -190,7 +190,7 @@ static void lb_add(struct lbuf *l, const char *key, const char *value, size_t vm
 			*o++ = (char)v[i++];
 			continue;
 		}
-		k = metric_model__utf8_seq(v + i, vlen - i);
+		k = tvn_metric_model__utf8_seq(v + i, vlen - i);
 		if (k == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -234,12 +234,12 @@ static const char *const type_om[] = {
 };
 
 /* The suffix of a family's plain samples: also part of its 0.0.4 name. */
-static const char *sample_suffix(const struct metric_family *f)
+static const char *sample_suffix(const struct tvn_metric_family *f)
 {
 	return f->type == METRIC_COUNTER ? "_total" : f->type == METRIC_INFO ? "_info" : "";
 }
 
-static void put_meta(struct ctx *c, const char *what, const struct metric_family *f,
+static void put_meta(struct ctx *c, const char *what, const struct tvn_metric_family *f,
 		     const char *text)
 {
 	struct pbuf *b = &c->b;
@@ -254,7 +254,7 @@ static void put_meta(struct ctx *c, const char *what, const struct metric_family
 }
 
 /* The HELP/TYPE (and UNIT) lines, just before a family's first sample. */
-static int put_head(void *ctx, const struct metric_family *f)
+static int put_head(void *ctx, const struct tvn_metric_family *f)
 {
 	struct ctx *c = ctx;
 
@@ -271,7 +271,7 @@ static int put_head(void *ctx, const struct metric_family *f)
 }
 
 /* One sample line: name+sfx{labels} value. */
-static void line(struct ctx *c, const struct metric_family *f, const char *sfx,
+static void line(struct ctx *c, const struct tvn_metric_family *f, const char *sfx,
 		 const struct lbuf *l, const struct num *v)
 {
 	struct pbuf *b = &c->b;
@@ -302,8 +302,8 @@ static void line(struct ctx *c, const struct metric_family *f, const char *sfx,
  * Prometheus wants the buckets cumulative; +Inf and _count are the model's
  * count. The 26 bucket lines share name{labels,le=" which is built once.
  */
-static void put_hist(struct ctx *c, const struct metric_family *f, const struct lbuf *l,
-		     const struct metric_hist *h)
+static void put_hist(struct ctx *c, const struct tvn_metric_family *f, const struct lbuf *l,
+		     const struct tvn_metric_hist *h)
 {
 	struct pbuf *b = &c->b;
 	size_t nl = strlen(f->prom), pn = nl + sizeof("_bucket{,le=\"") + l->n;
@@ -352,8 +352,8 @@ static void put_hist(struct ctx *c, const struct metric_family *f, const struct 
 }
 
 /* An OpenMetrics stateset's label is named after the family; 0.0.4 keeps "state". */
-static int put_sample(void *ctx, const struct metric_family *f, const struct metric_label *ls,
-		      int n, const struct metric_value *val)
+static int put_sample(void *ctx, const struct tvn_metric_family *f,
+		      const struct tvn_metric_label *ls, int n, const struct tvn_metric_value *val)
 {
 	struct ctx *c = ctx;
 	struct lbuf l = {.n = 0};
@@ -375,9 +375,9 @@ static int put_sample(void *ctx, const struct metric_family *f, const struct met
 
 /* ------------------------------------------------------------ rendering */
 
-int prom__render(const struct snapshot *s, bool openmetrics, char **buf, size_t *len)
+int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf, size_t *len)
 {
-	static const struct metric_visitor visitor = {.begin = put_head, .sample = put_sample};
+	static const struct tvn_metric_visitor visitor = {.begin = put_head, .sample = put_sample};
 	struct ctx c = {.om = openmetrics};
 	struct timespec ts;
 	int err;
@@ -391,8 +391,8 @@ int prom__render(const struct snapshot *s, bool openmetrics, char **buf, size_t 
 	*buf = NULL;
 	*len = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err = metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
-				 &visitor, &c);
+	err = tvn_metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
+				     &visitor, &c);
 	if (openmetrics)
 		pb_str(&c.b, "# EOF\n");
 	if (err || !pb_reserve(&c.b, 0)) {
@@ -405,7 +405,7 @@ int prom__render(const struct snapshot *s, bool openmetrics, char **buf, size_t 
 	return 0;
 }
 
-const char *prom__content_type(bool openmetrics)
+const char *tvn_prom__content_type(bool openmetrics)
 {
 	return openmetrics ? CT_OPENMETRICS : CT_TEXT;
 }
@@ -477,7 +477,7 @@ static int range_q(const char *p, const char *end, bool *is_om, bool *is_text)
 	return q;
 }
 
-bool prom__wants_openmetrics(const char *accept)
+bool tvn_prom__wants_openmetrics(const char *accept)
 {
 	int om_q = -1, text_q = -1, om_at = 0, text_at = 0, at = 0;
 	const char *p = accept;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * prom: renders a struct snapshot as Prometheus text exposition 0.0.4 or as
+ * prom: renders a struct tvn_snapshot as Prometheus text exposition 0.0.4 or as
  * OpenMetrics 1.0 text. The family catalogue is docs/metrics.md.
  */
 #ifndef TORVYN_PROM_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct snapshot;
+struct tvn_snapshot;
 
 /*
  * Renders @s (borrowed, only read) into a new buffer. On success *buf is a
@@ -18,10 +18,10 @@ struct snapshot;
  * *len 0); -EINVAL when an argument is NULL. Thread-safe for distinct
  * snapshots; reads CLOCK_MONOTONIC for the active duration of running flows.
  */
-int prom__render(const struct snapshot *s, bool openmetrics, char **buf, size_t *len);
+int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf, size_t *len);
 
 /* The Content-Type header value of a rendering; a static string. */
-const char *prom__content_type(bool openmetrics);
+const char *tvn_prom__content_type(bool openmetrics);
 
 /*
  * True when an HTTP Accept header prefers application/openmetrics-text (any
@@ -30,6 +30,6 @@ const char *prom__content_type(bool openmetrics);
  * cover it; on equal q the range listed first wins. q=0 is a refusal. NULL
  * or a header without such an entry gives false.
  */
-bool prom__wants_openmetrics(const char *accept_header);
+bool tvn_prom__wants_openmetrics(const char *accept_header);
 
 #endif /* TORVYN_PROM_H */

@@ -164,7 +164,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", (char *)not_found,
 			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
 	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	om = prom__wants_openmetrics(accept);
+	om = tvn_prom__wants_openmetrics(accept);
 	if (h->render(h->ctx, om, &body, &len))
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
 			     (char *)"out of memory\n", 14, MHD_RESPMEM_PERSISTENT);
@@ -182,7 +182,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			if (!r)
 				return MHD_NO;
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-						prom__content_type(om));
+						tvn_prom__content_type(om));
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 			MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 			ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
@@ -190,7 +190,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			return ret;
 		}
 	}
-	return reply(conn, MHD_HTTP_OK, prom__content_type(om), body, len, MHD_RESPMEM_MUST_FREE);
+	return reply(conn, MHD_HTTP_OK, tvn_prom__content_type(om), body, len,
+		     MHD_RESPMEM_MUST_FREE);
 }
 
 struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx)

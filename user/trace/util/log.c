@@ -3,13 +3,13 @@
 
 #include "log.h"
 
-enum log_level log_verbosity = LOG_INFO;
+enum tvn_log_level tvn_log_verbosity = LOG_INFO;
 
-void log_printf(enum log_level level, const char *fmt, ...)
+void tvn_log__printf(enum tvn_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level > log_verbosity)
+	if (level > tvn_log_verbosity)
 		return;
 	va_start(ap, fmt);
 	fputs("torvyn-trace: ", stderr);

@@ -5,14 +5,15 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum tvn_log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-extern enum log_level log_verbosity;
+extern enum tvn_log_level tvn_log_verbosity;
 
-void log_printf(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tvn_log__printf(enum tvn_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-#define pr_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
-#define pr_info(...) log_printf(LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) log_printf(LOG_DEBUG, __VA_ARGS__)
+#define pr_warn(...) tvn_log__printf(LOG_WARN, __VA_ARGS__)
+#define pr_info(...) tvn_log__printf(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) tvn_log__printf(LOG_DEBUG, __VA_ARGS__)
 
 #endif /* TORVYN_LOG_H */
