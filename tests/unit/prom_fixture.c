@@ -161,7 +161,7 @@ struct tvn_snapshot *sample_snapshot(void)
 	s->read_fail = 5;
 	s->blocks_received = 600;
 	s->traces_received = 7;
-	s->spans_dropped = 8;
+	s->otlp.spans_dropped = 8;
 	s->level_switches = 2;
 	s->scrapes = 9;
 	s->start_time = 1700000000.25;

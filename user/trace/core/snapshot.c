@@ -7,18 +7,6 @@
 
 #include "session_internal.h"
 
-static void put_export(struct tvn_snapshot *snap, const struct tvn_snap_export *x)
-{
-	snap->otlp_enabled = true;
-	snap->spans_dropped = x->spans_dropped;
-	snap->spans_exported = x->spans_exported;
-	snap->spans_rejected = x->spans_rejected;
-	snap->otlp_retries = x->retries;
-	snap->otlp_failures = x->failures;
-	snap->otlp_partial_successes = x->partial_successes;
-	snap->otlp_metric_requests = x->metric_requests;
-}
-
 int tvn_session__snapshot(struct tvn_session *s, const struct tvn_snap_export *otlp,
 			  struct tvn_snapshot *snap)
 {
@@ -36,8 +24,10 @@ int tvn_session__snapshot(struct tvn_session *s, const struct tvn_snap_export *o
 		 (int)sizeof(snap->target_exe) - 1, tvn_session__exe(s));
 	snap->start_time = s->start_time;
 	snap->traces_received = tvn_events__traces(s->events);
-	if (otlp)
-		put_export(snap, otlp);
+	if (otlp) {
+		snap->otlp_enabled = true;
+		snap->otlp = *otlp;
+	}
 	if (tvn_store__copy(s->store, snap))
 		return -ENOMEM;
 	tvn_maps__read_stats(s->loader, snap);

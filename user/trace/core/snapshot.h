@@ -66,15 +66,9 @@ struct tvn_snapshot {
 	uint64_t blocks_received;	  /* metric blocks consumed */
 	uint64_t bad_records;		  /* metric blocks of another size or kind, dropped */
 	uint64_t traces_received;	  /* promoted traces consumed */
-	uint64_t spans_dropped;	  /* spans the exporter dropped (OTLP queue full, gave up) */
 	uint64_t traces_filtered; /* promoted traces the tracer's sampling dropped (BPF) */
-	bool otlp_enabled;
-	uint64_t spans_exported; /* acknowledged by the OTLP destinations */
-	uint64_t spans_rejected; /* partial_success rejected_spans */
-	uint64_t otlp_retries;
-	uint64_t otlp_failures;
-	uint64_t otlp_partial_successes;
-	uint64_t otlp_metric_requests;
+	bool otlp_enabled;	  /* an exporter's figures are in otlp */
+	struct tvn_snap_export otlp;
 	uint64_t level_switches;
 	uint64_t scrapes;
 	double start_time; /* unix seconds the session started */

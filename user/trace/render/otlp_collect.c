@@ -143,3 +143,13 @@ int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snaps
 	return tvn_metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
 				      &visitor, c);
 }
+
+int tvn_otlp_metrics__start(struct tvn_otlp_metrics *c, const struct tvn_otlp_resource *res,
+			    const struct tvn_snapshot *snap, void *out, size_t *len)
+{
+	if (!res || !snap || !out || !len)
+		return -EINVAL;
+	*(void **)out = NULL;
+	*len = 0;
+	return tvn_otlp_metrics__collect(c, snap);
+}

@@ -127,6 +127,14 @@ struct tvn_otlp_metrics {
 
 /* The neutral list of every family of s with points. c starts zeroed. 0 or -ENOMEM. */
 int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snapshot *s);
+
+/*
+ * The start both metric encoders share: checks the arguments, clears the
+ * outputs (*out, a char ** or uint8_t **, and *len) and collects into c.
+ * 0 or -errno.
+ */
+int tvn_otlp_metrics__start(struct tvn_otlp_metrics *c, const struct tvn_otlp_resource *res,
+			    const struct tvn_snapshot *snap, void *out, size_t *len);
 void tvn_otlp_metrics__free(struct tvn_otlp_metrics *c);
 
 #endif /* TORVYN_OTLP_INTERNAL_H */

@@ -336,11 +336,7 @@ int tvn_otlp__encode_metrics_json(const struct tvn_otlp_resource *res,
 	json_t *list;
 	int err;
 
-	if (!res || !snap || !buf || !len)
-		return -EINVAL;
-	*buf = NULL;
-	*len = 0;
-	err = tvn_otlp_metrics__collect(&c, snap);
+	err = tvn_otlp_metrics__start(&c, res, snap, buf, len);
 	if (err)
 		goto out;
 	list = json_array();

@@ -340,11 +340,7 @@ int tvn_otlp__encode_metrics_pb(const struct tvn_otlp_resource *res,
 	struct pbm b = {&c.a, start_unix_ns, now_unix_ns, NULL};
 	int err;
 
-	if (!res || !snap || !buf || !len)
-		return -EINVAL;
-	*buf = NULL;
-	*len = 0;
-	err = tvn_otlp_metrics__collect(&c, snap);
+	err = tvn_otlp_metrics__start(&c, res, snap, buf, len);
 	if (err)
 		goto out;
 	b.bounds = tvn_otlp_arena__alloc(&c.a, sizeof(tvn_lat_bounds_s));
