@@ -104,7 +104,7 @@ $(BUILD)/torvyn-host-noprobes: $(HOST_OBJS_NP) $(RT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
 
-# make bench only: Level 1 reduced to its clock reads (runtime.c), the floor
+# make bench only: Level 1 reduced to its clock reads (runtime/step.c), the floor
 # of timing every invocation.
 $(BUILD)/torvyn-host-clocks-only: $(HOST_OBJS_CO) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
 	$(call msg,LINK,$@)
@@ -168,7 +168,8 @@ $(BUILD)/torvyn-trace: $(TRACE_OBJS) $(BUILD)/rt/sampling.o
 # OTLP messages (user/trace/proto/, upstream's package, message and field
 # names and numbers) -> build/proto/**/*.pb-c.{c,h} -> build/proto/**/*.pb-c.o,
 # linked into torvyn-trace. One protoc-c run per .proto; every object and every
-# user of otlp.c waits for all the headers, since they include one another.
+# user of the OTLP encoders (render/otlp_*.c) waits for all the headers, since
+# they include one another.
 # The tests' independent decoder (tests/unit/otlp_decode.py) wants protoc and
 # python3-protobuf; the gRPC tests want grpcio.
 DEB_PKGS += protobuf-compiler python3-protobuf python3-grpcio

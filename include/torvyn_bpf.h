@@ -110,7 +110,7 @@ struct tvn_pool_val {
 
 /*
  * bench: log-linear latency histograms (16 sub-buckets per power of two, see
- * user/trace/bench.h), per component (processing time) and per flow
+ * user/trace/bench/bench.h), per component (processing time) and per flow
  * (end to end, comp_idx TVN_FINE_E2E); and per-thread scheduling figures.
  */
 #define TVN_FINE_BUCKETS 640

@@ -2,8 +2,8 @@
 /*
  * metric_model: the one catalogue of the metric families of docs/metrics.md
  * (names, types, units, help texts, where the samples come from) and the walk
- * that turns a struct tvn_snapshot into them. The renderers (prom.c: Prometheus
- * text and OpenMetrics; otlp.c: OTLP metrics) only format what the walk
+ * that turns a struct tvn_snapshot into them. The renderers (render/prom.c: Prometheus
+ * text and OpenMetrics; render/otlp_*.c: OTLP metrics) only format what the walk
  * hands them, so they cannot disagree about which series exist or what they
  * hold. A new metric is one line of the table in metric_catalog.c.
  */
