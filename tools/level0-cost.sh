@@ -30,7 +30,7 @@ instr() { # BIN N [ARGS] -> "total own" instructions (all threads)
 	# the host's own code: rows whose source is in this repository (code inlined
 	# from a header shows without the binary's tag, so the tag cannot tell)
 	own=$(callgrind_annotate --auto=no --threshold=100 "$tmp/cg.out" 2>/dev/null |
-		awk '$3 ~ /^(user|usdt|include)\// { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+		awk '/%\) +(user|usdt|include)\// { gsub(",", "", $1); s += $1 } END { print s + 0 }')
 	rm -f "$tmp/cg.out"
 	echo "$total $own"
 }
