@@ -195,11 +195,17 @@ static void push_metrics(void *ctx)
 	tvn_snapshot__free(&snap);
 }
 
+static int render_text(void *ctx, char **body, size_t *len)
+{
+	return render(ctx, false, body, len);
+}
+
 static void serve_control(void *ctx, int fd)
 {
 	struct attach *a = ctx;
+	struct tvn_control_ops ops = { .session = a->s, .render = render_text, .ctx = a };
 
-	tvn_control__serve(fd, a->s);
+	tvn_control__serve(fd, &ops);
 }
 
 static void after_poll(void *ctx)

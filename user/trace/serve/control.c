@@ -87,8 +87,9 @@ static void answer(struct tvn_session *s, const char *line, char *reply, size_t 
 	pr_info("level %s: %s (%.1f ms)\n", line + 6, rc ? e.msg : "done", ns / 1e6);
 }
 
-void tvn_control__serve(int lfd, struct tvn_session *s)
+void tvn_control__serve(int lfd, const struct tvn_control_ops *ops)
 {
+	struct tvn_session *s = ops->session;
 	char line[128], reply[640];
 	int fd;
 

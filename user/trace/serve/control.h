@@ -16,8 +16,16 @@ struct tvn_session;
 /* Returns the listening fd, or -EADDRINUSE when a session serves pid already. */
 int tvn_control__listen(int pid);
 
-/* Answers every pending request on the listening fd lfd for session s. */
-void tvn_control__serve(int lfd, struct tvn_session *s);
+/* What a control socket serves: one target's session and its metrics. */
+struct tvn_control_ops {
+	struct tvn_session *session; /* level requests switch it */
+	/* this target's metrics as Prometheus text: 0 and a malloc'd body, or -errno */
+	int (*render)(void *ctx, char **body, size_t *len);
+	void *ctx;
+};
+
+/* Answers every pending request on the listening fd lfd. */
+void tvn_control__serve(int lfd, const struct tvn_control_ops *ops);
 
 /* Sends one request to the session of pid; -ECONNREFUSED/-ENOENT when none. */
 int tvn_control__request(int pid, const char *req, char *reply, size_t len);
