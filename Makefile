@@ -144,6 +144,11 @@ $(BUILD)/torvyn.skel.h: $(BUILD)/torvyn.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name torvyn_bpf >$@
 
+# The agent's exec watcher: its own object, loaded once per agent.
+$(BUILD)/torvyn_exec.skel.h: $(BUILD)/bpf/exec.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name torvyn_exec_bpf >$@
+
 # ---------------------------------------------------------------- torvyn-trace
 # user/trace/ is layered into folders (cli/, core/, render/, ...): every
 # folder is on the include path; proto/ holds .proto files only.
@@ -154,7 +159,7 @@ TRACE_INC := $(addprefix -I,$(TRACE_DIRS))
 TRACE_OBJS := $(TRACE_SRCS:user/trace/%.c=$(BUILD)/trace/%.o)
 LDLIBS_TRACE := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl -lprotobuf-c -lm -pthread
 
-$(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h
+$(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h $(BUILD)/torvyn_exec.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(TRACE_INC) -c $< -o $@

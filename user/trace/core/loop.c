@@ -20,7 +20,7 @@ struct loop_session {
 };
 
 struct loop_fd {
-	int fd;
+	int fd; /* -1: removed */
 	tvn_loop_fd_fn fn;
 	void *ctx;
 };
@@ -121,6 +121,14 @@ int tvn_loop__add_fd(struct tvn_loop *l, int fd, tvn_loop_fd_fn fn, void *ctx)
 	return 0;
 }
 
+void tvn_loop__remove_fd(struct tvn_loop *l, int fd)
+{
+	for (int i = 0; i < l->n_fds; i++) {
+		if (l->fds[i].fd == fd)
+			l->fds[i].fd = -1;
+	}
+}
+
 int tvn_loop__add_timer(struct tvn_loop *l, uint64_t first_ns, uint64_t period_ns, tvn_loop_fn fn,
 			void *ctx)
 {
@@ -136,10 +144,17 @@ void tvn_loop__stop(struct tvn_loop *l)
 	l->stopping = true;
 }
 
-/* Drops the sessions removed during the last tick. */
+/* Drops the sessions and fds removed during the last tick. */
 static void compact(struct tvn_loop *l)
 {
 	int kept = 0;
+
+	for (int i = 0; i < l->n_fds; i++) {
+		if (l->fds[i].fd >= 0)
+			l->fds[kept++] = l->fds[i];
+	}
+	l->n_fds = kept;
+	kept = 0;
 
 	for (int i = 0; i < l->n_sessions; i++) {
 		if (!l->sessions[i].removed) {
@@ -194,7 +209,8 @@ static int tick(struct tvn_loop *l)
 			target_exited(&l->sessions[i]);
 	}
 	for (int i = 0; n > 0 && i < nf; i++) {
-		if (l->pfds[i].revents & POLLIN)
+		if (l->fds[i].fd >= 0 && l->fds[i].fd == l->pfds[i].fd &&
+		    (l->pfds[i].revents & POLLIN))
 			l->fds[i].fn(l->fds[i].ctx, l->fds[i].fd);
 	}
 	now = mono_ns();

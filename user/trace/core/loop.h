@@ -43,8 +43,10 @@ void tvn_loop__remove_session(struct tvn_loop *l, struct tvn_session *s);
 
 /* Calls fn(ctx, fd) when fd is readable (fd borrowed). 0 or -ENOMEM. */
 int tvn_loop__add_fd(struct tvn_loop *l, int fd, tvn_loop_fd_fn fn, void *ctx);
+/* Stops watching fd (safe from inside a callback; close fd after). */
+void tvn_loop__remove_fd(struct tvn_loop *l, int fd);
 
-/* Calls fn(ctx) every period_ns, the first time first_ns from now. 0 or -ENOMEM. */
+/* Calls fn(ctx) every period_ns (0: every tick), the first time first_ns from now. 0 or -ENOMEM. */
 int tvn_loop__add_timer(struct tvn_loop *l, uint64_t first_ns, uint64_t period_ns, tvn_loop_fn fn,
 			void *ctx);
 

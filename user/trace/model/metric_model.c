@@ -31,7 +31,17 @@ void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fa
 		if (w->err)
 			return;
 	}
-	w->err = w->v->sample(w->ctx, &f->pub, l->l, l->n, v);
+	if (!w->n_extra) {
+		w->err = w->v->sample(w->ctx, &f->pub, l->l, l->n, v);
+		return;
+	}
+	{
+		struct tvn_metric_label all[TVN_METRIC_MAX_TARGET_LABELS + METRIC_MAX_LABELS];
+
+		memcpy(all, w->extra, w->n_extra * sizeof(all[0]));
+		memcpy(all + w->n_extra, l->l, l->n * sizeof(all[0]));
+		w->err = w->v->sample(w->ctx, &f->pub, all, w->n_extra + l->n, v);
+	}
 }
 
 void tvn_metric_walk__emit_u64(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
@@ -326,34 +336,71 @@ static uint32_t *sort_transfers(const struct tvn_snapshot *s)
 	return order;
 }
 
-int tvn_metric_model__walk(const struct tvn_snapshot *s, uint64_t now_mono_ns,
-			   const struct tvn_metric_visitor *v, void *ctx)
-{
-	struct tvn_metric_walk w = {.now_ns = now_mono_ns, .v = v, .ctx = ctx};
-	struct tvn_snapshot view;
-	uint32_t *order = NULL;
+/* The walk's view of one target: counts that match the arrays, transfers sorted. */
+struct view {
+	struct tvn_snapshot s;
+	uint32_t *order;
+};
 
-	if (!s || !v || !v->sample)
-		return -EINVAL;
+static int view_of(const struct tvn_snapshot *s, struct view *out)
+{
+	out->s = *s;
+	out->order = NULL;
 	/* Negative counts or missing arrays mean "none". */
-	view = *s;
-	if (view.n_flows < 0 || !view.flows)
-		view.n_flows = 0;
-	if (view.n_transfers < 0 || !view.transfers)
-		view.n_transfers = 0;
-	if (view.n_transfers > 0) {
-		order = sort_transfers(&view);
-		if (!order)
+	if (out->s.n_flows < 0 || !out->s.flows)
+		out->s.n_flows = 0;
+	if (out->s.n_transfers < 0 || !out->s.transfers)
+		out->s.n_transfers = 0;
+	if (out->s.n_transfers > 0) {
+		out->order = sort_transfers(&out->s);
+		if (!out->order)
 			return -ENOMEM;
 	}
-	w.s = &view;
-	w.xfer_order = order;
+	return 0;
+}
+
+int tvn_metric_model__walk_many(const struct tvn_metric_target *t, int n, uint64_t now_mono_ns,
+				const struct tvn_metric_visitor *v, void *ctx)
+{
+	struct tvn_metric_walk w = {.now_ns = now_mono_ns, .v = v, .ctx = ctx};
+	struct view *views;
+	int built = 0;
+
+	if ((!t && n) || n < 0 || !v || !v->sample)
+		return -EINVAL;
+	views = calloc(n ? n : 1, sizeof(*views));
+	if (!views)
+		return -ENOMEM;
+	for (; built < n && !w.err; built++) {
+		if (!t[built].s || t[built].n_labels > TVN_METRIC_MAX_TARGET_LABELS)
+			w.err = -EINVAL;
+		else
+			w.err = view_of(t[built].s, &views[built]);
+	}
 	for (size_t i = 0; i < tvn_metric_n_fams && !w.err; i++) {
 		w.begun = false;
-		walk_fam(&w, &tvn_metric_fams[i]);
+		for (int k = 0; k < n && !w.err; k++) {
+			w.s = &views[k].s;
+			w.xfer_order = views[k].order;
+			w.extra = t[k].labels;
+			w.n_extra = t[k].n_labels;
+			walk_fam(&w, &tvn_metric_fams[i]);
+		}
 		if (w.begun && !w.err && v->end)
 			w.err = v->end(ctx, &tvn_metric_fams[i].pub);
 	}
-	free(order);
+	for (int k = 0; k < built; k++)
+		free(views[k].order);
+	free(views);
 	return w.err;
+}
+
+int tvn_metric_model__walk(const struct tvn_snapshot *s, uint64_t now_mono_ns,
+			   const struct tvn_metric_visitor *v, void *ctx)
+{
+	struct tvn_metric_target t = {.s = s};
+
+	if (!s)
+		return -EINVAL;
+	return tvn_metric_model__walk_many(&t, 1, now_mono_ns, v, ctx);
 }

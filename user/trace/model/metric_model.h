@@ -83,6 +83,23 @@ struct tvn_metric_visitor {
 int tvn_metric_model__walk(const struct tvn_snapshot *s, uint64_t now_mono_ns,
 			   const struct tvn_metric_visitor *v, void *ctx);
 
+/* One target of a walk over many (a node's hosts): its snapshot and its labels. */
+struct tvn_metric_target {
+	const struct tvn_snapshot *s;
+	const struct tvn_metric_label *labels; /* put before each sample's own labels */
+	int n_labels;				/* at most TVN_METRIC_MAX_TARGET_LABELS */
+};
+
+#define TVN_METRIC_MAX_TARGET_LABELS 4
+
+/*
+ * Walks every family once, each with the samples of every target in turn,
+ * so that a family's samples stay together whatever the number of targets.
+ * Returns as tvn_metric_model__walk().
+ */
+int tvn_metric_model__walk_many(const struct tvn_metric_target *t, int n, uint64_t now_mono_ns,
+				const struct tvn_metric_visitor *v, void *ctx);
+
 /*
  * Length of the valid UTF-8 sequence at s (n > 0 bytes readable), 0 when the
  * byte at s starts none: the renderers put U+FFFD for such bytes of label

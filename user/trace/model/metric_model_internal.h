@@ -68,6 +68,8 @@ struct tvn_metric_walk {
 	const uint32_t *xfer_order; /* transfers sorted by flow, from, to */
 	const struct tvn_metric_visitor *v;
 	void *ctx;
+	const struct tvn_metric_label *extra; /* the target's labels, before every sample's own */
+	int n_extra;
 	bool begun; /* begin was called for the current family */
 	int err;
 };

@@ -155,7 +155,7 @@ static void num_value(struct num *v, const struct tvn_metric_value *val)
 
 /* Big enough for the widest label set: pid and a 255-byte exe, each byte
  * escaped to at most 3 (U+FFFD for invalid UTF-8). */
-#define LB_MAX 1024
+#define LB_MAX 2048
 
 struct lbuf {
 	size_t n;
@@ -375,14 +375,15 @@ static int put_sample(void *ctx, const struct tvn_metric_family *f,
 
 /* ------------------------------------------------------------ rendering */
 
-int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf, size_t *len)
+int tvn_prom__render_many(const struct tvn_metric_target *t, int n, bool openmetrics,
+			  const char *trailer, char **buf, size_t *len)
 {
 	static const struct tvn_metric_visitor visitor = {.begin = put_head, .sample = put_sample};
 	struct ctx c = {.om = openmetrics};
 	struct timespec ts;
 	int err;
 
-	if (!s || !buf || !len)
+	if ((!t && n) || !buf || !len)
 		return -EINVAL;
 	for (int i = 0; i < TORVYN_LAT_BOUNDS; i++) {
 		if (tvn_bounds__format(tvn_lat_bounds_s[i], c.le[i], sizeof(c.le[i])) < 0)
@@ -391,8 +392,10 @@ int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf,
 	*buf = NULL;
 	*len = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err = tvn_metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
-				     &visitor, &c);
+	err = tvn_metric_model__walk_many(t, n, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
+					  &visitor, &c);
+	if (trailer)
+		pb_str(&c.b, trailer);
 	if (openmetrics)
 		pb_str(&c.b, "# EOF\n");
 	if (err || !pb_reserve(&c.b, 0)) {
@@ -403,6 +406,15 @@ int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf,
 	*buf = c.b.p;
 	*len = c.b.len;
 	return 0;
+}
+
+int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf, size_t *len)
+{
+	struct tvn_metric_target t = {.s = s};
+
+	if (!s)
+		return -EINVAL;
+	return tvn_prom__render_many(&t, 1, openmetrics, NULL, buf, len);
 }
 
 const char *tvn_prom__content_type(bool openmetrics)

@@ -20,6 +20,16 @@ struct tvn_snapshot;
  */
 int tvn_prom__render(const struct tvn_snapshot *s, bool openmetrics, char **buf, size_t *len);
 
+/*
+ * Renders many targets (a node's hosts: each snapshot with its labels) as one
+ * exposition, each family once with the samples of every target; trailer
+ * (may be NULL: complete families, in the format asked for) goes after the
+ * last family, before OpenMetrics' "# EOF". Returns as tvn_prom__render().
+ */
+struct tvn_metric_target;
+int tvn_prom__render_many(const struct tvn_metric_target *t, int n, bool openmetrics,
+			  const char *trailer, char **buf, size_t *len);
+
 /* The Content-Type header value of a rendering; a static string. */
 const char *tvn_prom__content_type(bool openmetrics);
 

@@ -21,13 +21,21 @@ int tvn_textfile__check_dir(const char *dir)
 
 int tvn_textfile__write(const char *dir, int pid, const char *buf, size_t len)
 {
+	char name[64];
+
+	snprintf(name, sizeof(name), "torvyn-%d.prom", pid);
+	return tvn_textfile__write_named(dir, name, buf, len);
+}
+
+int tvn_textfile__write_named(const char *dir, const char *name, const char *buf, size_t len)
+{
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	size_t off = 0;
 	int fd, rc = 0;
 
 	/* the collector reads *.prom only: the temporary name does not match */
-	snprintf(tmp, sizeof(tmp), "%s/.torvyn-%d.prom.tmp", dir, pid);
-	snprintf(dst, sizeof(dst), "%s/torvyn-%d.prom", dir, pid);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;

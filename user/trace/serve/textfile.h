@@ -11,6 +11,9 @@
  */
 int tvn_textfile__write(const char *dir, int pid, const char *buf, size_t len);
 
+/* The same, as DIR/name (name ends in .prom). */
+int tvn_textfile__write_named(const char *dir, const char *name, const char *buf, size_t len);
+
 /* Checks that dir exists and is writable: 0 or -errno. */
 int tvn_textfile__check_dir(const char *dir);
 
