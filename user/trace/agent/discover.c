@@ -64,7 +64,8 @@ static struct verdict *cached(struct tvn_discover *d, const struct stat *st)
 		struct verdict *v = &d->cache[i];
 
 		if (v->used && v->dev == st->st_dev && v->ino == st->st_ino &&
-		    v->mtime.tv_sec == st->st_mtim.tv_sec && v->mtime.tv_nsec == st->st_mtim.tv_nsec)
+		    v->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    v->mtime.tv_nsec == st->st_mtim.tv_nsec)
 			return v;
 	}
 	return NULL;
@@ -73,7 +74,7 @@ static struct verdict *cached(struct tvn_discover *d, const struct stat *st)
 /* Reads the executable's notes: is it a torvyn host of our ABI? */
 static bool judge(const char *path)
 {
-	struct tvn_usdt_sites sites = { 0 };
+	struct tvn_usdt_sites sites = {0};
 	bool host;
 
 	if (tvn_usdt_elf__read(path, &sites))
@@ -101,8 +102,11 @@ int tvn_discover__check(struct tvn_discover *d, int pid, char *exe, size_t len)
 		if (rc)
 			return rc == -EACCES || rc == -EPERM ? rc : 0;
 		v = &d->cache[d->next++ % CACHE_SIZE];
-		*v = (struct verdict){ .dev = st.st_dev, .ino = st.st_ino, .mtime = st.st_mtim,
-				       .used = true, .host = judge(path) };
+		*v = (struct verdict){.dev = st.st_dev,
+				      .ino = st.st_ino,
+				      .mtime = st.st_mtim,
+				      .used = true,
+				      .host = judge(path)};
 	}
 	if (!v->host)
 		return 0;
@@ -141,10 +145,12 @@ int tvn_discover__watch(struct tvn_discover *d, struct tvn_err *e)
 
 	d->skel = torvyn_exec_bpf__open_and_load();
 	if (!d->skel)
-		return tvn_err__bpf(e, errno, "loading the exec watcher (tp_btf/sched_process_exec)");
+		return tvn_err__bpf(e, errno,
+				    "loading the exec watcher (tp_btf/sched_process_exec)");
 	rc = torvyn_exec_bpf__attach(d->skel);
 	if (rc)
-		return tvn_err__bpf(e, rc, "attaching the exec watcher (tp_btf/sched_process_exec)");
+		return tvn_err__bpf(e, rc,
+				    "attaching the exec watcher (tp_btf/sched_process_exec)");
 	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.execs), on_exec, d, NULL);
 	if (!d->rb)
 		return tvn_err__bpf(e, errno, "opening the exec watcher's ring buffer");

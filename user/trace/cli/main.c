@@ -18,6 +18,7 @@ static const struct verb {
     {"level", tvn_cli__level, "switch the level of a running attach session"},
     {"probes", tvn_cli__probes, "list the torvyn probes of a process or binary"},
     {"bench", tvn_cli__bench, "measure a host under load: throughput, latency, components"},
+    {"agent", tvn_cli__agent, "trace every torvyn host on the node; one /metrics for all"},
 };
 
 static void usage(FILE *out)
