@@ -2,10 +2,12 @@
 """Checks a torvyn-trace scrape against a torvyn-host --summary (stdlib only).
 
 Usage:
-  prom_check.py [check] SUMMARY.json SCRAPE [--diagnostic]
+  prom_check.py [check] SUMMARY.json SCRAPE [--diagnostic] [--pid PID]
       every flow, component, stream and pool tier of the summary must have its
       series in the scrape, exactly equal to the host's own count; with
-      --diagnostic the BPF-side families (torvyn_diagnostic_*) are checked too.
+      --diagnostic the BPF-side families (torvyn_diagnostic_*) are checked too;
+      with --pid (a node agent's scrape) only the series of that host count,
+      its host labels (pid, exe, service) set aside.
       Prints each mismatch (expected vs got) and exits 1, else prints how many
       series it checked.
   prom_check.py monotonic A B
@@ -251,6 +253,18 @@ def _usage():
     return 2
 
 
+HOST_LABELS = ("pid", "exe", "service")
+
+
+def host_series(series, pid):
+    """The series of one host of a node agent's scrape, without its host labels."""
+    out = {}
+    for (name, labels), v in series.items():
+        if ("pid", pid) in labels:
+            out[(name, frozenset(kv for kv in labels if kv[0] not in HOST_LABELS))] = v
+    return out
+
+
 def main(argv):
     args = list(argv)
     if args and args[0] == "monotonic":
@@ -277,6 +291,13 @@ def main(argv):
         args = args[1:]
     diagnostic = "--diagnostic" in args
     args = [a for a in args if a != "--diagnostic"]
+    pid = None
+    if "--pid" in args:
+        i = args.index("--pid")
+        if i + 1 >= len(args):
+            return _usage()
+        pid = args[i + 1]
+        del args[i:i + 2]
     if len(args) != 2 or any(a.startswith("--") for a in args):
         return _usage()
     try:
@@ -286,6 +307,8 @@ def main(argv):
     except (OSError, ValueError, ParseError) as e:
         print(f"prom_check: {e}", file=sys.stderr)
         return 2
+    if pid is not None:
+        series = host_series(series, pid)
     try:
         n, problems = check_summary(summary, series, diagnostic)
     except (KeyError, TypeError) as e:

@@ -37,10 +37,19 @@ void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fa
 	}
 	{
 		struct tvn_metric_label all[TVN_METRIC_MAX_TARGET_LABELS + METRIC_MAX_LABELS];
+		int n = w->n_extra;
 
 		memcpy(all, w->extra, w->n_extra * sizeof(all[0]));
-		memcpy(all + w->n_extra, l->l, l->n * sizeof(all[0]));
-		w->err = w->v->sample(w->ctx, &f->pub, all, w->n_extra + l->n, v);
+		/* a label of the target's (pid, exe) wins over the sample's own of that name */
+		for (int i = 0; i < l->n; i++) {
+			bool dup = false;
+
+			for (int k = 0; k < w->n_extra && !dup; k++)
+				dup = !strcmp(w->extra[k].key, l->l[i].key);
+			if (!dup)
+				all[n++] = l->l[i];
+		}
+		w->err = w->v->sample(w->ctx, &f->pub, all, n, v);
 	}
 }
 

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# torvyn-trace agent: every host on the node from one process.
+# - 3 hosts start before the agent, 2 after it (one of them in another mount
+#   namespace, from a path only that namespace has); each runs a different
+#   number of elements with --wait-attach, so it moves only once attached;
+# - the agent finds them all (scan, then exec watcher) and the final scrape,
+#   host by host (its pid label), equals each host's --summary exactly;
+# - `level --pid` switches one host through the agent's control socket;
+# - a SIGKILLed host shows torvyn_trace_target_up 0, then its series go
+#   after --ttl; the agent's own families count what happened;
+# - promtool check metrics is clean; a real Prometheus scrapes the agent.
+# The hosts run a copy of torvyn-host named for this test, and the agent is
+# told --match it: it touches no other process on the node.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_uprobes
+need_cmd curl
+need_cmd jq
+need_cmd unshare
+need_cmd promtool
+
+CHECK="python3 $ROOT/tests/integration/prom_check.py"
+name=torvyn-host-agenttest-$$
+mkdir -p "$T/bin" "$T/out"
+cp "$HOST" "$T/bin/$name"
+port=$(pick_port 19700)
+url=http://127.0.0.1:$port/metrics
+
+# start_host N: a --wait-attach host of N elements; its pid in BGPID
+start_host() {
+	bg "$T/bin/$name" run "$PIPELINES/three-stage.json" --elements "$1" --wait-attach \
+		--summary "$T/out/$1.json"
+}
+# scrape FILE: the agent's /metrics into FILE (never `curl | grep -q`: under
+# pipefail grep's early exit fails curl, and the pipeline with it)
+scrape() { curl -sf "$url" -o "$1"; }
+has_series() { scrape "$T/has.prom" && grep -q "^torvyn_trace_target_up{pid=\"$1\"" "$T/has.prom"; }
+# ms_now: milliseconds, for the exec-to-series figure
+ms_now() { date +%s%3N; }
+
+declare -A pid_of
+for n in 3000 4000 5000; do
+	start_host $n
+	pid_of[$n]=$BGPID
+done
+bg "$TRACE" agent --listen "127.0.0.1:$port" --match "*/$name" --ttl 2s --rescan 30 -q
+agent=$BGPID
+for n in 3000 4000 5000; do
+	wait_for "the agent to attach to host $n (found by the /proc scan)" 20 has_series "${pid_of[$n]}"
+done
+ok "3 hosts started before the agent are attached"
+
+# after the agent: one here, one in another mount namespace; both found by the exec watcher
+t0=$(ms_now)
+start_host 6000
+pid_of[6000]=$BGPID
+wait_for "the agent to attach to host 6000 (exec watcher)" 10 has_series "${pid_of[6000]}"
+echo "exec to first series: $(($(ms_now) - t0)) ms (host 6000)"
+t0=$(ms_now)
+bg unshare --mount --propagation private sh -c "
+	mount -t tmpfs torvyn-ns /mnt || exit 90
+	mkdir -p /mnt/opt && cp '$T/bin/$name' /mnt/opt/$name || exit 91
+	exec /mnt/opt/$name run '$PIPELINES/three-stage.json' --elements 7000 --wait-attach \
+		--summary '$T/out/7000.json'"
+pid_of[7000]=$BGPID
+wait_for "the namespaced host to exec" 20 sh -c "readlink /proc/${pid_of[7000]}/exe | grep -q '^/mnt/opt/'"
+[ -e "/mnt/opt/$name" ] && skip "/mnt/opt/$name exists outside the namespace: the test would prove nothing"
+wait_for "the agent to attach to the host in another mount namespace" 10 has_series "${pid_of[7000]}"
+echo "exec to first series: $(($(ms_now) - t0)) ms (host 7000, other mount namespace)"
+
+for n in 3000 4000 5000 6000 7000; do
+	wait_exit "${pid_of[$n]}" 60 || fail "host $n exited with $?"
+done
+final_down() {
+	curl -sf "$url" -o "$T/final.prom" &&
+		[ "$(grep -c '^torvyn_trace_target_up{.*} 0$' "$T/final.prom")" -eq 5 ]
+}
+wait_for "all 5 hosts marked down" 10 final_down
+for n in 3000 4000 5000 6000 7000; do
+	p=${pid_of[$n]}
+	$CHECK check "$T/out/$n.json" "$T/final.prom" --pid "$p" >"$T/check.$n" ||
+		{ cat "$T/check.$n"; fail "host $n (pid $p): the agent's series differ from its summary"; }
+	assert_eq "host $n (pid $p) elements" $n \
+		"$(sed -n "s/^torvyn_flow_elements_total{pid=\"$p\",exe=\"[^\"]*\",service=\"$name\",flow_id=\"three-stage\"} //p" "$T/final.prom")"
+done
+exe7=$(sed -n "s/^torvyn_trace_target_up{pid=\"${pid_of[7000]}\",exe=\"\([^\"]*\)\".*/\1/p" "$T/final.prom")
+assert_eq "exe label of the namespaced host" "$name" "$exe7"
+out=$(promtool check metrics <"$T/final.prom" 2>&1) || fail "promtool check metrics: $out"
+[ -z "$out" ] || fail "promtool check metrics: $out"
+ok "promtool check metrics: clean"
+
+# level through the agent, then a host killed
+bg "$T/bin/$name" run "$PIPELINES/three-stage.json" --duration 60 --wait-attach
+long=$BGPID
+wait_for "the agent to attach to the long host" 10 has_series "$long"
+"$TRACE" level --pid "$long" diagnostic >"$T/level.out" || fail "level diagnostic via the agent: $(cat "$T/level.out")"
+wait_for "the diagnostic gate to rise" 10 sh -c "tests/integration/semaphores.py $long | grep -q '^gate__diagnostic [1-9]'"
+"$TRACE" level --pid "$long" production >/dev/null || fail "level production via the agent"
+wait_for "the diagnostic gate to fall" 10 sh -c "tests/integration/semaphores.py $long | grep -q '^gate__diagnostic 0'"
+ok "level --pid switched the host through the agent"
+kill -9 "$long"
+wait "$long" 2>/dev/null || true
+down() { scrape "$T/down.prom" && grep -q "^torvyn_trace_target_up{pid=\"$long\".*} 0$" "$T/down.prom"; }
+wait_for "the killed host to show target_up 0" 10 down
+gone() { scrape "$T/gone.prom" && ! grep -q "pid=\"$long\"" "$T/gone.prom"; }
+wait_for "the killed host's series to go after --ttl 2s" 10 gone
+curl -sf "$url" -o "$T/after.prom"
+assert_eq "hosts attached in all" 6 "$(sed -n 's/^torvyn_agent_hosts_attached_total //p' "$T/after.prom")"
+assert_eq "hosts expired" 6 "$(sed -n 's/^torvyn_agent_hosts_expired_total //p' "$T/after.prom")"
+assert_eq "hosts kept" "0 0" "$(sed -n 's/^torvyn_agent_hosts{state="\(up\|down\)"} //p' "$T/after.prom" | xargs)"
+
+# a real Prometheus scrapes the agent (OpenMetrics by default)
+if [ -x /usr/bin/prometheus ]; then
+	bg "$T/bin/$name" run "$PIPELINES/three-stage.json" --duration 30 --wait-attach
+	hp=$BGPID
+	wait_for "the agent to attach to a running host" 10 has_series "$hp"
+	pport=$(pick_port $((port + 1)))
+	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: agent\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
+		"$port" >"$T/prom.yml"
+	bg /usr/bin/prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/tsdb" \
+		--web.listen-address="127.0.0.1:$pport" --log.level=warn
+	up() {
+		curl -sf "http://127.0.0.1:$pport/api/v1/targets" >"$T/targets.json" &&
+			[ "$(jq -r '.data.activeTargets[0].health' "$T/targets.json")" = up ]
+	}
+	wait_for "Prometheus to report the agent up" 30 up
+	assert_eq "Prometheus scrape error" "" "$(jq -r '.data.activeTargets[0].lastError' "$T/targets.json")"
+	held() {
+		curl -sf -G "http://127.0.0.1:$pport/api/v1/query" \
+			--data-urlencode "query=torvyn_trace_target_up{pid=\"$hp\"}" -o "$T/q.json" &&
+			[ "$(jq -r '.data.result | length' "$T/q.json")" = 1 ]
+	}
+	wait_for "Prometheus to hold the host's series" 20 held
+	ok "Prometheus scrapes the agent: host $hp's series are in its database"
+else
+	echo "note: /usr/bin/prometheus is missing: the Prometheus part was not run"
+fi
+kill -INT "$agent"
+wait_exit "$agent" 10 || fail "the agent exited with $?"
