@@ -42,6 +42,7 @@ struct agent_opts {
 	double interval_s;
 	double sample_rate;
 	uint64_t latency_threshold_ns;
+	uint32_t ring_bytes;
 	struct tvn_otlp_flags otlp;
 };
 
@@ -76,6 +77,24 @@ static int parse_count(const char *arg, void *field)
 		return 0;
 	}
 	pr_warn("--max-hosts %s: expected a number in [1, 65536]\n", arg);
+	return -EINVAL;
+}
+
+/* "256K", "1M", "65536": a power of two from 4 KiB to 256 MiB. */
+static int parse_ring(const char *arg, void *field)
+{
+	char *end;
+	unsigned long long v = strtoull(arg, &end, 10);
+
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	if (end != arg && !*end && v >= 4096 && v <= (256ull << 20) && !(v & (v - 1))) {
+		*(uint32_t *)field = (uint32_t)v;
+		return 0;
+	}
+	pr_warn("--ring-size %s: expected a power of two from 4K to 256M, e.g. 256K\n", arg);
 	return -EINVAL;
 }
 
@@ -122,6 +141,13 @@ static const struct tvn_opt agent_table[] = {
      .help = "/proc rescan period, the safety net of the exec watcher (30)",
      .min = 0.1,
      .max = 86400},
+    {.name = "ring-size",
+     .kind = TVN_OPT_CALL,
+     .off = AO(ring_bytes),
+     .arg = "SIZE",
+     .help = "each host's ring buffer, mapped in the agent (256K); more holds bursts of "
+	     "promoted traces, and counts in the agent's RSS twice",
+     .parse = parse_ring},
     {.name = "textfile-dir",
      .kind = TVN_OPT_STR,
      .off = AO(textfile_dir),
@@ -222,6 +248,7 @@ static int start(struct agent_run *r)
 	    .rescan_ns = (uint64_t)(r->o.rescan_s * 1e9),
 	    .sample_threshold = tvn_sample_threshold(r->o.sample_rate),
 	    .latency_threshold_ns = r->o.latency_threshold_ns,
+	    .ring_bytes = r->o.ring_bytes,
 	};
 	uint64_t metrics_ns = (uint64_t)(r->o.otlp.metrics_interval_s * 1e9);
 	struct tvn_err e = {0};
@@ -277,6 +304,7 @@ int tvn_cli__agent(int argc, char **argv)
 		    .interval_s = 15,
 		    .sample_rate = 0.01,
 		    .latency_threshold_ns = 10 * 1000000ull,
+		    .ring_bytes = 256 << 10,
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .start_unix = unix_ns(),

@@ -165,6 +165,11 @@ static int load_bpf(struct tvn_loader *l, const struct tvn_loader_opts *o, struc
 	l->skel->rodata->cfg_latency_ns = o->latency_threshold_ns;
 	l->skel->rodata->cfg_bench = o->bench;
 	l->skel->rodata->cfg_tgid = (__u32)l->pid;
+	if (o->ring_bytes && bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes))
+		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL,
+				    "ring buffer of %u bytes: expected a power of two of at least a "
+				    "page",
+				    o->ring_bytes);
 	/* the scheduler programs cost every context switch: only bench loads them */
 	bpf_program__set_autoload(l->skel->progs.tvn_sched_switch, o->bench);
 	bpf_program__set_autoload(l->skel->progs.tvn_sched_wakeup, o->bench);

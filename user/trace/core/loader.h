@@ -25,6 +25,13 @@ struct tvn_loader_opts {
 	uint64_t sample_threshold; /* tvn_sample_threshold(rate); UINT64_MAX passes all */
 	uint64_t latency_threshold_ns;
 	bool bench; /* fine histograms and the scheduler programs */
+	/*
+	 * Bytes of the ring buffer the host's records come through (a power of
+	 * two, at least a page); 0: the default, 8 MiB. It is mapped into this
+	 * process, so it counts in its RSS (twice: the kernel maps the data
+	 * area two times over for records that wrap).
+	 */
+	uint32_t ring_bytes;
 };
 
 /*
