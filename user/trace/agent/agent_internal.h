@@ -11,16 +11,6 @@
 #include "session.h"
 #include "tracing.h"
 
-/* TEMPORARY until the multi-resource exporter lands */
-struct tvn_exporter;
-struct tvn_otlp_resource;
-struct tvn_otlp_span;
-int tvn_exporter__add_resource(struct tvn_exporter *e, const struct tvn_otlp_resource *res);
-void tvn_exporter__drop_resource(struct tvn_exporter *e, int id);
-void tvn_exporter__add_span_to(struct tvn_exporter *e, int id, const struct tvn_otlp_span *s);
-void tvn_exporter__push_metrics_many(struct tvn_exporter *e, const int *ids,
-				     const struct tvn_snapshot *const *snaps, int n, uint64_t a,
-				     uint64_t b);
 
 #define TVN_AGENT_EXE_LABEL 64 /* bytes of the executable's basename in labels */
 #define TVN_AGENT_SERVICE_LABEL 128
