@@ -45,7 +45,7 @@ UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/re
 # tvn_log__printf and the JSON encoder are wrapped: the test reads the warnings and
 # checks that a multi-line encoding still goes out as one line.
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=tvn_log__printf \
-	-Wl,--wrap=tvn_otlp__encode_traces_json
+	-Wl,--wrap=tvn_otlp__encode_traces_json -Wl,--wrap=tvn_otlp__encode_traces_many_json
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c

@@ -110,18 +110,20 @@ static bool log_has(const char *s)
 /* When set, OTLP/JSON trace requests come wrapped in newlines, as a pretty printer's would. */
 static bool json_pretty;
 
+/* The exporter encodes through the _many encoder, the tests' expectations through the other. */
 int __real_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
 					const struct tvn_otlp_span *spans, size_t n, char **buf,
 					size_t *len);
 int __wrap_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
 					const struct tvn_otlp_span *spans, size_t n, char **buf,
 					size_t *len);
+int __real_tvn_otlp__encode_traces_many_json(const struct tvn_otlp_traces *t, char **buf,
+					     size_t *len);
+int __wrap_tvn_otlp__encode_traces_many_json(const struct tvn_otlp_traces *t, char **buf,
+					     size_t *len);
 
-int __wrap_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
-					const struct tvn_otlp_span *spans, size_t n, char **buf,
-					size_t *len)
+static int json_pad(int err, char **buf, size_t *len)
 {
-	int err = __real_tvn_otlp__encode_traces_json(res, spans, n, buf, len);
 	char *b;
 
 	if (err || !json_pretty)
@@ -136,6 +138,19 @@ int __wrap_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
 	*buf = b;
 	*len += 2;
 	return 0;
+}
+
+int __wrap_tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
+					const struct tvn_otlp_span *spans, size_t n, char **buf,
+					size_t *len)
+{
+	return json_pad(__real_tvn_otlp__encode_traces_json(res, spans, n, buf, len), buf, len);
+}
+
+int __wrap_tvn_otlp__encode_traces_many_json(const struct tvn_otlp_traces *t, char **buf,
+					     size_t *len)
+{
+	return json_pad(__real_tvn_otlp__encode_traces_many_json(t, buf, len), buf, len);
 }
 
 /* ------------------------------------------------------------ the receiver */
