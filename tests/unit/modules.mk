@@ -41,6 +41,8 @@ UNIT_DEPS_exporter := $(EXPORTER_TEST_SRCS)
 # checks that a multi-line encoding still goes out as one line.
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=tvn_log__printf \
 	-Wl,--wrap=tvn_otlp__encode_traces_json -Wl,--wrap=tvn_otlp__encode_traces_many_json
+UNIT_DEPS_exporter_many := $(EXPORTER_TEST_SRCS) tests/unit/otlp_fixture.c
+UNIT_LIBS_exporter_many := -lcurl -lz -lprotobuf-c -ljansson -pthread
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c

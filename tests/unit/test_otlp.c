@@ -478,6 +478,45 @@ static void test_traces_args(void **state)
 	free(js);
 }
 
+/* Many resources: res_of within n_res, a resource without spans, none at all. */
+static void test_traces_many_args(void **state)
+{
+	struct tvn_otlp_resource res[2];
+	const struct tvn_otlp_resource *rp[2] = {&res[0], NULL};
+	struct tvn_otlp_span sp[3];
+	const uint32_t bad[3] = {0, 2, 1}, none[3] = {0, 0, 0};
+	struct tvn_otlp_traces t = {res, 2, sp, bad, 3};
+	struct tvn_snapshot s = {0};
+	const struct tvn_snapshot *snaps[2] = {&s, &s};
+	uint8_t *pb;
+	char *js;
+	size_t len;
+
+	(void)state;
+	fill_resource(&res[0]);
+	fill_resource(&res[1]);
+	strcpy(res[1].service_name, "svc-empty");
+	fill_spans(sp);
+	assert_int_equal(tvn_otlp__encode_traces_many_pb(&t, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_many_json(&t, &js, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_many_json(NULL, &js, &len), -EINVAL);
+	t.res_of = none;
+	assert_int_equal(tvn_otlp__encode_traces_many_json(&t, &js, &len), 0);
+	assert_non_null(strstr(js, "{\"key\":\"service.name\",\"value\":"
+				   "{\"stringValue\":\"svc-empty\"}}"));
+	assert_non_null(strstr(js, "\"spans\":[]}]}]}"));
+	free(js);
+	t = (struct tvn_otlp_traces){0};
+	assert_int_equal(tvn_otlp__encode_traces_many_json(&t, &js, &len), 0);
+	assert_string_equal(js, "{\"resourceSpans\":[]}");
+	free(js);
+
+	assert_int_equal(tvn_otlp__encode_metrics_many_pb(rp, snaps, 2, 0, 0, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_metrics_many_json(rp, snaps, 0, 0, 0, &js, &len), 0);
+	assert_string_equal(js, "{\"resourceMetrics\":[]}");
+	free(js);
+}
+
 /* The 13th attribute is ignored; names that are not UTF-8 are repaired. */
 static void test_span_attrs_and_utf8(void **state)
 {
@@ -1038,13 +1077,14 @@ static void test_python_decoder(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_traces_pb),	      cmocka_unit_test(test_traces_json),
-	    cmocka_unit_test(test_traces_args),	      cmocka_unit_test(test_span_attrs_and_utf8),
-	    cmocka_unit_test(test_metrics_counter),   cmocka_unit_test(test_metrics_gauge),
-	    cmocka_unit_test(test_metrics_histogram), cmocka_unit_test(test_metrics_absent),
-	    cmocka_unit_test(test_metrics_json),      cmocka_unit_test(test_metrics_docs_names),
-	    cmocka_unit_test(test_response_pb),	      cmocka_unit_test(test_response_json),
-	    cmocka_unit_test(test_response_empty),    cmocka_unit_test(test_python_decoder),
+	    cmocka_unit_test(test_traces_pb),		cmocka_unit_test(test_traces_json),
+	    cmocka_unit_test(test_traces_args),		cmocka_unit_test(test_traces_many_args),
+	    cmocka_unit_test(test_span_attrs_and_utf8), cmocka_unit_test(test_metrics_counter),
+	    cmocka_unit_test(test_metrics_gauge),	cmocka_unit_test(test_metrics_histogram),
+	    cmocka_unit_test(test_metrics_absent),	cmocka_unit_test(test_metrics_json),
+	    cmocka_unit_test(test_metrics_docs_names),	cmocka_unit_test(test_response_pb),
+	    cmocka_unit_test(test_response_json),	cmocka_unit_test(test_response_empty),
+	    cmocka_unit_test(test_python_decoder),
 	};
 
 	(void)argc;
