@@ -110,6 +110,53 @@ static struct tvn_exporter *new_hosts(const struct tvn_exporter_opts *o)
 	return e;
 }
 
+/*
+ * Each test's receiver, the options that send to it, a file for OTLP/JSON
+ * lines, and the spans of span_host.
+ */
+struct fx {
+	struct rx *rx;
+	char url[64];
+	struct tvn_exporter_opts o;
+	char path[32];
+	struct tvn_otlp_span sp[N_SPANS];
+	const struct tvn_otlp_resource *res_of[N_SPANS];
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	int fd;
+
+	assert_non_null(fx);
+	fx->rx = rx_start();
+	fx->o = base_opts(fx->rx, fx->url, sizeof(fx->url));
+	snprintf(fx->path, sizeof(fx->path), "/tmp/test_exporter_many_XXXXXX");
+	fd = mkstemp(fx->path);
+	assert_true(fd >= 0);
+	close(fd);
+	mk_host_spans(fx->sp, fx->res_of);
+	*state = fx;
+	return 0;
+}
+
+/* Spans [from, to) of span_host, each to its host. */
+static void add_host_spans(struct tvn_exporter *e, const struct fx *fx, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		tvn_exporter__add_span_to(e, span_host[i], &fx->sp[i]);
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	rx_stop(fx->rx);
+	unlink(fx->path);
+	free(fx);
+	return 0;
+}
+
 /* ------------------------------------------------------------ decoding */
 
 static const pb_keyvalue *find_kv(pb_keyvalue **kv, size_t n, const char *key)
@@ -184,11 +231,14 @@ static void assert_grouped(const uint8_t *body, size_t len, const struct tvn_otl
 	    req, NULL);
 }
 
-/* The one JSON line of the exporter's file, its newline cut, into dirs.out/name. */
-static void save_json_line(const char *path, const char *name)
+/*
+ * Request 0 of the receiver and the one line of the exporter's JSON file as
+ * the decoder's samples stem.pb and stem.json.
+ */
+static void save_samples(const struct fx *fx, const char *stem)
 {
-	char *buf = calloc(1, 1 << 20);
-	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20), name[64];
+	FILE *f = fopen(fx->path, "r");
 	size_t len;
 
 	assert_non_null(buf);
@@ -198,7 +248,10 @@ static void save_json_line(const char *path, const char *name)
 	assert_true(len > 1);
 	assert_int_equal(buf[len - 1], '\n');
 	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
+	snprintf(name, sizeof(name), "%s.json", stem);
 	otlp_dirs__write(&dirs, name, buf, len - 1);
+	snprintf(name, sizeof(name), "%s.pb", stem);
+	otlp_dirs__write(&dirs, name, fx->rx->reqs[0].body, fx->rx->reqs[0].len);
 	free(buf);
 }
 
@@ -206,25 +259,14 @@ static void save_json_line(const char *path, const char *name)
 
 static void test_spans_of_three_hosts(void **state)
 {
-	const struct tvn_otlp_resource *res_of[N_SPANS];
-	struct tvn_otlp_span sp[N_SPANS];
-	char url[64], path[] = "/tmp/test_exporter_many_XXXXXX";
-	struct tvn_exporter_opts o;
+	struct fx *fx = *state;
+	struct rx *rx = fx->rx;
 	struct tvn_exporter_stats st;
 	struct tvn_exporter *e;
-	struct rx *rx = rx_start();
-	int fd;
 
-	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	mk_host_spans(sp, res_of);
-	o = base_opts(rx, url, sizeof(url));
-	o.file_path = path; /* the same request as OTLP/JSON */
-	e = new_hosts(&o);
-	for (size_t i = 0; i < N_SPANS; i++)
-		tvn_exporter__add_span_to(e, span_host[i], &sp[i]);
+	fx->o.file_path = fx->path; /* the same request as OTLP/JSON */
+	e = new_hosts(&fx->o);
+	add_host_spans(e, fx, 0, N_SPANS);
 	tvn_exporter__flush(e);
 	assert_true(WAIT_FOR(stats(e).spans_exported == N_SPANS, 5000));
 	st = stats(e);
@@ -232,13 +274,9 @@ static void test_spans_of_three_hosts(void **state)
 	assert_int_equal(st.spans_dropped, 0);
 	assert_int_equal(rx_count(rx), 1);
 	assert_string_equal(rx->reqs[0].path, "/v1/traces");
-	assert_grouped(rx->reqs[0].body, rx->reqs[0].len, sp, res_of, 0, N_SPANS);
+	assert_grouped(rx->reqs[0].body, rx->reqs[0].len, fx->sp, fx->res_of, 0, N_SPANS);
 	tvn_exporter__free(e, 1000);
-
-	otlp_dirs__write(&dirs, "otlp-many.pb", rx->reqs[0].body, rx->reqs[0].len);
-	save_json_line(path, "otlp-many.json");
-	unlink(path);
-	rx_stop(rx);
+	save_samples(fx, "otlp-many");
 	otlp_dirs__decode(&dirs, "--traces otlp-many --spans 10 --resource-spans svc-b=4 "
 				 "--resource-spans svc-a=3 --resource-spans svc-c=3");
 }
@@ -252,20 +290,17 @@ static void test_drop_host(void **state)
 	struct tvn_otlp_resource d, f;
 	const struct tvn_otlp_resource *res_of[4] = {&hosts[2], &d, &f, NULL};
 	struct tvn_otlp_span sp[4];
-	struct tvn_exporter_opts o;
+	struct fx *fx = *state;
+	struct rx *rx = fx->rx;
 	struct tvn_exporter_stats st;
 	struct tvn_exporter *e;
-	struct rx *rx = rx_start();
-	char url[64];
 
-	(void)state;
 	mk_res(&d, "svc-d", 404);
 	mk_res(&f, "svc-f", 606);
 	for (size_t i = 0; i < 3; i++)
 		mk_span(&sp[i], i, res_of[i]);
 	mk_span(&sp[3], 3, &hosts[2]);
-	o = base_opts(rx, url, sizeof(url));
-	e = new_hosts(&o);
+	e = new_hosts(&fx->o);
 	tvn_exporter__add_span_to(e, 2, &sp[0]);
 	tvn_exporter__drop_resource(e, 2);
 	tvn_exporter__add_span_to(e, 2, &sp[3]); /* too late: dropped */
@@ -292,44 +327,34 @@ static void test_drop_host(void **state)
 	assert_int_equal(st.spans_dropped, 1);
 	assert_int_equal(st.requests_failed, 0);
 	tvn_exporter__free(e, 1000);
-	rx_stop(rx);
 }
 
 /* Batches of 4 spans whatever their host; a full queue drops its oldest batch. */
 static void test_limits_count_spans(void **state)
 {
-	const struct tvn_otlp_resource *res_of[N_SPANS];
-	struct tvn_otlp_span sp[N_SPANS];
-	struct tvn_exporter_opts o;
+	struct fx *fx = *state;
+	struct rx *rx = fx->rx;
 	struct tvn_exporter_stats st;
 	struct tvn_exporter *e;
-	struct rx *rx = rx_start();
-	char url[64];
 
-	(void)state;
-	mk_host_spans(sp, res_of);
 	rx->stall = 0;
-	o = base_opts(rx, url, sizeof(url));
-	o.batch_max_spans = 4;
-	o.queue_max_batches = 1;
-	e = new_hosts(&o);
-	for (size_t i = 0; i < 4; i++) /* batch 1: the sender takes it, the receiver stalls */
-		tvn_exporter__add_span_to(e, span_host[i], &sp[i]);
+	fx->o.batch_max_spans = 4;
+	fx->o.queue_max_batches = 1;
+	e = new_hosts(&fx->o);
+	add_host_spans(e, fx, 0, 4); /* batch 1: the sender takes it, the receiver stalls */
 	assert_true(WAIT_FOR(rx_count(rx) == 1, 5000));
-	for (size_t i = 4; i < N_SPANS; i++) /* batch 2 waits; 8 and 9 in the current one */
-		tvn_exporter__add_span_to(e, span_host[i], &sp[i]);
-	tvn_exporter__flush(e); /* batch 3 pushes batch 2 out */
+	add_host_spans(e, fx, 4, N_SPANS); /* batch 2 waits; 8 and 9 in the current one */
+	tvn_exporter__flush(e);		   /* batch 3 pushes batch 2 out */
 	st = stats(e);
 	assert_int_equal(st.spans_queued, N_SPANS);
 	assert_int_equal(st.spans_dropped, 4);
 	rx_release(rx);
 	assert_true(WAIT_FOR(stats(e).spans_exported == 6, 5000));
 	assert_int_equal(rx_count(rx), 2);
-	assert_grouped(rx->reqs[0].body, rx->reqs[0].len, sp, res_of, 0, 4);
-	assert_grouped(rx->reqs[1].body, rx->reqs[1].len, sp, res_of, 8, 10);
+	assert_grouped(rx->reqs[0].body, rx->reqs[0].len, fx->sp, fx->res_of, 0, 4);
+	assert_grouped(rx->reqs[1].body, rx->reqs[1].len, fx->sp, fx->res_of, 8, 10);
 	assert_int_equal(stats(e).spans_dropped, 4);
 	tvn_exporter__free(e, 1000);
-	rx_stop(rx);
 }
 
 /* ------------------------------------------------------------ metrics */
@@ -391,26 +416,19 @@ static void assert_host_metrics(const pb_metrics_req *req, size_t i, int h, int6
 
 static void test_metrics_of_two_hosts(void **state)
 {
-	char url[64], path[] = "/tmp/test_exporter_many_XXXXXX";
 	struct tvn_snapshot sa, sc;
 	struct tvn_snap_flow fa, fc;
 	const struct tvn_snapshot *snaps[] = {&sc, &sa};
 	const int ids[] = {2, 0};
-	struct tvn_exporter_opts o;
+	struct fx *fx = *state;
+	struct rx *rx = fx->rx;
 	struct tvn_exporter *e;
-	struct rx *rx = rx_start();
 	pb_metrics_req *req;
-	int fd;
 
-	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
 	mk_snap(&sa, &fa, 0, 42, 11);
 	mk_snap(&sc, &fc, 2, 7, 33);
-	o = base_opts(rx, url, sizeof(url));
-	o.file_path = path;
-	e = new_hosts(&o);
+	fx->o.file_path = fx->path;
+	e = new_hosts(&fx->o);
 	tvn_exporter__push_metrics_many(e, ids, snaps, 2, START_NS, NOW_NS);
 	assert_true(WAIT_FOR(stats(e).metric_requests_sent == 1, 5000));
 	assert_int_equal(rx_count(rx), 1);
@@ -425,11 +443,7 @@ static void test_metrics_of_two_hosts(void **state)
 	    req, NULL);
 	assert_int_equal(stats(e).metric_requests_failed, 0);
 	tvn_exporter__free(e, 1000);
-
-	otlp_dirs__write(&dirs, "otlp-many-metrics.pb", rx->reqs[0].body, rx->reqs[0].len);
-	save_json_line(path, "otlp-many-metrics.json");
-	unlink(path);
-	rx_stop(rx);
+	save_samples(fx, "otlp-many-metrics");
 	otlp_dirs__decode(&dirs, "--metrics otlp-many-metrics "
 				 "--resource-metric svc-c:flow.elements.total=7 "
 				 "--resource-metric svc-c:torvyn.trace.probes.attached=33 "
@@ -446,17 +460,13 @@ static void test_unknown_ids(void **state)
 	const struct tvn_snapshot *snaps[] = {&s, &s};
 	const int ids[] = {0, 7};
 	struct tvn_otlp_span sp;
-	struct tvn_exporter_opts o;
+	struct fx *fx = *state;
 	struct tvn_exporter_stats st;
 	struct tvn_exporter *e;
-	struct rx *rx = rx_start();
-	char url[64];
 
-	(void)state;
 	mk_snap(&s, &fl, 0, 1, 1);
 	mk_span(&sp, 0, &hosts[0]);
-	o = base_opts(rx, url, sizeof(url));
-	e = new_hosts(&o);
+	e = new_hosts(&fx->o);
 	assert_int_equal(tvn_exporter__add_resource(NULL, &hosts[0]), -EINVAL);
 	assert_int_equal(tvn_exporter__add_resource(e, NULL), -EINVAL);
 	tvn_exporter__add_span_to(e, N_HOSTS, &sp);
@@ -470,8 +480,7 @@ static void test_unknown_ids(void **state)
 	assert_int_equal(st.metric_requests_failed, 1);
 	assert_int_equal(st.requests_failed, 1);
 	tvn_exporter__free(e, 1000);
-	assert_int_equal(rx_count(rx), 0);
-	rx_stop(rx);
+	assert_int_equal(rx_count(fx->rx), 0);
 	tvn_exporter__drop_resource(NULL, 0);
 	tvn_exporter__add_span_to(NULL, 0, &sp);
 	tvn_exporter__push_metrics_many(NULL, ids, snaps, 1, 0, 0);
@@ -480,11 +489,11 @@ static void test_unknown_ids(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_spans_of_three_hosts),
-	    cmocka_unit_test(test_drop_host),
-	    cmocka_unit_test(test_limits_count_spans),
-	    cmocka_unit_test(test_metrics_of_two_hosts),
-	    cmocka_unit_test(test_unknown_ids),
+	    cmocka_unit_test_setup_teardown(test_spans_of_three_hosts, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_host, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_limits_count_spans, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_of_two_hosts, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_ids, fx_setup, fx_teardown),
 	};
 
 	(void)argc;
