@@ -43,7 +43,7 @@ struct tvn_exporter_opts {
 struct tvn_exporter_stats {
 	uint64_t spans_queued;	 /* handed to tvn_exporter__add_span(_to) */
 	uint64_t spans_exported; /* acknowledged by every destination */
-	uint64_t spans_dropped; /* queue full (oldest dropped) or given up after retries */
+	uint64_t spans_dropped;	 /* queue full (oldest dropped), given up, unknown resource */
 	uint64_t spans_rejected; /* partial_success rejected_spans, summed */
 	uint64_t metric_requests_sent;
 	uint64_t metric_requests_failed;
