@@ -17,13 +17,12 @@ UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
 UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
+# The protobuf-c code generated from user/trace/proto/.
+OTLP_PROTO_SRCS := $(addprefix $(BUILD)/proto/opentelemetry/proto/,common/v1/common.pb-c.c \
+	resource/v1/resource.pb-c.c trace/v1/trace.pb-c.c metrics/v1/metrics.pb-c.c \
+	collector/trace/v1/trace_service.pb-c.c collector/metrics/v1/metrics_service.pb-c.c)
 UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bounds.c $(MODEL_SRCS) \
-	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/metrics/v1/metrics.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
+	$(OTLP_PROTO_SRCS) tests/unit/otlp_fixture.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 # The report half of bench/: everything but run.c, sample.c and window.c (a session).
 BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c \
@@ -34,18 +33,16 @@ UNIT_DEPS_bench_compare := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench_compare := -ljansson -lm
 UNIT_DEPS_bench_hist := user/trace/bench/hist.c
 UNIT_LIBS_bench_hist := -lm
-UNIT_DEPS_exporter := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
-	user/trace/render/bounds.c $(MODEL_SRCS) user/trace/util/log.c \
-	$(BUILD)/proto/opentelemetry/proto/common/v1/common.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/resource/v1/resource.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/trace/v1/trace.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/metrics/v1/metrics.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/collector/trace/v1/trace_service.pb-c.c \
-	$(BUILD)/proto/opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.c
+EXPORTER_TEST_SRCS := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
+	user/trace/render/bounds.c $(MODEL_SRCS) user/trace/util/log.c $(OTLP_PROTO_SRCS) \
+	tests/unit/otlp_rx.c
+UNIT_DEPS_exporter := $(EXPORTER_TEST_SRCS)
 # tvn_log__printf and the JSON encoder are wrapped: the test reads the warnings and
 # checks that a multi-line encoding still goes out as one line.
 UNIT_LIBS_exporter := -lcurl -lz -lprotobuf-c -ljansson -pthread -Wl,--wrap=tvn_log__printf \
-	-Wl,--wrap=tvn_otlp__encode_traces_json
+	-Wl,--wrap=tvn_otlp__encode_traces_json -Wl,--wrap=tvn_otlp__encode_traces_many_json
+UNIT_DEPS_exporter_many := $(EXPORTER_TEST_SRCS) tests/unit/otlp_fixture.c
+UNIT_LIBS_exporter_many := -lcurl -lz -lprotobuf-c -ljansson -pthread
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
 UNIT_DEPS_clock := usdt/clock.c

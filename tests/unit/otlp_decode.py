@@ -16,6 +16,15 @@ not base64). Each JSON request must equal its protobuf twin field for field,
 and the protobuf must hold no field the .proto files do not declare.
 
 usage: otlp_decode.py REPO_DIR SAMPLE_DIR [--spans N] [--metric NAME=INT ...]
+       otlp_decode.py REPO_DIR SAMPLE_DIR [--traces STEM [--resource-spans SERVICE=N ...]]
+                      [--metrics STEM [--resource-metric SERVICE:NAME=INT ...]]
+
+--traces and --metrics name other samples (STEM.pb and STEM.json) and check
+only those given. A request holds one resource unless --resource-spans
+(--resource-metric) lists them: then it holds exactly one ResourceSpans
+(ResourceMetrics) per service.name given, in the order first given, each
+with N spans whose names all start with "SERVICE:" (and metric NAME's first
+point equal to INT).
 Exits 0 when every check passes; prints what failed otherwise.
 """
 import argparse
@@ -79,18 +88,26 @@ def load_pair(cls, pb_path, json_path):
     return from_pb
 
 
-def check_traces(req, want_spans):
-    assert len(req.resource_spans) == 1, "one ResourceSpans"
-    rs = req.resource_spans[0]
-    keys = [kv.key for kv in rs.resource.attributes]
+def service_of(resource):
+    """Its service.name, after checking the attributes every resource has."""
+    keys = [kv.key for kv in resource.attributes]
     assert len(keys) == len(set(keys)), "duplicate resource attributes: %s" % keys
     for k in ("service.name", "telemetry.sdk.name", "telemetry.sdk.language",
               "telemetry.sdk.version"):
         assert k in keys, "resource lacks " + k
-    assert len(rs.scope_spans) == 1 and rs.scope_spans[0].scope.name == "torvyn-trace"
-    spans = rs.scope_spans[0].spans
-    if want_spans is not None:
-        assert len(spans) == want_spans, "%d spans, want %d" % (len(spans), want_spans)
+    return [kv.value.string_value for kv in resource.attributes if kv.key == "service.name"][0]
+
+
+def check_resources(services, want, what):
+    """want: [(service, expected)] in order, or None for one resource."""
+    if want is None:
+        assert len(services) == 1, "one " + what
+    else:
+        assert services == [w[0] for w in want], "%s of %s, want %s" % (
+            what, services, [w[0] for w in want])
+
+
+def check_spans(spans, service):
     ids = {s.span_id for s in spans}
     for s in spans:
         assert len(s.trace_id) == 16 and len(s.span_id) == 8, s.name
@@ -98,13 +115,36 @@ def check_traces(req, want_spans):
         assert not s.parent_span_id or s.parent_span_id in ids, s.name + ": unknown parent"
         assert s.end_time_unix_nano >= s.start_time_unix_nano > 0, s.name
         assert s.name, "a span without a name"
+        assert service is None or s.name.startswith(service + ":"), (
+            "span %s under %s" % (s.name, service))
 
 
-def check_metrics(req, want):
+def check_traces(req, want_spans, want_res):
+    services = [service_of(rs.resource) for rs in req.resource_spans]
+    check_resources(services, want_res, "ResourceSpans")
+    total = 0
+    for i, rs in enumerate(req.resource_spans):
+        assert len(rs.scope_spans) == 1 and rs.scope_spans[0].scope.name == "torvyn-trace"
+        spans = rs.scope_spans[0].spans
+        total += len(spans)
+        if want_res is not None:
+            svc, n = want_res[i]
+            assert len(spans) == n, "%s: %d spans, want %d" % (svc, len(spans), n)
+        check_spans(spans, services[i] if want_res is not None else None)
+    if want_spans is not None:
+        assert total == want_spans, "%d spans, want %d" % (total, want_spans)
+
+
+def check_metrics(req, want, want_res):
+    services = [service_of(rm.resource) for rm in req.resource_metrics]
+    check_resources(services, want_res, "ResourceMetrics")
+    for i, rm in enumerate(req.resource_metrics):
+        check_scope_metrics(rm.scope_metrics, want_res[i][1] if want_res is not None else want)
+
+
+def check_scope_metrics(sm, want):
     from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
 
-    assert len(req.resource_metrics) == 1, "one ResourceMetrics"
-    sm = req.resource_metrics[0].scope_metrics
     assert len(sm) == 1 and sm[0].scope.name == "torvyn-trace"
     names = [x.name for x in sm[0].metrics]
     assert len(names) == len(set(names)), "duplicate metric names"
@@ -145,11 +185,27 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--spans", type=int)
     ap.add_argument("--metric", action="append", default=[])
+    ap.add_argument("--traces")
+    ap.add_argument("--resource-spans", action="append", default=[])
+    ap.add_argument("--metrics")
+    ap.add_argument("--resource-metric", action="append", default=[])
     a = ap.parse_args()
     want = {}
     for kv in a.metric:
         k, v = kv.split("=", 1)
         want[k] = int(v)
+    res_spans = None
+    for kv in a.resource_spans:
+        k, v = kv.split("=", 1)
+        res_spans = (res_spans or []) + [(k, int(v))]
+    by_service = {}  # in the order first given
+    for kv in a.resource_metric:
+        svc, kv = kv.split(":", 1)
+        k, v = kv.split("=", 1)
+        by_service.setdefault(svc, {})[k] = int(v)
+    res_metrics = list(by_service.items()) if by_service else None
+    if not a.traces and not a.metrics:
+        a.traces, a.metrics = "otlp-sample", "otlp-metrics-sample"
 
     with tempfile.TemporaryDirectory() as tmp:
         compile_protos(a.repo, tmp)
@@ -157,13 +213,14 @@ def main():
         from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as ms
 
         d = a.dir
-        req = load_pair(ts.ExportTraceServiceRequest, os.path.join(d, "otlp-sample.pb"),
-                        os.path.join(d, "otlp-sample.json"))
-        check_traces(req, a.spans)
-        req = load_pair(ms.ExportMetricsServiceRequest,
-                        os.path.join(d, "otlp-metrics-sample.pb"),
-                        os.path.join(d, "otlp-metrics-sample.json"))
-        check_metrics(req, want)
+        if a.traces:
+            req = load_pair(ts.ExportTraceServiceRequest, os.path.join(d, a.traces + ".pb"),
+                            os.path.join(d, a.traces + ".json"))
+            check_traces(req, a.spans, res_spans)
+        if a.metrics:
+            req = load_pair(ms.ExportMetricsServiceRequest, os.path.join(d, a.metrics + ".pb"),
+                            os.path.join(d, a.metrics + ".json"))
+            check_metrics(req, want, res_metrics)
     return 0
 
 

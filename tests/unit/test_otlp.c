@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +18,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 #include "otlp.h"
+#include "otlp_fixture.h"
 #include "snapshot.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -40,8 +40,7 @@ typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint pb_number_point;
 #define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 
-static char out_dir[PATH_MAX] = "build/tests"; /* where the test binary lives */
-static char repo_dir[PATH_MAX] = ".";
+static struct otlp_dirs dirs = {"build/tests", "."};
 
 #define T0 1700000000000000000ULL	/* span times, Unix ns */
 #define START_NS 1699999990000000000ULL /* metrics start */
@@ -479,6 +478,45 @@ static void test_traces_args(void **state)
 	free(js);
 }
 
+/* Many resources: res_of within n_res, a resource without spans, none at all. */
+static void test_traces_many_args(void **state)
+{
+	struct tvn_otlp_resource res[2];
+	const struct tvn_otlp_resource *rp[2] = {&res[0], NULL};
+	struct tvn_otlp_span sp[3];
+	const uint32_t bad[3] = {0, 2, 1}, none[3] = {0, 0, 0};
+	struct tvn_otlp_traces t = {res, 2, sp, bad, 3};
+	struct tvn_snapshot s = {0};
+	const struct tvn_snapshot *snaps[2] = {&s, &s};
+	uint8_t *pb;
+	char *js;
+	size_t len;
+
+	(void)state;
+	fill_resource(&res[0]);
+	fill_resource(&res[1]);
+	strcpy(res[1].service_name, "svc-empty");
+	fill_spans(sp);
+	assert_int_equal(tvn_otlp__encode_traces_many_pb(&t, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_many_json(&t, &js, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_traces_many_json(NULL, &js, &len), -EINVAL);
+	t.res_of = none;
+	assert_int_equal(tvn_otlp__encode_traces_many_json(&t, &js, &len), 0);
+	assert_non_null(strstr(js, "{\"key\":\"service.name\",\"value\":"
+				   "{\"stringValue\":\"svc-empty\"}}"));
+	assert_non_null(strstr(js, "\"spans\":[]}]}]}"));
+	free(js);
+	t = (struct tvn_otlp_traces){0};
+	assert_int_equal(tvn_otlp__encode_traces_many_json(&t, &js, &len), 0);
+	assert_string_equal(js, "{\"resourceSpans\":[]}");
+	free(js);
+
+	assert_int_equal(tvn_otlp__encode_metrics_many_pb(rp, snaps, 2, 0, 0, &pb, &len), -EINVAL);
+	assert_int_equal(tvn_otlp__encode_metrics_many_json(rp, snaps, 0, 0, 0, &js, &len), 0);
+	assert_string_equal(js, "{\"resourceMetrics\":[]}");
+	free(js);
+}
+
 /* The 13th attribute is ignored; names that are not UTF-8 are repaired. */
 static void test_span_attrs_and_utf8(void **state)
 {
@@ -832,7 +870,7 @@ static void test_metrics_docs_names(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/docs/metrics.md", repo_dir);
+	snprintf(path, sizeof(path), "%s/docs/metrics.md", dirs.repo);
 	f = fopen(path, "r");
 	if (!f)
 		fail_msg("cannot open %s", path);
@@ -997,22 +1035,11 @@ static void test_response_empty(void **state)
 
 /* ------------------------------------------------------------ independent decoder */
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (!f)
-		fail_msg("cannot write %s", path);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void write_samples(void)
 {
 	struct tvn_otlp_resource res;
 	struct tvn_otlp_span sp[3];
 	struct tvn_snapshot s;
-	char path[PATH_MAX + 64];
 	uint8_t *pb;
 	char *js;
 	size_t len;
@@ -1020,83 +1047,47 @@ static void write_samples(void)
 	fill_resource(&res);
 	fill_spans(sp);
 	assert_int_equal(tvn_otlp__encode_traces_pb(&res, sp, 3, &pb, &len), 0);
-	snprintf(path, sizeof(path), "%s/otlp-sample.pb", out_dir);
-	write_file(path, pb, len);
+	otlp_dirs__write(&dirs, "otlp-sample.pb", pb, len);
 	free(pb);
 	assert_int_equal(tvn_otlp__encode_traces_json(&res, sp, 3, &js, &len), 0);
-	snprintf(path, sizeof(path), "%s/otlp-sample.json", out_dir);
-	write_file(path, js, len);
+	otlp_dirs__write(&dirs, "otlp-sample.json", js, len);
 	free(js);
 
 	fill_snapshot(&s);
 	assert_int_equal(tvn_otlp__encode_metrics_pb(&res, &s, START_NS, NOW_NS, &pb, &len), 0);
-	snprintf(path, sizeof(path), "%s/otlp-metrics-sample.pb", out_dir);
-	write_file(path, pb, len);
+	otlp_dirs__write(&dirs, "otlp-metrics-sample.pb", pb, len);
 	free(pb);
 	assert_int_equal(tvn_otlp__encode_metrics_json(&res, &s, START_NS, NOW_NS, &js, &len), 0);
-	snprintf(path, sizeof(path), "%s/otlp-metrics-sample.json", out_dir);
-	write_file(path, js, len);
+	otlp_dirs__write(&dirs, "otlp-metrics-sample.json", js, len);
 	free(js);
 	free_snapshot(&s);
 }
 
-/*
- * Google's protobuf runtime, from our .proto files, reads what we wrote: the
- * protobuf and the JSON must decode to the same message. Debian packages
- * protobuf-compiler and python3-protobuf; skipped without them.
- */
+/* Google's protobuf runtime reads what we wrote (otlp_fixture.h). */
 static void test_python_decoder(void **state)
 {
-	char cmd[3 * PATH_MAX + 256];
-	int rc;
-
 	(void)state;
 	write_samples();
-	if (system("command -v protoc >/dev/null 2>&1") != 0 ||
-	    access("/usr/bin/python3", X_OK) != 0 ||
-	    system("/usr/bin/python3 -c 'import google.protobuf' >/dev/null 2>&1") != 0)
-		skip();
-	snprintf(cmd, sizeof(cmd),
-		 "/usr/bin/python3 '%s/tests/unit/otlp_decode.py' '%s' '%s' --spans 3 "
-		 "--metric flow.elements.total=42 --metric system.flows.active=1 "
-		 "--metric stream.backpressure.duration_ns=1500 "
-		 "--metric torvyn.diagnostic.invocations=9",
-		 repo_dir, repo_dir, out_dir);
-	rc = system(cmd);
-	if (rc != 0)
-		fail_msg("%s: exit status %d", cmd, rc);
-}
-
-static void find_dirs(const char *argv0)
-{
-	char *slash;
-
-	if (!realpath(argv0, out_dir))
-		return;
-	slash = strrchr(out_dir, '/');
-	if (slash)
-		*slash = '\0'; /* .../build/tests */
-	snprintf(repo_dir, sizeof(repo_dir), "%s", out_dir);
-	for (int i = 0; i < 2; i++) {
-		slash = strrchr(repo_dir, '/');
-		if (slash)
-			*slash = '\0';
-	}
+	otlp_dirs__decode(&dirs, "--spans 3 "
+				 "--metric flow.elements.total=42 --metric system.flows.active=1 "
+				 "--metric stream.backpressure.duration_ns=1500 "
+				 "--metric torvyn.diagnostic.invocations=9");
 }
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_traces_pb),	      cmocka_unit_test(test_traces_json),
-	    cmocka_unit_test(test_traces_args),	      cmocka_unit_test(test_span_attrs_and_utf8),
-	    cmocka_unit_test(test_metrics_counter),   cmocka_unit_test(test_metrics_gauge),
-	    cmocka_unit_test(test_metrics_histogram), cmocka_unit_test(test_metrics_absent),
-	    cmocka_unit_test(test_metrics_json),      cmocka_unit_test(test_metrics_docs_names),
-	    cmocka_unit_test(test_response_pb),	      cmocka_unit_test(test_response_json),
-	    cmocka_unit_test(test_response_empty),    cmocka_unit_test(test_python_decoder),
+	    cmocka_unit_test(test_traces_pb),		cmocka_unit_test(test_traces_json),
+	    cmocka_unit_test(test_traces_args),		cmocka_unit_test(test_traces_many_args),
+	    cmocka_unit_test(test_span_attrs_and_utf8), cmocka_unit_test(test_metrics_counter),
+	    cmocka_unit_test(test_metrics_gauge),	cmocka_unit_test(test_metrics_histogram),
+	    cmocka_unit_test(test_metrics_absent),	cmocka_unit_test(test_metrics_json),
+	    cmocka_unit_test(test_metrics_docs_names),	cmocka_unit_test(test_response_pb),
+	    cmocka_unit_test(test_response_json),	cmocka_unit_test(test_response_empty),
+	    cmocka_unit_test(test_python_decoder),
 	};
 
 	(void)argc;
-	find_dirs(argv[0]);
+	otlp_dirs__find(&dirs, argv[0]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 /*
  * What the files of the OTLP exporter (exporter.h) share:
  *   exporter.c  the public calls: setup, adding spans and metrics, stats, exit
+ *   resource.c  the resources (hosts) spans and snapshots belong to, by id
  *   queue.c     requests, their encodings, the queues and the current batch
  *   sender.c    the sender thread: each request to stdout, the file, the endpoint
  *   retry.c     the endpoint's retries and their backoff
@@ -32,13 +33,17 @@
 
 /* ------------------------------------------------------------ requests (queue.c) */
 
-/* One request: a batch of spans or a metrics snapshot, as its destinations want it. */
+/* One request: a batch of spans or metrics snapshots, as its destinations want it. */
 struct tvn_otlp_req {
 	struct tvn_otlp_req *next;
 	uint64_t seq; /* the sender takes the oldest of both queues first */
 	bool metrics;
-	struct tvn_otlp_span *spans; /* traces: the batch, until the sender encodes it */
+	/* traces: the batch, until the sender encodes it */
+	struct tvn_otlp_span *spans;
+	uint32_t *res_of; /* per span: its resource in res */
 	size_t n_spans;
+	struct tvn_otlp_resource *res; /* copies: the resource may be dropped meanwhile */
+	size_t n_res;
 	uint8_t *pb;
 	size_t pb_len;
 	char *json;
@@ -192,10 +197,16 @@ long tvn_backoff__delay_ms(struct tvn_backoff *b, unsigned int attempt);
 
 /* ------------------------------------------------------------ the exporter */
 
+/* One resource of the exporter; its id is its index in the table. */
+struct tvn_exporter_res {
+	struct tvn_otlp_resource res;
+	bool live;    /* from tvn_exporter__add_resource to tvn_exporter__drop_resource */
+	int in_batch; /* its index among the current batch's resources; -1: none */
+};
+
 struct tvn_exporter {
 	/* set by tvn_exporter__new, read-only afterwards */
 	struct tvn_exporter_opts opts; /* its strings point at the copies below */
-	struct tvn_otlp_resource res;
 	char *endpoint, *file_path, *headers[EXPORTER_MAX_HEADERS];
 	bool want_pb, want_json;
 
@@ -211,8 +222,13 @@ struct tvn_exporter {
 	uint64_t stop_at_ms; /* atomic: NEVER until tvn_exporter__free */
 
 	/* under mu */
+	struct tvn_exporter_res *res; /* by id; a slot neither live nor in the batch is free */
+	int n_res, cap_res;
 	struct tvn_otlp_span *batch;
+	uint32_t *batch_of; /* per span: its resource's index in batch_res */
 	size_t batch_n, batch_cap;
+	int *batch_res; /* ids of the batch's resources, in the order of their first span */
+	uint32_t batch_n_res, batch_res_cap;
 	uint64_t batch_t0_ms;
 	struct tvn_otlp_queue traces, metrics;
 	uint64_t seq;
@@ -227,11 +243,37 @@ uint64_t tvn_exporter__stop_at(const struct tvn_exporter *e);
 
 /*
  * Encodes r for the destinations (protobuf, JSON or both): a trace request
- * from its spans (freed then), a metrics one from snap. 0 or -errno.
+ * from its spans and resources (freed then), a metrics one from n snapshots
+ * and their resources. 0 or -errno.
  */
-int tvn_exporter__encode(const struct tvn_exporter *e, struct tvn_otlp_req *r,
-			 const struct tvn_snapshot *snap, uint64_t start_unix_ns,
-			 uint64_t now_unix_ns);
+int tvn_exporter__encode_traces(const struct tvn_exporter *e, struct tvn_otlp_req *r);
+int tvn_exporter__encode_metrics(const struct tvn_exporter *e, struct tvn_otlp_req *r,
+				 const struct tvn_otlp_resource *const *res,
+				 const struct tvn_snapshot *const *snaps, size_t n,
+				 uint64_t start_unix_ns, uint64_t now_unix_ns);
+
+/*
+ * The resource table (resource.c), under e->mu. The first resource of a new
+ * exporter: 0 or -ENOMEM.
+ */
+int tvn_exporter__res_init_locked(struct tvn_exporter *e, const struct tvn_otlp_resource *res);
+
+/*
+ * The index among the current batch's resources of resource id, which joins
+ * them with its first span. -ENOENT for an id that is not live, -ENOMEM.
+ */
+int tvn_exporter__batch_res_locked(struct tvn_exporter *e, int id);
+
+/*
+ * Moves copies of the current batch's resources into r (r->res, r->n_res)
+ * and empties the batch's list of them, so that a dropped one's slot is free.
+ * 0, or -ENOMEM (r NULL or no memory) with the list emptied all the same.
+ */
+int tvn_exporter__batch_res_take_locked(struct tvn_exporter *e, struct tvn_otlp_req *r);
+
+/* Copies of resources ids[0..n) into out; the index of an unknown id, or -1. */
+int tvn_exporter__res_copy_locked(const struct tvn_exporter *e, const int *ids, int n,
+				  struct tvn_otlp_resource *out);
 
 /*
  * The queues (queue.c), under e->mu. Functions that take a request out of a

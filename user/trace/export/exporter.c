@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The OTLP exporter (exporter.h): its setup and exit, and the calls that hand
- * it spans and metrics. Spans gather in the current batch and batches in a
- * bounded queue (queue.c); one sender thread (sender.c) takes the oldest
- * request of either queue, encodes it (traces) and delivers it to every
- * destination, retrying the network one with exponential backoff (retry.c).
+ * it spans and metrics, each of one of its resources (resource.c). Spans
+ * gather in the current batch and batches in a bounded queue (queue.c); one
+ * sender thread (sender.c) takes the oldest request of either queue, encodes
+ * it (traces) and delivers it to every destination, retrying the network one
+ * with exponential backoff (retry.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,10 +37,11 @@ uint64_t tvn_exporter__stop_at(const struct tvn_exporter *e)
 	return __atomic_load_n(&e->stop_at_ms, __ATOMIC_ACQUIRE);
 }
 
-void tvn_exporter__add_span(struct tvn_exporter *e, const struct tvn_otlp_span *span)
+void tvn_exporter__add_span_to(struct tvn_exporter *e, int res_id, const struct tvn_otlp_span *span)
 {
 	struct tvn_otlp_req *dropped = NULL, *d2 = NULL;
 	uint64_t now;
+	int of;
 
 	if (!e || !span)
 		return;
@@ -51,10 +53,16 @@ void tvn_exporter__add_span(struct tvn_exporter *e, const struct tvn_otlp_span *
 		e->st.spans_dropped++;
 		goto out;
 	}
+	of = tvn_exporter__batch_res_locked(e, res_id);
+	if (of < 0) {
+		e->st.spans_dropped++;
+		goto out;
+	}
 	if (!e->batch_n) {
 		e->batch_t0_ms = now;
 		pthread_cond_signal(&e->cond); /* the sender arms the batch timer */
 	}
+	e->batch_of[e->batch_n] = (uint32_t)of;
 	e->batch[e->batch_n++] = *span;
 	if (e->batch_n >= e->opts.batch_max_spans)
 		d2 = tvn_exporter__batch_queue_locked(e);
@@ -62,6 +70,11 @@ out:
 	pthread_mutex_unlock(&e->mu);
 	tvn_otlp_req__free(dropped);
 	tvn_otlp_req__free(d2);
+}
+
+void tvn_exporter__add_span(struct tvn_exporter *e, const struct tvn_otlp_span *span)
+{
+	tvn_exporter__add_span_to(e, 0, span);
 }
 
 void tvn_exporter__flush(struct tvn_exporter *e)
@@ -76,23 +89,54 @@ void tvn_exporter__flush(struct tvn_exporter *e)
 	tvn_otlp_req__free(dropped);
 }
 
-void tvn_exporter__push_metrics(struct tvn_exporter *e, const struct tvn_snapshot *snap,
-				uint64_t start_unix_ns, uint64_t now_unix_ns)
+/* Copies of the resources of ids[0..n), for encoding outside the lock. 0 or -errno. */
+static int push_resources(struct tvn_exporter *e, const int *ids, int n,
+			  struct tvn_otlp_resource **res, const struct tvn_otlp_resource ***ptrs)
 {
-	struct tvn_otlp_req *r, *dropped;
-	int err = 0;
+	int bad;
 
-	if (!e || !snap)
+	*res = calloc((size_t)n, sizeof(**res));
+	*ptrs = calloc((size_t)n, sizeof(**ptrs));
+	if (!*res || !*ptrs)
+		return -ENOMEM;
+	pthread_mutex_lock(&e->mu);
+	bad = tvn_exporter__res_copy_locked(e, ids, n, *res);
+	pthread_mutex_unlock(&e->mu);
+	if (bad >= 0) {
+		pr_warn("otlp: cannot push metrics: no resource has id %d\n", ids[bad]);
+		return -ENOENT;
+	}
+	for (int i = 0; i < n; i++)
+		(*ptrs)[i] = &(*res)[i];
+	return 0;
+}
+
+void tvn_exporter__push_metrics_many(struct tvn_exporter *e, const int *res_ids,
+				     const struct tvn_snapshot *const *snaps, int n,
+				     uint64_t start_unix_ns, uint64_t now_unix_ns)
+{
+	const struct tvn_otlp_resource **ptrs = NULL;
+	struct tvn_otlp_resource *res = NULL;
+	struct tvn_otlp_req *r = NULL, *dropped;
+	int err;
+
+	if (!e || !res_ids || !snaps || n <= 0)
 		return;
+	err = push_resources(e, res_ids, n, &res, &ptrs);
+	if (err)
+		goto fail;
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	r->metrics = true;
-	err = tvn_exporter__encode(e, r, snap, start_unix_ns, now_unix_ns);
+	err =
+	    tvn_exporter__encode_metrics(e, r, ptrs, snaps, (size_t)n, start_unix_ns, now_unix_ns);
 	if (err)
 		goto fail;
+	free(res);
+	free(ptrs);
 	pthread_mutex_lock(&e->mu);
 	dropped = tvn_exporter__enqueue_locked(e, &e->metrics, r);
 	pthread_cond_signal(&e->cond);
@@ -100,12 +144,24 @@ void tvn_exporter__push_metrics(struct tvn_exporter *e, const struct tvn_snapsho
 	tvn_otlp_req__free(dropped);
 	return;
 fail:
-	pr_warn("otlp: cannot encode metrics: %s\n", strerror(-err));
+	if (err != -ENOENT)
+		pr_warn("otlp: cannot encode metrics: %s\n", strerror(-err));
+	free(res);
+	free(ptrs);
 	tvn_otlp_req__free(r);
 	pthread_mutex_lock(&e->mu);
 	e->st.metric_requests_failed++;
 	e->st.requests_failed++;
 	pthread_mutex_unlock(&e->mu);
+}
+
+void tvn_exporter__push_metrics(struct tvn_exporter *e, const struct tvn_snapshot *snap,
+				uint64_t start_unix_ns, uint64_t now_unix_ns)
+{
+	static const int res0 = 0;
+
+	if (snap)
+		tvn_exporter__push_metrics_many(e, &res0, &snap, 1, start_unix_ns, now_unix_ns);
 }
 
 void tvn_exporter__stats(struct tvn_exporter *e, struct tvn_exporter_stats *st)
@@ -209,6 +265,9 @@ static void exporter_destroy(struct tvn_exporter *e)
 	tvn_otlp_req__free(e->traces.head);
 	tvn_otlp_req__free(e->metrics.head);
 	free(e->batch);
+	free(e->batch_of);
+	free(e->batch_res);
+	free(e->res);
 	free(e->endpoint);
 	free(e->file_path);
 	for (int i = 0; i < EXPORTER_MAX_HEADERS; i++)
@@ -219,7 +278,7 @@ static void exporter_destroy(struct tvn_exporter *e)
 }
 
 /* A zeroed exporter with its lock, its condition (on the monotonic clock) and its generator. */
-static struct tvn_exporter *exporter_alloc(const struct tvn_otlp_resource *res)
+static struct tvn_exporter *exporter_alloc(void)
 {
 	pthread_condattr_t ca;
 	struct tvn_exporter *e = calloc(1, sizeof(*e));
@@ -227,7 +286,6 @@ static struct tvn_exporter *exporter_alloc(const struct tvn_otlp_resource *res)
 	if (!e)
 		return NULL;
 	e->stop_at_ms = NEVER;
-	e->res = *res;
 	tvn_backoff__init(&e->backoff,
 			  tvn_export__now_ms() ^ (uint64_t)getpid() << 32 ^ (uintptr_t)e);
 	pthread_mutex_init(&e->mu, NULL);
@@ -277,10 +335,10 @@ struct tvn_exporter *tvn_exporter__new(const struct tvn_exporter_opts *opts,
 		errno = -ret;
 		return NULL;
 	}
-	e = exporter_alloc(res);
+	e = exporter_alloc();
 	if (!e)
 		goto nomem;
-	if (copy_opts(e, opts)) {
+	if (copy_opts(e, opts) || tvn_exporter__res_init_locked(e, res)) {
 		exporter_destroy(e);
 		goto nomem;
 	}

@@ -3,7 +3,9 @@
  * The OTLP exporter: batches spans, encodes them (otlp.h) and sends them from
  * its own thread over OTLP/HTTP (protobuf or JSON), OTLP/gRPC, to stdout or
  * to a file. Adding a span never blocks: batches wait in a bounded queue that
- * drops its oldest batch when full, and counts what it dropped.
+ * drops its oldest batch when full, and counts what it dropped. One exporter
+ * serves any number of resources (traced hosts): each span and each snapshot
+ * belongs to one, named by the id tvn_exporter__add_resource gave it.
  */
 #ifndef TORVYN_EXPORTER_H
 #define TORVYN_EXPORTER_H
@@ -39,9 +41,9 @@ struct tvn_exporter_opts {
 };
 
 struct tvn_exporter_stats {
-	uint64_t spans_queued;	 /* accepted by tvn_exporter__add_span */
+	uint64_t spans_queued;	 /* handed to tvn_exporter__add_span(_to) */
 	uint64_t spans_exported; /* acknowledged by every destination */
-	uint64_t spans_dropped; /* queue full (oldest dropped) or given up after retries */
+	uint64_t spans_dropped;	 /* queue full (oldest dropped), given up, unknown resource */
 	uint64_t spans_rejected; /* partial_success rejected_spans, summed */
 	uint64_t metric_requests_sent;
 	uint64_t metric_requests_failed;
@@ -55,13 +57,37 @@ struct tvn_exporter;
 
 /*
  * Starts the sender thread. Returns NULL with err set (bad endpoint URL,
- * unwritable file...). res is copied.
+ * unwritable file...). res is copied: it is resource 0.
  */
 struct tvn_exporter *tvn_exporter__new(const struct tvn_exporter_opts *opts,
 				       const struct tvn_otlp_resource *res, char *err,
 				       size_t errlen);
 
-/* Never blocks. The span is copied. */
+/*
+ * Another resource (a traced host) that spans and snapshots can belong to;
+ * res is copied. Returns its id (>= 0; the resource given to
+ * tvn_exporter__new is id 0) or -errno. Ids of dropped resources are given
+ * again.
+ */
+int tvn_exporter__add_resource(struct tvn_exporter *e, const struct tvn_otlp_resource *res);
+
+/*
+ * The host of resource id is gone: its spans already added still go out under
+ * it, spans added to it from now on are dropped (and counted), and the id may
+ * be given to the next resource added. An unknown id does nothing.
+ */
+void tvn_exporter__drop_resource(struct tvn_exporter *e, int id);
+
+/*
+ * Never blocks. The span is copied. A batch holds spans of any resources and
+ * goes as one request with one ResourceSpans per resource, in the order of
+ * their first span; its limits count spans, whatever their resource. A span
+ * of an unknown resource id is dropped.
+ */
+void tvn_exporter__add_span_to(struct tvn_exporter *e, int res_id,
+			       const struct tvn_otlp_span *span);
+
+/* tvn_exporter__add_span_to resource 0. */
 void tvn_exporter__add_span(struct tvn_exporter *e, const struct tvn_otlp_span *span);
 
 /* Hands the partial batch to the sender now. */
@@ -70,6 +96,16 @@ void tvn_exporter__flush(struct tvn_exporter *e);
 /* Encodes the snapshot (OTLP metrics) and queues it; never blocks. */
 void tvn_exporter__push_metrics(struct tvn_exporter *e, const struct tvn_snapshot *snap,
 				uint64_t start_unix_ns, uint64_t now_unix_ns);
+
+/*
+ * Encodes n snapshots as one OTLP metrics request, snaps[i] under resource
+ * res_ids[i] (one ResourceMetrics each, in that order), and queues it; never
+ * blocks. An unknown id fails the whole push (counted in
+ * metric_requests_failed).
+ */
+void tvn_exporter__push_metrics_many(struct tvn_exporter *e, const int *res_ids,
+				     const struct tvn_snapshot *const *snaps, int n,
+				     uint64_t start_unix_ns, uint64_t now_unix_ns);
 
 void tvn_exporter__stats(struct tvn_exporter *e, struct tvn_exporter_stats *st);
 

@@ -18,6 +18,8 @@ void tvn_otlp_req__free(struct tvn_otlp_req *r)
 	for (; r; r = next) {
 		next = r->next;
 		free(r->spans);
+		free(r->res_of);
+		free(r->res);
 		free(r->pb);
 		free(r->json);
 		free(r);
@@ -32,31 +34,48 @@ static void json_one_line(char *s, size_t len)
 			s[i] = ' ';
 }
 
-int tvn_exporter__encode(const struct tvn_exporter *e, struct tvn_otlp_req *r,
-			 const struct tvn_snapshot *snap, uint64_t start_unix_ns,
-			 uint64_t now_unix_ns)
+/* After an encoding: each JSON request one line, and the batch freed (the encodings do now). */
+static int encoded(struct tvn_otlp_req *r, int err)
 {
-	const struct tvn_otlp_resource *res = &e->res;
-	int err = 0;
-
-	if (e->want_pb && r->metrics)
-		err = tvn_otlp__encode_metrics_pb(res, snap, start_unix_ns, now_unix_ns, &r->pb,
-						  &r->pb_len);
-	else if (e->want_pb)
-		err = tvn_otlp__encode_traces_pb(res, r->spans, r->n_spans, &r->pb, &r->pb_len);
-	if (!err && e->want_json && r->metrics)
-		err = tvn_otlp__encode_metrics_json(res, snap, start_unix_ns, now_unix_ns, &r->json,
-						    &r->json_len);
-	else if (!err && e->want_json)
-		err =
-		    tvn_otlp__encode_traces_json(res, r->spans, r->n_spans, &r->json, &r->json_len);
 	if (err)
 		return err;
 	if (r->json)
 		json_one_line(r->json, r->json_len);
-	free(r->spans); /* the encodings are all the sender needs now */
+	free(r->spans);
+	free(r->res_of);
+	free(r->res);
 	r->spans = NULL;
+	r->res_of = NULL;
+	r->res = NULL;
 	return 0;
+}
+
+int tvn_exporter__encode_traces(const struct tvn_exporter *e, struct tvn_otlp_req *r)
+{
+	struct tvn_otlp_traces t = {r->res, r->n_res, r->spans, r->res_of, r->n_spans};
+	int err = 0;
+
+	if (e->want_pb)
+		err = tvn_otlp__encode_traces_many_pb(&t, &r->pb, &r->pb_len);
+	if (!err && e->want_json)
+		err = tvn_otlp__encode_traces_many_json(&t, &r->json, &r->json_len);
+	return encoded(r, err);
+}
+
+int tvn_exporter__encode_metrics(const struct tvn_exporter *e, struct tvn_otlp_req *r,
+				 const struct tvn_otlp_resource *const *res,
+				 const struct tvn_snapshot *const *snaps, size_t n,
+				 uint64_t start_unix_ns, uint64_t now_unix_ns)
+{
+	int err = 0;
+
+	if (e->want_pb)
+		err = tvn_otlp__encode_metrics_many_pb(res, snaps, n, start_unix_ns, now_unix_ns,
+						       &r->pb, &r->pb_len);
+	if (!err && e->want_json)
+		err = tvn_otlp__encode_metrics_many_json(res, snaps, n, start_unix_ns, now_unix_ns,
+							 &r->json, &r->json_len);
+	return encoded(r, err);
 }
 
 void tvn_exporter__count_dropped_locked(struct tvn_exporter *e, const struct tvn_otlp_req *r)
@@ -113,6 +132,27 @@ struct tvn_otlp_req *tvn_exporter__dequeue_oldest_locked(struct tvn_exporter *e)
 	return queue_pop(&e->traces);
 }
 
+/* Gives the batch's arrays to r, their unused tails given back. */
+static void batch_give(struct tvn_exporter *e, struct tvn_otlp_req *r)
+{
+	r->spans = e->batch;
+	r->res_of = e->batch_of;
+	r->n_spans = e->batch_n;
+	if (e->batch_n < e->batch_cap) {
+		/* a partial batch may wait long in the queue: give back its tail */
+		struct tvn_otlp_span *b = realloc(e->batch, e->batch_n * sizeof(*b));
+		uint32_t *o = realloc(e->batch_of, e->batch_n * sizeof(*o));
+
+		if (b)
+			r->spans = b;
+		if (o)
+			r->res_of = o;
+	}
+	e->batch = NULL;
+	e->batch_of = NULL;
+	e->batch_n = e->batch_cap = 0;
+}
+
 struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct tvn_exporter *e)
 {
 	struct tvn_otlp_req *r;
@@ -120,22 +160,13 @@ struct tvn_otlp_req *tvn_exporter__batch_queue_locked(struct tvn_exporter *e)
 	if (!e->batch_n)
 		return NULL;
 	r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (tvn_exporter__batch_res_take_locked(e, r)) {
+		tvn_otlp_req__free(r);
 		e->st.spans_dropped += e->batch_n;
 		e->batch_n = 0;
 		return NULL;
 	}
-	r->spans = e->batch;
-	r->n_spans = e->batch_n;
-	if (e->batch_n < e->batch_cap) {
-		/* a partial batch may wait long in the queue: give back its tail */
-		struct tvn_otlp_span *b = realloc(e->batch, e->batch_n * sizeof(*b));
-
-		if (b)
-			r->spans = b;
-	}
-	e->batch = NULL;
-	e->batch_n = e->batch_cap = 0;
+	batch_give(e, r);
 	pthread_cond_signal(&e->cond);
 	return tvn_exporter__enqueue_locked(e, &e->traces, r);
 }
@@ -151,6 +182,7 @@ int tvn_exporter__batch_grow_locked(struct tvn_exporter *e)
 {
 	size_t cap = e->batch_cap ? e->batch_cap * 2 : 64;
 	struct tvn_otlp_span *b;
+	uint32_t *o;
 
 	if (cap > e->opts.batch_max_spans)
 		cap = e->opts.batch_max_spans;
@@ -158,6 +190,10 @@ int tvn_exporter__batch_grow_locked(struct tvn_exporter *e)
 	if (!b)
 		return -ENOMEM;
 	e->batch = b;
+	o = realloc(e->batch_of, cap * sizeof(*o));
+	if (!o)
+		return -ENOMEM; /* batch_cap stays: the next span tries again */
+	e->batch_of = o;
 	e->batch_cap = cap;
 	return 0;
 }

@@ -141,7 +141,7 @@ static void process(struct tvn_exporter *e, struct tvn_otlp_req *r)
 	int err;
 
 	if (!r->metrics) {
-		err = tvn_exporter__encode(e, r, NULL, 0, 0);
+		err = tvn_exporter__encode_traces(e, r);
 		if (err) {
 			pr_warn("otlp: cannot encode %zu spans: %s\n", r->n_spans, strerror(-err));
 			account(e, r, false, &res);

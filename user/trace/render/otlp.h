@@ -48,7 +48,7 @@ struct tvn_otlp_span {
 	int n_attrs;
 };
 
-/* The resource every request carries. */
+/* The resource (one traced host) a span or a snapshot belongs to. */
 struct tvn_otlp_resource {
 	char service_name[128]; /* service.name, default "torvyn-host" */
 	char service_instance_id[64]; /* service.instance.id */
@@ -83,6 +83,28 @@ int tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
 				 size_t *len);
 
 /*
+ * The spans of one trace request and the resources (hosts) they belong to:
+ * span i is under res[res_of[i]]; res_of NULL puts every span under res[0].
+ * All borrowed.
+ */
+struct tvn_otlp_traces {
+	const struct tvn_otlp_resource *res;
+	size_t n_res;
+	const struct tvn_otlp_span *spans;
+	const uint32_t *res_of;
+	size_t n;
+};
+
+/*
+ * ExportTraceServiceRequest with one ResourceSpans per resource, in the order
+ * of t->res (a resource without spans gets an empty one), each holding its
+ * spans in their order. As tvn_otlp__encode_traces_pb otherwise; -EINVAL
+ * for a res_of beyond n_res.
+ */
+int tvn_otlp__encode_traces_many_pb(const struct tvn_otlp_traces *t, uint8_t **buf, size_t *len);
+int tvn_otlp__encode_traces_many_json(const struct tvn_otlp_traces *t, char **buf, size_t *len);
+
+/*
  * ExportMetricsServiceRequest carrying the same numbers as /metrics: every
  * host and diagnostic family of docs/metrics.md, named by the dotted upstream
  * name where upstream named one ("flow.elements.total",
@@ -98,6 +120,20 @@ int tvn_otlp__encode_metrics_pb(const struct tvn_otlp_resource *res,
 int tvn_otlp__encode_metrics_json(const struct tvn_otlp_resource *res,
 				  const struct tvn_snapshot *snap, uint64_t start_unix_ns,
 				  uint64_t now_unix_ns, char **buf, size_t *len);
+
+/*
+ * One ExportMetricsServiceRequest for n hosts: one ResourceMetrics per host,
+ * snaps[i] under res[i], in that order. As tvn_otlp__encode_metrics_pb
+ * otherwise.
+ */
+int tvn_otlp__encode_metrics_many_pb(const struct tvn_otlp_resource *const *res,
+				     const struct tvn_snapshot *const *snaps, size_t n,
+				     uint64_t start_unix_ns, uint64_t now_unix_ns, uint8_t **buf,
+				     size_t *len);
+int tvn_otlp__encode_metrics_many_json(const struct tvn_otlp_resource *const *res,
+				       const struct tvn_snapshot *const *snaps, size_t n,
+				       uint64_t start_unix_ns, uint64_t now_unix_ns, char **buf,
+				       size_t *len);
 
 /*
  * Reads partial_success from an Export*ServiceResponse body (protobuf when

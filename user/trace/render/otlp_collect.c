@@ -144,12 +144,16 @@ int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snaps
 				      &visitor, c);
 }
 
-int tvn_otlp_metrics__start(struct tvn_otlp_metrics *c, const struct tvn_otlp_resource *res,
-			    const struct tvn_snapshot *snap, void *out, size_t *len)
+int tvn_otlp_metrics__start(const struct tvn_otlp_resource *const *res,
+			    const struct tvn_snapshot *const *snaps, size_t n, void *out,
+			    size_t *len)
 {
-	if (!res || !snap || !out || !len)
+	if ((n && (!res || !snaps)) || !out || !len)
 		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!res[i] || !snaps[i])
+			return -EINVAL;
 	*(void **)out = NULL;
 	*len = 0;
-	return tvn_otlp_metrics__collect(c, snap);
+	return 0;
 }

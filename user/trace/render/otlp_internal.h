@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the OTLP encoders (otlp.h) share:
- *   otlp_common.c   the arena, UTF-8 clean strings, span and resource attributes
+ *   otlp_common.c   the arena, UTF-8 clean strings, span and resource attributes,
+ *                   the spans of a request and their resources
  *   otlp_collect.c  a snapshot as a neutral list of metrics and their points
  *   otlp_pb.c       the protobuf encoders (traces, metrics)
  *   otlp_json.c     the OTLP/JSON encoders (traces, metrics)
@@ -129,12 +130,25 @@ struct tvn_otlp_metrics {
 int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snapshot *s);
 
 /*
- * The start both metric encoders share: checks the arguments, clears the
- * outputs (*out, a char ** or uint8_t **, and *len) and collects into c.
- * 0 or -errno.
+ * The start both metric encoders share: checks the arguments (n hosts, each
+ * with its resource and its snapshot) and clears the outputs (*out, a char **
+ * or uint8_t **, and *len). 0 or -EINVAL.
  */
-int tvn_otlp_metrics__start(struct tvn_otlp_metrics *c, const struct tvn_otlp_resource *res,
-			    const struct tvn_snapshot *snap, void *out, size_t *len);
+int tvn_otlp_metrics__start(const struct tvn_otlp_resource *const *res,
+			    const struct tvn_snapshot *const *snaps, size_t n, void *out,
+			    size_t *len);
 void tvn_otlp_metrics__free(struct tvn_otlp_metrics *c);
+
+/* ------------------------------------------------------------ traces (otlp_common.c) */
+
+/*
+ * The start both trace encoders share: checks t (every res_of within n_res)
+ * and clears the outputs (*out, a char ** or uint8_t **, and *len).
+ * 0 or -EINVAL.
+ */
+int tvn_otlp_traces__start(const struct tvn_otlp_traces *t, void *out, size_t *len);
+
+/* The index in t->res of span i's resource. */
+uint32_t tvn_otlp_traces__res_of(const struct tvn_otlp_traces *t, size_t i);
 
 #endif /* TORVYN_OTLP_INTERNAL_H */

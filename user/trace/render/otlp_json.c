@@ -153,25 +153,27 @@ static json_t *j_scope(struct jctx *j)
 	return s;
 }
 
-/*
- * {"<top>":[{"resource":...,"<scope_key>":[{"scope":...,"<list_key>":list}]}]}
- * and its compact text; takes list.
- */
-static int j_finish(struct jctx *j, const struct tvn_otlp_resource *res, const char *top,
-		    const char *scope_key, const char *list_key, json_t *list, char **buf,
-		    size_t *len)
+/* {"resource":...,"<scope_key>":[{"scope":...,"<list_key>":list}]}; takes list. */
+static json_t *j_res_entry(struct jctx *j, const struct tvn_otlp_resource *res,
+			   const char *scope_key, const char *list_key, json_t *list)
 {
-	json_t *root = json_object(), *rl = json_array(), *r = json_object();
-	json_t *sl = json_array(), *s = json_object();
-	char *text = NULL;
+	json_t *r = json_object(), *sl = json_array(), *s = json_object();
 
 	jset(j, r, "resource", j_res(j, res));
 	jset(j, s, "scope", j_scope(j));
 	jset(j, s, list_key, list);
 	jpush(j, sl, s);
 	jset(j, r, scope_key, sl);
-	jpush(j, rl, r);
-	jset(j, root, top, rl);
+	return r;
+}
+
+/* {"<top>":entries} as compact text; takes entries. */
+static int j_finish(struct jctx *j, const char *top, json_t *entries, char **buf, size_t *len)
+{
+	json_t *root = json_object();
+	char *text = NULL;
+
+	jset(j, root, top, entries);
 	if (!j->oom)
 		text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(j->prec));
 	json_decref(root);
@@ -217,21 +219,36 @@ static json_t *j_span(struct jctx *j, const struct tvn_otlp_span *s)
 	return o;
 }
 
+int tvn_otlp__encode_traces_many_json(const struct tvn_otlp_traces *t, char **buf, size_t *len)
+{
+	struct jctx j = {.prec = 15};
+	json_t **lists, *entries;
+	int err;
+
+	err = tvn_otlp_traces__start(t, buf, len);
+	if (err)
+		return err;
+	lists = calloc(t->n_res ? t->n_res : 1, sizeof(*lists));
+	if (!lists)
+		return -ENOMEM;
+	for (size_t r = 0; r < t->n_res; r++)
+		lists[r] = json_array();
+	for (size_t i = 0; i < t->n; i++)
+		jpush(&j, lists[tvn_otlp_traces__res_of(t, i)], j_span(&j, &t->spans[i]));
+	entries = json_array();
+	for (size_t r = 0; r < t->n_res; r++)
+		jpush(&j, entries, j_res_entry(&j, &t->res[r], "scopeSpans", "spans", lists[r]));
+	free(lists);
+	return j_finish(&j, "resourceSpans", entries, buf, len);
+}
+
 int tvn_otlp__encode_traces_json(const struct tvn_otlp_resource *res,
 				 const struct tvn_otlp_span *spans, size_t n, char **buf,
 				 size_t *len)
 {
-	struct jctx j = {.prec = 15};
-	json_t *list;
+	struct tvn_otlp_traces t = {res, 1, spans, NULL, n};
 
-	if (!res || (!spans && n) || !buf || !len)
-		return -EINVAL;
-	*buf = NULL;
-	*len = 0;
-	list = json_array();
-	for (size_t i = 0; i < n; i++)
-		jpush(&j, list, j_span(&j, &spans[i]));
-	return j_finish(&j, res, "resourceSpans", "scopeSpans", "spans", list, buf, len);
+	return tvn_otlp__encode_traces_many_json(&t, buf, len);
 }
 
 /* ------------------------------------------------------------ JSON: metrics */
@@ -327,24 +344,53 @@ static json_t *j_metric(struct jctx *j, const struct tvn_otlp_metric *m,
 	return o;
 }
 
-int tvn_otlp__encode_metrics_json(const struct tvn_otlp_resource *res,
-				  const struct tvn_snapshot *snap, uint64_t start_unix_ns,
-				  uint64_t now_unix_ns, char **buf, size_t *len)
+/* One host's ResourceMetrics. 0 or -errno. */
+static int j_host_metrics(struct jctx *j, const struct tvn_otlp_resource *res,
+			  const struct tvn_snapshot *snap, uint64_t start_ns, uint64_t now_ns,
+			  json_t *entries)
 {
-	struct jctx j = {.prec = 15};
 	struct tvn_otlp_metrics c = {0};
 	json_t *list;
 	int err;
 
-	err = tvn_otlp_metrics__start(&c, res, snap, buf, len);
-	if (err)
-		goto out;
-	list = json_array();
-	for (size_t i = 0; i < c.n_ms; i++)
-		jpush(&j, list,
-		      j_metric(&j, &c.ms[i], &c.pts[c.ms[i].first], start_unix_ns, now_unix_ns));
-	err = j_finish(&j, res, "resourceMetrics", "scopeMetrics", "metrics", list, buf, len);
-out:
+	err = tvn_otlp_metrics__collect(&c, snap);
+	if (!err) {
+		list = json_array();
+		for (size_t i = 0; i < c.n_ms; i++)
+			jpush(j, list,
+			      j_metric(j, &c.ms[i], &c.pts[c.ms[i].first], start_ns, now_ns));
+		jpush(j, entries, j_res_entry(j, res, "scopeMetrics", "metrics", list));
+	}
 	tvn_otlp_metrics__free(&c);
 	return err;
+}
+
+int tvn_otlp__encode_metrics_many_json(const struct tvn_otlp_resource *const *res,
+				       const struct tvn_snapshot *const *snaps, size_t n,
+				       uint64_t start_unix_ns, uint64_t now_unix_ns, char **buf,
+				       size_t *len)
+{
+	struct jctx j = {.prec = 15};
+	json_t *entries;
+	int err;
+
+	err = tvn_otlp_metrics__start(res, snaps, n, buf, len);
+	if (err)
+		return err;
+	entries = json_array();
+	for (size_t i = 0; !err && i < n; i++)
+		err = j_host_metrics(&j, res[i], snaps[i], start_unix_ns, now_unix_ns, entries);
+	if (err) {
+		json_decref(entries);
+		return err;
+	}
+	return j_finish(&j, "resourceMetrics", entries, buf, len);
+}
+
+int tvn_otlp__encode_metrics_json(const struct tvn_otlp_resource *res,
+				  const struct tvn_snapshot *snap, uint64_t start_unix_ns,
+				  uint64_t now_unix_ns, char **buf, size_t *len)
+{
+	return tvn_otlp__encode_metrics_many_json(&res, &snap, 1, start_unix_ns, now_unix_ns, buf,
+						  len);
 }

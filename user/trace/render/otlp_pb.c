@@ -161,36 +161,61 @@ static pb_span *pb_span_new(struct tvn_otlp_arena *a, const struct tvn_otlp_span
 	return p;
 }
 
+/* A ResourceSpans for res with room for n spans, none in it yet. */
+static pb_resource_spans *pb_rs_new(struct tvn_otlp_arena *a, const struct tvn_otlp_resource *res,
+				    size_t n)
+{
+	pb_resource_spans *rs = tvn_otlp_arena__alloc(a, sizeof(*rs));
+	pb_scope_spans **ss = tvn_otlp_arena__alloc(a, sizeof(*ss));
+
+	if (!rs || !ss || !(*ss = tvn_otlp_arena__alloc(a, sizeof(**ss))))
+		return NULL;
+	opentelemetry__proto__trace__v1__resource_spans__init(rs);
+	opentelemetry__proto__trace__v1__scope_spans__init(*ss);
+	rs->resource = pb_res(a, res);
+	rs->n_scope_spans = 1;
+	rs->scope_spans = ss;
+	(*ss)->scope = pb_scope_new(a);
+	(*ss)->spans = n ? tvn_otlp_arena__alloc(a, n * sizeof(*(*ss)->spans)) : NULL;
+	return rs;
+}
+
+int tvn_otlp__encode_traces_many_pb(const struct tvn_otlp_traces *t, uint8_t **buf, size_t *len)
+{
+	pb_trace_req req =
+	    OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+	struct tvn_otlp_arena a = {0};
+	size_t *count;
+	int err;
+
+	err = tvn_otlp_traces__start(t, buf, len);
+	if (err)
+		return err;
+	count = tvn_otlp_arena__alloc(&a, t->n_res * sizeof(*count));
+	for (size_t i = 0; count && i < t->n; i++)
+		count[tvn_otlp_traces__res_of(t, i)]++;
+	req.n_resource_spans = t->n_res;
+	req.resource_spans = tvn_otlp_arena__alloc(&a, t->n_res * sizeof(*req.resource_spans));
+	for (size_t r = 0; count && req.resource_spans && r < t->n_res; r++)
+		req.resource_spans[r] = pb_rs_new(&a, &t->res[r], count[r]);
+	for (size_t i = 0; !a.oom && i < t->n; i++) {
+		pb_scope_spans *ss =
+		    req.resource_spans[tvn_otlp_traces__res_of(t, i)]->scope_spans[0];
+
+		ss->spans[ss->n_spans++] = pb_span_new(&a, &t->spans[i]);
+	}
+	err = pb_finish(&a, &req.base, buf, len);
+	tvn_otlp_arena__free(&a);
+	return err;
+}
+
 int tvn_otlp__encode_traces_pb(const struct tvn_otlp_resource *res,
 			       const struct tvn_otlp_span *spans, size_t n, uint8_t **buf,
 			       size_t *len)
 {
-	pb_trace_req req =
-	    OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
-	pb_resource_spans rs = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
-	pb_scope_spans ss = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
-	pb_resource_spans *rsp = &rs;
-	pb_scope_spans *ssp = &ss;
-	struct tvn_otlp_arena a = {0};
-	int err;
+	struct tvn_otlp_traces t = {res, 1, spans, NULL, n};
 
-	if (!res || (!spans && n) || !buf || !len)
-		return -EINVAL;
-	*buf = NULL;
-	*len = 0;
-	rs.resource = pb_res(&a, res);
-	rs.n_scope_spans = 1;
-	rs.scope_spans = &ssp;
-	ss.scope = pb_scope_new(&a);
-	ss.n_spans = n;
-	ss.spans = n ? tvn_otlp_arena__alloc(&a, n * sizeof(*ss.spans)) : NULL;
-	for (size_t i = 0; ss.spans && i < n; i++)
-		ss.spans[i] = pb_span_new(&a, &spans[i]);
-	req.n_resource_spans = 1;
-	req.resource_spans = &rsp;
-	err = pb_finish(&a, &req.base, buf, len);
-	tvn_otlp_arena__free(&a);
-	return err;
+	return tvn_otlp__encode_traces_many_pb(&t, buf, len);
 }
 
 /* ------------------------------------------------------------ metrics: protobuf */
@@ -326,38 +351,80 @@ static pb_metric *pb_metric_new(struct pbm *b, const struct tvn_otlp_metric *m,
 	return ok ? pm : NULL;
 }
 
+/*
+ * One host's ResourceMetrics into *out: its snapshot collected into c, every
+ * message in c's arena. 0 or -errno.
+ */
+static int pb_rm_new(struct tvn_otlp_metrics *c, const struct tvn_otlp_resource *res,
+		     const struct tvn_snapshot *snap, uint64_t start_unix_ns, uint64_t now_unix_ns,
+		     pb_resource_metrics **out)
+{
+	struct pbm b = {&c->a, start_unix_ns, now_unix_ns, NULL};
+	pb_resource_metrics *rm;
+	pb_scope_metrics **smp, *sm;
+	int err;
+
+	err = tvn_otlp_metrics__collect(c, snap);
+	if (err)
+		return err;
+	rm = tvn_otlp_arena__alloc(&c->a, sizeof(*rm));
+	smp = tvn_otlp_arena__alloc(&c->a, sizeof(*smp));
+	sm = tvn_otlp_arena__alloc(&c->a, sizeof(*sm));
+	b.bounds = tvn_otlp_arena__alloc(&c->a, sizeof(tvn_lat_bounds_s));
+	if (!rm || !smp || !sm || !b.bounds)
+		return -ENOMEM;
+	memcpy(b.bounds, tvn_lat_bounds_s, sizeof(tvn_lat_bounds_s));
+	opentelemetry__proto__metrics__v1__resource_metrics__init(rm);
+	opentelemetry__proto__metrics__v1__scope_metrics__init(sm);
+	rm->resource = pb_res(&c->a, res);
+	rm->n_scope_metrics = 1;
+	rm->scope_metrics = smp;
+	*smp = sm;
+	sm->scope = pb_scope_new(&c->a);
+	sm->n_metrics = c->n_ms;
+	sm->metrics = c->n_ms ? tvn_otlp_arena__alloc(&c->a, c->n_ms * sizeof(*sm->metrics)) : NULL;
+	for (size_t i = 0; sm->metrics && i < c->n_ms; i++)
+		sm->metrics[i] = pb_metric_new(&b, &c->ms[i], &c->pts[c->ms[i].first]);
+	*out = rm;
+	return c->a.oom ? -ENOMEM : 0;
+}
+
+int tvn_otlp__encode_metrics_many_pb(const struct tvn_otlp_resource *const *res,
+				     const struct tvn_snapshot *const *snaps, size_t n,
+				     uint64_t start_unix_ns, uint64_t now_unix_ns, uint8_t **buf,
+				     size_t *len)
+{
+	pb_metrics_req req =
+	    OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
+	struct tvn_otlp_metrics *c;
+	struct tvn_otlp_arena a = {0}; /* the request's own: the list of hosts */
+	int err;
+
+	err = tvn_otlp_metrics__start(res, snaps, n, buf, len);
+	if (err)
+		return err;
+	/* every host's messages live until the pack: one collection each */
+	c = tvn_otlp_arena__alloc(&a, n * sizeof(*c));
+	req.resource_metrics = tvn_otlp_arena__alloc(&a, n * sizeof(*req.resource_metrics));
+	err = c && req.resource_metrics ? 0 : -ENOMEM;
+	for (size_t i = 0; !err && i < n; i++)
+		err = pb_rm_new(&c[i], res[i], snaps[i], start_unix_ns, now_unix_ns,
+				&req.resource_metrics[i]);
+	if (err)
+		goto out;
+	req.n_resource_metrics = n;
+	err = pb_finish(&a, &req.base, buf, len);
+out:
+	for (size_t i = 0; c && i < n; i++)
+		tvn_otlp_metrics__free(&c[i]);
+	tvn_otlp_arena__free(&a);
+	return err;
+}
+
 int tvn_otlp__encode_metrics_pb(const struct tvn_otlp_resource *res,
 				const struct tvn_snapshot *snap, uint64_t start_unix_ns,
 				uint64_t now_unix_ns, uint8_t **buf, size_t *len)
 {
-	pb_metrics_req req =
-	    OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
-	pb_resource_metrics rm = OPENTELEMETRY__PROTO__METRICS__V1__RESOURCE_METRICS__INIT;
-	pb_scope_metrics sm = OPENTELEMETRY__PROTO__METRICS__V1__SCOPE_METRICS__INIT;
-	pb_resource_metrics *rmp = &rm;
-	pb_scope_metrics *smp = &sm;
-	struct tvn_otlp_metrics c = {0};
-	struct pbm b = {&c.a, start_unix_ns, now_unix_ns, NULL};
-	int err;
-
-	err = tvn_otlp_metrics__start(&c, res, snap, buf, len);
-	if (err)
-		goto out;
-	b.bounds = tvn_otlp_arena__alloc(&c.a, sizeof(tvn_lat_bounds_s));
-	if (b.bounds)
-		memcpy(b.bounds, tvn_lat_bounds_s, sizeof(tvn_lat_bounds_s));
-	rm.resource = pb_res(&c.a, res);
-	rm.n_scope_metrics = 1;
-	rm.scope_metrics = &smp;
-	sm.scope = pb_scope_new(&c.a);
-	sm.n_metrics = c.n_ms;
-	sm.metrics = c.n_ms ? tvn_otlp_arena__alloc(&c.a, c.n_ms * sizeof(*sm.metrics)) : NULL;
-	for (size_t i = 0; sm.metrics && i < c.n_ms; i++)
-		sm.metrics[i] = pb_metric_new(&b, &c.ms[i], &c.pts[c.ms[i].first]);
-	req.n_resource_metrics = 1;
-	req.resource_metrics = &rmp;
-	err = pb_finish(&c.a, &req.base, buf, len);
-out:
-	tvn_otlp_metrics__free(&c);
-	return err;
+	return tvn_otlp__encode_metrics_many_pb(&res, &snap, 1, start_unix_ns, now_unix_ns, buf,
+						len);
 }
