@@ -132,8 +132,50 @@ if [ -x /usr/bin/prometheus ]; then
 	}
 	wait_for "Prometheus to hold the host's series" 20 held
 	ok "Prometheus scrapes the agent: host $hp's series are in its database"
+	kill "$hp"
+	wait "$hp" 2>/dev/null || true
 else
 	echo "note: /usr/bin/prometheus is missing: the Prometheus part was not run"
 fi
 kill -INT "$agent"
 wait_exit "$agent" 10 || fail "the agent exited with $?"
+
+# OTLP: one exporter, one Resource per host. Two hosts, every element sampled,
+# service names from their environment; each Resource holds exactly its
+# host's traces (one root span per element) and metrics come per host too.
+echo "--- OTLP, one Resource per host"
+port2=$(pick_port $((port + 5)))
+bg "$TRACE" agent --listen "127.0.0.1:$port2" --match "*/$name" -q --sample-rate 1 \
+	--otlp-file "$T/otlp.jsonl" --otlp-metrics-interval 1
+agent2=$BGPID
+url=http://127.0.0.1:$port2/metrics
+OTEL_SERVICE_NAME=alpha bg "$T/bin/$name" run "$PIPELINES/three-stage.json" --elements 50 \
+	--sample-rate 1.0 --wait-attach
+pa=$BGPID
+OTEL_SERVICE_NAME=beta bg "$T/bin/$name" run "$PIPELINES/three-stage.json" --elements 70 \
+	--sample-rate 1.0 --wait-attach
+pb=$BGPID
+wait_exit "$pa" 30 || fail "host alpha exited with $?"
+wait_exit "$pb" 30 || fail "host beta exited with $?"
+sleep 1.5 # one more metrics push with both hosts' final values
+kill -INT "$agent2"
+wait_exit "$agent2" 10 || fail "the second agent exited with $?"
+python3 - "$T/otlp.jsonl" "$pa" "$pb" <<'PY' || fail "OTLP per host: see above"
+import collections, json, sys
+path, pa, pb = sys.argv[1:]
+roots, metric_res = collections.Counter(), collections.Counter()
+def attrs(r):
+    return {a["key"]: list(a["value"].values())[0] for a in r["resource"]["attributes"]}
+for line in open(path):
+    d = json.loads(line)
+    for rs in d.get("resourceSpans", []):
+        a = attrs(rs)
+        roots[(a["service.name"], str(a["process.pid"]))] += sum(
+            1 for ss in rs["scopeSpans"] for s in ss["spans"] if s["name"].startswith("flow:"))
+    for rm in d.get("resourceMetrics", []):
+        metric_res[attrs(rm)["service.name"]] += 1
+want = {("alpha", pa): 50, ("beta", pb): 70}
+assert dict(roots) == want, "traces per Resource: %r, expected %r" % (dict(roots), want)
+assert metric_res["alpha"] >= 1 and metric_res["beta"] >= 1, "metrics per Resource: %r" % metric_res
+print("ok: traces per Resource %r; metrics under each host's Resource" % dict(roots))
+PY
