@@ -253,6 +253,40 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tools/run-demo.sh
 
+# ---------------------------------------------------------------- install
+# tests/integration/test_install.sh verifies the unit with systemd-analyze;
+# test_contrib.sh reads contrib/'s YAML with python3-yaml.
+DEB_PKGS += systemd python3-yaml
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: torvyn-trace to sbin (it runs
+# with BPF and ptrace privileges, an administrator's command), torvyn-host to
+# bin, the agent's systemd unit disabled: nothing is enabled or started.
+# PREFIX=/usr is Debian's own place: units then go to /lib/systemd/system
+# (bookworm's systemdsystemunitdir); any other prefix keeps them under it
+# (/usr/local/lib/systemd/system is on systemd's unit path). The unit's
+# ExecStart is rewritten to the sbin it was installed with.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+UNIT := torvyn-trace-agent.service
+INSTALLED := $(DESTDIR)$(SBINDIR)/torvyn-trace $(DESTDIR)$(BINDIR)/torvyn-host \
+	$(DESTDIR)$(UNITDIR)/$(UNIT)
+
+.PHONY: install uninstall
+install: $(BUILD)/torvyn-trace $(BUILD)/torvyn-host contrib/systemd/$(UNIT)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/torvyn-trace $(DESTDIR)$(SBINDIR)/torvyn-trace
+	$(Q)install -D -m 0755 $(BUILD)/torvyn-host $(DESTDIR)$(BINDIR)/torvyn-host
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|^ExecStart=/usr/sbin/torvyn-trace |ExecStart=$(SBINDIR)/torvyn-trace |' \
+		contrib/systemd/$(UNIT) >$(DESTDIR)$(UNITDIR)/$(UNIT)
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/$(UNIT)
+
+uninstall:
+	$(call msg,RM,$(INSTALLED))
+	$(Q)rm -f $(INSTALLED)
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)
