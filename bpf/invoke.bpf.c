@@ -42,8 +42,11 @@ __noinline int tvn_handle_invoke(struct pt_regs *ctx, __u32 probe)
 		return 0;
 	slot = TVN_COMP_SLOT(rec.flow_idx, rec.component_idx);
 	v = bpf_map_lookup_elem(&invokes, &slot);
-	if (!v)
+	if (!v) {
+		/* a flow beyond the maps the tracer sized (--max-flows): counted */
+		stat_inc(TVN_STAT_MAP_FULL);
 		return 0;
+	}
 	v->invocations++;
 	if (rec.status != TORVYN_STATUS_OK)
 		v->errors++;

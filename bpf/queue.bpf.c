@@ -19,8 +19,10 @@ __noinline int tvn_handle_queue(struct pt_regs *ctx, __u32 probe)
 		return 0;
 	slot = TVN_STREAM_SLOT(flow, stream);
 	v = bpf_map_lookup_elem(&queues, &slot);
-	if (!v)
+	if (!v) {
+		stat_inc(TVN_STAT_MAP_FULL);
 		return 0;
+	}
 	if (probe == TVN_P_BACKPRESSURE_ACTIVATE) /* (flow, stream, depth) */
 		v->bp_events++;
 	else if (probe == TVN_P_BACKPRESSURE_DEACTIVATE) /* (flow, stream, depth, duration_ns) */

@@ -134,7 +134,8 @@ static int host_start(struct tvn_agent *a, struct tvn_agent_host *h, struct tvn_
 	struct tvn_loader_opts lo = {.pid = h->pid,
 				     .sample_threshold = a->o.sample_threshold,
 				     .latency_threshold_ns = a->o.latency_threshold_ns,
-				     .ring_bytes = a->o.ring_bytes};
+				     .ring_bytes = a->o.ring_bytes,
+				     .max_flows = a->o.max_flows};
 	int rc = tvn_session__open(&lo, &h->s, e);
 
 	if (!rc && a->o.exp && add_resource(h) == 0)

@@ -43,6 +43,7 @@ struct agent_opts {
 	double sample_rate;
 	uint64_t latency_threshold_ns;
 	uint32_t ring_bytes;
+	int max_flows;
 	struct tvn_otlp_flags otlp;
 };
 
@@ -77,6 +78,19 @@ static int parse_count(const char *arg, void *field)
 		return 0;
 	}
 	pr_warn("--max-hosts %s: expected a number in [1, 65536]\n", arg);
+	return -EINVAL;
+}
+
+static int parse_flows(const char *arg, void *field)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (end != arg && !*end && v >= 1 && v <= TORVYN_MAX_FLOWS) {
+		*(int *)field = (int)v;
+		return 0;
+	}
+	pr_warn("--max-flows %s: expected a number in [1, %d]\n", arg, TORVYN_MAX_FLOWS);
 	return -EINVAL;
 }
 
@@ -141,6 +155,13 @@ static const struct tvn_opt agent_table[] = {
      .help = "/proc rescan period, the safety net of the exec watcher (30)",
      .min = 0.1,
      .max = 86400},
+    {.name = "max-flows",
+     .kind = TVN_OPT_CALL,
+     .off = AO(max_flows),
+     .arg = "N",
+     .help = "flows per host the diagnostic maps hold (16, at most 256): they cost kernel "
+	     "memory per flow and CPU; beyond, updates are counted as failed",
+     .parse = parse_flows},
     {.name = "ring-size",
      .kind = TVN_OPT_CALL,
      .off = AO(ring_bytes),
@@ -249,6 +270,7 @@ static int start(struct agent_run *r)
 	    .sample_threshold = tvn_sample_threshold(r->o.sample_rate),
 	    .latency_threshold_ns = r->o.latency_threshold_ns,
 	    .ring_bytes = r->o.ring_bytes,
+	    .max_flows = (uint32_t)r->o.max_flows,
 	};
 	uint64_t metrics_ns = (uint64_t)(r->o.otlp.metrics_interval_s * 1e9);
 	struct tvn_err e = {0};
@@ -305,6 +327,7 @@ int tvn_cli__agent(int argc, char **argv)
 		    .sample_rate = 0.01,
 		    .latency_threshold_ns = 10 * 1000000ull,
 		    .ring_bytes = 256 << 10,
+		    .max_flows = 16,
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .start_unix = unix_ns(),

@@ -170,6 +170,13 @@ static int load_bpf(struct tvn_loader *l, const struct tvn_loader_opts *o, struc
 				    "ring buffer of %u bytes: expected a power of two of at least a "
 				    "page",
 				    o->ring_bytes);
+	if (o->max_flows && o->max_flows < TORVYN_MAX_FLOWS &&
+	    (bpf_map__set_max_entries(l->skel->maps.invokes,
+				      o->max_flows * TORVYN_MAX_COMPONENTS) ||
+	     bpf_map__set_max_entries(l->skel->maps.copies, o->max_flows * TORVYN_MAX_COMPONENTS *
+								     TORVYN_COPY_REASONS) ||
+	     bpf_map__set_max_entries(l->skel->maps.queues, o->max_flows * TORVYN_MAX_STREAMS)))
+		return tvn_err__bpf(e, errno, "sizing the diagnostic maps");
 	/* the scheduler programs cost every context switch: only bench loads them */
 	bpf_program__set_autoload(l->skel->progs.tvn_sched_switch, o->bench);
 	bpf_program__set_autoload(l->skel->progs.tvn_sched_wakeup, o->bench);

@@ -32,6 +32,13 @@ struct tvn_loader_opts {
 	 * area two times over for records that wrap).
 	 */
 	uint32_t ring_bytes;
+	/*
+	 * Flows the diagnostic maps hold (flow indices below it); 0: all
+	 * TORVYN_MAX_FLOWS. The per-CPU maps cost about 24 KiB per flow and
+	 * CPU of kernel memory; updates for flows beyond are counted in
+	 * torvyn_trace_map_update_failures_total.
+	 */
+	uint32_t max_flows;
 };
 
 /*
