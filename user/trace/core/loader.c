@@ -177,6 +177,13 @@ static int load_bpf(struct tvn_loader *l, const struct tvn_loader_opts *o, struc
 								     TORVYN_COPY_REASONS) ||
 	     bpf_map__set_max_entries(l->skel->maps.queues, o->max_flows * TORVYN_MAX_STREAMS)))
 		return tvn_err__bpf(e, errno, "sizing the diagnostic maps");
+	/*
+	 * bench's maps are preallocated per CPU (5.7 MB on two CPUs): a session
+	 * that does not bench keeps them at one entry, which nothing fills
+	 */
+	if (!o->bench && (bpf_map__set_max_entries(l->skel->maps.fine, 1) ||
+			  bpf_map__set_max_entries(l->skel->maps.sched, 1)))
+		return tvn_err__bpf(e, errno, "sizing the bench maps");
 	/* the scheduler programs cost every context switch: only bench loads them */
 	bpf_program__set_autoload(l->skel->progs.tvn_sched_switch, o->bench);
 	bpf_program__set_autoload(l->skel->progs.tvn_sched_wakeup, o->bench);
