@@ -18,6 +18,7 @@ static const struct verb {
     {"level", tvn_cli__level, "switch the level of a running attach session"},
     {"probes", tvn_cli__probes, "list the torvyn probes of a process or binary"},
     {"bench", tvn_cli__bench, "measure a host under load: throughput, latency, components"},
+    {"top", tvn_cli__top, "live view of a host or an agent's hosts: rates, p99, queues"},
 };
 
 static void usage(FILE *out)
@@ -31,6 +32,7 @@ static void usage(FILE *out)
 		"  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
 		"  torvyn-trace level --pid 1234 diagnostic\n"
 		"  torvyn-trace probes --binary build/torvyn-host -j\n"
+		"  torvyn-trace top --pid 1234\n"
 		"\nProbe ABI version %d. Exit codes: README.md, \"Exit codes\".\n",
 		TORVYN_PROBE_ABI_VERSION);
 }
