@@ -116,25 +116,29 @@ static int name_width(const struct tvn_top_frame *f)
 	return w;
 }
 
-static int target_line(struct tvn_top_lines *l, const struct tvn_top_target *t)
+/* The host, its level, and on a line of its own the tracer's drops for it. */
+static int target_lines(struct tvn_top_lines *l, const struct tvn_top_target *t)
 {
-	char drops[512] = "";
 	const double *v = t->self;
+	char drops[512] = "";
 	size_t n = 0;
+	int rc;
 
+	rc = push(l, TVN_TOP_LINE_TARGET, -1, "pid %d %s%s%s%s  level %s  target %s", t->pid,
+		  t->exe ? t->exe : "?", t->service ? " (" : "", t->service ? t->service : "",
+		  t->service ? ")" : "",
+		  isnan(v[TVN_TOP_LEVEL]) ? "?" : tvn_level__name((int)v[TVN_TOP_LEVEL]),
+		  isnan(v[TVN_TOP_TARGET_UP]) ? "?"
+		  : v[TVN_TOP_TARGET_UP] > 0  ? "up"
+					      : "down");
 	for (int i = TVN_TOP_EVENTS_LOST; i < TVN_TOP_SELF_COUNT && n < sizeof(drops); i++) {
 		if (!isnan(v[i]))
 			n += snprintf(drops + n, sizeof(drops) - n, "  %s %s",
 				      tvn_top_self_rows[i].label, count(v[i]).s);
 	}
-	return push(l, TVN_TOP_LINE_TARGET, -1, "pid %d %s%s%s%s  level %s  target %s%s%s", t->pid,
-		    t->exe ? t->exe : "?", t->service ? " (" : "", t->service ? t->service : "",
-		    t->service ? ")" : "",
-		    isnan(v[TVN_TOP_LEVEL]) ? "?" : tvn_level__name((int)v[TVN_TOP_LEVEL]),
-		    isnan(v[TVN_TOP_TARGET_UP]) ? "?"
-		    : v[TVN_TOP_TARGET_UP] > 0	? "up"
-						: "down",
-		    drops[0] ? " drops:" : "", drops);
+	if (!rc && drops[0])
+		rc = push(l, TVN_TOP_LINE_TARGET, -1, "tracer drops:%s", drops);
+	return rc;
 }
 
 static int stream_line(struct tvn_top_lines *l, int fi, int w, const struct tvn_top_stream *s)
@@ -174,17 +178,18 @@ int tvn_top_lines__build(const struct tvn_top_frame *f, const struct tvn_top_vie
 			 struct tvn_top_lines *out)
 {
 	int w = name_width(f), rc;
+	char rates[64];
 
 	*out = (struct tvn_top_lines){0};
-	rc = push(out, TVN_TOP_LINE_TITLE, -1, "torvyn-trace top: %s, %s over %.1f s, sort %s%s",
-		  o->source, f->dt > 0 ? "rates" : "no rates yet",
-		  f->dt > 0 ? f->dt : o->interval_s, tvn_top_sort__name(o->sort),
+	snprintf(rates, sizeof(rates), f->dt > 0 ? "rates over %.1f s" : "no rates yet", f->dt);
+	rc = push(out, TVN_TOP_LINE_TITLE, -1, "torvyn-trace top: %s, %s, sort %s%s", o->source,
+		  rates, tvn_top_sort__name(o->sort),
 		  o->keys ? "   [q]uit [o]ff [p]roduction [d]iagnostic [s]ort up/down" : "");
 	if (!rc)
 		rc = push(out, TVN_TOP_LINE_HEAD, -1, "%-*s %12s %10s %9s %9s %8s", w, HEAD_NAME,
 			  "TOTAL", "PER SEC", "P50", "P99", "ERRORS");
 	for (int t = 0, fi = 0; !rc && t < f->n_targets; t++) {
-		rc = target_line(out, &f->targets[t]);
+		rc = target_lines(out, &f->targets[t]);
 		for (; !rc && fi < f->n_flows && f->flows[fi].target == t; fi++)
 			rc = flow_lines(out, f, fi, w);
 	}
