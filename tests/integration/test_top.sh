@@ -159,6 +159,15 @@ wait_for "top to quit on q" 10 test -s "$T/live.rc"
 assert_eq "top's exit status after q" 0 "$(cat "$T/live.rc")"
 kill -0 "$live" || fail "the host died"
 
+# --once on the running host: rates spanning two of its flushes, every quantile known
+"$TRACE" top --pid "$live" --once -j >"$T/live.json" || fail "top --once on a running host exited $?"
+jq -e '.targets[0] | .rates_seconds > 0.5 and .rates_carried == false and
+	(.flows[0].elements_per_second > 0) and
+	([.flows[0].components[] | .invocations_per_second > 0 and .p50_seconds > 0 and
+	  .p99_seconds >= .p50_seconds] | all)' "$T/live.json" >/dev/null ||
+	fail "running host: rates or quantiles missing: $(cat "$T/live.json")"
+ok "running host: $(jq -r '.targets[0].flows[0].elements_per_second | floor' "$T/live.json") elements/s over $(jq -r '.targets[0].rates_seconds' "$T/live.json") s"
+
 # a finished host's frame, read off the screen
 tm new-session -d -s done -x 160 -y 40 \
 	"'$TRACE' top --pid $HPID_three_stage --interval 0.5; echo \$? >'$T/done.rc'; sleep 600"

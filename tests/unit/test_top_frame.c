@@ -117,11 +117,17 @@ static const char scrape_b[] =
 			fail_msg("%s: expected %.17g, got %.17g", #got, w_, g_);                   \
 	} while (0)
 
-static void parse(const char *text, int pid, struct tvn_top_frame *f)
+static void parse_at(const char *text, int pid, double at, struct tvn_top_frame *f)
 {
 	int bad = 0;
 
 	assert_int_equal(tvn_top_frame__parse(text, strlen(text), pid, f, &bad), 0);
+	f->at = at;
+}
+
+static void parse(const char *text, int pid, struct tvn_top_frame *f)
+{
+	parse_at(text, pid, 0, f);
 }
 
 static const struct tvn_top_comp *comp(const struct tvn_top_flow *fl, const char *id)
@@ -181,10 +187,11 @@ static void test_rates_and_quantiles(void **state)
 	const struct tvn_top_comp *c;
 
 	(void)state;
-	parse(scrape_a, 4242, &a);
-	parse(scrape_b, 4242, &b);
-	tvn_top_frame__diff(&b, &a, 2.0);
-	assert_true(b.dt == 2.0);
+	parse_at(scrape_a, 4242, 10.0, &a);
+	parse_at(scrape_b, 4242, 12.0, &b);
+	tvn_top_frame__diff(&a, NULL);
+	tvn_top_frame__diff(&b, &a);
+	assert_true(b.dt == 2.0 && b.targets[0].rates_s == 2.0 && !b.targets[0].carried);
 	fl = &b.flows[0];
 	assert_string_equal(fl->id, "f1");
 	assert_true(fl->rate == 100.0);
@@ -217,10 +224,80 @@ static void test_rates_and_quantiles(void **state)
 	assert_true(fl->elements == 7 && isnan(fl->rate));
 
 	/* one frame alone: no rates */
-	tvn_top_frame__diff(&a, NULL, 1.0);
-	assert_true(a.dt == 0 && isnan(a.flows[0].rate) && isnan(a.flows[0].comps[0].p99));
+	tvn_top_frame__diff(&a, NULL);
+	assert_true(a.dt == 0 && a.targets[0].rates_s == 0 && isnan(a.flows[0].rate) &&
+		    isnan(a.flows[0].comps[0].p99));
 	tvn_top_frame__free(&a);
 	tvn_top_frame__free(&b);
+}
+
+/* A host of 200 elements/s that flushes at its own pace, scraped every second. */
+static void host_frame(struct tvn_top_frame *f, double at, int blocks, int elements, int up,
+		       int level)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "torvyn_flow_elements_total{flow_id=\"f\"} %d\n"
+		 "torvyn_trace_blocks_received_total %d\n"
+		 "torvyn_trace_target_up %d\n"
+		 "torvyn_trace_level %d\n",
+		 elements, blocks, up, level);
+	parse_at(text, 7, at, f);
+}
+
+static void test_flush_phases(void **state)
+{
+	struct tvn_top_frame f[11];
+
+	(void)state;
+	/* the first frame: when its counts arrived is unknown */
+	host_frame(&f[0], 0, 10, 1000, 1, 1);
+	tvn_top_frame__diff(&f[0], NULL);
+	assert_true(isnan(f[0].targets[0].seen_at) && !tvn_top_target__settled(&f[0].targets[0]));
+	/* a flush: now its time is known, but not the previous one's */
+	host_frame(&f[1], 1, 12, 1200, 1, 1);
+	tvn_top_frame__diff(&f[1], &f[0]);
+	assert_true(isnan(f[1].flows[0].rate) && f[1].targets[0].seen_at == 1);
+	assert_false(tvn_top_target__settled(&f[1].targets[0]));
+	host_frame(&f[2], 2, 14, 1400, 1, 1);
+	tvn_top_frame__diff(&f[2], &f[1]);
+	assert_true(f[2].flows[0].rate == 200 && f[2].targets[0].rates_s == 1);
+	assert_true(tvn_top_target__settled(&f[2].targets[0]));
+	/* no flush in this second: the last rate holds, not 0 */
+	host_frame(&f[3], 3, 14, 1400, 1, 1);
+	tvn_top_frame__diff(&f[3], &f[2]);
+	assert_true(f[3].targets[0].carried && f[3].flows[0].rate == 200);
+	assert_false(tvn_top_target__settled(&f[3].targets[0]));
+	/* two flushes in the next: their increase over the two seconds, not twice the rate */
+	host_frame(&f[4], 4, 18, 1800, 1, 1);
+	tvn_top_frame__diff(&f[4], &f[3]);
+	assert_true(!f[4].targets[0].carried && f[4].targets[0].rates_s == 2);
+	assert_true(f[4].flows[0].rate == 200);
+	/* silent for longer than TVN_TOP_CARRY_S: unknown, not the old rate */
+	host_frame(&f[5], 5, 18, 1800, 1, 1);
+	tvn_top_frame__diff(&f[5], &f[4]);
+	assert_true(f[5].targets[0].carried);
+	host_frame(&f[6], 7, 18, 1800, 1, 1);
+	tvn_top_frame__diff(&f[6], &f[5]);
+	assert_true(!f[6].targets[0].carried && isnan(f[6].flows[0].rate));
+	/* at level off nothing flushes: unknown, and nothing to wait for */
+	host_frame(&f[7], 5, 18, 1800, 1, 0);
+	tvn_top_frame__diff(&f[7], &f[4]);
+	assert_true(isnan(f[7].flows[0].rate) && tvn_top_target__settled(&f[7].targets[0]));
+	/* a host that exited: its counts are final, its rate 0 over the time since */
+	host_frame(&f[8], 6, 18, 1800, 0, 0);
+	tvn_top_frame__diff(&f[8], &f[4]);
+	assert_true(f[8].flows[0].rate == 0 && f[8].targets[0].rates_s == 2);
+	/* ...even from a first frame */
+	host_frame(&f[9], 0, 24, 1800, 0, 0);
+	tvn_top_frame__diff(&f[9], NULL);
+	host_frame(&f[10], 0.5, 24, 1800, 0, 0);
+	tvn_top_frame__diff(&f[10], &f[9]);
+	assert_true(f[10].flows[0].rate == 0 && f[10].targets[0].rates_s == 0.5);
+	assert_true(tvn_top_target__settled(&f[10].targets[0]));
+	for (int i = 0; i < 11; i++)
+		tvn_top_frame__free(&f[i]);
 }
 
 static void test_quantile_edges(void **state)
@@ -257,10 +334,10 @@ static void test_bounds_changed(void **state)
 	struct tvn_top_frame fa, fb;
 
 	(void)state;
-	parse(a, 1, &fa);
-	parse(b, 1, &fb);
+	parse_at(a, 1, 0, &fa);
+	parse_at(b, 1, 1, &fb);
 	assert_true(fb.flows[0].comps[0].hist.le[0] == 2);
-	tvn_top_frame__diff(&fb, &fa, 1);
+	tvn_top_frame__diff(&fb, &fa);
 	assert_true(isnan(fb.flows[0].comps[0].p50));
 	tvn_top_frame__free(&fa);
 	tvn_top_frame__free(&fb);
@@ -322,9 +399,9 @@ static void test_sort(void **state)
 	struct tvn_top_frame fa, fb;
 
 	(void)state;
-	parse(a, 1, &fa);
-	parse(b, 1, &fb);
-	tvn_top_frame__diff(&fb, &fa, 1);
+	parse_at(a, 1, 0, &fa);
+	parse_at(b, 1, 1, &fb);
+	tvn_top_frame__diff(&fb, &fa);
 	tvn_top_frame__sort(&fb, TVN_TOP_SORT_RATE);
 	assert_string_equal(fb.flows[0].id, "fast");
 	assert_string_equal(fb.flows[1].id, "mid");
@@ -376,9 +453,9 @@ static void test_lines_and_json(void **state)
 	char *s;
 
 	(void)state;
-	parse(scrape_a, 4242, &a);
-	parse(scrape_b, 4242, &b);
-	tvn_top_frame__diff(&b, &a, 2.0);
+	parse_at(scrape_a, 4242, 0, &a);
+	parse_at(scrape_b, 4242, 2, &b);
+	tvn_top_frame__diff(&b, &a);
 
 	assert_int_equal(tvn_top_lines__build(&b, &o, &l), 0);
 	assert_int_equal(l.v[0].kind, TVN_TOP_LINE_TITLE);
@@ -425,10 +502,15 @@ static void test_lines_and_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),	   cmocka_unit_test(test_rates_and_quantiles),
-	    cmocka_unit_test(test_quantile_edges), cmocka_unit_test(test_bounds_changed),
-	    cmocka_unit_test(test_agent_labels),   cmocka_unit_test(test_session_named_by_info),
-	    cmocka_unit_test(test_sort),	   cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_rates_and_quantiles),
+	    cmocka_unit_test(test_flush_phases),
+	    cmocka_unit_test(test_quantile_edges),
+	    cmocka_unit_test(test_bounds_changed),
+	    cmocka_unit_test(test_agent_labels),
+	    cmocka_unit_test(test_session_named_by_info),
+	    cmocka_unit_test(test_sort),
+	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_lines_and_json),
 	};
 

@@ -96,83 +96,83 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static double mono_s(void)
+static bool settled(const struct tvn_top_frame *f)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	for (int i = 0; i < f->n_targets; i++) {
+		if (!tvn_top_target__settled(&f->targets[i]))
+			return false;
+	}
+	return true;
 }
 
-/* One scrape into f, at *at (CLOCK_MONOTONIC s); 0 or an exit code after a message. */
-static int sample(struct tvn_top_source *src, const char *what, struct tvn_top_frame *f, double *at)
+static int print_frame(const struct tvn_top_frame *f, const struct top_opts *o,
+		       const struct tvn_top_view_opts *vo)
 {
-	struct tvn_err e = {0};
-	char *body = NULL;
-	size_t len = 0;
-	int bad = 0, rc;
+	struct tvn_top_lines l;
+	char *json;
 
-	if (tvn_top_source__fetch(src, &body, &len, &e))
-		return tvn_cli__fail(&e);
-	*at = mono_s();
-	rc = tvn_top_frame__parse(body, len, tvn_top_source__pid(src), f, &bad);
-	free(body);
-	if (rc == -EINVAL || rc == -E2BIG)
-		pr_warn("top: the metrics from %s are malformed at line %d\n", what, bad);
-	else if (rc)
-		pr_warn("top: reading the metrics from %s: %s\n", what, strerror(-rc));
-	return rc ? TVN_EXIT_INTERNAL : 0;
+	if (o->json) {
+		json = tvn_top_json__dump(f, vo);
+		if (!json)
+			return TVN_EXIT_INTERNAL;
+		printf("%s\n", json);
+		free(json);
+		return TVN_EXIT_OK;
+	}
+	if (tvn_top_lines__build(f, vo, &l))
+		return TVN_EXIT_INTERNAL;
+	for (int i = 0; i < l.n; i++)
+		printf("%s\n", l.v[i].text);
+	tvn_top_lines__free(&l);
+	return TVN_EXIT_OK;
 }
+
+/*
+ * Scrapes an interval apart until every running host's rates span two of
+ * its flushes (tvn_top_frame__diff()): two scrapes for a host that exited,
+ * mostly three for one that runs.
+ */
+#define ONCE_MAX_SCRAPES 6
 
 static int once(struct tvn_top_source *src, const struct top_opts *o,
 		const struct tvn_top_view_opts *vo)
 {
-	struct tvn_top_frame first = {0}, second = {0};
 	struct timespec gap = {(time_t)o->interval_s,
 			       (long)((o->interval_s - (time_t)o->interval_s) * 1e9)};
-	double t0, t1;
-	int rc = sample(src, vo->source, &first, &t0);
+	struct tvn_top_frame prev = {0}, cur = {0};
+	struct tvn_err e = {0};
+	int rc = 0;
 
-	if (!rc) {
+	if (tvn_top_source__frame(src, &cur, &e))
+		return tvn_cli__fail(&e);
+	tvn_top_frame__diff(&cur, NULL);
+	for (int i = 0; i < ONCE_MAX_SCRAPES - 1 && !rc && (!i || !settled(&cur)); i++) {
+		tvn_top_frame__free(&prev);
+		prev = cur;
 		nanosleep(&gap, NULL);
-		rc = sample(src, vo->source, &second, &t1);
+		if (tvn_top_source__frame(src, &cur, &e))
+			rc = tvn_cli__fail(&e);
+		else
+			tvn_top_frame__diff(&cur, &prev);
 	}
-	if (!rc) {
-		struct tvn_top_lines l;
-		char *json;
-
-		tvn_top_frame__diff(&second, &first, t1 - t0);
-		if (o->json) {
-			json = tvn_top_json__dump(&second, vo);
-			rc = json ? 0 : TVN_EXIT_INTERNAL;
-			if (json)
-				printf("%s\n", json);
-			free(json);
-		} else if (!tvn_top_lines__build(&second, vo, &l)) {
-			for (int i = 0; i < l.n; i++)
-				printf("%s\n", l.v[i].text);
-			tvn_top_lines__free(&l);
-		} else {
-			rc = TVN_EXIT_INTERNAL;
-		}
-	}
-	tvn_top_frame__free(&first);
-	tvn_top_frame__free(&second);
+	if (!rc)
+		rc = print_frame(&cur, o, vo);
+	tvn_top_frame__free(&prev);
+	tvn_top_frame__free(&cur);
 	return rc;
 }
 
 static int live(struct tvn_top_source *src, const struct tvn_top_view_opts *vo)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct tvn_top_frame f = {0};
-	double at;
+	struct tvn_top_frame f;
+	struct tvn_err e = {0};
 	int rc;
 
 	/* a missing session or agent is reported before the screen is taken */
-	rc = sample(src, vo->source, &f, &at);
+	if (tvn_top_source__frame(src, &f, &e))
+		return tvn_cli__fail(&e);
 	tvn_top_frame__free(&f);
-	if (rc)
-		return rc;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	rc = tvn_top_view__run(src, vo, &stopping);

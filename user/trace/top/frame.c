@@ -18,6 +18,7 @@
 const struct tvn_top_self_row tvn_top_self_rows[TVN_TOP_SELF_COUNT] = {
     [TVN_TOP_LEVEL] = {"torvyn_trace_level", "level", "level"},
     [TVN_TOP_TARGET_UP] = {"torvyn_trace_target_up", "target_up", "up"},
+    [TVN_TOP_BLOCKS_RECEIVED] = {"torvyn_trace_blocks_received_total", "blocks_received", "blocks"},
     [TVN_TOP_EVENTS_LOST] = {"torvyn_trace_events_lost_total", "events_lost", "lost"},
     [TVN_TOP_MAP_UPDATE_FAILURES] = {"torvyn_trace_map_update_failures_total",
 				     "map_update_failures", "map-fail"},
@@ -148,7 +149,7 @@ static int target_of(struct build *b, const struct tvn_promtext_sample *s)
 		return -ENOMEM;
 	f->targets = t;
 	t += f->n_targets;
-	*t = (struct tvn_top_target){.pid = pid};
+	*t = (struct tvn_top_target){.pid = pid, .seen_at = NAN};
 	for (int i = 0; i < TVN_TOP_SELF_COUNT; i++)
 		t->self[i] = NAN;
 	/* an agent labels every series with exe and service */

@@ -69,11 +69,12 @@ static json_t *target_json(const struct tvn_top_frame *f, int t)
 		if (f->flows[i].target == t)
 			json_array_append_new(flows, flow_json(&f->flows[i]));
 	}
-	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "pid", tg->pid, "exe", str(tg->exe),
-			 "service", str(tg->service), "level",
+	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "pid", tg->pid, "exe",
+			 str(tg->exe), "service", str(tg->service), "level",
 			 isnan(level) ? json_null() : json_string(tvn_level__name((int)level)),
-			 "target_up", isnan(up) ? json_null() : json_boolean(up > 0), "tracer",
-			 tracer, "flows", flows);
+			 "target_up", isnan(up) ? json_null() : json_boolean(up > 0),
+			 "rates_seconds", tg->rates_s > 0 ? json_real(tg->rates_s) : json_null(),
+			 "rates_carried", tg->carried, "tracer", tracer, "flows", flows);
 }
 
 char *tvn_top_json__dump(const struct tvn_top_frame *f, const struct tvn_top_view_opts *o)

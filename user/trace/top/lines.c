@@ -29,43 +29,44 @@ static struct num count(double v)
 	return n;
 }
 
-static struct num rate(double v)
+/* A step of a scale: values below `below` print with fmt, multiplied by mul. */
+struct step {
+	double below;
+	const char *fmt;
+	double mul;
+};
+
+static struct num scaled(double v, const struct step *s)
 {
-	static const struct {
-		double at;
-		const char *fmt;
-		double div;
-	} steps[] = {{1e9, "%.2fG", 1e9}, {1e6, "%.2fM", 1e6}, {1e4, "%.1fk", 1e3}, {0, "%.1f", 1}};
 	struct num n = {"-"};
 
-	for (size_t i = 0; !isnan(v) && i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if (v >= steps[i].at) {
-			snprintf(n.s, sizeof(n.s), steps[i].fmt, v / steps[i].div);
+	for (; !isnan(v); s++) {
+		if (v < s->below) {
+			snprintf(n.s, sizeof(n.s), s->fmt, v * s->mul);
 			break;
 		}
 	}
 	return n;
 }
 
+static struct num rate(double v)
+{
+	static const struct step steps[] = {{1e4, "%.1f", 1},
+					    {1e6, "%.1fk", 1e-3},
+					    {1e9, "%.2fM", 1e-6},
+					    {INFINITY, "%.2fG", 1e-9}};
+
+	return scaled(v, steps);
+}
+
 static struct num secs(double v)
 {
-	static const struct {
-		double below;
-		const char *fmt;
-		double mul;
-	} steps[] = {{1e-6, "%.0fns", 1e9},
-		     {1e-3, "%.1fus", 1e6},
-		     {1, "%.2fms", 1e3},
-		     {INFINITY, "%.2fs", 1}};
-	struct num n = {"-"};
+	static const struct step steps[] = {{1e-6, "%.0fns", 1e9},
+					    {1e-3, "%.1fus", 1e6},
+					    {1, "%.2fms", 1e3},
+					    {INFINITY, "%.2fs", 1}};
 
-	for (size_t i = 0; !isnan(v) && i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if (v < steps[i].below) {
-			snprintf(n.s, sizeof(n.s), steps[i].fmt, v * steps[i].mul);
-			break;
-		}
-	}
-	return n;
+	return scaled(v, steps);
 }
 
 static int push(struct tvn_top_lines *l, enum tvn_top_line_kind kind, int flow, const char *fmt,
@@ -120,17 +121,21 @@ static int name_width(const struct tvn_top_frame *f)
 static int target_lines(struct tvn_top_lines *l, const struct tvn_top_target *t)
 {
 	const double *v = t->self;
-	char drops[512] = "";
+	char drops[512] = "", rates[64] = "no rates";
 	size_t n = 0;
 	int rc;
 
-	rc = push(l, TVN_TOP_LINE_TARGET, -1, "pid %d %s%s%s%s  level %s  target %s", t->pid,
+	if (t->rates_s > 0)
+		snprintf(rates, sizeof(rates), "rates over %.2f s%s", t->rates_s,
+			 t->carried ? ", no flush since" : "");
+	rc = push(l, TVN_TOP_LINE_TARGET, -1, "pid %d %s%s%s%s  level %s  target %s  %s", t->pid,
 		  t->exe ? t->exe : "?", t->service ? " (" : "", t->service ? t->service : "",
 		  t->service ? ")" : "",
 		  isnan(v[TVN_TOP_LEVEL]) ? "?" : tvn_level__name((int)v[TVN_TOP_LEVEL]),
 		  isnan(v[TVN_TOP_TARGET_UP]) ? "?"
 		  : v[TVN_TOP_TARGET_UP] > 0  ? "up"
-					      : "down");
+					      : "down",
+		  rates);
 	for (int i = TVN_TOP_EVENTS_LOST; i < TVN_TOP_SELF_COUNT && n < sizeof(drops); i++) {
 		if (!isnan(v[i]))
 			n += snprintf(drops + n, sizeof(drops) - n, "  %s %s",
@@ -178,12 +183,10 @@ int tvn_top_lines__build(const struct tvn_top_frame *f, const struct tvn_top_vie
 			 struct tvn_top_lines *out)
 {
 	int w = name_width(f), rc;
-	char rates[64];
 
 	*out = (struct tvn_top_lines){0};
-	snprintf(rates, sizeof(rates), f->dt > 0 ? "rates over %.1f s" : "no rates yet", f->dt);
-	rc = push(out, TVN_TOP_LINE_TITLE, -1, "torvyn-trace top: %s, %s, sort %s%s", o->source,
-		  rates, tvn_top_sort__name(o->sort),
+	rc = push(out, TVN_TOP_LINE_TITLE, -1, "torvyn-trace top: %s, every %.1f s, sort %s%s",
+		  o->source, o->interval_s, tvn_top_sort__name(o->sort),
 		  o->keys ? "   [q]uit [o]ff [p]roduction [d]iagnostic [s]ort up/down" : "");
 	if (!rc)
 		rc = push(out, TVN_TOP_LINE_HEAD, -1, "%-*s %12s %10s %9s %9s %8s", w, HEAD_NAME,

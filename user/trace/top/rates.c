@@ -56,25 +56,41 @@ static int hist_increase(const struct tvn_top_hist *cur, const struct tvn_top_hi
 	return 0;
 }
 
-static void comp_diff(struct tvn_top_comp *c, const struct tvn_top_comp *p, double dt)
+/* c's rates over dt from p (NULL: unknown), or p's own when carry. */
+static void comp_diff(struct tvn_top_comp *c, const struct tvn_top_comp *p, double dt, bool carry)
 {
 	struct tvn_top_hist d;
 
 	c->rate = c->err_rate = c->p50 = c->p99 = NAN;
-	if (!p)
-		return;
-	c->rate = increase(c->invocations, p->invocations) / dt;
-	c->err_rate = increase(c->errors, p->errors) / dt;
-	if (!hist_increase(&c->hist, &p->hist, &d)) {
-		c->p50 = tvn_top_hist__quantile(&d, 0.5);
-		c->p99 = tvn_top_hist__quantile(&d, 0.99);
+	if (p && carry) {
+		c->rate = p->rate;
+		c->err_rate = p->err_rate;
+		c->p50 = p->p50;
+		c->p99 = p->p99;
+	} else if (p && dt > 0) {
+		c->rate = increase(c->invocations, p->invocations) / dt;
+		c->err_rate = increase(c->errors, p->errors) / dt;
+		if (!hist_increase(&c->hist, &p->hist, &d)) {
+			c->p50 = tvn_top_hist__quantile(&d, 0.5);
+			c->p99 = tvn_top_hist__quantile(&d, 0.99);
+		}
 	}
+}
+
+static double stream_rate(const struct tvn_top_stream *s, const struct tvn_top_stream *p, double dt,
+			  bool carry)
+{
+	if (!p)
+		return NAN;
+	if (carry)
+		return p->bp_rate;
+	return dt > 0 ? increase(s->bp_events, p->bp_events) / dt : NAN;
 }
 
 static const struct tvn_top_flow *prev_flow(const struct tvn_top_frame *prev, int pid,
 					    const char *id, int hint)
 {
-	for (int k = -1; k < prev->n_flows; k++) {
+	for (int k = -1; prev && k < prev->n_flows; k++) {
 		int i = k < 0 ? hint : k;
 
 		if (i < prev->n_flows && prev->targets[prev->flows[i].target].pid == pid &&
@@ -85,19 +101,26 @@ static const struct tvn_top_flow *prev_flow(const struct tvn_top_frame *prev, in
 }
 
 static void flow_diff(const struct tvn_top_frame *cur, struct tvn_top_flow *fl,
-		      const struct tvn_top_frame *prev, int hint, double dt)
+		      const struct tvn_top_frame *prev, int hint)
 {
-	const struct tvn_top_flow *p =
-	    prev ? prev_flow(prev, cur->targets[fl->target].pid, fl->id, hint) : NULL;
+	const struct tvn_top_target *t = &cur->targets[fl->target];
+	const struct tvn_top_flow *p = prev_flow(prev, t->pid, fl->id, hint);
+	double dt = t->rates_s;
+	bool carry = t->carried;
 
-	fl->rate = p ? increase(fl->elements, p->elements) / dt : NAN;
-	fl->err_rate = p ? increase(fl->errors, p->errors) / dt : NAN;
-	fl->p99 = NAN;
+	fl->rate = fl->err_rate = fl->p99 = NAN;
+	if (p && carry) {
+		fl->rate = p->rate;
+		fl->err_rate = p->err_rate;
+	} else if (p && dt > 0) {
+		fl->rate = increase(fl->elements, p->elements) / dt;
+		fl->err_rate = increase(fl->errors, p->errors) / dt;
+	}
 	for (int j = 0; j < fl->n_comps; j++) {
 		struct tvn_top_comp *c = &fl->comps[j];
 		int k = p ? tvn_top__find(p->comps, p->n_comps, sizeof(*c), j, c->id) : -1;
 
-		comp_diff(c, k < 0 ? NULL : &p->comps[k], dt);
+		comp_diff(c, k < 0 ? NULL : &p->comps[k], dt, carry);
 		if (!isnan(c->p99) && (isnan(fl->p99) || c->p99 > fl->p99))
 			fl->p99 = c->p99;
 	}
@@ -105,17 +128,73 @@ static void flow_diff(const struct tvn_top_frame *cur, struct tvn_top_flow *fl,
 		struct tvn_top_stream *s = &fl->streams[j];
 		int k = p ? tvn_top__find(p->streams, p->n_streams, sizeof(*s), j, s->id) : -1;
 
-		s->bp_rate = k < 0 ? NAN : increase(s->bp_events, p->streams[k].bp_events) / dt;
+		s->bp_rate = stream_rate(s, k < 0 ? NULL : &p->streams[k], dt, carry);
 	}
 }
 
-void tvn_top_frame__diff(struct tvn_top_frame *cur, const struct tvn_top_frame *prev, double dt)
+static bool running(const struct tvn_top_target *t)
 {
-	if (!(dt > 0))
-		prev = NULL;
-	cur->dt = prev ? dt : 0;
+	return t->self[TVN_TOP_TARGET_UP] > 0 && t->self[TVN_TOP_LEVEL] >= 1;
+}
+
+/*
+ * The span of t's rates: from the frame that first saw its previous counts
+ * to the one that first saw its new counts. p is t in the previous frame,
+ * scraped at p_at.
+ */
+static void target_diff(struct tvn_top_target *t, const struct tvn_top_target *p, double at,
+			double p_at)
+{
+	double blocks = t->self[TVN_TOP_BLOCKS_RECEIVED];
+
+	t->rates_s = 0;
+	t->carried = false;
+	/* without the count of flushes, every scrape is taken for new counts */
+	if (isnan(blocks)) {
+		t->seen_at = at;
+		t->rates_s = p ? at - p_at : 0;
+		return;
+	}
+	/* a first frame: how long ago its counts arrived is unknown */
+	t->seen_at = NAN;
+	if (!p)
+		return;
+	if (blocks != p->self[TVN_TOP_BLOCKS_RECEIVED]) {
+		t->seen_at = at;
+		t->rates_s = isnan(p->seen_at) ? 0 : at - p->seen_at;
+		return;
+	}
+	/* no flush since p: these counts are as old as p's */
+	t->seen_at = p->seen_at;
+	if (!(t->self[TVN_TOP_TARGET_UP] > 0)) {
+		/* the host is gone: its counts are final, any span tells it */
+		t->rates_s = at - (isnan(p->seen_at) ? p_at : p->seen_at);
+	} else if (running(t) && at - p->seen_at < TVN_TOP_CARRY_S) {
+		t->rates_s = p->rates_s;
+		t->carried = true;
+	}
+	/* else unknown: at level off, or silent too long, nothing tells the rate */
+}
+
+bool tvn_top_target__settled(const struct tvn_top_target *t)
+{
+	return !running(t) || (t->rates_s > 0 && !t->carried);
+}
+
+void tvn_top_frame__diff(struct tvn_top_frame *cur, const struct tvn_top_frame *prev)
+{
+	cur->dt = prev ? cur->at - prev->at : 0;
+	for (int i = 0; i < cur->n_targets; i++) {
+		const struct tvn_top_target *p = NULL;
+
+		for (int j = 0; prev && j < prev->n_targets && !p; j++) {
+			if (prev->targets[j].pid == cur->targets[i].pid)
+				p = &prev->targets[j];
+		}
+		target_diff(&cur->targets[i], p, cur->at, prev ? prev->at : 0);
+	}
 	for (int i = 0; i < cur->n_flows; i++)
-		flow_diff(cur, &cur->flows[i], prev && prev->n_flows ? prev : NULL, i, dt);
+		flow_diff(cur, &cur->flows[i], prev, i);
 }
 
 /* ------------------------------------------------------------ order */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "control.h"
 #include "err.h"
@@ -150,4 +151,29 @@ static int from_agent(struct tvn_top_source *src, char **body, size_t *len, stru
 int tvn_top_source__fetch(struct tvn_top_source *src, char **body, size_t *len, struct tvn_err *e)
 {
 	return src->curl ? from_agent(src, body, len, e) : from_session(src, body, len, e);
+}
+
+int tvn_top_source__frame(struct tvn_top_source *src, struct tvn_top_frame *f, struct tvn_err *e)
+{
+	const char *from = src->curl ? src->url : "the session";
+	struct timespec ts;
+	char *body = NULL;
+	size_t len = 0;
+	int bad = 0, rc;
+
+	*f = (struct tvn_top_frame){0};
+	rc = tvn_top_source__fetch(src, &body, &len, e);
+	if (rc)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	rc = tvn_top_frame__parse(body, len, src->pid, f, &bad);
+	free(body);
+	if (rc == -EINVAL || rc == -E2BIG)
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, rc,
+				    "the metrics from %s are malformed at line %d", from, bad);
+	if (rc)
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, rc, "reading the metrics from %s: %s",
+				    from, strerror(-rc));
+	f->at = ts.tv_sec + ts.tv_nsec / 1e9;
+	return 0;
 }

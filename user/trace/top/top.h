@@ -30,7 +30,8 @@ struct tvn_top_hist {
 enum tvn_top_self {
 	TVN_TOP_LEVEL,
 	TVN_TOP_TARGET_UP,
-	TVN_TOP_EVENTS_LOST,
+	TVN_TOP_BLOCKS_RECEIVED, /* the host's flushes: new counts arrived */
+	TVN_TOP_EVENTS_LOST,	 /* the drops, from here to the end */
 	TVN_TOP_MAP_UPDATE_FAILURES,
 	TVN_TOP_USER_READ_FAILURES,
 	TVN_TOP_TRACES_FILTERED,
@@ -50,6 +51,9 @@ struct tvn_top_target {
 	int pid;
 	char *exe, *service;		 /* NULL: not labelled */
 	double self[TVN_TOP_SELF_COUNT]; /* NAN: not in the scrape */
+	double seen_at;			 /* when a frame first saw its counts; NAN: unknown */
+	double rates_s;			 /* the time its rates span; 0: none */
+	bool carried; /* no flush since the last frame: the rates are the last ones */
 };
 
 /* Counts are absolute (as scraped); rates and quantiles come from tvn_top_frame__diff(). */
@@ -84,7 +88,8 @@ struct tvn_top_frame {
 	int n_targets;
 	struct tvn_top_flow *flows; /* grouped by target, in the target's order */
 	int n_flows;
-	double dt; /* seconds since the frame the rates come from; 0: none */
+	double at; /* when it was scraped, in seconds of a monotonic clock (the caller's) */
+	double dt; /* seconds since the previous frame; 0: none */
 };
 
 /*
@@ -95,8 +100,23 @@ struct tvn_top_frame {
 int tvn_top_frame__parse(const char *text, size_t len, int default_pid, struct tvn_top_frame *f,
 			 int *bad_line);
 
-/* Rates and quantiles of cur from the deltas since prev, dt seconds earlier. */
-void tvn_top_frame__diff(struct tvn_top_frame *cur, const struct tvn_top_frame *prev, double dt);
+/*
+ * A host publishes its counts once per flush (1 s by default), so two
+ * scrapes closer than that, or out of phase with it, may see no flush or
+ * two: their increase alone would show a rate of 0, then twice the truth.
+ * So a target's rates span the two latest frames that first saw new counts
+ * (torvyn_trace_blocks_received_total grew): none before its second flush
+ * seen. While no flush arrives, a running target keeps its last rates for
+ * up to TVN_TOP_CARRY_S after its counts were seen; then they are unknown.
+ */
+#define TVN_TOP_CARRY_S 2.5
+
+/* Rates and quantiles of cur (its at set) from the increase since prev (NULL: none). */
+void tvn_top_frame__diff(struct tvn_top_frame *cur, const struct tvn_top_frame *prev);
+
+/* Whether t's rates are its latest: it has flushed twice since the first frame, or
+ * it is not running at a level (exited, or off) and never will. */
+bool tvn_top_target__settled(const struct tvn_top_target *t);
 
 /* The quantile q of h (cumulative counts) as histogram_quantile() computes it; NAN if empty. */
 double tvn_top_hist__quantile(const struct tvn_top_hist *h, double q);
@@ -170,6 +190,12 @@ int tvn_top_source__fetch(struct tvn_top_source *src, char **body, size_t *len, 
 
 /* The PID whose series carry no pid label (0 for an agent). */
 int tvn_top_source__pid(const struct tvn_top_source *src);
+
+/*
+ * One scrape as a frame, its at set (CLOCK_MONOTONIC seconds): 0, or -errno
+ * with e saying why (malformed text is TVN_CAUSE_INTERNAL, naming the line).
+ */
+int tvn_top_source__frame(struct tvn_top_source *src, struct tvn_top_frame *f, struct tvn_err *e);
 
 /* ------------------------------------------------------------ the terminal view */
 

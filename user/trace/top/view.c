@@ -26,9 +26,9 @@ struct view {
 	struct tvn_top_source *src;
 	struct tvn_top_view_opts o;
 	struct tvn_top_frame cur;
-	uint64_t cur_ns; /* CLOCK_MONOTONIC of cur's scrape; 0: none yet */
-	int sel;	 /* the selected flow in cur, or -1 */
-	int sel_pid;	 /* ...and who it is, to find it again in the next frame */
+	bool have;   /* cur holds a scrape */
+	int sel;     /* the selected flow in cur, or -1 */
+	int sel_pid; /* ...and who it is, to find it again in the next frame */
 	char *sel_id;
 	int top; /* the first scrolling line on screen */
 	char status[700];
@@ -83,26 +83,16 @@ static void refresh_frame(struct view *v)
 {
 	struct tvn_top_frame next;
 	struct tvn_err e = {0};
-	uint64_t now;
-	char *body = NULL;
-	size_t len = 0;
-	int bad = 0, rc;
 
-	rc = tvn_top_source__fetch(v->src, &body, &len, &e);
-	now = mono_ns();
-	if (!rc && (rc = tvn_top_frame__parse(body, len, tvn_top_source__pid(v->src), &next, &bad)))
-		snprintf(e.msg, sizeof(e.msg), "unreadable metrics (line %d): %s", bad,
-			 strerror(-rc));
-	free(body);
-	if (rc) {
+	if (tvn_top_source__frame(v->src, &next, &e)) {
 		snprintf(v->status, sizeof(v->status), "%s", e.msg);
 		return;
 	}
-	tvn_top_frame__diff(&next, v->cur_ns ? &v->cur : NULL, (now - v->cur_ns) / 1e9);
+	tvn_top_frame__diff(&next, v->have ? &v->cur : NULL);
 	tvn_top_frame__sort(&next, v->o.sort);
 	tvn_top_frame__free(&v->cur);
 	v->cur = next;
-	v->cur_ns = now;
+	v->have = true;
 	reselect(v);
 }
 
@@ -182,7 +172,7 @@ static int attr_of(const struct view *v, const struct tvn_top_line *ln)
 static void draw(struct view *v)
 {
 	struct tvn_top_lines l;
-	int rows = LINES - FIXED_ROWS - 1;
+	int rows = LINES - FIXED_ROWS - 1 > 0 ? LINES - FIXED_ROWS - 1 : 1;
 
 	erase();
 	if (tvn_top_lines__build(&v->cur, &v->o, &l)) {
@@ -202,7 +192,7 @@ static void draw(struct view *v)
 		mvaddnstr(y, 0, l.v[i].text, COLS);
 	}
 	attrset(A_NORMAL);
-	if (!v->cur_ns)
+	if (!v->have)
 		mvaddnstr(FIXED_ROWS, 0, "waiting for the first scrape...", COLS);
 	mvaddnstr(LINES - 1, 0, v->status, COLS);
 	tvn_top_lines__free(&l);
