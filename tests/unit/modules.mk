@@ -60,3 +60,7 @@ TOP_FRAME_SRCS := $(addprefix user/trace/top/,promtext.c frame.c rates.c lines.c
 	user/trace/core/level.c
 UNIT_DEPS_top_frame := $(TOP_FRAME_SRCS)
 UNIT_LIBS_top_frame := -ljansson -lm
+# The control protocol's scrape, client and server (the session is stubbed).
+UNIT_DEPS_control := user/trace/serve/control.c user/trace/core/level.c user/trace/core/err.c \
+	user/trace/util/log.c
+UNIT_LIBS_control := -pthread
