@@ -28,7 +28,8 @@ LDLIBS_HOST := -ljansson -ldl -lm -pthread
 DEB_PKGS := clang llvm libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
 	libcmocka-dev systemtap-sdt-dev libmicrohttpd-dev libcurl4-openssl-dev \
 	libjansson-dev prometheus prometheus-node-exporter bpftrace pkg-config \
-	valgrind jq python3 python3-prometheus-client curl iproute2 procps util-linux
+	valgrind jq python3 python3-prometheus-client curl iproute2 procps util-linux \
+	libncurses-dev tmux
 BPO_PKGS := libbpf-dev bpftool
 
 .PHONY: deps
@@ -157,7 +158,10 @@ TRACE_SRCS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.c))
 TRACE_HDRS := $(foreach d,$(TRACE_DIRS),$(wildcard $(d)/*.h)) $(wildcard include/*.h) $(GEN_HDRS)
 TRACE_INC := $(addprefix -I,$(TRACE_DIRS))
 TRACE_OBJS := $(TRACE_SRCS:user/trace/%.c=$(BUILD)/trace/%.o)
-LDLIBS_TRACE := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl -lprotobuf-c -lm -pthread
+# top's terminal view: Debian's ncurses (wide-character build).
+NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+LDLIBS_TRACE := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl -lprotobuf-c -lm -pthread \
+	$(NCURSES_LIBS)
 
 $(BUILD)/trace/%.o: user/trace/%.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h $(BUILD)/torvyn_exec.skel.h
 	$(call msg,CC,$@)

@@ -51,3 +51,13 @@ UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
 # The one name resolver: the store (spans) against the metric walk (labels).
 UNIT_DEPS_names := user/trace/core/store.c $(MODEL_SRCS)
 UNIT_LIBS_names := -pthread
+# top: the Prometheus text parser alone; then frames, rates, lines and JSON over it.
+UNIT_DEPS_promtext := user/trace/top/promtext.c
+TOP_FRAME_SRCS := $(addprefix user/trace/top/,promtext.c frame.c rates.c lines.c json.c) \
+	user/trace/core/level.c
+UNIT_DEPS_top_frame := $(TOP_FRAME_SRCS)
+UNIT_LIBS_top_frame := -ljansson -lm
+# The control protocol's scrape, client and server (the session is stubbed).
+UNIT_DEPS_control := user/trace/serve/control.c user/trace/core/level.c user/trace/core/err.c \
+	user/trace/util/log.c
+UNIT_LIBS_control := -pthread

@@ -8,5 +8,6 @@ int tvn_cli__level(int argc, char **argv);
 int tvn_cli__probes(int argc, char **argv);
 int tvn_cli__bench(int argc, char **argv);
 int tvn_cli__agent(int argc, char **argv);
+int tvn_cli__top(int argc, char **argv);
 
 #endif /* TORVYN_COMMANDS_H */

@@ -15,6 +15,7 @@ static const unsigned char exit_of[TVN_CAUSE_COUNT] = {
     [TVN_CAUSE_NO_SESSION] = TVN_EXIT_NO_SESSION,
     [TVN_CAUSE_KERNEL] = TVN_EXIT_KERNEL,
     [TVN_CAUSE_EXPORT] = TVN_EXIT_EXPORT,
+    [TVN_CAUSE_UNREACHABLE] = TVN_EXIT_UNREACHABLE,
 };
 
 int tvn_cli__exit_code(enum tvn_cause cause)

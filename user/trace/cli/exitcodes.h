@@ -20,6 +20,7 @@ enum tvn_exit {
 	TVN_EXIT_NO_SESSION = 9,  /* level: no attach session serves that PID */
 	TVN_EXIT_KERNEL = 10,	  /* the kernel lacks BPF, uprobes, uprobe_multi or BTF */
 	TVN_EXIT_EXPORT = 11,	  /* bad exporter settings (OTLP endpoint, textfile dir) */
+	TVN_EXIT_UNREACHABLE = 12, /* top --agent: the agent does not answer */
 };
 
 #include "err.h"

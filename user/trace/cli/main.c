@@ -19,6 +19,7 @@ static const struct verb {
     {"probes", tvn_cli__probes, "list the torvyn probes of a process or binary"},
     {"bench", tvn_cli__bench, "measure a host under load: throughput, latency, components"},
     {"agent", tvn_cli__agent, "trace every torvyn host on the node; one /metrics for all"},
+    {"top", tvn_cli__top, "live view of a host or an agent's hosts: rates, p99, queues"},
 };
 
 static void usage(FILE *out)
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 		"  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
 		"  torvyn-trace level --pid 1234 diagnostic\n"
 		"  torvyn-trace probes --binary build/torvyn-host -j\n"
+		"  torvyn-trace top --pid 1234\n"
 		"\nProbe ABI version %d. Exit codes: README.md, \"Exit codes\".\n",
 		TORVYN_PROBE_ABI_VERSION);
 }

@@ -3,15 +3,23 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "level.h"
 #include "log.h"
 #include "session.h"
+
+/* How long a reader waits for the next bytes: a switch takes tens of ms. */
+#define CLIENT_WAIT_MS 10000
+#define SERVER_WAIT_MS 2000
+/* A scrape reply goes out within this, or the client is dropped: the loop waits on it. */
+#define SERVER_SEND_MS 5000
 
 static socklen_t control_addr(int pid, struct sockaddr_un *sa)
 {
@@ -41,26 +49,39 @@ int tvn_control__listen(int pid)
 	return fd;
 }
 
-static int read_line(int fd, char *buf, size_t len)
+/* One read after waiting up to ms for data: bytes read, 0 at EOF, or -errno. */
+static ssize_t read_some(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&p, 1, ms) <= 0)
+		return -ETIMEDOUT;
+	n = read(fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * Reads until a newline, EOF or a full buf (NUL-terminated). Returns the
+ * bytes read, which may run past the line, or -errno.
+ */
+static ssize_t read_line(int fd, char *buf, size_t len, int ms)
 {
 	size_t got = 0;
 
 	while (got + 1 < len) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
+		ssize_t n = read_some(fd, buf + got, len - 1 - got, ms);
 
-		if (poll(&p, 1, 2000) <= 0)
-			return -ETIMEDOUT;
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0)
-			return n ? -errno : -ECONNRESET;
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
 		got += n;
 		if (memchr(buf, '\n', got))
 			break;
 	}
 	buf[got] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
+	return (ssize_t)got;
 }
 
 static void answer(struct tvn_session *s, const char *line, char *reply, size_t len)
@@ -87,23 +108,79 @@ static void answer(struct tvn_session *s, const char *line, char *reply, size_t 
 	pr_info("level %s: %s (%.1f ms)\n", line + 6, rc ? e.msg : "done", ns / 1e6);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sends all of buf before deadline (CLOCK_MONOTONIC ms); 0 or -errno. */
+static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
+{
+	while (len) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		uint64_t now = mono_ms();
+		ssize_t n;
+
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+			return -ETIMEDOUT;
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			buf += n;
+			len -= n;
+		}
+	}
+	return 0;
+}
+
+/* "scrape": "ok BYTES\n" and the target's Prometheus text, or one "err" line. */
+static int answer_scrape(int fd, const struct tvn_control_ops *ops)
+{
+	uint64_t deadline = mono_ms() + SERVER_SEND_MS;
+	char head[64], *body = NULL;
+	size_t len = 0;
+	int rc = ops->render ? ops->render(ops->ctx, &body, &len) : -EOPNOTSUPP;
+
+	if (rc) {
+		snprintf(head, sizeof(head), "err %s cannot render metrics: %s\n",
+			 tvn_cause__name(TVN_CAUSE_INTERNAL), strerror(-rc));
+		return send_all(fd, head, strlen(head), deadline);
+	}
+	snprintf(head, sizeof(head), "ok %zu\n", len);
+	rc = send_all(fd, head, strlen(head), deadline);
+	if (!rc)
+		rc = send_all(fd, body, len, deadline);
+	free(body);
+	return rc;
+}
+
 void tvn_control__serve(int lfd, const struct tvn_control_ops *ops)
 {
-	struct tvn_session *s = ops->session;
 	char line[128], reply[640];
-	int fd;
+	int fd, rc;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		if (!read_line(fd, line, sizeof(line))) {
-			answer(s, line, reply, sizeof(reply));
-			if (write(fd, reply, strlen(reply)) < 0)
-				pr_debug("control reply: %s\n", strerror(errno));
+		if (read_line(fd, line, sizeof(line), SERVER_WAIT_MS) > 0) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (!strcmp(line, "scrape")) {
+				rc = answer_scrape(fd, ops);
+			} else {
+				answer(ops->session, line, reply, sizeof(reply));
+				rc = send_all(fd, reply, strlen(reply), mono_ms() + SERVER_WAIT_MS);
+			}
+			if (rc)
+				pr_debug("control reply: %s\n", strerror(-rc));
 		}
 		close(fd);
 	}
 }
 
-int tvn_control__request(int pid, const char *req, char *reply, size_t len)
+/* A connected socket to the session of pid with req sent; fd or -errno. */
+static int connect_send(int pid, const char *req)
 {
 	struct sockaddr_un sa;
 	socklen_t alen = control_addr(pid, &sa);
@@ -111,38 +188,87 @@ int tvn_control__request(int pid, const char *req, char *reply, size_t len)
 
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, alen)) {
+	if (connect(fd, (struct sockaddr *)&sa, alen) || dprintf(fd, "%s\n", req) < 0) {
 		rc = -errno;
 		close(fd);
 		return rc;
 	}
-	if (dprintf(fd, "%s\n", req) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	/* a switch takes tens of milliseconds; allow for a slow machine */
-	{
-		size_t got = 0;
+	return fd;
+}
 
-		for (;;) {
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-			ssize_t n;
+int tvn_control__request(int pid, const char *req, char *reply, size_t len)
+{
+	int fd = connect_send(pid, req);
+	ssize_t n;
 
-			if (poll(&p, 1, 10000) <= 0) {
-				close(fd);
-				return -ETIMEDOUT;
-			}
-			n = read(fd, reply + got, len - 1 - got);
-			if (n <= 0)
-				break;
-			got += n;
-			if (memchr(reply, '\n', got) || got + 1 >= len)
-				break;
-		}
-		reply[got] = '\0';
-		reply[strcspn(reply, "\r\n")] = '\0';
-	}
+	if (fd < 0)
+		return fd;
+	n = read_line(fd, reply, len, CLIENT_WAIT_MS);
 	close(fd);
+	if (n < 0)
+		return (int)n;
+	reply[strcspn(reply, "\r\n")] = '\0';
 	return 0;
+}
+
+/* The body of a scrape whose first got bytes (after the head) are in buf already. */
+static int read_body(int fd, size_t want, const char *buf, size_t got, char **body)
+{
+	char *b;
+
+	got = got < want ? got : want; /* past BYTES is not the body */
+	b = malloc(want + 1);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, buf, got);
+	while (got < want) {
+		ssize_t n = read_some(fd, b + got, want - got, CLIENT_WAIT_MS);
+
+		if (n <= 0) {
+			free(b);
+			return n ? (int)n : -EPROTO;
+		}
+		got += n;
+	}
+	b[want] = '\0';
+	*body = b;
+	return 0;
+}
+
+int tvn_control__scrape(int pid, char **body, size_t *len)
+{
+	char head[256], *nl, *end;
+	unsigned long long want;
+	ssize_t n;
+	int fd = connect_send(pid, "scrape"), rc;
+
+	if (fd < 0)
+		return fd;
+	n = read_line(fd, head, sizeof(head), CLIENT_WAIT_MS);
+	nl = n > 0 ? memchr(head, '\n', n) : NULL;
+	if (n < 0 || !nl) {
+		close(fd);
+		return n < 0 ? (int)n : -EPROTO;
+	}
+	*nl = '\0';
+	if (strncmp(head, "ok ", 3)) {
+		close(fd);
+		/* a session older than "scrape" calls it a usage error */
+		return !strncmp(head, "err usage ", 10) ? -EOPNOTSUPP : -EPROTO;
+	}
+	errno = 0;
+	want = strtoull(head + 3, &end, 10);
+	if (errno || end == head + 3 || *end) {
+		close(fd);
+		return -EPROTO;
+	}
+	if (want > TVN_CONTROL_SCRAPE_MAX) {
+		close(fd);
+		return -EFBIG;
+	}
+	rc = read_body(fd, want, nl + 1, (size_t)(head + n - (nl + 1)), body);
+	close(fd);
+	if (!rc)
+		*len = want;
+	return rc;
 }
