@@ -63,7 +63,8 @@ bg unshare --mount --propagation private sh -c "
 	exec /mnt/opt/$name run '$PIPELINES/three-stage.json' --elements 7000 --wait-attach \
 		--summary '$T/out/7000.json'"
 pid_of[7000]=$BGPID
-wait_for "the namespaced host to exec" 20 sh -c "readlink /proc/${pid_of[7000]}/exe | grep -q '^/mnt/opt/'"
+# the shell can only exec /mnt/opt/$name, a path only its namespace has (it
+# runs and exits within milliseconds of being attached: its series stay)
 [ -e "/mnt/opt/$name" ] && skip "/mnt/opt/$name exists outside the namespace: the test would prove nothing"
 wait_for "the agent to attach to the host in another mount namespace" 10 has_series "${pid_of[7000]}"
 echo "exec to first series: $(($(ms_now) - t0)) ms (host 7000, other mount namespace)"
@@ -82,6 +83,12 @@ for n in 3000 4000 5000 6000 7000; do
 		{ cat "$T/check.$n"; fail "host $n (pid $p): the agent's series differ from its summary"; }
 	assert_eq "host $n (pid $p) elements" $n \
 		"$(sed -n "s/^torvyn_flow_elements_total{pid=\"$p\",exe=\"[^\"]*\",service=\"$name\",flow_id=\"three-stage\"} //p" "$T/final.prom")"
+done
+# top reads the agent: every host, with its exact counts
+"$TRACE" top --agent "127.0.0.1:$port" -j >"$T/top.json" || fail "top --agent -j exited with $?"
+for n in 3000 4000 5000 6000 7000; do
+	assert_eq "top --agent: host $n's elements" $n \
+		"$(jq --argjson p "${pid_of[$n]}" '.targets[] | select(.pid == $p) | .flows[0].elements' "$T/top.json")"
 done
 exe7=$(sed -n "s/^torvyn_trace_target_up{pid=\"${pid_of[7000]}\",exe=\"\([^\"]*\)\".*/\1/p" "$T/final.prom")
 assert_eq "exe label of the namespaced host" "$name" "$exe7"
@@ -179,3 +186,40 @@ assert dict(roots) == want, "traces per Resource: %r, expected %r" % (dict(roots
 assert metric_res["alpha"] >= 1 and metric_res["beta"] >= 1, "metrics per Resource: %r" % metric_res
 print("ok: traces per Resource %r; metrics under each host's Resource" % dict(roots))
 PY
+
+# --exclude, --max-hosts and the node textfile: three hosts of three names;
+# one excluded, one attached, the third over the cap of 1 (counted, not
+# attached); DIR/torvyn.prom holds the attached host's series.
+echo "--- --exclude, --max-hosts 1, --textfile-dir"
+for x in keep skip over; do cp "$HOST" "$T/bin/$name-$x"; done
+mkdir -p "$T/textfile"
+port3=$(pick_port $((port + 9)))
+url=http://127.0.0.1:$port3/metrics
+bg "$TRACE" agent --listen "127.0.0.1:$port3" --match "*/$name-*" --exclude "*-skip" \
+	--max-hosts 1 --textfile-dir "$T/textfile" --interval 0.2 -q
+agent3=$BGPID
+bg "$T/bin/$name-keep" run "$PIPELINES/three-stage.json" --elements 2500 --wait-attach
+keep=$BGPID
+wait_for "the agent to attach to the kept host" 10 has_series "$keep"
+bg "$T/bin/$name-skip" run "$PIPELINES/three-stage.json" --duration 30 --wait-attach
+skip=$BGPID
+bg "$T/bin/$name-over" run "$PIPELINES/three-stage.json" --duration 30 --wait-attach
+over=$BGPID
+over_counted() { scrape "$T/cap.prom" && grep -q '^torvyn_agent_hosts_over_cap_total 1$' "$T/cap.prom"; }
+wait_for "the host over --max-hosts to be counted" 10 over_counted
+wait_exit "$keep" 30 || fail "the kept host exited with $?"
+sleep 0.5
+scrape "$T/cap.prom"
+assert_eq "series of the excluded host" 0 "$(grep -c "pid=\"$skip\"" "$T/cap.prom" || true)"
+assert_eq "series of the host over the cap" 0 "$(grep -c "pid=\"$over\"" "$T/cap.prom" || true)"
+assert_eq "the excluded host's gate (never attached)" "gate__production 0" \
+	"$(tests/integration/semaphores.py "$skip" | grep '^gate__production')"
+assert_eq "hosts attached" 1 "$(sed -n 's/^torvyn_agent_hosts_attached_total //p' "$T/cap.prom")"
+wait_for "the textfile to show the kept host down" 10 sh -c \
+	"grep -q '^torvyn_trace_target_up{pid=\"$keep\".*} 0$' '$T/textfile/torvyn.prom'"
+assert_eq "the kept host's elements in DIR/torvyn.prom" 2500 \
+	"$(sed -n "s/^torvyn_flow_elements_total{pid=\"$keep\".*} //p" "$T/textfile/torvyn.prom")"
+assert_eq "files in the textfile directory" "torvyn.prom" "$(ls "$T/textfile")"
+kill "$skip" "$over"
+kill -INT "$agent3"
+wait_exit "$agent3" 10 || fail "the third agent exited with $?"
