@@ -45,6 +45,7 @@ struct agent_opts {
 	uint32_t ring_bytes;
 	int max_flows;
 	struct tvn_otlp_flags otlp;
+	struct tvn_http_opts http;
 };
 
 struct agent_run {
@@ -192,6 +193,7 @@ static const struct tvn_opt agent_table[] = {
      .off = AO(latency_threshold_ns),
      .arg = "D",
      .help = "export elements slower than D end to end (10ms)"},
+    TVN_OPT_ROWS_HTTP(struct agent_opts, http),
     TVN_OPT_ROWS_OTLP(struct agent_opts, otlp),
     TVN_OPT_ROW_VERBOSE,
     TVN_OPT_ROW_QUIET,
@@ -285,7 +287,7 @@ static int start(struct agent_run *r)
 		return TVN_EXIT_INTERNAL;
 	if (tvn_agent__new(&ao, r->loop, &r->agent, &e))
 		return tvn_cli__fail(&e);
-	r->http = tvn_http__start(r->o.listen, render, r);
+	r->http = tvn_http__start(r->o.listen, render, r, &r->o.http);
 	if (!r->http) {
 		pr_warn("--listen %s: %s%s\n", r->o.listen, strerror(errno),
 			errno == EADDRINUSE ? ": pick another port or stop what holds it (ss -ltnp)"

@@ -37,6 +37,7 @@ struct attach_opts {
 	double sample_rate;
 	uint64_t latency_threshold_ns;
 	struct tvn_otlp_flags otlp;
+	struct tvn_http_opts http;
 };
 
 /* Everything one attach runs; the loop's callbacks get it as their context. */
@@ -99,6 +100,7 @@ static const struct tvn_opt attach_table[] = {
      .off = offsetof(struct attach_opts, latency_threshold_ns),
      .arg = "D",
      .help = "export elements slower than D end to end (10ms)"},
+    TVN_OPT_ROWS_HTTP(struct attach_opts, http),
     TVN_OPT_ROWS_OTLP(struct attach_opts, otlp),
     TVN_OPT_ROW_VERBOSE,
     TVN_OPT_ROW_QUIET,
@@ -249,7 +251,7 @@ static int start_serving(struct attach *a)
 			pr_warn("control socket: %s\n", strerror(-a->ctl));
 		return a->ctl == -EADDRINUSE ? TVN_EXIT_ADDR_IN_USE : TVN_EXIT_INTERNAL;
 	}
-	a->http = tvn_http__start(a->o.listen, render, a);
+	a->http = tvn_http__start(a->o.listen, render, a, &a->o.http);
 	if (a->http)
 		return 0;
 	e = errno;

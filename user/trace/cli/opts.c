@@ -50,6 +50,18 @@ static int store(const struct tvn_opt *o, const char *arg, void *dst)
 			return 0;
 		pr_warn("--%s %s: expected seconds in [%g, %g]\n", o->name, arg, o->min, o->max);
 		return -EINVAL;
+	case TVN_OPT_COUNT: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+
+		if (end != arg && !*end && v >= o->min && v <= o->max) {
+			*(int *)p = (int)v;
+			return 0;
+		}
+		pr_warn("--%s %s: expected a whole number in [%g, %g]\n", o->name, arg, o->min,
+			o->max);
+		return -EINVAL;
+	}
 	case TVN_OPT_RATE:
 		if (!torvyn_parse_rate(arg, (double *)p))
 			return 0;

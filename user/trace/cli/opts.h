@@ -21,6 +21,7 @@ enum tvn_opt_kind {
 	TVN_OPT_STR,	  /* const char * = the argument */
 	TVN_OPT_PID,	  /* int > 0 */
 	TVN_OPT_SECONDS,  /* double within [min, max] */
+	TVN_OPT_COUNT,	  /* int within [min, max] */
 	TVN_OPT_RATE,	  /* double within [0, 1] */
 	TVN_OPT_DURATION, /* uint64_t ns: "10ms", "500us", "1s" */
 	TVN_OPT_LEVEL,	  /* int: production or diagnostic */
@@ -39,7 +40,7 @@ struct tvn_opt {
 	size_t off;	 /* offset of the value in the verb's options struct */
 	const char *arg; /* the argument's name in the help ("PID"); NULL: none */
 	const char *help;
-	double min, max;			    /* TVN_OPT_SECONDS */
+	double min, max;			    /* TVN_OPT_SECONDS, TVN_OPT_COUNT */
 	int (*parse)(const char *arg, void *field); /* TVN_OPT_CALL */
 };
 
@@ -133,6 +134,23 @@ struct tvn_otlp_flags {
 		.name = "service-name", .short_name = 0, .kind = TVN_OPT_STR,                      \
 		.off = offsetof(type, field.service_name), .arg = "NAME",                          \
 		.help = "service.name (OTEL_SERVICE_NAME; torvyn-host)"                            \
+	}
+
+/* The /metrics server's rows, for a struct tvn_http_opts at field of type (serve/http.h). */
+#define TVN_OPT_ROWS_HTTP(type, field)                                                             \
+	{.name = "max-connections",                                                                \
+	 .short_name = 0,                                                                          \
+	 .kind = TVN_OPT_COUNT,                                                                    \
+	 .off = offsetof(type, field.max_connections),                                             \
+	 .arg = "N",                                                                               \
+	 .help = "/metrics connections served at once (256); more wait to be accepted",            \
+	 .min = 1,                                                                                 \
+	 .max = 65536},                                                                            \
+	{                                                                                          \
+		.name = "send-timeout", .short_name = 0, .kind = TVN_OPT_SECONDS,                  \
+		.off = offsetof(type, field.send_timeout_s), .arg = "SEC",                         \
+		.help = "cut a /metrics response not sent within SEC of its request (30)",         \
+		.min = 0.1, .max = 3600                                                            \
 	}
 
 /* tvn_opts__parse() flags */

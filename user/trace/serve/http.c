@@ -6,19 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "http.h"
 #include "log.h"
 #include "prom.h"
+#include "scrape_cache.h"
+
+/* A body is reused this long after its render finished (Prometheus servers scraping together). */
+#define CACHE_TTL_NS (100 * 1000000ull)
+/* Bytes copied from the shared body per write: each connection holds one block. */
+#define BLOCK_SIZE (32 * 1024)
+/* A connection with nothing moving either way is closed after this long. */
+#define IDLE_TIMEOUT_S 10u
 
 struct tvn_http {
 	struct MHD_Daemon *mhd;
-	tvn_http_render_fn render;
-	void *ctx;
+	struct tvn_scrape_cache *cache;
+	uint64_t send_timeout_ns;
 	int fd;
 };
+
+/* One response being sent: a reference to the shared body, and its deadline. */
+struct sending {
+	struct tvn_body *body;
+	uint64_t deadline_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen)
 {
@@ -79,6 +101,82 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 	return ret;
 }
 
+/*
+ * MHD asks for the next block once the previous one is sent: a reader that
+ * keeps taking a little at a time is cut here at its deadline, one that takes
+ * nothing by the idle timeout.
+ */
+static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sending *sd = cls;
+	size_t n;
+
+	if (now_ns() > sd->deadline_ns || pos >= sd->body->len)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = sd->body->len - pos;
+	if (n > max)
+		n = max;
+	memcpy(buf, sd->body->data + pos, n);
+	return (ssize_t)n;
+}
+
+static void sent_body(void *cls)
+{
+	struct sending *sd = cls;
+
+	tvn_body__put(sd->body);
+	free(sd);
+}
+
+/* Takes the reference body. */
+static enum MHD_Result reply_body(struct tvn_http *h, struct MHD_Connection *conn,
+				  struct tvn_body *body, bool om)
+{
+	struct sending *sd = malloc(sizeof(*sd));
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!sd) {
+		tvn_body__put(body);
+		return MHD_NO;
+	}
+	sd->body = body;
+	sd->deadline_ns = now_ns() + h->send_timeout_ns;
+	r = MHD_create_response_from_callback(body->len, BLOCK_SIZE, read_body, sd, sent_body);
+	if (!r) {
+		sent_body(sd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, tvn_prom__content_type(om));
+	if (body->gzip) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	}
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/*
+ * A response that did not complete (cut at its deadline, idle, or an error)
+ * is closed with a reset: a plain close would leave the kernel holding its
+ * unsent megabytes behind the FIN, for as long as the reader stalls.
+ */
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	(void)cls;
+	(void)con_cls;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 /* Does the Accept-Encoding header take gzip (and not with q=0)? */
 static bool wants_gzip(const char *ae)
 {
@@ -103,39 +201,6 @@ static bool wants_gzip(const char *ae)
 	return false;
 }
 
-/*
- * gzip (level 1: a scrape of 100 flows at diagnostic is 8 MB of text and
- * compresses about 20x even at the fastest level). Returns a malloc'd body
- * or NULL.
- */
-static char *gzip_body(const char *in, size_t len, size_t *out_len)
-{
-	z_stream z = {0};
-	size_t cap;
-	char *out;
-
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	cap = deflateBound(&z, len);
-	out = malloc(cap);
-	if (!out) {
-		deflateEnd(&z);
-		return NULL;
-	}
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)out;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
-		free(out);
-		return NULL;
-	}
-	*out_len = z.total_out;
-	deflateEnd(&z);
-	return out;
-}
-
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_size, void **con_cls)
@@ -145,10 +210,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	    "<p><a href=\"/metrics\">/metrics</a></p></body></html>\n";
 	static const char not_found[] = "not found: try /metrics\n";
 	struct tvn_http *h = cls;
+	struct tvn_body *body = NULL;
 	const char *accept;
-	bool om;
-	char *body = NULL;
-	size_t len = 0;
+	bool om, gzip;
 
 	(void)version;
 	(void)upload_data;
@@ -165,37 +229,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
 	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	om = tvn_prom__wants_openmetrics(accept);
-	if (h->render(h->ctx, om, &body, &len))
+	gzip = wants_gzip(
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	if (tvn_scrape_cache__get(h->cache, om, gzip, &body))
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
 			     (char *)"out of memory\n", 14, MHD_RESPMEM_PERSISTENT);
-	if (wants_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						   MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		size_t zlen = 0;
-		char *z = gzip_body(body, len, &zlen);
-
-		if (z) {
-			struct MHD_Response *r =
-			    MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE);
-			enum MHD_Result ret;
-
-			free(body);
-			if (!r)
-				return MHD_NO;
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-						tvn_prom__content_type(om));
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-			ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-			MHD_destroy_response(r);
-			return ret;
-		}
-	}
-	return reply(conn, MHD_HTTP_OK, tvn_prom__content_type(om), body, len,
-		     MHD_RESPMEM_MUST_FREE);
+	return reply_body(h, conn, body, om);
 }
 
-struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx)
+/*
+ * Connections past the limit wait in the kernel's accept queue rather than
+ * being dropped at SYN and retried a second later: the queue holds a burst of
+ * BACKLOG_PER_CONNECTION times the limit (the kernel caps it at somaxconn).
+ */
+#define BACKLOG_PER_CONNECTION 4
+
+struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx,
+				 const struct tvn_http_opts *o)
 {
+	unsigned int limit = o && o->max_connections > 0 ? (unsigned int)o->max_connections
+							 : TVN_HTTP_MAX_CONNECTIONS;
+	double send_s = o && o->send_timeout_s > 0 ? o->send_timeout_s : TVN_HTTP_SEND_TIMEOUT_S;
+	unsigned int idle_s = send_s < IDLE_TIMEOUT_S ? (unsigned int)send_s + 1 : IDLE_TIMEOUT_S;
 	struct sockaddr_storage ss;
 	unsigned int sslen;
 	struct tvn_http *h;
@@ -208,18 +263,25 @@ struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, vo
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->render = render;
-	h->ctx = ctx;
+	h->fd = -1;
+	h->send_timeout_ns = (uint64_t)(send_s * 1e9);
+	h->cache = tvn_scrape_cache__new(render, ctx, CACHE_TTL_NS);
+	if (!h->cache)
+		goto err;
 	/* our own socket, so that "address in use" is an errno and not a guess */
 	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
 		goto err;
 	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(h->fd, (struct sockaddr *)&ss, sslen) || listen(h->fd, 64))
+	if (bind(h->fd, (struct sockaddr *)&ss, sslen) ||
+	    listen(h->fd, (int)(limit * BACKLOG_PER_CONNECTION)))
 		goto err;
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-				  NULL, handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	/* epoll: the process may hold more than FD_SETSIZE descriptors (the agent) */
+	h->mhd =
+	    MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
+			     MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+			     idle_s, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	if (!h->mhd) {
 		errno = EIO;
 		goto err;
@@ -229,6 +291,7 @@ err:
 	e = errno;
 	if (h->fd >= 0)
 		close(h->fd);
+	tvn_scrape_cache__free(h->cache);
 	free(h);
 	errno = e;
 	return NULL;
@@ -240,5 +303,6 @@ void tvn_http__stop(struct tvn_http *h)
 		return;
 	MHD_stop_daemon(h->mhd);
 	close(h->fd);
+	tvn_scrape_cache__free(h->cache);
 	free(h);
 }

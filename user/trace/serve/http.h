@@ -9,17 +9,30 @@
 struct tvn_http;
 
 /*
- * Renders the body of one scrape: Prometheus text, or OpenMetrics with om.
- * Returns 0 and a malloc'd *body, or -errno. Called on the server's thread.
+ * Renders the body of one snapshot: Prometheus text, or OpenMetrics with om.
+ * Returns 0 and a malloc'd *body, or -errno. Called on the server's thread,
+ * once per snapshot however many scrapes share it (see scrape_cache.h).
  */
 typedef int (*tvn_http_render_fn)(void *ctx, bool om, char **body, size_t *len);
 
+#define TVN_HTTP_MAX_CONNECTIONS 256
+#define TVN_HTTP_SEND_TIMEOUT_S 30.0
+
+/* Zero fields take the defaults above. */
+struct tvn_http_opts {
+	/* connections served at once; more wait in the listen queue */
+	int max_connections;
+	/* a response not sent within this many seconds of its request is cut */
+	double send_timeout_s;
+};
+
 /*
  * Listens on addr ("HOST:PORT", IPv4 or [IPv6]) and serves /metrics from
- * render(ctx). Returns NULL and sets errno (EADDRINUSE, EINVAL for a
- * malformed address, EACCES for a privileged port...).
+ * render(ctx); o may be NULL. Returns NULL and sets errno (EADDRINUSE,
+ * EINVAL for a malformed address, EACCES for a privileged port...).
  */
-struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx);
+struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx,
+				 const struct tvn_http_opts *o);
 void tvn_http__stop(struct tvn_http *h); /* NULL does nothing */
 
 /* Splits "HOST:PORT" into a socket address. Returns 0 or -EINVAL. */
