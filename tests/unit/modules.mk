@@ -61,3 +61,6 @@ UNIT_LIBS_top_frame := -ljansson -lm
 UNIT_DEPS_control := user/trace/serve/control.c user/trace/core/level.c user/trace/core/err.c \
 	user/trace/util/log.c
 UNIT_LIBS_control := -pthread
+# The scrape cache: one render per snapshot, shared by reference.
+UNIT_DEPS_scrape_cache := user/trace/serve/scrape_cache.c
+UNIT_LIBS_scrape_cache := -lz -pthread
