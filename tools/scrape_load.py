@@ -11,6 +11,9 @@
       (a 4 KiB receive buffer), for at most S seconds. Prints JSON: how many
       the server closed (TCP left ESTABLISHED: a FIN or a reset came), and
       after how long (max, seconds).
+  scrape_load.py hold HOST:PORT N --until FILE
+      N connections that send a request's headers one byte every 0.5 s (busy,
+      never complete) until FILE exists. Prints "holding N" once connected.
 """
 import argparse
 import hashlib
@@ -171,6 +174,20 @@ def slow(a):
                       "bytes_read": got}))
 
 
+def hold(a):
+    host, port = a.addr.rsplit(":", 1)
+    socks = [socket.create_connection((host, int(port))) for _ in range(a.n)]
+    for s in socks:
+        s.sendall(b"GET /metrics HTTP/1.0\r\nX-Slow: ")
+    print(f"holding {a.n}", flush=True)
+    while not os.path.exists(a.until):
+        for s in socks:
+            s.sendall(b"x")
+        time.sleep(0.5)
+    for s in socks:
+        s.close()
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -185,8 +202,12 @@ def main():
     s.add_argument("addr")
     s.add_argument("n", type=int)
     s.add_argument("--hold", type=float, default=60)
+    h = sub.add_parser("hold")
+    h.add_argument("addr")
+    h.add_argument("n", type=int)
+    h.add_argument("--until", required=True)
     a = p.parse_args()
-    burst(a) if a.cmd == "burst" else slow(a)
+    {"burst": burst, "slow": slow, "hold": hold}[a.cmd](a)
 
 
 if __name__ == "__main__":
