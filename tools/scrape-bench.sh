@@ -6,7 +6,8 @@
 # and then gzip'd. Reports p50, p99 and max per scrape, the tracer's peak and
 # resting RSS, and the RSS after SLOW slow readers (1 byte/s) are gone.
 # A measurement, not a test: run as root, after `make`.
-#   tools/scrape-bench.sh        (CLIENTS=200 ROUNDS=3 SLOW=300 PORT=19720)
+#   tools/scrape-bench.sh        (CLIENTS=200 ROUNDS=3 SLOW=300 SLOW_HOLD=90 PORT=19720)
+# TRACE=path/to/torvyn-trace measures another build (before and after a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIENTS=${CLIENTS:-200}
@@ -14,6 +15,7 @@ ROUNDS=${ROUNDS:-3}
 SLOW=${SLOW:-300}
 SLOW_HOLD=${SLOW_HOLD:-90}
 PORT=${PORT:-19720}
+TRACE=${TRACE:-build/torvyn-trace}
 T=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -29,7 +31,7 @@ build/torvyn-host run tests/integration/pipelines/hundred-flows.json --elements 
 host=$!
 PIDS+=("$host")
 sleep 0.2
-build/torvyn-trace attach --pid "$host" --level diagnostic --listen "127.0.0.1:$PORT" -q &
+"$TRACE" attach --pid "$host" --level diagnostic --listen "127.0.0.1:$PORT" -q &
 tracer=$!
 PIDS+=("$tracer")
 wait "$host" || true

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -177,6 +179,19 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
+/*
+ * libmicrohttpd's messages are about its clients (one that hung up, one cut
+ * at its deadline): debug messages, or a hostile scraper floods the log.
+ */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	pr_debug("http: %s%s", msg, msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
 /* Does the Accept-Encoding header take gzip (and not with q=0)? */
 static bool wants_gzip(const char *ae)
 {
@@ -277,11 +292,11 @@ struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, vo
 	    listen(h->fd, (int)(limit * BACKLOG_PER_CONNECTION)))
 		goto err;
 	/* epoll: the process may hold more than FD_SETSIZE descriptors (the agent) */
-	h->mhd =
-	    MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
-			     MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-			     idle_s, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				  handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
+				  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+				  idle_s, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!h->mhd) {
 		errno = EIO;
 		goto err;
