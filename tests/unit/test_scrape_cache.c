@@ -269,6 +269,35 @@ static void monotonic_under_races(void **state)
 	free(r);
 }
 
+/*
+ * Scrapes one past the ttl each, whose bodies are all still being sent:
+ * after 8 bodies alive, the current one is served again instead of a 9th.
+ */
+static void live_bodies_bounded(void **state)
+{
+	struct renderer *r = renderer_new();
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 0);
+	struct tvn_body *b[10], *n;
+
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(tvn_scrape_cache__get(c, false, false, &b[i]), 0);
+	assert_int_equal(r->calls[0], 8);
+	assert_ptr_equal(b[8], b[7]);
+	assert_ptr_equal(b[9], b[7]);
+	assert_true(starts_with(b[9], "prom render 8 "));
+	for (int i = 0; i < 10; i++)
+		if (i != 7)
+			tvn_body__put(b[i]);
+	/* the old ones went: renders again */
+	assert_int_equal(tvn_scrape_cache__get(c, false, false, &n), 0);
+	assert_true(starts_with(n, "prom render 9 "));
+	tvn_body__put(n);
+	tvn_body__put(b[7]);
+	tvn_scrape_cache__free(c);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +307,7 @@ int main(void)
 	    cmocka_unit_test(gzip_of_the_same_snapshot),
 	    cmocka_unit_test(formats_apart_and_failures),
 	    cmocka_unit_test(monotonic_under_races),
+	    cmocka_unit_test(live_bodies_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

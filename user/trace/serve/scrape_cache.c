@@ -15,10 +15,18 @@
  * trim: after a burst of scrapes, the tracer's RSS comes back.
  */
 #define TRIM_AT (1u << 20)
+/*
+ * Bodies alive at once, the cache's own included: past this, the current body
+ * is served however old it is rather than render another. Scrapes spread
+ * out one per ttl, each held for its whole send timeout, would otherwise
+ * keep one body each (256 connections of 8 MB: 2 GB).
+ */
+#define LIVE_MAX 8
 
 struct body {
 	struct tvn_body pub; /* first: a struct tvn_body * is a struct body * */
 	atomic_uint refs;
+	atomic_uint *live; /* the cache's count of bodies alive */
 	char *buf;
 };
 
@@ -36,6 +44,7 @@ struct tvn_scrape_cache {
 	tvn_http_render_fn render;
 	void *ctx;
 	uint64_t ttl_ns, gen;
+	atomic_uint live;
 };
 
 static uint64_t now_ns(void)
@@ -47,7 +56,8 @@ static uint64_t now_ns(void)
 }
 
 /* Takes buf (freed on failure). */
-static struct body *body_new(char *buf, size_t len, uint64_t gen, bool gzip)
+static struct body *body_new(struct tvn_scrape_cache *c, char *buf, size_t len, uint64_t gen,
+			     bool gzip)
 {
 	struct body *b = malloc(sizeof(*b));
 
@@ -57,6 +67,8 @@ static struct body *body_new(char *buf, size_t len, uint64_t gen, bool gzip)
 	}
 	b->pub = (struct tvn_body){.data = buf, .len = len, .gen = gen, .gzip = gzip};
 	atomic_init(&b->refs, 1);
+	b->live = &c->live;
+	atomic_fetch_add(b->live, 1);
 	b->buf = buf;
 	return b;
 }
@@ -75,6 +87,7 @@ void tvn_body__put(struct tvn_body *pub)
 	if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	len = b->pub.len;
+	atomic_fetch_sub(b->live, 1);
 	free(b->buf);
 	free(b);
 	if (len >= TRIM_AT)
@@ -131,6 +144,7 @@ struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render, void *
 	c->render = render;
 	c->ctx = ctx;
 	c->ttl_ns = ttl_ns;
+	atomic_init(&c->live, 0);
 	return c;
 }
 
@@ -186,7 +200,7 @@ static int render_locked(struct tvn_scrape_cache *c, struct slot *s, bool om)
 	pthread_cond_broadcast(&c->cv);
 	if (rc)
 		return rc < 0 ? rc : -EIO;
-	b = body_new(buf, len, ++c->gen, false);
+	b = body_new(c, buf, len, ++c->gen, false);
 	if (!b)
 		return -ENOMEM;
 	if (s->plain)
@@ -212,7 +226,7 @@ static int zip_locked(struct tvn_scrape_cache *c, struct slot *s, struct tvn_bod
 	pthread_mutex_unlock(&c->mu);
 	buf = gzip_body(p->pub.data, p->pub.len, &zlen);
 	if (buf)
-		z = body_new(buf, zlen, p->pub.gen, true);
+		z = body_new(c, buf, zlen, p->pub.gen, true);
 	pthread_mutex_lock(&c->mu);
 	s->zipping = false;
 	pthread_cond_broadcast(&c->cv);
@@ -233,7 +247,8 @@ int tvn_scrape_cache__get(struct tvn_scrape_cache *c, bool om, bool gzip, struct
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		bool fresh = s->plain && now_ns() < s->fresh_until;
+		bool fresh =
+		    s->plain && (now_ns() < s->fresh_until || atomic_load(&c->live) >= LIVE_MAX);
 
 		if (!fresh && !s->rendering) {
 			rc = render_locked(c, s, om);

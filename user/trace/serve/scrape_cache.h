@@ -8,7 +8,9 @@
  * the last one to let go frees it (and hands big frees back to the system).
  *
  * Per format (Prometheus text, OpenMetrics), the bodies served never go back
- * in time: a new render starts only once the previous one finished.
+ * in time: a new render starts only once the previous one finished. Memory
+ * is bounded: with 8 bodies alive (held by slow connections), the current one
+ * is served even past its ttl.
  */
 #ifndef TORVYN_SCRAPE_CACHE_H
 #define TORVYN_SCRAPE_CACHE_H
@@ -31,7 +33,7 @@ struct tvn_scrape_cache;
 /* Returns NULL and sets errno. render(ctx) is called with no lock held. */
 struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render, void *ctx,
 					       uint64_t ttl_ns);
-/* Drops the cache's references; bodies still held are freed by their last put. */
+/* Drops the cache's references. Every body got from it must be put first. */
 void tvn_scrape_cache__free(struct tvn_scrape_cache *c);
 
 /*
