@@ -380,7 +380,8 @@ const struct tvn_metric_fam tvn_metric_fams[] = {
 	 "Changes of the attached probe level."),
      SELF(level_switches)},
     {FAM("torvyn_trace_scrapes", "torvyn.trace.scrapes", METRIC_COUNTER, NULL,
-	 "Metric expositions served."),
+	 "Snapshots taken: /metrics renders (one serves every scrape of the next 100 ms), "
+	 "textfiles, OTLP pushes."),
      SELF(scrapes)},
     {FAM("torvyn_trace_start_time_seconds", "torvyn.trace.start.time.seconds", METRIC_GAUGE,
 	 "seconds", "Start time of the tracer session in seconds since the Unix epoch."),
