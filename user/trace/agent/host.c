@@ -75,13 +75,6 @@ static int render_host(void *ctx, char **body, size_t *len)
 	return tvn_agent__render_pid(h->agent, h->pid, body, len);
 }
 
-static void serve_control(void *ctx, int fd)
-{
-	struct tvn_agent_host *h = ctx;
-	struct tvn_control_ops ops = {.session = h->s, .render = render_host, .ctx = h};
-
-	tvn_control__serve(fd, &ops);
-}
 
 static void add_span(void *ctx, const struct tvn_otlp_span *span)
 {
@@ -145,9 +138,14 @@ static int host_start(struct tvn_agent *a, struct tvn_agent_host *h, struct tvn_
 	if (rc)
 		return rc;
 	h->ctl = tvn_control__listen(h->pid);
-	if (h->ctl >= 0 && tvn_loop__add_fd(a->loop, h->ctl, serve_control, h)) {
-		close(h->ctl);
-		h->ctl = -1;
+	if (h->ctl >= 0) {
+		struct tvn_control_ops cops = { .session = h->s, .render = render_host, .ctx = h,
+						.allow_gid = a->o.control_gid };
+
+		if (tvn_control_server__add(a->control, h->ctl, &cops)) {
+			close(h->ctl);
+			h->ctl = -1;
+		}
 	}
 	if (h->ctl < 0)
 		pr_info("pid %d: another tracer serves its control socket: 'level --pid %d' "
@@ -161,7 +159,8 @@ static void host_free(struct tvn_agent *a, struct tvn_agent_host *h)
 	if (h->s)
 		tvn_loop__remove_session(a->loop, h->s);
 	if (h->ctl >= 0) {
-		tvn_loop__remove_fd(a->loop, h->ctl);
+		/* after remove() no request of this host is in progress */
+		tvn_control_server__remove(a->control, h->ctl);
 		close(h->ctl);
 	}
 	tvn_tracing__free(h->tracing);

@@ -44,6 +44,7 @@ struct agent_opts {
 	uint64_t latency_threshold_ns;
 	uint32_t ring_bytes;
 	int max_flows;
+	int control_gid;
 	struct tvn_otlp_flags otlp;
 };
 
@@ -192,6 +193,7 @@ static const struct tvn_opt agent_table[] = {
      .off = AO(latency_threshold_ns),
      .arg = "D",
      .help = "export elements slower than D end to end (10ms)"},
+    TVN_OPT_ROW_CONTROL_GROUP(struct agent_opts, control_gid),
     TVN_OPT_ROWS_OTLP(struct agent_opts, otlp),
     TVN_OPT_ROW_VERBOSE,
     TVN_OPT_ROW_QUIET,
@@ -271,6 +273,7 @@ static int start(struct agent_run *r)
 	    .latency_threshold_ns = r->o.latency_threshold_ns,
 	    .ring_bytes = r->o.ring_bytes,
 	    .max_flows = (uint32_t)r->o.max_flows,
+	    .control_gid = r->o.control_gid,
 	};
 	uint64_t metrics_ns = (uint64_t)(r->o.otlp.metrics_interval_s * 1e9);
 	struct tvn_err e = {0};
@@ -328,6 +331,7 @@ int tvn_cli__agent(int argc, char **argv)
 		    .latency_threshold_ns = 10 * 1000000ull,
 		    .ring_bytes = 256 << 10,
 		    .max_flows = 16,
+		    .control_gid = -1,
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .start_unix = unix_ns(),

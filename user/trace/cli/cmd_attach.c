@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "control.h"
+#include "control_server.h"
 #include "exitcodes.h"
 #include "http.h"
 #include "level.h"
@@ -36,6 +37,7 @@ struct attach_opts {
 	bool exit_with_target;
 	double sample_rate;
 	uint64_t latency_threshold_ns;
+	int control_gid;
 	struct tvn_otlp_flags otlp;
 };
 
@@ -47,6 +49,7 @@ struct attach {
 	struct tvn_otlp_setup otlp;
 	struct tvn_http *http;
 	struct tvn_loop *loop;
+	struct tvn_control_server *control;
 	int ctl;
 	uint64_t start_unix;
 };
@@ -99,6 +102,7 @@ static const struct tvn_opt attach_table[] = {
      .off = offsetof(struct attach_opts, latency_threshold_ns),
      .arg = "D",
      .help = "export elements slower than D end to end (10ms)"},
+    TVN_OPT_ROW_CONTROL_GROUP(struct attach_opts, control_gid),
     TVN_OPT_ROWS_OTLP(struct attach_opts, otlp),
     TVN_OPT_ROW_VERBOSE,
     TVN_OPT_ROW_QUIET,
@@ -200,12 +204,19 @@ static int render_text(void *ctx, char **body, size_t *len)
 	return render(ctx, false, body, len);
 }
 
-static void serve_control(void *ctx, int fd)
+/* The control socket, answered on its own thread (serve/control_server.c). */
+static int serve_control(struct attach *a)
 {
-	struct attach *a = ctx;
-	struct tvn_control_ops ops = { .session = a->s, .render = render_text, .ctx = a };
+	struct tvn_control_ops ops = {
+		.session = a->s, .render = render_text, .ctx = a, .allow_gid = a->o.control_gid
+	};
 
-	tvn_control__serve(fd, &ops);
+	a->control = tvn_control_server__new();
+	if (!a->control || tvn_control_server__add(a->control, a->ctl, &ops)) {
+		pr_warn("control socket: %s\n", strerror(errno ? errno : ENOMEM));
+		return TVN_EXIT_INTERNAL;
+	}
+	return 0;
 }
 
 static void after_poll(void *ctx)
@@ -280,8 +291,10 @@ static int configure_loop(struct attach *a)
 	rc = tvn_loop__add_session(a->loop, a->s, &ops, a, &e);
 	if (rc)
 		return tvn_cli__fail(&e);
-	rc = tvn_loop__add_fd(a->loop, a->ctl, serve_control, a);
-	if (!rc && a->o.textfile_dir)
+	rc = serve_control(a);
+	if (rc)
+		return rc;
+	if (a->o.textfile_dir)
 		rc = tvn_loop__add_timer(a->loop, 0, (uint64_t)(a->o.interval_s * 1e9),
 					 write_textfile, a);
 	if (!rc && a->otlp.exp)
@@ -341,6 +354,7 @@ static void close_all(struct attach *a)
 	tvn_tracing__free(a->tracing);
 	tvn_otlp_setup__close(&a->otlp, 5000);
 	tvn_http__stop(a->http);
+	tvn_control_server__free(a->control);
 	tvn_loop__free(a->loop);
 	if (a->ctl >= 0)
 		close(a->ctl);
@@ -365,6 +379,7 @@ int tvn_cli__attach(int argc, char **argv)
 		    .interval_s = 15,
 		    .sample_rate = 0.01,
 		    .latency_threshold_ns = 10 * 1000000ull,
+		    .control_gid = -1,
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .ctl = -1,
