@@ -307,6 +307,11 @@ def main(argv):
     except (OSError, ValueError, ParseError) as e:
         print(f"prom_check: {e}", file=sys.stderr)
         return 2
+    if pid is None:
+        # a textfile's series all carry their host's labels: one host, set aside
+        pids = [dict(labels).get("pid") for (_, labels) in series]
+        if pids and None not in pids and len(set(pids)) == 1:
+            pid = pids[0]
     if pid is not None:
         series = host_series(series, pid)
     try:

@@ -148,7 +148,7 @@ static const struct tvn_opt agent_table[] = {
      .kind = TVN_OPT_DURATION,
      .off = AO(ttl_ns),
      .arg = "D",
-     .help = "how long a gone host's series stay, marked down (5m as 300s)"},
+     .help = "how long a gone host's series stay, marked down (300s: 5 minutes)"},
     {.name = "rescan",
      .kind = TVN_OPT_SECONDS,
      .off = AO(rescan_s),
@@ -304,7 +304,12 @@ static int start(struct agent_run *r)
 		rc = tvn_loop__add_timer(r->loop, metrics_ns, metrics_ns, push_metrics, r);
 	if (rc)
 		return TVN_EXIT_INTERNAL;
-	pr_info("agent serving http://%s/metrics\n", r->o.listen);
+	{
+		char addr[300];
+
+		pr_info("agent serving http://%s/metrics\n",
+			tvn_http__addr(r->http, r->o.listen, addr, sizeof(addr)));
+	}
 	return 0;
 }
 

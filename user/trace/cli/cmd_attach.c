@@ -5,6 +5,7 @@
  * /metrics, textfiles and the OTLP exporter, as the flags say.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "http.h"
 #include "level.h"
 #include "log.h"
+#include "metric_model.h"
+#include "proc.h"
 #include "loop.h"
 #include "opts.h"
 #include "otlp_setup.h"
@@ -34,6 +37,7 @@ struct attach_opts {
 	const char *listen;
 	const char *textfile_dir;
 	double interval_s;
+	uint64_t textfile_ttl_ns;
 	bool exit_with_target;
 	double sample_rate;
 	uint64_t latency_threshold_ns;
@@ -52,6 +56,13 @@ struct attach {
 	struct tvn_control_server *control;
 	int ctl;
 	uint64_t start_unix;
+	/* the labels of every series in the textfile, which tell hosts apart */
+	char pid_s[16], exe[64], service[128];
+	struct tvn_metric_label labels[3];
+	uint64_t textfile_failures; /* atomic: the HTTP thread reads it */
+	uint64_t fail_logged_ns;    /* the last failure logged (one a minute) */
+	uint64_t gone_ns;	    /* when the target exited, 0 while it lives */
+	bool textfile_removed;
 };
 
 static const struct tvn_opt attach_table[] = {
@@ -82,6 +93,12 @@ static const struct tvn_opt attach_table[] = {
      .help = "textfile period (15)",
      .min = 0.1,
      .max = 86400},
+    {.name = "textfile-ttl",
+     .kind = TVN_OPT_DURATION,
+     .off = offsetof(struct attach_opts, textfile_ttl_ns),
+     .arg = "D",
+     .help = "remove the textfile this long after the host exited (300s: 5 minutes); it is "
+	     "removed at once when the tracer stops"},
     {.name = "exit-with-target",
      .short_name = 'x',
      .kind = TVN_OPT_FLAG,
@@ -130,6 +147,14 @@ static void usage(FILE *out)
 		"  torvyn-trace attach --pid 1234 --otlp-endpoint http://127.0.0.1:4318\n");
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static uint64_t unix_ns(void)
 {
 	struct timespec ts;
@@ -145,9 +170,13 @@ static int collect(struct attach *a, struct tvn_snapshot *snap)
 {
 	struct tvn_exporter_stats st;
 	struct tvn_snap_export x;
+	int rc;
 
-	if (!a->otlp.exp)
-		return tvn_session__snapshot(a->s, NULL, snap);
+	if (!a->otlp.exp) {
+		rc = tvn_session__snapshot(a->s, NULL, snap);
+		snap->textfile_failures = __atomic_load_n(&a->textfile_failures, __ATOMIC_RELAXED);
+		return rc;
+	}
 	tvn_exporter__stats(a->otlp.exp, &st);
 	x = (struct tvn_snap_export){
 	    .spans_dropped = st.spans_dropped,
@@ -158,7 +187,9 @@ static int collect(struct attach *a, struct tvn_snapshot *snap)
 	    .partial_successes = st.partial_successes,
 	    .metric_requests = st.metric_requests_sent,
 	};
-	return tvn_session__snapshot(a->s, &x, snap);
+	rc = tvn_session__snapshot(a->s, &x, snap);
+	snap->textfile_failures = __atomic_load_n(&a->textfile_failures, __ATOMIC_RELAXED);
+	return rc;
 }
 
 static int render(void *ctx, bool om, char **body, size_t *len)
@@ -174,19 +205,67 @@ static int render(void *ctx, bool om, char **body, size_t *len)
 
 /* ------------------------------------------------------------ the loop's work */
 
+/* The textfile: every series labelled pid, exe and service, so hosts never clash. */
+static int render_textfile(struct attach *a, char **buf, size_t *len)
+{
+	struct tvn_metric_target t = { .labels = a->labels, .n_labels = 3 };
+	struct tvn_snapshot snap;
+	int rc = collect(a, &snap);
+
+	t.s = &snap;
+	if (!rc)
+		rc = tvn_prom__render_many(&t, 1, false, NULL, buf, len);
+	tvn_snapshot__free(&snap);
+	return rc;
+}
+
+static void textfile_path(const struct attach *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/torvyn-%d.prom", a->o.textfile_dir, a->o.pid);
+}
+
+/* Removes the textfile: the host is gone long enough, or the tracer stops. */
+static void remove_textfile(struct attach *a)
+{
+	char path[PATH_MAX];
+
+	textfile_path(a, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		pr_warn("textfile %s: cannot remove it: %s\n", path, strerror(errno));
+	a->textfile_removed = true;
+}
+
 static void write_textfile(void *ctx)
 {
 	struct attach *a = ctx;
-	char *buf = NULL;
+	char *buf = NULL, path[PATH_MAX];
 	size_t len = 0;
-	int rc = render(a, false, &buf, &len);
+	uint64_t now = mono_ns();
+	int rc;
 
+	if (a->textfile_removed)
+		return;
+	/* the last write showed target_up 0: after the TTL, no dead PID stays */
+	if (a->gone_ns && now - a->gone_ns >= a->o.textfile_ttl_ns) {
+		remove_textfile(a);
+		return;
+	}
+	rc = render_textfile(a, &buf, &len);
 	if (!rc)
 		rc = tvn_textfile__write(a->o.textfile_dir, a->o.pid, buf, len);
-	if (rc)
-		pr_warn("textfile %s/torvyn-%d.prom: %s\n", a->o.textfile_dir, a->o.pid,
-			strerror(-rc));
 	free(buf);
+	if (!rc)
+		return;
+	__atomic_add_fetch(&a->textfile_failures, 1, __ATOMIC_RELAXED);
+	/* counted every time, logged once a minute at most */
+	if (!a->fail_logged_ns || now - a->fail_logged_ns >= 60000000000ull) {
+		textfile_path(a, path, sizeof(path));
+		pr_warn("textfile %s: %s (%llu failed writes so far; "
+			"torvyn_trace_textfile_write_failures_total)\n",
+			path, strerror(-rc),
+			(unsigned long long)__atomic_load_n(&a->textfile_failures, __ATOMIC_RELAXED));
+		a->fail_logged_ns = now;
+	}
 }
 
 static void push_metrics(void *ctx)
@@ -233,6 +312,9 @@ static void target_exited(void *ctx)
 
 	if (a->tracing)
 		tvn_tracing__retry(a->tracing, true);
+	a->gone_ns = mono_ns();
+	if (a->o.textfile_dir)
+		write_textfile(a); /* at once: the file shows target_up 0 */
 	pr_info("pid %d exited; %s\n", a->o.pid,
 		a->o.exit_with_target ? "quitting" : "serving its final values until stopped");
 	if (a->o.exit_with_target)
@@ -310,11 +392,18 @@ static int open_session(struct attach *a)
 	    .latency_threshold_ns = a->o.latency_threshold_ns,
 	};
 	struct tvn_err e = {0};
+	char addr[300];
 	uint64_t ns = 0;
 	int rc;
 
 	if (tvn_session__open(&so, &a->s, &e))
 		return tvn_cli__fail(&e);
+	snprintf(a->pid_s, sizeof(a->pid_s), "%d", a->o.pid);
+	tvn_proc__exe_base(tvn_session__exe(a->s), a->exe, sizeof(a->exe));
+	tvn_proc__service(a->o.pid, a->exe, a->service, sizeof(a->service));
+	a->labels[0] = (struct tvn_metric_label){ "pid", a->pid_s, sizeof(a->pid_s) };
+	a->labels[1] = (struct tvn_metric_label){ "exe", a->exe, sizeof(a->exe) };
+	a->labels[2] = (struct tvn_metric_label){ "service", a->service, sizeof(a->service) };
 	rc = start_serving(a);
 	if (!rc)
 		rc = tvn_otlp_setup__open(&a->otlp, &a->o.otlp, a->o.pid, tvn_session__exe(a->s));
@@ -331,7 +420,7 @@ static int open_session(struct attach *a)
 		return tvn_cli__fail(&e);
 	pr_info("attached to pid %d (%s) at level %s in %.1f ms; serving http://%s/metrics\n",
 		a->o.pid, tvn_session__exe(a->s), tvn_level__name(a->o.level), ns / 1e6,
-		a->o.listen);
+		tvn_http__addr(a->http, a->o.listen, addr, sizeof(addr)));
 	return 0;
 }
 
@@ -340,8 +429,9 @@ static void finish(struct attach *a)
 {
 	if (a->tracing)
 		tvn_tracing__retry(a->tracing, true);
+	/* a clean stop leaves no file for a collector to serve forever */
 	if (a->o.textfile_dir)
-		write_textfile(a);
+		remove_textfile(a);
 	if (a->otlp.exp) {
 		push_metrics(a);
 		tvn_exporter__flush(a->otlp.exp);
@@ -380,6 +470,7 @@ int tvn_cli__attach(int argc, char **argv)
 		    .sample_rate = 0.01,
 		    .latency_threshold_ns = 10 * 1000000ull,
 		    .control_gid = -1,
+		    .textfile_ttl_ns = 300 * 1000000000ull,
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .ctl = -1,
