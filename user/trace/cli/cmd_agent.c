@@ -5,6 +5,7 @@
  * the node, a node textfile and the OTLP exporter.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
+#include "priv.h"
 #include "otlp_setup.h"
 #include "textfile.h"
 #include "torvyn_abi.h"
@@ -279,6 +281,21 @@ static int start(struct agent_run *r)
 	struct tvn_err e = {0};
 	int rc;
 
+	/* before any thread: the agent keeps what attaching needs, nothing else */
+	{
+		const char *colon = strrchr(r->o.listen, ':');
+		uint64_t extra = colon && atoi(colon + 1) > 0 && atoi(colon + 1) < 1024 ?
+					 1ull << CAP_NET_BIND_SERVICE :
+					 0;
+
+		/* files written later may be in directories root owns only by capability */
+		if (r->o.textfile_dir || r->o.otlp.file)
+			extra |= 1ull << CAP_DAC_OVERRIDE;
+
+		rc = tvn_priv__drop(extra);
+		if (rc)
+			pr_warn("could not drop capabilities: %s\n", strerror(-rc));
+	}
 	rc = tvn_otlp_setup__open(&r->otlp, &r->o.otlp, 0, "torvyn-trace-agent");
 	if (rc)
 		return rc;

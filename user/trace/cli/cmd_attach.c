@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "level.h"
 #include "log.h"
 #include "metric_model.h"
+#include "priv.h"
 #include "proc.h"
 #include "loop.h"
 #include "opts.h"
@@ -328,6 +330,27 @@ static void add_span(void *ctx, const struct tvn_otlp_span *span)
 
 /* ------------------------------------------------------------ setup */
 
+/*
+ * Attached and the control socket bound, before any thread starts: every
+ * capability the session does not need goes (docs/design.md, "Privileges").
+ */
+static void drop_privileges(const struct attach_opts *o)
+{
+	const char *colon = strrchr(o->listen, ':');
+	uint64_t extra = 0;
+	int rc;
+
+	/* a privileged port is bound by the HTTP server, after this */
+	if (colon && atoi(colon + 1) > 0 && atoi(colon + 1) < 1024)
+		extra |= 1ull << CAP_NET_BIND_SERVICE;
+	/* files written later may be in directories root owns only by capability */
+	if (o->textfile_dir || o->otlp.file)
+		extra |= 1ull << CAP_DAC_OVERRIDE;
+	rc = tvn_priv__drop(extra);
+	if (rc)
+		pr_warn("could not drop capabilities: %s\n", strerror(-rc));
+}
+
 static int start_serving(struct attach *a)
 {
 	int e;
@@ -342,6 +365,7 @@ static int start_serving(struct attach *a)
 			pr_warn("control socket: %s\n", strerror(-a->ctl));
 		return a->ctl == -EADDRINUSE ? TVN_EXIT_ADDR_IN_USE : TVN_EXIT_INTERNAL;
 	}
+	drop_privileges(&a->o);
 	a->http = tvn_http__start(a->o.listen, render, a);
 	if (a->http)
 		return 0;
