@@ -254,6 +254,12 @@ def _usage():
 
 
 HOST_LABELS = ("pid", "exe", "service")
+_HOST_PREFIX = re.compile(r'\{pid="[^"]*",exe="[^"]*",service="[^"]*"(\}|,)')
+
+
+def unhost(text):
+    """A scrape without the host labels every series of a tracer carries first."""
+    return _HOST_PREFIX.sub(lambda m: "" if m.group(1) == "}" else "{", text)
 
 
 def host_series(series, pid):

@@ -21,7 +21,7 @@ $NOBODY test -x "$TRACE" || skip "uid 65534 cannot run $TRACE (its directories a
 nogroup=$(getent group 65534 | cut -d: -f1)
 [ -n "$nogroup" ] || skip "no group 65534 on this machine"
 
-level_of() { curl -sf "$1" -o "$T/l.prom" && sed -n 's/^torvyn_trace_level //p' "$T/l.prom"; }
+level_of() { tests/integration/scrape.sh "$1" >"$T/l.prom" && sed -n 's/^torvyn_trace_level //p' "$T/l.prom"; }
 
 # 1. refused
 bg "$HOST" run "$PIPELINES/three-stage.json" --duration 60 --wait-attach
@@ -29,7 +29,7 @@ hpid=$BGPID
 port=$(pick_port 19760)
 bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port" -q
 tpid=$BGPID
-wait_for "the tracer to serve level 1" 20 sh -c "curl -sf 127.0.0.1:$port/metrics | grep -qx 'torvyn_trace_level 1'"
+wait_for "the tracer to serve level 1" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:$port/metrics | grep -qx 'torvyn_trace_level 1'"
 rc=0
 $NOBODY "$TRACE" level --pid "$hpid" diagnostic >"$T/out" 2>&1 || rc=$?
 assert_eq "exit code of level as uid 65534" 8 "$rc"
@@ -44,7 +44,7 @@ wait_exit "$tpid" 10 || fail "the tracer exited with $?"
 # 2. allowed by --control-group
 bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port" -q --control-group "$nogroup"
 tpid=$BGPID
-wait_for "the second tracer to serve level 1" 20 sh -c "curl -sf 127.0.0.1:$port/metrics | grep -qx 'torvyn_trace_level 1'"
+wait_for "the second tracer to serve level 1" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:$port/metrics | grep -qx 'torvyn_trace_level 1'"
 $NOBODY "$TRACE" level --pid "$hpid" diagnostic >"$T/out" 2>&1 ||
 	fail "level as a member of --control-group $nogroup: $(cat "$T/out")"
 assert_eq "level switched by a member of the control group" 2 "$(level_of "http://127.0.0.1:$port/metrics")"
@@ -57,7 +57,7 @@ bg "$HOST" run "$ROOT/tests/integration/pipelines/steady.json" --duration 8 --sa
 hpid=$BGPID
 bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port" -q --sample-rate 1
 tpid=$BGPID
-wait_for "the tracer to serve level 1" 20 sh -c "curl -sf 127.0.0.1:$port/metrics | grep -qx 'torvyn_trace_level 1'"
+wait_for "the tracer to serve level 1" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:$port/metrics | grep -qx 'torvyn_trace_level 1'"
 python3 - "$hpid" >"$T/slow.out" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -72,7 +72,7 @@ for b in b"status":
 PY
 slow=$!
 PIDS+=("$slow")
-elements() { curl -sf "127.0.0.1:$port/metrics" -o "$T/e.prom" && sed -n 's/^torvyn_flow_elements_total{flow_id="steady"} //p' "$T/e.prom"; }
+elements() { tests/integration/scrape.sh "127.0.0.1:$port/metrics" >"$T/e.prom" && sed -n 's/^torvyn_flow_elements_total{flow_id="steady"} //p' "$T/e.prom"; }
 sleep 1.5
 e1=$(elements)
 sleep 2
@@ -81,7 +81,7 @@ e2=$(elements)
 	fail "/metrics stopped counting while a client trickled its request: $e1 then $e2"
 ok "/metrics kept counting during the slow client: $e1 then $e2 elements"
 wait_exit "$hpid" 30 || fail "the host exited with $?"
-wait_for "target_up 0" 10 sh -c "curl -sf 127.0.0.1:$port/metrics -o '$T/final.prom' && grep -qx 'torvyn_trace_target_up 0' '$T/final.prom'"
+wait_for "target_up 0" 10 sh -c "tests/integration/scrape.sh 127.0.0.1:$port/metrics >'$T/final.prom' && grep -qx 'torvyn_trace_target_up 0' '$T/final.prom'"
 assert_eq "ring-buffer records lost" 0 "$(sed -n 's/^torvyn_trace_events_lost_total //p' "$T/final.prom")"
 python3 tests/integration/prom_check.py check "$T/summary.json" "$T/final.prom" ||
 	fail "the final counts differ from the host's summary"

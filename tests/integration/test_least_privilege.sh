@@ -23,7 +23,7 @@ hpid=$BGPID
 bg setpriv --bounding-set=-all,$FOUR "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port" -q
 tpid=$BGPID
 wait_exit "$hpid" 30 || fail "the host exited with $?"
-final() { curl -sf "127.0.0.1:$port/metrics" -o "$T/final.prom" && grep -qx 'torvyn_trace_target_up 0' "$T/final.prom"; }
+final() { tests/integration/scrape.sh "127.0.0.1:$port/metrics" >"$T/final.prom" && grep -qx 'torvyn_trace_target_up 0' "$T/final.prom"; }
 wait_for "the final scrape" 10 final
 python3 tests/integration/prom_check.py check "$T/summary.json" "$T/final.prom" ||
 	fail "with four capabilities: the counts differ from the summary"
@@ -42,7 +42,7 @@ grep -q "CAP_PERFMON" "$T/out" || fail "the message does not name what is missin
 # 3. full root drops the rest once attached
 bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port" -q
 tpid=$BGPID
-wait_for "the tracer to attach" 20 sh -c "curl -sf 127.0.0.1:$port/metrics -o '$T/l.prom' && grep -qx 'torvyn_trace_level 1' '$T/l.prom'"
+wait_for "the tracer to attach" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:$port/metrics >'$T/l.prom' && grep -qx 'torvyn_trace_level 1' '$T/l.prom'"
 for t in /proc/$tpid/task/*; do
 	got=$(sed -n 's/^CapEff:\t//p' "$t/status")
 	assert_eq "effective capabilities of thread $(basename "$t")" "$want" "$got"

@@ -71,7 +71,7 @@ p2=$(pick_port 19730)
 bg "$TRACE" attach --pid "$h" --listen "127.0.0.1:$p2" --textfile-dir "$DIR2" --interval 0.2 2>"$T/trace.gone.log"
 wait_for "the first textfile" 10 sh -c "ls '$DIR2'/torvyn-$h.prom"
 rm -rf "$DIR2"
-failures() { curl -sf "127.0.0.1:$p2/metrics" -o "$T/f.prom" && sed -n 's/^torvyn_trace_textfile_write_failures_total //p' "$T/f.prom"; }
+failures() { tests/integration/scrape.sh "127.0.0.1:$p2/metrics" >"$T/f.prom" && sed -n 's/^torvyn_trace_textfile_write_failures_total //p' "$T/f.prom"; }
 five() { [ "$(failures)" -ge 5 ]; }
 wait_for "5 failed writes counted" 10 five
 assert_eq "failed-write lines logged (once a minute)" 1 "$(grep -c 'failed writes so far' "$T/trace.gone.log")"

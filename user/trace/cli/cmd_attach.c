@@ -194,32 +194,27 @@ static int collect(struct attach *a, struct tvn_snapshot *snap)
 	return rc;
 }
 
+/*
+ * /metrics and the textfile alike: every series labelled pid, exe and
+ * service, so that hosts never clash wherever their series meet (node
+ * scraping, one Prometheus for many endpoints, a restarted host).
+ */
 static int render(void *ctx, bool om, char **body, size_t *len)
 {
+	struct attach *a = ctx;
+	struct tvn_metric_target t = {.labels = a->labels, .n_labels = 3};
 	struct tvn_snapshot snap;
-	int rc = collect(ctx, &snap);
+	int rc = collect(a, &snap);
 
+	t.s = &snap;
 	if (!rc)
-		rc = tvn_prom__render(&snap, om, body, len);
+		rc = tvn_prom__render_many(&t, 1, om, NULL, body, len);
 	tvn_snapshot__free(&snap);
 	return rc ? -ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------ the loop's work */
 
-/* The textfile: every series labelled pid, exe and service, so hosts never clash. */
-static int render_textfile(struct attach *a, char **buf, size_t *len)
-{
-	struct tvn_metric_target t = { .labels = a->labels, .n_labels = 3 };
-	struct tvn_snapshot snap;
-	int rc = collect(a, &snap);
-
-	t.s = &snap;
-	if (!rc)
-		rc = tvn_prom__render_many(&t, 1, false, NULL, buf, len);
-	tvn_snapshot__free(&snap);
-	return rc;
-}
 
 static void textfile_path(const struct attach *a, char *buf, size_t len)
 {
@@ -252,7 +247,7 @@ static void write_textfile(void *ctx)
 		remove_textfile(a);
 		return;
 	}
-	rc = render_textfile(a, &buf, &len);
+	rc = render(a, false, &buf, &len);
 	if (!rc)
 		rc = tvn_textfile__write(a->o.textfile_dir, a->o.pid, buf, len);
 	free(buf);
