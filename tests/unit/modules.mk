@@ -61,3 +61,6 @@ UNIT_LIBS_top_frame := -ljansson -lm
 UNIT_DEPS_control := user/trace/serve/control.c user/trace/core/level.c user/trace/core/err.c \
 	user/trace/util/log.c
 UNIT_LIBS_control := -pthread
+# The host's file I/O: lines, records, errors and stops.
+UNIT_DEPS_io := user/host/io.c
+UNIT_LIBS_io := -pthread
