@@ -10,6 +10,9 @@ UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
 	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c
 UNIT_LIBS_pipeline := -ljansson
+# The host's file I/O: lines, records, errors and stops.
+UNIT_DEPS_io := user/host/io.c
+UNIT_LIBS_io := -pthread
 PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SRCS) \
 	tests/unit/prom_fixture.c tests/unit/prom_check.c
 UNIT_DEPS_prom := $(PROM_TEST_SRCS)
