@@ -64,7 +64,7 @@ else
 	bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port"
 	tpid=$BGPID
 	wait_exit "$hpid" 20 || fail "the traced host exited $?"
-	final() { curl -sf "http://127.0.0.1:$port/metrics" -o "$T/final.prom" &&
+	final() { tests/integration/scrape.sh "http://127.0.0.1:$port/metrics" >"$T/final.prom" &&
 		grep -qx 'torvyn_trace_target_up 0' "$T/final.prom"; }
 	wait_for "the tracer's final scrape" 10 final
 	metric() { awk -v s="$1" '$1 == s { print $2 }' "$T/final.prom"; }
