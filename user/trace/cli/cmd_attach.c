@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "commands.h"
 #include "control.h"
 #include "control_server.h"
+#include "discover.h"
 #include "exitcodes.h"
 #include "http.h"
 #include "level.h"
@@ -41,6 +44,7 @@ struct attach_opts {
 	double interval_s;
 	uint64_t textfile_ttl_ns;
 	bool exit_with_target;
+	bool follow;
 	double sample_rate;
 	uint64_t latency_threshold_ns;
 	int control_gid;
@@ -58,13 +62,23 @@ struct attach {
 	struct tvn_control_server *control;
 	int ctl;
 	uint64_t start_unix;
-	/* the labels of every series in the textfile, which tell hosts apart */
+	/* the labels of every series, which tell hosts apart */
 	char pid_s[16], exe[64], service[128];
-	struct tvn_metric_label labels[3];
 	uint64_t textfile_failures; /* atomic: the HTTP thread reads it */
 	uint64_t fail_logged_ns;    /* the last failure logged (one a minute) */
 	uint64_t gone_ns;	    /* when the target exited, 0 while it lives */
 	bool textfile_removed;
+	/*
+	 * --follow: the executable's file, and the watcher that finds the next
+	 * process running it. lock guards the session and the labels, which
+	 * the HTTP and control threads read while a follow swaps them.
+	 */
+	pthread_mutex_t lock;
+	dev_t exe_dev;
+	ino_t exe_ino;
+	struct tvn_discover *follow;
+	bool following;
+	int res_id; /* the OTLP Resource of the current target */
 };
 
 static const struct tvn_opt attach_table[] = {
@@ -101,6 +115,13 @@ static const struct tvn_opt attach_table[] = {
      .arg = "D",
      .help = "remove the textfile this long after the host exited (300s: 5 minutes); it is "
 	     "removed at once when the tracer stops"},
+    {.name = "follow",
+     .short_name = 'f',
+     .kind = TVN_OPT_FLAG,
+     .off = offsetof(struct attach_opts, follow),
+     .arg = NULL,
+     .help = "when the host exits, attach to the next process that runs the same "
+	     "executable (same file), within a second; its series come under its new pid"},
     {.name = "exit-with-target",
      .short_name = 'x',
      .kind = TVN_OPT_FLAG,
@@ -175,7 +196,9 @@ static int collect(struct attach *a, struct tvn_snapshot *snap)
 	int rc;
 
 	if (!a->otlp.exp) {
+		pthread_mutex_lock(&a->lock);
 		rc = tvn_session__snapshot(a->s, NULL, snap);
+		pthread_mutex_unlock(&a->lock);
 		snap->textfile_failures = __atomic_load_n(&a->textfile_failures, __ATOMIC_RELAXED);
 		return rc;
 	}
@@ -189,7 +212,9 @@ static int collect(struct attach *a, struct tvn_snapshot *snap)
 	    .partial_successes = st.partial_successes,
 	    .metric_requests = st.metric_requests_sent,
 	};
+	pthread_mutex_lock(&a->lock);
 	rc = tvn_session__snapshot(a->s, &x, snap);
+	pthread_mutex_unlock(&a->lock);
 	snap->textfile_failures = __atomic_load_n(&a->textfile_failures, __ATOMIC_RELAXED);
 	return rc;
 }
@@ -202,10 +227,20 @@ static int collect(struct attach *a, struct tvn_snapshot *snap)
 static int render(void *ctx, bool om, char **body, size_t *len)
 {
 	struct attach *a = ctx;
-	struct tvn_metric_target t = {.labels = a->labels, .n_labels = 3};
+	char pid_s[sizeof(a->pid_s)], exe[sizeof(a->exe)], service[sizeof(a->service)];
+	struct tvn_metric_label labels[3] = {
+		{"pid", pid_s, sizeof(pid_s)}, {"exe", exe, sizeof(exe)},
+		{"service", service, sizeof(service)}};
+	struct tvn_metric_target t = {.labels = labels, .n_labels = 3};
 	struct tvn_snapshot snap;
-	int rc = collect(a, &snap);
+	int rc;
 
+	pthread_mutex_lock(&a->lock);
+	memcpy(pid_s, a->pid_s, sizeof(pid_s));
+	memcpy(exe, a->exe, sizeof(exe));
+	memcpy(service, a->service, sizeof(service));
+	pthread_mutex_unlock(&a->lock);
+	rc = collect(a, &snap);
 	t.s = &snap;
 	if (!rc)
 		rc = tvn_prom__render_many(&t, 1, om, NULL, body, len);
@@ -280,20 +315,6 @@ static int render_text(void *ctx, char **body, size_t *len)
 	return render(ctx, false, body, len);
 }
 
-/* The control socket, answered on its own thread (serve/control_server.c). */
-static int serve_control(struct attach *a)
-{
-	struct tvn_control_ops ops = {
-		.session = a->s, .render = render_text, .ctx = a, .allow_gid = a->o.control_gid
-	};
-
-	a->control = tvn_control_server__new();
-	if (!a->control || tvn_control_server__add(a->control, a->ctl, &ops)) {
-		pr_warn("control socket: %s\n", strerror(errno ? errno : ENOMEM));
-		return TVN_EXIT_INTERNAL;
-	}
-	return 0;
-}
 
 static void after_poll(void *ctx)
 {
@@ -301,6 +322,98 @@ static void after_poll(void *ctx)
 
 	if (a->tracing)
 		tvn_tracing__retry(a->tracing, false);
+}
+
+/* The target's pid and labels (under the lock: the HTTP thread reads them). */
+static void set_target(struct attach *a, int pid)
+{
+	pthread_mutex_lock(&a->lock);
+	a->o.pid = pid;
+	snprintf(a->pid_s, sizeof(a->pid_s), "%d", pid);
+	tvn_proc__exe_base(tvn_session__exe(a->s), a->exe, sizeof(a->exe));
+	tvn_proc__service(pid, a->exe, a->service, sizeof(a->service));
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The executable's file as /proc/PID/exe resolves it, in any mount namespace. */
+static int exe_id(int pid, dev_t *dev, ino_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st))
+		return -1;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static int attach_target(struct attach *a, struct tvn_err *e);
+
+/* --follow: a process that may run our executable, from an exec or a scan. */
+static void follow_candidate(void *ctx, int pid)
+{
+	struct attach *a = ctx;
+	struct tvn_loader_opts so = {
+	    .pid = pid,
+	    .sample_threshold = tvn_sample_threshold(a->o.sample_rate),
+	    .latency_threshold_ns = a->o.latency_threshold_ns,
+	};
+	struct tvn_session *old = a->s, *s;
+	struct tvn_err e = {0};
+	dev_t dev;
+	ino_t ino;
+
+	if (!a->following || pid == a->o.pid || exe_id(pid, &dev, &ino) ||
+	    dev != a->exe_dev || ino != a->exe_ino)
+		return;
+	if (tvn_session__open(&so, &s, &e)) {
+		pr_warn("--follow: pid %d runs the executable but cannot be attached: %s\n", pid,
+			e.msg);
+		return;
+	}
+	/* the old target's session, control socket, tracing and textfile go */
+	tvn_loop__remove_session(a->loop, old);
+	if (a->ctl >= 0) {
+		tvn_control_server__remove(a->control, a->ctl);
+		close(a->ctl);
+		a->ctl = -1;
+	}
+	tvn_tracing__free(a->tracing);
+	a->tracing = NULL;
+	if (a->o.textfile_dir && !a->textfile_removed)
+		remove_textfile(a);
+	pthread_mutex_lock(&a->lock);
+	a->s = s;
+	pthread_mutex_unlock(&a->lock);
+	tvn_session__free(old); /* a render holds the lock while it snapshots */
+	set_target(a, pid);
+	a->following = false;
+	a->gone_ns = 0;
+	a->textfile_removed = false;
+	if (attach_target(a, &e)) {
+		pr_warn("--follow: pid %d: %s\n", pid, e.msg);
+		a->following = true;
+		return;
+	}
+	pr_info("--follow: attached to pid %d, the next process of %s\n", pid, a->exe);
+}
+
+static void follow_tick(void *ctx)
+{
+	struct attach *a = ctx;
+
+	if (a->following)
+		tvn_discover__poll(a->follow, follow_candidate, a);
+}
+
+static void follow_rescan(void *ctx)
+{
+	struct attach *a = ctx;
+
+	if (a->following)
+		tvn_discover__scan(a->follow, follow_candidate, a);
 }
 
 static void target_exited(void *ctx)
@@ -312,6 +425,12 @@ static void target_exited(void *ctx)
 	a->gone_ns = mono_ns();
 	if (a->o.textfile_dir)
 		write_textfile(a); /* at once: the file shows target_up 0 */
+	if (a->o.follow) {
+		pr_info("pid %d exited; waiting for the next process of %s\n", a->o.pid, a->exe);
+		a->following = true;
+		follow_rescan(a);
+		return;
+	}
 	pr_info("pid %d exited; %s\n", a->o.pid,
 		a->o.exit_with_target ? "quitting" : "serving its final values until stopped");
 	if (a->o.exit_with_target)
@@ -320,7 +439,9 @@ static void target_exited(void *ctx)
 
 static void add_span(void *ctx, const struct tvn_otlp_span *span)
 {
-	tvn_exporter__add_span(ctx, span);
+	struct attach *a = ctx;
+
+	tvn_exporter__add_span(a->otlp.exp, span);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -376,31 +497,60 @@ static int start_serving(struct attach *a)
 			       : TVN_EXIT_INTERNAL;
 }
 
+/* The loop's work, the control thread and, with --follow, the exec watcher. */
 static int configure_loop(struct attach *a)
 {
-	static const struct tvn_loop_session_ops ops = {
-	    .after_poll = after_poll,
-	    .target_exited = target_exited,
-	};
-	struct tvn_err e = {0};
 	uint64_t metrics_ns = (uint64_t)(a->o.otlp.metrics_interval_s * 1e9);
-	int rc;
+	struct tvn_err e = {0};
+	int rc = 0;
 
 	a->loop = tvn_loop__new();
-	if (!a->loop)
+	a->control = tvn_control_server__new();
+	if (!a->loop || !a->control)
 		return TVN_EXIT_INTERNAL;
-	rc = tvn_loop__add_session(a->loop, a->s, &ops, a, &e);
-	if (rc)
-		return tvn_cli__fail(&e);
-	rc = serve_control(a);
-	if (rc)
-		return rc;
 	if (a->o.textfile_dir)
 		rc = tvn_loop__add_timer(a->loop, 0, (uint64_t)(a->o.interval_s * 1e9),
 					 write_textfile, a);
 	if (!rc && a->otlp.exp)
 		rc = tvn_loop__add_timer(a->loop, metrics_ns, metrics_ns, push_metrics, a);
+	if (!rc && a->o.follow) {
+		a->follow = tvn_discover__new();
+		if (!a->follow)
+			return TVN_EXIT_INTERNAL;
+		if (tvn_discover__watch(a->follow, &e))
+			return tvn_cli__fail(&e);
+		rc = tvn_loop__add_timer(a->loop, 0, 0, follow_tick, a) ||
+		     tvn_loop__add_timer(a->loop, 1000000000ull, 1000000000ull, follow_rescan, a);
+	}
 	return rc ? TVN_EXIT_INTERNAL : 0;
+}
+
+/*
+ * The current target into the loop, its control socket onto the control
+ * thread, its tracing, and its level. 0 or -errno with e set.
+ */
+static int attach_target(struct attach *a, struct tvn_err *e)
+{
+	static const struct tvn_loop_session_ops ops = {
+	    .after_poll = after_poll,
+	    .target_exited = target_exited,
+	};
+	struct tvn_control_ops cops = {
+	    .session = a->s, .render = render_text, .ctx = a, .allow_gid = a->o.control_gid};
+	int rc = tvn_loop__add_session(a->loop, a->s, &ops, a, e);
+
+	if (rc)
+		return rc;
+	if (a->ctl < 0)
+		a->ctl = tvn_control__listen(a->o.pid);
+	if (a->ctl >= 0 && tvn_control_server__add(a->control, a->ctl, &cops))
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+	if (a->otlp.exp) {
+		a->tracing = tvn_tracing__new(a->s, add_span, a);
+		if (!a->tracing)
+			return tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+	}
+	return tvn_session__set_level(a->s, a->o.level, NULL, e);
 }
 
 static int open_session(struct attach *a)
@@ -417,26 +567,23 @@ static int open_session(struct attach *a)
 
 	if (tvn_session__open(&so, &a->s, &e))
 		return tvn_cli__fail(&e);
-	snprintf(a->pid_s, sizeof(a->pid_s), "%d", a->o.pid);
-	tvn_proc__exe_base(tvn_session__exe(a->s), a->exe, sizeof(a->exe));
-	tvn_proc__service(a->o.pid, a->exe, a->service, sizeof(a->service));
-	a->labels[0] = (struct tvn_metric_label){ "pid", a->pid_s, sizeof(a->pid_s) };
-	a->labels[1] = (struct tvn_metric_label){ "exe", a->exe, sizeof(a->exe) };
-	a->labels[2] = (struct tvn_metric_label){ "service", a->service, sizeof(a->service) };
+	set_target(a, a->o.pid);
+	if (a->o.follow && exe_id(a->o.pid, &a->exe_dev, &a->exe_ino)) {
+		pr_warn("--follow: pid %d: cannot stat its executable: %s\n", a->o.pid,
+			strerror(errno));
+		return TVN_EXIT_NO_PROCESS;
+	}
 	rc = start_serving(a);
 	if (!rc)
 		rc = tvn_otlp_setup__open(&a->otlp, &a->o.otlp, a->o.pid, tvn_session__exe(a->s));
-	if (!rc && a->otlp.exp) {
-		a->tracing = tvn_tracing__new(a->s, add_span, a->otlp.exp);
-		if (!a->tracing)
-			rc = TVN_EXIT_INTERNAL;
-	}
 	if (!rc)
 		rc = configure_loop(a);
 	if (rc)
 		return rc;
-	if (tvn_session__set_level(a->s, a->o.level, &ns, &e))
+	ns = mono_ns();
+	if (attach_target(a, &e))
 		return tvn_cli__fail(&e);
+	ns = mono_ns() - ns;
 	pr_info("attached to pid %d (%s) at level %s in %.1f ms; serving http://%s/metrics\n",
 		a->o.pid, tvn_session__exe(a->s), tvn_level__name(a->o.level), ns / 1e6,
 		tvn_http__addr(a->http, a->o.listen, addr, sizeof(addr)));
@@ -465,6 +612,7 @@ static void close_all(struct attach *a)
 	tvn_http__stop(a->http);
 	tvn_control_server__free(a->control);
 	tvn_loop__free(a->loop);
+	tvn_discover__free(a->follow);
 	if (a->ctl >= 0)
 		close(a->ctl);
 	tvn_session__free(a->s);
@@ -494,6 +642,7 @@ int tvn_cli__attach(int argc, char **argv)
 		},
 	    .ctl = -1,
 	    .start_unix = unix_ns(),
+	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int rc;
