@@ -383,6 +383,9 @@ const struct tvn_metric_fam tvn_metric_fams[] = {
 	 "Snapshots taken: /metrics renders (one serves every scrape of the next 100 ms), "
 	 "textfiles, OTLP pushes."),
      SELF(scrapes)},
+    {FAM("torvyn_trace_textfile_write_failures", "torvyn.trace.textfile.write.failures",
+	 METRIC_COUNTER, NULL, "Textfile writes that failed (the tracer's log says why)."),
+     SELF(textfile_failures)},
     {FAM("torvyn_trace_start_time_seconds", "torvyn.trace.start.time.seconds", METRIC_GAUGE,
 	 "seconds", "Start time of the tracer session in seconds since the Unix epoch."),
      SELFv(start_time, V_DBL)},
