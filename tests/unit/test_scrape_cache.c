@@ -29,7 +29,13 @@ struct renderer {
 	int calls[2];
 	int fail_next;
 	unsigned int sleep_us;
+	uint64_t version;
 };
+
+static uint64_t version(void *ctx)
+{
+	return ((struct renderer *)ctx)->version;
+}
 
 static int render(void *ctx, bool om, char **body, size_t *len)
 {
@@ -74,7 +80,7 @@ static int starts_with(const struct tvn_body *b, const char *p)
 static void reused_while_fresh(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 10000 * MS);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 10000 * MS);
 	struct tvn_body *b[20];
 
 	(void)state;
@@ -95,7 +101,7 @@ static void reused_while_fresh(void **state)
 static void expired_renders_newer(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 20 * MS);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 20 * MS);
 	struct tvn_body *a, *b;
 
 	(void)state;
@@ -133,7 +139,7 @@ static void *scrape(void *arg)
 static void concurrent_share_one_render(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 10000 * MS);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 10000 * MS);
 	struct scraper s[16];
 	pthread_t t[16];
 
@@ -162,7 +168,7 @@ static void concurrent_share_one_render(void **state)
 static void gzip_of_the_same_snapshot(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 10000 * MS);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 10000 * MS);
 	struct tvn_body *p, *z, *z2;
 	uLongf n = 128 * 1024;
 	char *out = malloc(n);
@@ -200,7 +206,7 @@ static void gzip_of_the_same_snapshot(void **state)
 static void formats_apart_and_failures(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 10000 * MS);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 10000 * MS);
 	struct tvn_body *p, *o;
 
 	(void)state;
@@ -252,7 +258,7 @@ static void *race(void *arg)
 static void monotonic_under_races(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 0);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 0);
 	struct racer x[4];
 	pthread_t t[4];
 
@@ -276,7 +282,7 @@ static void monotonic_under_races(void **state)
 static void live_bodies_bounded(void **state)
 {
 	struct renderer *r = renderer_new();
-	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, r, 0);
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, NULL, r, 0);
 	struct tvn_body *b[10], *n;
 
 	(void)state;
@@ -298,6 +304,27 @@ static void live_bodies_bounded(void **state)
 	free(r);
 }
 
+/* A new version (a level switch) is rendered at once, fresh or not. */
+static void new_version_renders(void **state)
+{
+	struct renderer *r = renderer_new();
+	struct tvn_scrape_cache *c = tvn_scrape_cache__new(render, version, r, 10000 * MS);
+	struct tvn_body *a, *b, *d;
+
+	(void)state;
+	assert_int_equal(tvn_scrape_cache__get(c, false, false, &a), 0);
+	assert_int_equal(tvn_scrape_cache__get(c, false, false, &b), 0);
+	assert_ptr_equal(a, b);
+	r->version = 1;
+	assert_int_equal(tvn_scrape_cache__get(c, false, false, &d), 0);
+	assert_true(starts_with(d, "prom render 2 "));
+	tvn_body__put(a);
+	tvn_body__put(b);
+	tvn_body__put(d);
+	tvn_scrape_cache__free(c);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +335,7 @@ int main(void)
 	    cmocka_unit_test(formats_apart_and_failures),
 	    cmocka_unit_test(monotonic_under_races),
 	    cmocka_unit_test(live_bodies_bounded),
+	    cmocka_unit_test(new_version_renders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -250,6 +250,21 @@ static int render(void *ctx, bool om, char **body, size_t *len)
 	return rc ? -ENOMEM : 0;
 }
 
+/*
+ * What /metrics must show at once: the target (a follow moves to the next
+ * one) and its level (a switch is answered, then checked by a scrape).
+ */
+static uint64_t version(void *ctx)
+{
+	struct attach *a = ctx;
+	uint64_t v;
+
+	pthread_mutex_lock(&a->lock);
+	v = (uint64_t)(uint32_t)a->o.pid << 8 | (uint8_t)tvn_session__level(a->s);
+	pthread_mutex_unlock(&a->lock);
+	return v;
+}
+
 /* ------------------------------------------------------------ the loop's work */
 
 
@@ -484,6 +499,7 @@ static int start_serving(struct attach *a)
 		return a->ctl == -EADDRINUSE ? TVN_EXIT_ADDR_IN_USE : TVN_EXIT_INTERNAL;
 	}
 	drop_privileges(&a->o);
+	a->o.http.version = version;
 	a->http = tvn_http__start(a->o.listen, render, a, &a->o.http);
 	if (a->http)
 		return 0;

@@ -280,7 +280,7 @@ struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, vo
 		return NULL;
 	h->fd = -1;
 	h->send_timeout_ns = (uint64_t)(send_s * 1e9);
-	h->cache = tvn_scrape_cache__new(render, ctx, CACHE_TTL_NS);
+	h->cache = tvn_scrape_cache__new(render, o ? o->version : NULL, ctx, CACHE_TTL_NS);
 	if (!h->cache)
 		goto err;
 	/* our own socket, so that "address in use" is an errno and not a guess */
@@ -330,8 +330,8 @@ const char *tvn_http__addr(const struct tvn_http *h, const char *listen, char *b
 	int port = -1;
 
 	if (!getsockname(h->fd, (struct sockaddr *)&ss, &sl))
-		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-							 ((struct sockaddr_in *)&ss)->sin_port);
+		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						      : ((struct sockaddr_in *)&ss)->sin_port);
 	if (port < 0 || !colon)
 		snprintf(buf, len, "%s", listen);
 	else

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tvn_http;
 
@@ -15,6 +16,13 @@ struct tvn_http;
  */
 typedef int (*tvn_http_render_fn)(void *ctx, bool om, char **body, size_t *len);
 
+/*
+ * A number that changes with what a scrape must show at once (the level: a
+ * switch is answered, then checked by a scrape): a body rendered under
+ * another is never reused.
+ */
+typedef uint64_t (*tvn_http_version_fn)(void *ctx);
+
 #define TVN_HTTP_MAX_CONNECTIONS 256
 #define TVN_HTTP_SEND_TIMEOUT_S 30.0
 
@@ -24,6 +32,7 @@ struct tvn_http_opts {
 	int max_connections;
 	/* a response not sent within this many seconds of its request is cut */
 	double send_timeout_s;
+	tvn_http_version_fn version; /* NULL: none */
 };
 
 /*

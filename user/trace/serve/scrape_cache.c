@@ -33,7 +33,7 @@ struct body {
 /* One format's current snapshot: its plain body, and its gzip'd one once asked for. */
 struct slot {
 	struct body *plain, *gz;
-	uint64_t fresh_until;
+	uint64_t fresh_until, version;
 	bool rendering, zipping;
 };
 
@@ -42,6 +42,7 @@ struct tvn_scrape_cache {
 	pthread_cond_t cv;   /* a render or a gzip finished */
 	struct slot slot[2]; /* [om] */
 	tvn_http_render_fn render;
+	tvn_http_version_fn version;
 	void *ctx;
 	uint64_t ttl_ns, gen;
 	atomic_uint live;
@@ -128,7 +129,8 @@ static char *gzip_body(const char *in, size_t len, size_t *out_len)
 	return realloc(out, *out_len ? *out_len : 1) ?: out;
 }
 
-struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render, void *ctx,
+struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render,
+					       tvn_http_version_fn version, void *ctx,
 					       uint64_t ttl_ns)
 {
 	struct tvn_scrape_cache *c = calloc(1, sizeof(*c));
@@ -142,6 +144,7 @@ struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render, void *
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	c->render = render;
+	c->version = version;
 	c->ctx = ctx;
 	c->ttl_ns = ttl_ns;
 	atomic_init(&c->live, 0);
@@ -181,7 +184,7 @@ uint64_t tvn_scrape_cache__renders(struct tvn_scrape_cache *c)
 }
 
 /* Called locked; renders unlocked. Returns 0 with s->plain fresh, or -errno. */
-static int render_locked(struct tvn_scrape_cache *c, struct slot *s, bool om)
+static int render_locked(struct tvn_scrape_cache *c, struct slot *s, bool om, uint64_t version)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -206,6 +209,7 @@ static int render_locked(struct tvn_scrape_cache *c, struct slot *s, bool om)
 	if (s->plain)
 		slot_clear(s);
 	s->plain = b;
+	s->version = version;
 	/* counted from the end of the render: scrapes that waited for it reuse it */
 	s->fresh_until = now_ns() + c->ttl_ns;
 	return 0;
@@ -242,16 +246,17 @@ static int zip_locked(struct tvn_scrape_cache *c, struct slot *s, struct tvn_bod
 
 int tvn_scrape_cache__get(struct tvn_scrape_cache *c, bool om, bool gzip, struct tvn_body **out)
 {
+	uint64_t v = c->version ? c->version(c->ctx) : 0;
 	struct slot *s = &c->slot[om];
 	int rc = 0;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		bool fresh =
-		    s->plain && (now_ns() < s->fresh_until || atomic_load(&c->live) >= LIVE_MAX);
+		bool fresh = s->plain && s->version == v &&
+			     (now_ns() < s->fresh_until || atomic_load(&c->live) >= LIVE_MAX);
 
 		if (!fresh && !s->rendering) {
-			rc = render_locked(c, s, om);
+			rc = render_locked(c, s, om, v);
 			if (rc)
 				break;
 			fresh = true;

@@ -30,8 +30,13 @@ struct tvn_body {
 
 struct tvn_scrape_cache;
 
-/* Returns NULL and sets errno. render(ctx) is called with no lock held. */
-struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render, void *ctx,
+/*
+ * Returns NULL and sets errno. render(ctx) and version(ctx) (NULL: none) are
+ * called with no lock held; a body is reused only under the version it was
+ * rendered at.
+ */
+struct tvn_scrape_cache *tvn_scrape_cache__new(tvn_http_render_fn render,
+					       tvn_http_version_fn version, void *ctx,
 					       uint64_t ttl_ns);
 /* Drops the cache's references. Every body got from it must be put first. */
 void tvn_scrape_cache__free(struct tvn_scrape_cache *c);
