@@ -12,7 +12,10 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BUILD := build
+# SANITIZE=1 builds the same programs and tests with AddressSanitizer and
+# UndefinedBehaviorSanitizer into their own folder (README, "Sanitizers and fuzzing").
+SANITIZE ?= 0
+BUILD := $(if $(filter 1,$(SANITIZE)),build-san,build)
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -21,6 +24,16 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread \
 	-fno-omit-frame-pointer -I$(BUILD) -Iinclude -Iusdt
 LDLIBS_HOST := -ljansson -ldl -lm -pthread
+
+# Any report stops the program (-fno-sanitize-recover): a test sees it as a failure.
+# Only userspace is sanitized: the BPF programs keep BPF_CFLAGS.
+# TVN_SANITIZE tells timing tests that their limits do not hold.
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DTVN_SANITIZE=1
+ifeq ($(SANITIZE),1)
+CC := $(CLANG)
+CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 $(SAN_CFLAGS)
+endif
 
 # ---------------------------------------------------------------- packages
 # Debian 12 packages the build, the tests and `make run` need. libbpf-dev and

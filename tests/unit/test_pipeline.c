@@ -32,7 +32,7 @@ static void init_srcdir(void)
 
 	if (env && *env)
 		snprintf(srcdir, sizeof(srcdir), "%s/", env);
-	else if (n >= m && !strcmp(__FILE__ + n - m, self))
+	else if (n >= m && !strcmp(&__FILE__[n - m], self))
 		snprintf(srcdir, sizeof(srcdir), "%.*s", (int)(n - m), __FILE__);
 	else
 		srcdir[0] = '\0';

@@ -502,6 +502,9 @@ static void test_render_speed(void **state)
 		      ms_text, len_text, ms_om, len_om);
 	if (preload && strstr(preload, "vgpreload"))
 		skip(); /* under valgrind: time means nothing */
+#ifdef TVN_SANITIZE
+	skip(); /* nor under the sanitizers (make SANITIZE=1) */
+#endif
 	assert_true(ms_text < 10.0);
 	assert_true(ms_om < 10.0);
 }
