@@ -230,6 +230,38 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(BUIL
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_INC) $(TRACE_INC) $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
 
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses (tests/fuzz/): clang, with ASan and UBSan, each linking
+# only what it fuzzes. `make test` runs each on its corpus and then FUZZ_TEST_SECONDS;
+# `make fuzz` runs each FUZZ_SECONDS, its finds kept in $(BUILD)/fuzz/new/NAME;
+# `make fuzz-merge` adds those that reach new code to tests/fuzz/corpus/NAME.
+include tests/fuzz/fuzz.mk
+FUZZ_CFLAGS = $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*) $(HOST_HDRS) \
+		$(TRACE_HDRS) $(PROTO_HDRS) $(BUILD)/torvyn_probes_gen.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(HOST_INC) $(TRACE_INC) -Itests/fuzz $< $(FUZZ_DEPS_$*) \
+		$(FUZZ_LIBS_$*) -o $@
+
+.PHONY: fuzz-bins fuzz fuzz-merge
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 SUITES=fuzz ./tests/run.sh
+
+fuzz-merge: $(FUZZ_BINS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p tests/fuzz/corpus/$$n $(BUILD)/fuzz/new/$$n; \
+		$(BUILD)/fuzz/fuzz_$$n -merge=1 tests/fuzz/corpus/$$n $(BUILD)/fuzz/new/$$n \
+			2>&1 | grep -E '^MERGE-OUTER: [0-9]+ new files' || exit 1; \
+	done
+
 # ---------------------------------------------------------------- integration programs
 # Programs the integration tests run. multi_session links the tracer's modules
 # without its command line (cli/): many sessions in one process, and proof

@@ -79,8 +79,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 	return ret;
 }
 
-/* Does the Accept-Encoding header take gzip (and not with q=0)? */
-static bool wants_gzip(const char *ae)
+bool tvn_http__wants_gzip(const char *ae)
 {
 	const char *g;
 
@@ -168,7 +167,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (h->render(h->ctx, om, &body, &len))
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
 			     (char *)"out of memory\n", 14, MHD_RESPMEM_PERSISTENT);
-	if (wants_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	if (tvn_http__wants_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						   MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
 		size_t zlen = 0;
 		char *z = gzip_body(body, len, &zlen);

@@ -26,4 +26,11 @@ void tvn_http__stop(struct tvn_http *h); /* NULL does nothing */
 struct sockaddr_storage;
 int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen);
 
+/*
+ * True when an Accept-Encoding header value (NULL: none) takes gzip, and not
+ * with q=0: a scrape is then answered gzipped. Apart from the server so that
+ * it can be tested (and fuzzed) alone.
+ */
+bool tvn_http__wants_gzip(const char *accept_encoding);
+
 #endif /* TORVYN_HTTP_H */
