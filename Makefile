@@ -253,7 +253,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*) $(
 fuzz-bins: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
-	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 SUITES=fuzz ./tests/run.sh
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 SUITES=fuzz ./tests/run.sh
 
 fuzz-merge: $(FUZZ_BINS)
 	$(Q)for n in $(FUZZ_NAMES); do \
@@ -287,10 +287,17 @@ $(BUILD) $(BUILD)/rt $(BUILD)/host $(BUILD)/host-np $(BUILD)/host-co $(BUILD)/te
 .PHONY: unit
 unit: $(UNIT_BINS) $(INTEG_BINS)
 
+# make test SANITIZE=1: the unit tests and short attach sessions
+# (tests/fuzz/san_attach.sh) with the sanitized programs of build-san/.
 .PHONY: test
 test: deps
+ifeq ($(SANITIZE),1)
 	$(Q)$(MAKE) --no-print-directory all unit
-	$(Q)./tests/run.sh
+	$(Q)BUILD=$(BUILD) SUITES="unit san" ./tests/run.sh
+else
+	$(Q)$(MAKE) --no-print-directory all unit fuzz-bins
+	$(Q)FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh
+endif
 
 .PHONY: bench
 bench: deps
@@ -338,4 +345,4 @@ uninstall:
 
 .PHONY: clean
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-san
