@@ -22,15 +22,27 @@ nm "$TRACE" >"$T/nm" && grep -q __asan_init "$T/nm" || fail "$TRACE is not built
 export ASAN_OPTIONS="log_path=$T/san:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$T/san:print_stacktrace=1:halt_on_error=1"
 
-# no_report: no sanitizer wrote a report so far
-no_report() {
-	local f
+# reports: prints the sanitizers' reports so far; false when there is none
+reports() {
+	local f any=1
 	for f in "$T"/san.*; do
 		[ -e "$f" ] || continue
-		echo "---- $f" >&2
+		echo "---- sanitizer report $(basename "$f")" >&2
 		head -60 "$f" >&2
-		fail "a sanitizer report ($(basename "$f"))"
+		any=0
 	done
+	return $any
+}
+
+# every failure shows the reports that may have caused it (a dead tracer, say)
+fail() {
+	reports || true
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+no_report() {
+	! reports || { echo "FAIL: a sanitizer reported" >&2; exit 1; }
 }
 
 # scrape URL OUT [CURL ARGS...]: one GET into OUT, which must not be empty
@@ -45,7 +57,7 @@ scrape() {
 # tracer attaches at the first LEVEL and is switched to each further one
 # after a second or so.
 session() {
-	local name=$1 pipeline=$2 secs=$3 first=$4 d=$T/$1 hpid tpid port url lvl rc
+	local name=$1 pipeline=$2 secs=$3 first=$4 d=$T/$1 hpid tpid port url lvl rc i
 	shift 4
 	mkdir -p "$d"
 	echo "--- $name: $(basename "$pipeline"), $secs s at $first${*:+ then $*}"
@@ -57,7 +69,12 @@ session() {
 	bg "$TRACE" attach --pid "$hpid" --level "$first" --listen "127.0.0.1:$port" \
 		--exit-with-target --otlp-file "$d/otlp.jsonl" -q
 	tpid=$BGPID
-	wait_for "$name: /metrics" 20 curl -sf --max-time 2 -o /dev/null "$url"
+	for ((i = 0; ; i++)); do
+		curl -sf --max-time 2 -o /dev/null "$url" && break
+		kill -0 "$tpid" 2>/dev/null || fail "$name: torvyn-trace exited before serving"
+		[ "$i" -lt 400 ] || fail "$name: no /metrics after 20 s"
+		sleep 0.05
+	done
 	for lvl in "" "$@"; do
 		if [ -n "$lvl" ]; then
 			"$TRACE" level --pid "$hpid" "$lvl" >"$d/level.out" 2>&1 ||
