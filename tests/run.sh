@@ -78,21 +78,18 @@ for t in $BUILD/tests/test_*; do
 	printf 'unit  %-36s %3d passed %3d failed\n' "$name" "$p" "$f"
 done
 
-case $SUITES in *" integ "*)
-	for t in tests/integration/test_*.sh; do
+# scripts SUITE FILE...: each shell test whose name matches TESTS
+scripts() {
+	local suite=$1 t name
+	shift
+	for t in "$@"; do
 		name=$(basename "$t" .sh)
 		case "$name" in *${TESTS:-}*) ;; *) continue ;; esac
-		script "$name" "$t" integ
+		script "$name" "$t" "$suite"
 	done
-esac
-
-case $SUITES in *" san "*)
-	for t in tests/fuzz/san_*.sh; do
-		name=$(basename "$t" .sh)
-		case "$name" in *${TESTS:-}*) ;; *) continue ;; esac
-		script "$name" "$t" san
-	done
-esac
+}
+case $SUITES in *" integ "*) scripts integ tests/integration/test_*.sh ;; esac
+case $SUITES in *" san "*) scripts san tests/fuzz/san_*.sh ;; esac
 
 case $SUITES in *" fuzz "*)
 	for t in $BUILD/fuzz/fuzz_*; do

@@ -23,8 +23,7 @@ static char *write_json(const struct tvn_bench_report *r, size_t *len)
 }
 
 /* Loads the report in data; returns what load returned. */
-static int load(const void *data, size_t size, struct tvn_bench_report *r, char *err,
-		size_t errlen)
+static int load(const void *data, size_t size, struct tvn_bench_report *r, char *err, size_t errlen)
 {
 	char path[64];
 	int fd = fuzz_memfd(data, size, path, sizeof(path)), ret;

@@ -106,10 +106,11 @@ static void check_pb_kv(const pb_keyvalue *p, const struct tvn_otlp_kv *kv)
 			   "int");
 		break;
 	case OTLP_DOUBLE:
-		FUZZ_CHECK(v->value_case ==
-				   OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE &&
-			       !memcmp(&v->double_value, &kv->d, sizeof(kv->d)),
-			   "double");
+		FUZZ_CHECK(
+		    v->value_case ==
+			    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE &&
+			!memcmp(&v->double_value, &kv->d, sizeof(kv->d)),
+		    "double");
 		break;
 	case OTLP_BOOL:
 		FUZZ_CHECK(v->value_case ==
@@ -122,8 +123,9 @@ static void check_pb_kv(const pb_keyvalue *p, const struct tvn_otlp_kv *kv)
 
 static void check_pb(const uint8_t *buf, size_t len, const struct tvn_otlp_span *s)
 {
-	pb_trace_req *req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
-	    NULL, len, buf);
+	pb_trace_req *req =
+	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+		NULL, len, buf);
 	const pb_span *p;
 	size_t na = (size_t)tvn_otlp_span__n_attrs(s);
 
@@ -135,8 +137,8 @@ static void check_pb(const uint8_t *buf, size_t len, const struct tvn_otlp_span 
 	FUZZ_CHECK(p->trace_id.len == 16 && !memcmp(p->trace_id.data, s->trace_id, 16), "trace id");
 	FUZZ_CHECK(p->span_id.len == 8 && !memcmp(p->span_id.data, s->span_id, 8), "span id");
 	FUZZ_CHECK(tvn_otlp_span__has_parent(s)
-		       ? p->parent_span_id.len == 8 && !memcmp(p->parent_span_id.data,
-							       s->parent_span_id, 8)
+		       ? p->parent_span_id.len == 8 &&
+			     !memcmp(p->parent_span_id.data, s->parent_span_id, 8)
 		       : p->parent_span_id.len == 0,
 		   "parent span id");
 	FUZZ_CHECK(p->flags == s->flags && (int)p->kind == s->kind, "flags, kind");
@@ -194,21 +196,21 @@ static void check_json(const char *buf, size_t len, const struct tvn_otlp_span *
 
 	FUZZ_CHECK(root, "jansson cannot read the request: %s", jerr.text);
 	sp = json_array_get(
-	    json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(
-									      root, "resourceSpans"),
-									  0),
-							       "scopeSpans"),
-					   0),
-			    "spans"),
+	    json_object_get(
+		json_array_get(
+		    json_object_get(json_array_get(json_object_get(root, "resourceSpans"), 0),
+				    "scopeSpans"),
+		    0),
+		"spans"),
 	    0);
 	FUZZ_CHECK(sp, "no span");
-	check_str("JSON name",
-		  s->name[0] ? json_string_value(json_object_get(sp, "name")) : "", s->name,
-		  sizeof(s->name));
+	check_str("JSON name", s->name[0] ? json_string_value(json_object_get(sp, "name")) : "",
+		  s->name, sizeof(s->name));
 	if (s->status_message[0])
-		check_str("JSON status",
-			  json_string_value(json_object_get(json_object_get(sp, "status"), "message")),
-			  s->status_message, sizeof(s->status_message));
+		check_str(
+		    "JSON status",
+		    json_string_value(json_object_get(json_object_get(sp, "status"), "message")),
+		    s->status_message, sizeof(s->status_message));
 	attrs = json_object_get(sp, "attributes");
 	FUZZ_CHECK(json_array_size(attrs) == na, "%zu JSON attributes, want %zu",
 		   json_array_size(attrs), na);

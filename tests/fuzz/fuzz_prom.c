@@ -108,8 +108,8 @@ static void check_line(const char *p, const char *end, const struct want *w, int
 	FUZZ_CHECK(name_ch(*p, true), "line: %.*s", (int)(end - p), p);
 	while (p < end && name_ch(*p, false))
 		p++;
-	FUZZ_CHECK((size_t)(p - name) >= fl && !strncmp(name, w->f->prom, fl),
-		   "%.*s is not of %s", (int)(p - name), name, w->f->prom);
+	FUZZ_CHECK((size_t)(p - name) >= fl && !strncmp(name, w->f->prom, fl), "%.*s is not of %s",
+		   (int)(p - name), name, w->f->prom);
 	if (w->hist)
 		FUZZ_CHECK(bucket ? !strncmp(name + fl, "_bucket", 7)
 				  : !strncmp(name + fl, sfx[k - TORVYN_LAT_BOUNDS - 1],
@@ -129,8 +129,8 @@ static void check_line(const char *p, const char *end, const struct want *w, int
 			p = unescape(p + 2, end, got.val, sizeof(got.val));
 			FUZZ_CHECK(p, "unterminated label value");
 			if (i < w->n) {
-				FUZZ_CHECK(!strcmp(got.key, w->l[i].key), "label %d: %s, want %s", i,
-					   got.key, w->l[i].key);
+				FUZZ_CHECK(!strcmp(got.key, w->l[i].key), "label %d: %s, want %s",
+					   i, got.key, w->l[i].key);
 				FUZZ_CHECK(!strcmp(got.val, w->l[i].val),
 					   "%s: '%s' does not round-trip: want '%s'", got.key,
 					   got.val, w->l[i].val);

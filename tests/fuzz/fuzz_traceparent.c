@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(s, "malloc");
 	memcpy(s, data, size);
 	if (tvn_traceparent_parse(s, size, &ctx) == 0) {
-		FUZZ_CHECK(size == TVN_TRACEPARENT_LEN || (size > TVN_TRACEPARENT_LEN &&
-							   s[TVN_TRACEPARENT_LEN] == '-'),
+		FUZZ_CHECK(size == TVN_TRACEPARENT_LEN ||
+			       (size > TVN_TRACEPARENT_LEN && s[TVN_TRACEPARENT_LEN] == '-'),
 			   "accepted %zu bytes", size);
 		FUZZ_CHECK(memcmp(s, "ff", 2) != 0, "accepted version ff");
 		FUZZ_CHECK(ctx.parent_span_id != 0, "accepted a zero parent id");

@@ -168,7 +168,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
 			     (char *)"out of memory\n", 14, MHD_RESPMEM_PERSISTENT);
 	if (tvn_http__wants_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						   MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+							     MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
 		size_t zlen = 0;
 		char *z = gzip_body(body, len, &zlen);
 

@@ -262,6 +262,6 @@ void tvn_top_frame__sort(struct tvn_top_frame *f, enum tvn_top_sort s)
 		qsort_r(f->flows, f->n_flows, sizeof(*f->flows), cmp_flow, &s);
 	for (int i = 0; i < f->n_flows; i++)
 		if (f->flows[i].n_comps > 0)
-			qsort_r(f->flows[i].comps, f->flows[i].n_comps,
-				sizeof(*f->flows[i].comps), cmp_comp, &s);
+			qsort_r(f->flows[i].comps, f->flows[i].n_comps, sizeof(*f->flows[i].comps),
+				cmp_comp, &s);
 }
