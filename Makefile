@@ -226,7 +226,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 include tests/unit/modules.mk
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(TRACE_HDRS) \
+		$(wildcard tests/unit/*.h) $(BUILD)/torvyn_probes_gen.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_INC) $(TRACE_INC) $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
 

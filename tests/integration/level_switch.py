@@ -36,7 +36,7 @@ MAX_PAUSE_MS = 2.0
 
 def scrape():
     with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=5) as r:
-        return r.read().decode()
+        return prom_check.unhost(r.read().decode())
 
 
 def series(text, name):

@@ -78,6 +78,12 @@ wait_exit() {
 	return $rc
 }
 
+# unhost: a scrape on stdin without the host labels (pid, exe, service) that
+# every series of a tracer carries first, for greps written for one host
+unhost() {
+	sed -E 's/\{pid="[^"]*",exe="[^"]*",service="[^"]*"\}//; s/\{pid="[^"]*",exe="[^"]*",service="[^"]*",/{/'
+}
+
 # jq_get FILE FILTER
 jq_get() { jq -r "$2" "$1"; }
 

@@ -254,6 +254,12 @@ def _usage():
 
 
 HOST_LABELS = ("pid", "exe", "service")
+_HOST_PREFIX = re.compile(r'\{pid="[^"]*",exe="[^"]*",service="[^"]*"(\}|,)')
+
+
+def unhost(text):
+    """A scrape without the host labels every series of a tracer carries first."""
+    return _HOST_PREFIX.sub(lambda m: "" if m.group(1) == "}" else "{", text)
 
 
 def host_series(series, pid):
@@ -307,6 +313,11 @@ def main(argv):
     except (OSError, ValueError, ParseError) as e:
         print(f"prom_check: {e}", file=sys.stderr)
         return 2
+    if pid is None:
+        # a textfile's series all carry their host's labels: one host, set aside
+        pids = [dict(labels).get("pid") for (_, labels) in series]
+        if pids and None not in pids and len(set(pids)) == 1:
+            pid = pids[0]
     if pid is not None:
         series = host_series(series, pid)
     try:

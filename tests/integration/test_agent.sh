@@ -43,7 +43,7 @@ for n in 3000 4000 5000; do
 	start_host $n
 	pid_of[$n]=$BGPID
 done
-bg "$TRACE" agent --listen "127.0.0.1:$port" --match "*/$name" --ttl 2s --rescan 30 -q
+bg "$TRACE" agent --listen "127.0.0.1:$port" --match "*/$name" --ttl 4s --rescan 30 -q
 agent=$BGPID
 for n in 3000 4000 5000; do
 	wait_for "the agent to attach to host $n (found by the /proc scan)" 20 has_series "${pid_of[$n]}"
@@ -77,18 +77,18 @@ final_down() {
 		[ "$(grep -c '^torvyn_trace_target_up{.*} 0$' "$T/final.prom")" -eq 5 ]
 }
 wait_for "all 5 hosts marked down" 10 final_down
+# top reads the agent: every host, with its exact counts
+"$TRACE" top --agent "127.0.0.1:$port" -j >"$T/top.json" || fail "top --agent -j exited with $?"
+for n in 3000 4000 5000 6000 7000; do
+	assert_eq "top --agent: host $n's elements" $n \
+		"$(jq --argjson p "${pid_of[$n]}" '.targets[] | select(.pid == $p) | .flows[0].elements' "$T/top.json")"
+done
 for n in 3000 4000 5000 6000 7000; do
 	p=${pid_of[$n]}
 	$CHECK check "$T/out/$n.json" "$T/final.prom" --pid "$p" >"$T/check.$n" ||
 		{ cat "$T/check.$n"; fail "host $n (pid $p): the agent's series differ from its summary"; }
 	assert_eq "host $n (pid $p) elements" $n \
 		"$(sed -n "s/^torvyn_flow_elements_total{pid=\"$p\",exe=\"[^\"]*\",service=\"$name\",flow_id=\"three-stage\"} //p" "$T/final.prom")"
-done
-# top reads the agent: every host, with its exact counts
-"$TRACE" top --agent "127.0.0.1:$port" -j >"$T/top.json" || fail "top --agent -j exited with $?"
-for n in 3000 4000 5000 6000 7000; do
-	assert_eq "top --agent: host $n's elements" $n \
-		"$(jq --argjson p "${pid_of[$n]}" '.targets[] | select(.pid == $p) | .flows[0].elements' "$T/top.json")"
 done
 exe7=$(sed -n "s/^torvyn_trace_target_up{pid=\"${pid_of[7000]}\",exe=\"\([^\"]*\)\".*/\1/p" "$T/final.prom")
 assert_eq "exe label of the namespaced host" "$name" "$exe7"
@@ -110,7 +110,7 @@ wait "$long" 2>/dev/null || true
 down() { scrape "$T/down.prom" && grep -q "^torvyn_trace_target_up{pid=\"$long\".*} 0$" "$T/down.prom"; }
 wait_for "the killed host to show target_up 0" 10 down
 gone() { scrape "$T/gone.prom" && ! grep -q "pid=\"$long\"" "$T/gone.prom"; }
-wait_for "the killed host's series to go after --ttl 2s" 10 gone
+wait_for "the killed host's series to go after --ttl 4s" 15 gone
 curl -sf "$url" -o "$T/after.prom"
 assert_eq "hosts attached in all" 6 "$(sed -n 's/^torvyn_agent_hosts_attached_total //p' "$T/after.prom")"
 assert_eq "hosts expired" 6 "$(sed -n 's/^torvyn_agent_hosts_expired_total //p' "$T/after.prom")"

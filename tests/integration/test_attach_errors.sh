@@ -130,7 +130,7 @@ bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port"
 tpid=$BGPID
 serving_level1() {
 	local m
-	m=$(curl -sf "http://127.0.0.1:$port/metrics") && grep -qx 'torvyn_trace_level 1' <<<"$m"
+	m=$(tests/integration/scrape.sh "http://127.0.0.1:$port/metrics") && grep -qx 'torvyn_trace_level 1' <<<"$m"
 }
 wait_for "the first session to serve at level 1" 15 serving_level1
 port2=$(pick_port $((port + 1)))
@@ -148,7 +148,7 @@ ok "the session is still at level 1"
 # the released host makes progress: its sink count grows between two flushes
 sink_invocations() {
 	local m
-	m=$(curl -sf "http://127.0.0.1:$port/metrics") &&
+	m=$(tests/integration/scrape.sh "http://127.0.0.1:$port/metrics") &&
 		awk '$1 ~ /^torvyn_component_invocations_total\{.*component_id="sink"/ {print $2}' <<<"$m"
 }
 first=$(sink_invocations || true)

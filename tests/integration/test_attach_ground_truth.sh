@@ -26,7 +26,7 @@ soft_fail() {
 }
 
 # sample FILE SERIES: the value of SERIES, written exactly as rendered
-sample() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
+sample() { unhost <"$1" | awk -v s="$2" '$1 == s { print $2 }'; }
 
 promtool_clean() {
 	local out rc=0
@@ -37,7 +37,8 @@ promtool_clean() {
 
 # final_scraped: run_one's final scrape, taken once the tracer saw the host exit
 final_scraped() {
-	curl -sf "$url" -o "$d/final.prom" && grep -qx 'torvyn_trace_target_up 0' "$d/final.prom"
+	curl -sf "$url" -o "$d/final.prom" &&
+		[ "$(unhost <"$d/final.prom" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
 }
 
 # content_type URL [CURL ARGS...]: the Content-Type a GET of URL answers with

@@ -12,8 +12,8 @@ bg "$HOST" run tests/integration/pipelines/drops.json --elements $N --wait-attac
 hpid=$BGPID
 bg "$TRACE" attach --pid "$hpid" --listen 127.0.0.1:$port -q
 wait_exit "$hpid" 60 || fail "torvyn-host exited with $?"
-wait_for "target_up 0" 20 sh -c "curl -sf 127.0.0.1:$port/metrics | grep -q '^torvyn_trace_target_up 0'"
-curl -sf 127.0.0.1:$port/metrics >"$T/final.prom"
+wait_for "target_up 0" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:$port/metrics | grep -q '^torvyn_trace_target_up 0'"
+tests/integration/scrape.sh 127.0.0.1:$port/metrics >"$T/final.prom"
 
 for f in 0 1; do
 	assert_eq "flow $f elements (each exactly once)" $N "$(jq_get "$T/summary.json" ".flows[$f].elements")"

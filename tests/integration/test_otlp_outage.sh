@@ -57,7 +57,7 @@ echo "attached; nothing listens on $rport"
 
 # while the receiver is down
 sleep 1.2
-curl -sf "http://127.0.0.1:$lport/metrics" -o "$T/down.prom" || fail "scraping the tracer failed"
+tests/integration/scrape.sh "http://127.0.0.1:$lport/metrics" >"$T/down.prom" || fail "scraping the tracer failed"
 retries=$(metric "$T/down.prom" torvyn_trace_otlp_retries_total)
 dropped=$(metric "$T/down.prom" torvyn_trace_spans_dropped_total)
 exported=$(metric "$T/down.prom" torvyn_trace_spans_exported_total)

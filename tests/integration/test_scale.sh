@@ -11,8 +11,8 @@ hpid=$BGPID
 bg "$TRACE" attach --pid "$hpid" --level diagnostic --listen 127.0.0.1:19631 -q
 tpid=$BGPID
 wait_exit "$hpid" 120 || fail "torvyn-host exited with $?"
-wait_for "target_up 0" 20 sh -c "curl -sf 127.0.0.1:19631/metrics | grep -q '^torvyn_trace_target_up 0'"
-curl -sf 127.0.0.1:19631/metrics >"$T/final.prom"
+wait_for "target_up 0" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:19631/metrics | grep -q '^torvyn_trace_target_up 0'"
+tests/integration/scrape.sh 127.0.0.1:19631/metrics >"$T/final.prom"
 python3 tests/integration/prom_check.py check "$T/summary.json" "$T/final.prom" --diagnostic
 inv=$(grep -c '^torvyn_component_invocations_total{' "$T/final.prom")
 assert_eq "component invocation series" 500 "$inv"
@@ -32,7 +32,7 @@ echo "torvyn-trace VmRSS: ${rss} kB"
 # gzip when the scraper asks for it (Prometheus does): the same exposition
 curl -sf -H 'Accept-Encoding: gzip' -D "$T/gz.headers" -o "$T/final.prom.gz" 127.0.0.1:19631/metrics
 grep -qi '^content-encoding: gzip' "$T/gz.headers" || fail "no Content-Encoding: gzip: $(cat "$T/gz.headers")"
-curl -sf 127.0.0.1:19631/metrics >"$T/plain.prom"
+curl -sf 127.0.0.1:19631/metrics >"$T/plain.prom" # both raw: compared byte for byte
 gunzip -c "$T/final.prom.gz" | grep -v '^torvyn_trace_scrapes_total' >"$T/unzipped.prom"
 grep -v '^torvyn_trace_scrapes_total' "$T/plain.prom" | cmp -s - "$T/unzipped.prom" ||
 	fail "the gzip'd exposition differs from the plain one"

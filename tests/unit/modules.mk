@@ -10,6 +10,9 @@ UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
 	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c
 UNIT_LIBS_pipeline := -ljansson
+# The host's file I/O: lines, records, errors and stops.
+UNIT_DEPS_io := user/host/io.c
+UNIT_LIBS_io := -pthread
 PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SRCS) \
 	tests/unit/prom_fixture.c tests/unit/prom_check.c
 UNIT_DEPS_prom := $(PROM_TEST_SRCS)
@@ -34,7 +37,7 @@ UNIT_LIBS_bench_compare := -ljansson -lm
 UNIT_DEPS_bench_hist := user/trace/bench/hist.c
 UNIT_LIBS_bench_hist := -lm
 EXPORTER_TEST_SRCS := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
-	user/trace/render/bounds.c $(MODEL_SRCS) user/trace/util/log.c $(OTLP_PROTO_SRCS) \
+	user/trace/render/bounds.c $(MODEL_SRCS) user/trace/util/log.c user/trace/util/ratelimit.c $(OTLP_PROTO_SRCS) \
 	tests/unit/otlp_rx.c
 UNIT_DEPS_exporter := $(EXPORTER_TEST_SRCS)
 # tvn_log__printf and the JSON encoder are wrapped: the test reads the warnings and
@@ -59,5 +62,6 @@ UNIT_DEPS_top_frame := $(TOP_FRAME_SRCS)
 UNIT_LIBS_top_frame := -ljansson -lm
 # The control protocol's scrape, client and server (the session is stubbed).
 UNIT_DEPS_control := user/trace/serve/control.c user/trace/core/level.c user/trace/core/err.c \
-	user/trace/util/log.c
+	user/trace/util/log.c user/trace/util/ratelimit.c
 UNIT_LIBS_control := -pthread
+UNIT_DEPS_ratelimit := user/trace/util/ratelimit.c

@@ -94,6 +94,7 @@ const struct want_fam want_fams[] = {
     {"torvyn_trace_otlp_metric_requests", "counter", NULL},
     {"torvyn_trace_level_switches", "counter", NULL},
     {"torvyn_trace_scrapes", "counter", NULL},
+    {"torvyn_trace_textfile_write_failures", "counter", NULL},
     {"torvyn_trace_start_time_seconds", "gauge", "seconds"},
     {"torvyn_trace", "info", NULL},
 };

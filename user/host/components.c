@@ -2,6 +2,7 @@
 /* Built-in components, and components loaded from shared objects. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,6 +56,42 @@ static int plugin_open(struct tvn_comp *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* "-" is standard input or output; anything else a path. */
+static const char *where(const struct tvn_comp *c)
+{
+	if (strcmp(c->cfg->path, "-"))
+		return c->cfg->path;
+	return c->cfg->kind == TVN_KIND_LINES ? "standard input" : "standard output";
+}
+
+/* A lines source or a file sink: its descriptor, and for a source its line reader. */
+static int file_open(struct tvn_comp *c, char *err, size_t errlen)
+{
+	const struct tvn_comp_cfg *cfg = c->cfg;
+	bool in = cfg->kind == TVN_KIND_LINES;
+	int e;
+
+	c->own_fd = strcmp(cfg->path, "-") != 0;
+	if (!c->own_fd)
+		c->fd = in ? STDIN_FILENO : STDOUT_FILENO;
+	else if (in)
+		c->fd = open(cfg->path, O_RDONLY | O_CLOEXEC);
+	else
+		c->fd = open(cfg->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (c->fd < 0) {
+		e = errno;
+		c->own_fd = false;
+		snprintf(err, errlen, "component %s: cannot open %s: %s", cfg->id, cfg->path,
+			 strerror(e));
+		return -e;
+	}
+	if (in)
+		tvn_lines__init(&c->lines, c->fd, c->flow->host->stop_fd, TVN_MAX_BUFFER);
+	else
+		c->may_block = tvn_io__may_block(c->fd);
+	return 0;
+}
+
 int tvn_comp__open(struct tvn_comp *c, char *err, size_t errlen)
 {
 	const struct tvn_comp_cfg *cfg = c->cfg;
@@ -62,33 +99,23 @@ int tvn_comp__open(struct tvn_comp *c, char *err, size_t errlen)
 	tvn_rng_seed(&c->rng, cfg->seed * TVN_GOLDEN_GAMMA + (uint64_t)c->flow->idx);
 	switch (cfg->kind) {
 	case TVN_KIND_LINES:
-		c->file = strcmp(cfg->path, "-") ? fopen(cfg->path, "r") : stdin;
-		break;
 	case TVN_KIND_FILE_SINK:
-		c->file = strcmp(cfg->path, "-") ? fopen(cfg->path, "w") : stdout;
-		break;
+		return file_open(c, err, errlen);
 	case TVN_KIND_PLUGIN:
 		return plugin_open(c, err, errlen);
 	default:
 		return 0;
 	}
-	if (!c->file) {
-		int e = errno;
-
-		snprintf(err, errlen, "component %s: cannot open %s: %s", cfg->id, cfg->path,
-			 strerror(e));
-		return -e;
-	}
-	return 0;
 }
 
 void tvn_comp__close(struct tvn_comp *c)
 {
-	if (c->file && c->file != stdin && c->file != stdout)
-		fclose(c->file);
-	else if (c->file == stdout)
-		fflush(stdout);
-	c->file = NULL;
+	tvn_lines__fini(&c->lines);
+	/* a file that fails to close lost writes: one more error, told */
+	if (c->own_fd && close(c->fd) && c->cfg->kind == TVN_KIND_FILE_SINK)
+		fprintf(stderr, "torvyn-host: flow %s: component %s: cannot write %s: %s\n",
+			c->flow->cfg->id, c->cfg->id, c->cfg->path, strerror(errno));
+	c->own_fd = false;
 	if (c->plugin && c->plugin->fini)
 		c->plugin->fini(c->plugin_state);
 	c->plugin = NULL;
@@ -97,6 +124,32 @@ void tvn_comp__close(struct tvn_comp *c)
 	c->dl = NULL;
 	free(c->scratch);
 	c->scratch = NULL;
+}
+
+/*
+ * A read or write of c failed (err: -errno; -EMSGSIZE, a line too long): it
+ * is counted, and the first one is told at once; main tells the count at exit.
+ */
+static void io_error(struct tvn_comp *c, int err, const char *verb)
+{
+	const char *name = strerrorname_np(-err);
+
+	if (c->io_errors++)
+		return;
+	if (err == -ECANCELED)
+		snprintf(c->io_msg, sizeof(c->io_msg),
+			 "cannot %s %s: the host stopped while it waited (ECANCELED)", verb,
+			 where(c));
+	else if (err == -EMSGSIZE)
+		snprintf(c->io_msg, sizeof(c->io_msg),
+			 "a line of %s is longer than %u bytes, the largest element: skipped",
+			 where(c), TVN_MAX_BUFFER);
+	else
+		snprintf(c->io_msg, sizeof(c->io_msg), "cannot %s %s: %s (%s)", verb, where(c),
+			 strerror(-err), name ? name : "?");
+	fprintf(stderr, "torvyn-host: flow %s: component %s: %s; %s\n", c->flow->cfg->id,
+		c->cfg->id, c->io_msg,
+		c->broken ? "the flow fails" : "this and any further errors are counted");
 }
 
 static int generate(struct tvn_comp *c, struct tvn_elem *e)
@@ -117,30 +170,40 @@ static int generate(struct tvn_comp *c, struct tvn_elem *e)
 /* A record is a line; it may start with "traceparent=<value> ". */
 static int read_line(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
-	char *line = (char *)c->scratch;
-	size_t cap = c->scratch_cap;
-	ssize_t n = getline(&line, &cap, c->file);
-	char *payload;
+	const size_t tpl = strlen(TP_PREFIX);
+	char *line, *payload;
+	size_t n, plen;
+	int rc = tvn_lines__next(&c->lines, &line, &n);
 
-	c->scratch = (uint8_t *)line;
-	c->scratch_cap = cap;
-	if (n < 0)
+	if (!rc || rc == -ECANCELED)
 		return TORVYN_COMPONENT_END;
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+	if (rc == -EMSGSIZE) {
+		io_error(c, rc, "read");
+		return -TORVYN_ERR_INVALID_INPUT;
+	}
+	if (rc < 0) {
+		/* what follows an unreadable stretch is unknown: the source cannot go on */
+		c->broken = true;
+		io_error(c, rc, "read");
+		return -TORVYN_ERR_FATAL;
+	}
+	if (n && line[n - 1] == '\r')
 		line[--n] = '\0';
 	payload = line;
+	plen = n;
 	e->has_ctx = 0;
-	if (!strncmp(line, TP_PREFIX, strlen(TP_PREFIX))) {
-		char *val = line + strlen(TP_PREFIX);
-		char *end = strchr(val, ' ');
-		size_t vlen = end ? (size_t)(end - val) : strlen(val);
+	if (n >= tpl && !memcmp(line, TP_PREFIX, tpl)) {
+		char *val = line + tpl;
+		char *end = memchr(val, ' ', n - tpl);
+		size_t vlen = end ? (size_t)(end - val) : n - tpl;
 
 		/* a malformed traceparent is ignored, as W3C asks: a fresh trace starts */
 		if (!tvn_traceparent_parse(val, vlen, &e->tctx))
 			e->has_ctx = 1;
 		payload = end ? end + 1 : val + vlen;
+		plen = n - (size_t)(payload - line);
 	}
-	e->len = (uint32_t)strlen(payload);
+	e->len = (uint32_t)plen;
 	e->buf = tvn_pool__alloc(c->pool, e->len ? e->len : 1);
 	if (!e->buf)
 		return -TORVYN_ERR_UNAVAILABLE;
@@ -203,17 +266,29 @@ static int payload_filter(struct tvn_comp *c, struct tvn_elem *e, int *copy_reas
 	return TORVYN_COMPONENT_DROP;
 }
 
+/* One record a line, written whole or counted as an error. */
 static int file_sink(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, uint64_t *copy_bytes)
 {
-	char tp[TVN_TRACEPARENT_LEN + 1];
+	/* "traceparent=<value> ": the value's NUL becomes the space */
+	char tp[sizeof(TP_PREFIX) + TVN_TRACEPARENT_LEN];
+	struct iovec iov[3];
+	int n = 0, rc;
 
 	if (e->has_ctx) {
 		tvn_elem__fill_ctx(c->flow, e);
-		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01, tp);
-		fprintf(c->file, TP_PREFIX "%s ", tp);
+		memcpy(tp, TP_PREFIX, strlen(TP_PREFIX));
+		tvn_traceparent_format(e->tctx.trace_id, e->tctx.span_id, e->tctx.flags & 0x01,
+				       tp + strlen(TP_PREFIX));
+		tp[sizeof(tp) - 1] = ' ';
+		iov[n++] = (struct iovec){.iov_base = tp, .iov_len = sizeof(tp)};
 	}
-	fwrite(e->buf->data, 1, e->len, c->file);
-	fputc('\n', c->file);
+	iov[n++] = (struct iovec){.iov_base = e->buf->data, .iov_len = e->len};
+	iov[n++] = (struct iovec){.iov_base = "\n", .iov_len = 1};
+	rc = tvn_io__write(c->fd, c->flow->host->stop_fd, c->may_block, iov, n);
+	if (rc) {
+		io_error(c, rc, "write");
+		return -TORVYN_ERR_UNAVAILABLE;
+	}
 	*copy_reason = TORVYN_COPY_HOST_SERIALIZE;
 	*copy_bytes = e->len;
 	return TORVYN_COMPONENT_OK;

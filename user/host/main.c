@@ -71,8 +71,7 @@ static struct tvn_host *signal_host;
 static void on_signal(int sig)
 {
 	(void)sig;
-	signal_host->interrupted = 1;
-	signal_host->stop = 1;
+	tvn_host__stop(signal_host, true);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -239,6 +238,28 @@ static void note_failure(int *code, int failure)
 		*code = failure;
 }
 
+/* A flow's I/O errors, told with their count, and its failure; once the run is over. */
+static void report_flow(const struct tvn_flow *f, int *code)
+{
+	const char *why = "error policy \"fail\"";
+
+	for (int j = 0; j < f->n_comps; j++) {
+		const struct tvn_comp *c = &f->comps[j];
+
+		if (!c->io_errors)
+			continue;
+		fprintf(stderr,
+			"torvyn-host: flow %s: component %s: %llu I/O error(s), the first: %s\n",
+			f->cfg->id, c->cfg->id, (unsigned long long)c->io_errors, c->io_msg);
+		if (c->broken)
+			why = "a component cannot go on";
+	}
+	if (f->blk->state == TORVYN_FLOW_FAILED) {
+		fprintf(stderr, "torvyn-host: flow %s failed (%s)\n", f->cfg->id, why);
+		note_failure(code, EXIT_FLOW_FAILED);
+	}
+}
+
 /* --summary and --gap-log, once the run is over. */
 static void write_outputs(struct tvn_host *host, const struct tvn_host_opts *opts, int *code)
 {
@@ -284,18 +305,20 @@ static int run(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
 			return EXIT_USAGE;
 		}
 	}
+	/*
+	 * Only now: until the host is set up, a signal's default action ends it
+	 * at once, even in the open of a FIFO that no one has opened yet.
+	 */
+	signal_host = host;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	rc = tvn_host__run(host);
 	if (rc) {
 		fprintf(stderr, "torvyn-host: run failed: %s\n", strerror(-rc));
 		code = EXIT_INTERNAL;
 	}
-	for (int i = 0; i < host->n_flows; i++) {
-		if (host->flows[i].blk->state == TORVYN_FLOW_FAILED) {
-			fprintf(stderr, "torvyn-host: flow %s failed (error policy \"fail\")\n",
-				host->flows[i].cfg->id);
-			note_failure(&code, EXIT_FLOW_FAILED);
-		}
-	}
+	for (int i = 0; i < host->n_flows; i++)
+		report_flow(&host->flows[i], &code);
 	write_outputs(host, opts, &code);
 	return code;
 }
@@ -328,9 +351,6 @@ int main(int argc, char **argv)
 		tvn_pipeline__free(&cfg);
 		return EXIT_OK;
 	}
-	signal_host = &host;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	/* announced at startup so `torvyn-trace probes` and bpftrace can check the ABI */
 	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);

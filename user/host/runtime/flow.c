@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -153,6 +154,12 @@ int tvn_host__init(struct tvn_host *h, struct tvn_pipeline_cfg *cfg,
 	int rc;
 
 	memset(h, 0, sizeof(*h));
+	h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->stop_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create the stop eventfd: %s", strerror(-rc));
+		return rc;
+	}
 	h->opts = *opts;
 	h->cfg = cfg;
 	h->sample_threshold = tvn_sample_threshold(opts->sample_rate);
@@ -222,5 +229,8 @@ void tvn_host__fini(struct tvn_host *h)
 	free(h->sys);
 	free(h->pool_blk);
 	h->flows = NULL;
+	if (h->stop_fd >= 0)
+		close(h->stop_fd);
+	h->stop_fd = -1;
 	tvn_pool__fini(&h->pool);
 }

@@ -3,12 +3,30 @@
  * Running the flows: a thread per component (step.c), the telemetry thread
  * (telemetry.c), and the flows' states and the final flush when all is done.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "runtime_internal.h"
 #include "torvyn_probes.h"
+
+void tvn_host__stop(struct tvn_host *h, bool interrupted)
+{
+	uint64_t one = 1;
+	int saved = errno;
+	ssize_t n;
+
+	if (interrupted)
+		h->interrupted = 1;
+	h->stop = 1;
+	/* the flags first: whoever the descriptor wakes reads them */
+	if (h->stop_fd >= 0) {
+		n = write(h->stop_fd, &one, sizeof(one));
+		(void)n; /* a full counter is raised already */
+	}
+	errno = saved;
+}
 
 static void wait_for_tracer(struct tvn_host *h)
 {
@@ -60,7 +78,7 @@ static void wait_duration(struct tvn_host *h)
 
 	while (!h->stop && __atomic_load_n(&h->running, __ATOMIC_ACQUIRE) && tvn_now_ns() < end)
 		tvn_time__sleep_ns(5000000ull);
-	h->stop = 1;
+	tvn_host__stop(h, false);
 }
 
 /* Waits for every component thread; each flow's final state and the longest gap. */

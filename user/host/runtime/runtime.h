@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "io.h"
 #include "pipeline.h"
 #include "pool.h"
 #include "torvyn_component.h"
@@ -90,8 +91,15 @@ struct tvn_comp {
 	int n_out;
 	uint32_t rr;	    /* router: next output */
 	struct tvn_rng rng; /* payloads: deterministic from the pipeline's seed */
-	/* built-in state */
-	FILE *file;
+	/* built-in state: the file of a lines source or a file sink */
+	int fd;
+	bool own_fd;	/* opened here, closed here (not stdin or stdout) */
+	bool may_block; /* a write can wait for a reader (tvn_io__may_block) */
+	struct tvn_lines lines;
+	/* I/O errors, written by the component's thread, read once it has ended */
+	bool broken;	    /* it cannot go on: its flow fails, whatever the policy */
+	uint64_t io_errors; /* reads and writes that failed, lines too long */
+	char io_msg[384];   /* the first of them, in words */
 	uint8_t *scratch;
 	uint32_t scratch_cap;
 	/* plugin */
@@ -189,6 +197,7 @@ struct tvn_host {
 	volatile int interrupted; /* stopped by a signal: flows end Cancelled */
 	int running;		  /* atomic: component threads still running */
 	volatile int done;	  /* every flow finished */
+	int stop_fd; /* an eventfd, readable once stop is set: blocked I/O gives up (io.h) */
 	uint64_t sample_threshold;
 	uint64_t run_start_ns, run_end_ns;
 	struct torvyn_system_block *sys;
@@ -202,6 +211,12 @@ struct tvn_host {
 int tvn_host__init(struct tvn_host *host, struct tvn_pipeline_cfg *cfg,
 		   const struct tvn_host_opts *opts, char *err, size_t errlen);
 int tvn_host__run(struct tvn_host *host);
+/*
+ * Stops the sources and wakes every component waiting on a file; interrupted
+ * (a signal): flows end Cancelled and no fault delay is waited out.
+ * Async-signal-safe.
+ */
+void tvn_host__stop(struct tvn_host *host, bool interrupted);
 void tvn_host__fini(struct tvn_host *host);
 /* flush.c: derives flow blocks and the system block from the component and stream blocks. */
 void tvn_host__aggregate(struct tvn_host *host);

@@ -10,6 +10,7 @@
 #define TORVYN_RUNTIME_INTERNAL_H
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -22,6 +23,29 @@ static inline void tvn_time__sleep_ns(uint64_t ns)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/*
+ * Sleeps ns, or less: until the host stops (any_stop), or is interrupted by
+ * a signal. A stop that does not end the nap is waited through.
+ */
+static inline void tvn_host__nap(const struct tvn_host *h, uint64_t ns, bool any_stop)
+{
+	struct pollfd p = {.fd = h->stop_fd, .events = POLLIN};
+	uint64_t end = tvn_mono_ns() + ns, now;
+
+	while ((now = tvn_mono_ns()) < end) {
+		struct timespec ts = {.tv_sec = (end - now) / 1000000000ull,
+				      .tv_nsec = (end - now) % 1000000000ull};
+
+		if (h->interrupted || (any_stop && h->stop))
+			return;
+		if (h->stop) {
+			tvn_time__sleep_ns(end - now); /* the stop descriptor stays readable */
+			return;
+		}
+		ppoll(&p, 1, &ts, NULL);
+	}
 }
 
 /* ------------------------------------------------------------ step.c */

@@ -113,7 +113,7 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 		const struct tvn_fault *st = fault_at(cfg, e->seq, TVN_FAULT_STALL);
 
 		if (st)
-			tvn_time__sleep_ns(st->ns);
+			tvn_host__nap(c->flow->host, st->ns, false);
 	}
 	if (timed)
 		t0 = tvn_now_ns();
@@ -124,7 +124,7 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 		const struct tvn_fault *f = fault_at(cfg, e->seq, TVN_FAULT_DELAY);
 
 		if (f)
-			tvn_time__sleep_ns(f->ns);
+			tvn_host__nap(c->flow->host, f->ns, false);
 		f = fault_at(cfg, e->seq, TVN_FAULT_ERROR);
 		if (f && rc >= 0)
 			rc = -(int)f->error_kind;
@@ -171,9 +171,10 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 	return rc;
 }
 
-static void fail_flow(struct tvn_flow *f)
+/* A component returned an error: the flow fails if its policy says so, or if c cannot go on. */
+static void fail_flow(struct tvn_flow *f, const struct tvn_comp *c)
 {
-	if (f->cfg->error_policy == TVN_ERROR_POLICY_FAIL)
+	if (f->cfg->error_policy == TVN_ERROR_POLICY_FAIL || c->broken)
 		f->failed = 1;
 }
 
@@ -183,7 +184,7 @@ static void rate_wait(struct tvn_comp *c, uint64_t produced, uint64_t start)
 	uint64_t now = tvn_now_ns();
 
 	if (due > now)
-		tvn_time__sleep_ns(due - now);
+		tvn_host__nap(c->flow->host, due - now, true);
 }
 
 /*
@@ -263,7 +264,7 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 	} else if (rc < 0) {
 		(*produced)++;
 		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hm);
-		fail_flow(f);
+		fail_flow(f, c);
 	} else {
 		(*produced)++;
 		stream_push(c, c->out[0], e, hm);
@@ -291,8 +292,11 @@ source_next(struct tvn_comp *c, uint64_t *produced, uint64_t start, const int hm
 
 	if (h->stop || f->failed || (h->opts.elements && *produced >= h->opts.elements))
 		return false;
-	if (c->cfg->rate > 0)
+	if (c->cfg->rate > 0) {
 		rate_wait(c, *produced, start);
+		if (h->stop)
+			return false;
+	}
 	return source_step(c, produced, hm);
 }
 
@@ -362,7 +366,7 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 	rc = invoke(c, e, &route, hm);
 	if (rc < 0) {
 		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hm);
-		fail_flow(f);
+		fail_flow(f, c);
 	} else if (rc == TORVYN_COMPONENT_DROP || c->cfg->role == TORVYN_ROLE_SINK || !c->n_out) {
 		elem_end(c, e, TORVYN_STATUS_OK, 0, hm);
 	} else {

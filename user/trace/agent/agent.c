@@ -155,6 +155,12 @@ int tvn_agent__new(const struct tvn_agent_opts *o, struct tvn_loop *loop, struct
 	rc = tvn_discover__watch(a->d, e);
 	if (rc)
 		goto err;
+	a->control = tvn_control_server__new();
+	if (!a->control) {
+		rc = tvn_err__set(e, TVN_CAUSE_INTERNAL, -errno, "control thread: %s",
+				  strerror(errno));
+		goto err;
+	}
 	if (tvn_loop__add_timer(loop, 0, 0, on_tick, a) ||
 	    tvn_loop__add_timer(loop, 0, o->rescan_ns, rescan, a) ||
 	    tvn_loop__add_timer(loop, TTL_CHECK_NS, TTL_CHECK_NS, expire, a)) {
@@ -174,6 +180,7 @@ void tvn_agent__free(struct tvn_agent *a)
 		return;
 	while (a->n_hosts)
 		tvn_agent_host__remove(a, a->hosts[a->n_hosts - 1]);
+	tvn_control_server__free(a->control);
 	tvn_discover__free(a->d);
 	pthread_mutex_destroy(&a->lock);
 	free(a->hosts);

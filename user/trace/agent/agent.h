@@ -32,6 +32,7 @@ struct tvn_agent_opts {
 	uint64_t latency_threshold_ns;
 	uint32_t ring_bytes; /* each host's ring buffer (see tvn_loader_opts) */
 	uint32_t max_flows;  /* flows each host's diagnostic maps hold (see tvn_loader_opts) */
+	int control_gid;	  /* members may use the hosts' control sockets (-1: none) */
 	struct tvn_exporter *exp; /* NULL: no OTLP */
 };
 

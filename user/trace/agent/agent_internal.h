@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "agent.h"
+#include "control_server.h"
 #include "discover.h"
 #include "session.h"
 #include "tracing.h"
@@ -35,6 +36,7 @@ struct tvn_agent {
 	struct tvn_agent_opts o;
 	struct tvn_loop *loop;
 	struct tvn_discover *d;
+	struct tvn_control_server *control; /* the hosts' control sockets, on its own thread */
 	uint64_t exec_lost; /* the watcher's losses seen so far */
 	int *refused;	    /* PIDs over --max-hosts, counted once each */
 	int n_refused, cap_refused;

@@ -13,6 +13,7 @@
 #include "exporter.h"
 #include "level.h"
 #include "log.h"
+#include "proc.h"
 
 static uint64_t mono_ns(void)
 {
@@ -20,30 +21,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* service.name as the host's environment gives it (OTEL_SERVICE_NAME), else its executable. */
-static void read_service(struct tvn_agent_host *h)
-{
-	static const char key[] = "OTEL_SERVICE_NAME=";
-	char path[64], buf[16384];
-	ssize_t n = -1;
-	int fd;
-
-	snprintf(h->service, sizeof(h->service), "%s", h->exe_base);
-	snprintf(path, sizeof(path), "/proc/%d/environ", h->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	for (ssize_t i = 0; i + (ssize_t)sizeof(key) - 1 < n; i += strlen(buf + i) + 1) {
-		buf[n] = '\0';
-		if (!strncmp(buf + i, key, sizeof(key) - 1) && buf[i + sizeof(key) - 1]) {
-			snprintf(h->service, sizeof(h->service), "%s", buf + i + sizeof(key) - 1);
-			return;
-		}
-	}
 }
 
 static void host_exited(void *ctx)
@@ -75,13 +52,6 @@ static int render_host(void *ctx, char **body, size_t *len)
 	return tvn_agent__render_pid(h->agent, h->pid, body, len);
 }
 
-static void serve_control(void *ctx, int fd)
-{
-	struct tvn_agent_host *h = ctx;
-	struct tvn_control_ops ops = {.session = h->s, .render = render_host, .ctx = h};
-
-	tvn_control__serve(fd, &ops);
-}
 
 static void add_span(void *ctx, const struct tvn_otlp_span *span)
 {
@@ -108,7 +78,6 @@ static int add_resource(struct tvn_agent_host *h)
 static struct tvn_agent_host *host_new(struct tvn_agent *a, int pid, const char *exe)
 {
 	struct tvn_agent_host *h = calloc(1, sizeof(*h));
-	const char *base = strrchr(exe, '/');
 
 	if (!h)
 		return NULL;
@@ -119,10 +88,8 @@ static struct tvn_agent_host *host_new(struct tvn_agent *a, int pid, const char 
 	h->up = true;
 	snprintf(h->pid_s, sizeof(h->pid_s), "%d", pid);
 	snprintf(h->exe, sizeof(h->exe), "%s", exe);
-	snprintf(h->exe_base, sizeof(h->exe_base), "%s", base ? base + 1 : exe);
-	/* a replaced executable reads "name (deleted)": the label keeps the name */
-	h->exe_base[strcspn(h->exe_base, " ")] = '\0';
-	read_service(h);
+	tvn_proc__exe_base(exe, h->exe_base, sizeof(h->exe_base));
+	tvn_proc__service(pid, h->exe_base, h->service, sizeof(h->service));
 	return h;
 }
 
@@ -145,9 +112,14 @@ static int host_start(struct tvn_agent *a, struct tvn_agent_host *h, struct tvn_
 	if (rc)
 		return rc;
 	h->ctl = tvn_control__listen(h->pid);
-	if (h->ctl >= 0 && tvn_loop__add_fd(a->loop, h->ctl, serve_control, h)) {
-		close(h->ctl);
-		h->ctl = -1;
+	if (h->ctl >= 0) {
+		struct tvn_control_ops cops = { .session = h->s, .render = render_host, .ctx = h,
+						.allow_gid = a->o.control_gid };
+
+		if (tvn_control_server__add(a->control, h->ctl, &cops)) {
+			close(h->ctl);
+			h->ctl = -1;
+		}
 	}
 	if (h->ctl < 0)
 		pr_info("pid %d: another tracer serves its control socket: 'level --pid %d' "
@@ -161,7 +133,8 @@ static void host_free(struct tvn_agent *a, struct tvn_agent_host *h)
 	if (h->s)
 		tvn_loop__remove_session(a->loop, h->s);
 	if (h->ctl >= 0) {
-		tvn_loop__remove_fd(a->loop, h->ctl);
+		/* after remove() no request of this host is in progress */
+		tvn_control_server__remove(a->control, h->ctl);
 		close(h->ctl);
 	}
 	tvn_tracing__free(h->tracing);

@@ -5,6 +5,7 @@
  * the node, a node textfile and the OTLP exporter.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
+#include "priv.h"
 #include "otlp_setup.h"
 #include "textfile.h"
 #include "torvyn_abi.h"
@@ -44,6 +46,7 @@ struct agent_opts {
 	uint64_t latency_threshold_ns;
 	uint32_t ring_bytes;
 	int max_flows;
+	int control_gid;
 	struct tvn_otlp_flags otlp;
 };
 
@@ -147,7 +150,7 @@ static const struct tvn_opt agent_table[] = {
      .kind = TVN_OPT_DURATION,
      .off = AO(ttl_ns),
      .arg = "D",
-     .help = "how long a gone host's series stay, marked down (5m as 300s)"},
+     .help = "how long a gone host's series stay, marked down (300s: 5 minutes)"},
     {.name = "rescan",
      .kind = TVN_OPT_SECONDS,
      .off = AO(rescan_s),
@@ -192,6 +195,7 @@ static const struct tvn_opt agent_table[] = {
      .off = AO(latency_threshold_ns),
      .arg = "D",
      .help = "export elements slower than D end to end (10ms)"},
+    TVN_OPT_ROW_CONTROL_GROUP(struct agent_opts, control_gid),
     TVN_OPT_ROWS_OTLP(struct agent_opts, otlp),
     TVN_OPT_ROW_VERBOSE,
     TVN_OPT_ROW_QUIET,
@@ -271,11 +275,27 @@ static int start(struct agent_run *r)
 	    .latency_threshold_ns = r->o.latency_threshold_ns,
 	    .ring_bytes = r->o.ring_bytes,
 	    .max_flows = (uint32_t)r->o.max_flows,
+	    .control_gid = r->o.control_gid,
 	};
 	uint64_t metrics_ns = (uint64_t)(r->o.otlp.metrics_interval_s * 1e9);
 	struct tvn_err e = {0};
 	int rc;
 
+	/* before any thread: the agent keeps what attaching needs, nothing else */
+	{
+		const char *colon = strrchr(r->o.listen, ':');
+		uint64_t extra = colon && atoi(colon + 1) > 0 && atoi(colon + 1) < 1024 ?
+					 1ull << CAP_NET_BIND_SERVICE :
+					 0;
+
+		/* files written later may be in directories root owns only by capability */
+		if (r->o.textfile_dir || r->o.otlp.file)
+			extra |= 1ull << CAP_DAC_OVERRIDE;
+
+		rc = tvn_priv__drop(extra);
+		if (rc)
+			pr_warn("could not drop capabilities: %s\n", strerror(-rc));
+	}
 	rc = tvn_otlp_setup__open(&r->otlp, &r->o.otlp, 0, "torvyn-trace-agent");
 	if (rc)
 		return rc;
@@ -301,7 +321,12 @@ static int start(struct agent_run *r)
 		rc = tvn_loop__add_timer(r->loop, metrics_ns, metrics_ns, push_metrics, r);
 	if (rc)
 		return TVN_EXIT_INTERNAL;
-	pr_info("agent serving http://%s/metrics\n", r->o.listen);
+	{
+		char addr[300];
+
+		pr_info("agent serving http://%s/metrics\n",
+			tvn_http__addr(r->http, r->o.listen, addr, sizeof(addr)));
+	}
 	return 0;
 }
 
@@ -328,6 +353,7 @@ int tvn_cli__agent(int argc, char **argv)
 		    .latency_threshold_ns = 10 * 1000000ull,
 		    .ring_bytes = 256 << 10,
 		    .max_flows = 16,
+		    .control_gid = -1,
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .start_unix = unix_ns(),

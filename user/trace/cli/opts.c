@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <getopt.h>
+#include <grp.h>
 #include <linux/types.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,4 +216,23 @@ void tvn_opts__print(FILE *out, const struct tvn_opt *table)
 		}
 		print_wrapped(out, o->help, len);
 	}
+}
+
+int tvn_opts__parse_group(const char *arg, void *field)
+{
+	struct group *g = getgrnam(arg);
+	char *end;
+	long gid;
+
+	if (g) {
+		*(int *)field = (int)g->gr_gid;
+		return 0;
+	}
+	gid = strtol(arg, &end, 10);
+	if (end != arg && !*end && gid >= 0 && gid < 0x7fffffff) {
+		*(int *)field = (int)gid;
+		return 0;
+	}
+	pr_warn("--control-group %s: no such group (a name from /etc/group, or a gid)\n", arg);
+	return -EINVAL;
 }

@@ -61,6 +61,16 @@ struct tvn_otlp_flags {
 		.name = "pid", .short_name = 'p', .kind = TVN_OPT_PID,                             \
 		.off = offsetof(type, field), .arg = "PID", .help = "the host to attach to"        \
 	}
+/* --control-group GROUP: its members may command the tracer too; an int gid, -1 none. */
+int tvn_opts__parse_group(const char *arg, void *field);
+#define TVN_OPT_ROW_CONTROL_GROUP(type, field)                                                   \
+	{.name = "control-group",                                                                \
+	 .kind = TVN_OPT_CALL,                                                                   \
+	 .off = offsetof(type, field),                                                           \
+	 .arg = "GROUP",                                                                         \
+	 .help = "members of GROUP may switch levels and scrape through the control "           \
+		 "socket, besides root and this user",                                           \
+	 .parse = tvn_opts__parse_group}
 #define TVN_OPT_ROW_VERBOSE                                                                        \
 	{                                                                                          \
 		.name = "verbose", .short_name = 'v', .kind = TVN_OPT_VERBOSE, .off = 0,           \

@@ -48,7 +48,7 @@ int tvn_err__bpf(struct tvn_err *e, int err, const char *what)
 	if (err == EPERM || err == EACCES)
 		return tvn_err__set(e, TVN_CAUSE_PERMISSION, err,
 				    "%s: permission denied: run torvyn-trace as root (it needs "
-				    "CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)",
+				    "CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)",
 				    what);
 	if (err == ENOSYS || err == EOPNOTSUPP || err == EINVAL || err == ENOENT)
 		return tvn_err__set(e, TVN_CAUSE_KERNEL, err,

@@ -70,6 +70,7 @@ struct tvn_snapshot {
 	bool otlp_enabled;	  /* an exporter's figures are in otlp */
 	struct tvn_snap_export otlp;
 	uint64_t level_switches;
+	uint64_t textfile_failures; /* passed in by who writes the textfiles */
 	uint64_t scrapes;
 	double start_time; /* unix seconds the session started */
 

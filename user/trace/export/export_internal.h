@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "exporter.h"
+#include "ratelimit.h"
 
 #define NEVER UINT64_MAX
 #define RESP_MAX (1 << 20) /* response bytes kept; the rest is read and ignored */
@@ -233,6 +234,7 @@ struct tvn_exporter {
 	struct tvn_otlp_queue traces, metrics;
 	uint64_t seq;
 	struct tvn_exporter_stats st;
+	struct tvn_ratelimit failures_log; /* the sender thread's failure lines */
 };
 
 /* The monotonic clock in milliseconds: batch ages, deadlines, backoff. */

@@ -286,6 +286,7 @@ static struct tvn_exporter *exporter_alloc(void)
 	if (!e)
 		return NULL;
 	e->stop_at_ms = NEVER;
+	e->failures_log.interval_ns = 60000000000ull;
 	tvn_backoff__init(&e->backoff,
 			  tvn_export__now_ms() ^ (uint64_t)getpid() << 32 ^ (uintptr_t)e);
 	pthread_mutex_init(&e->mu, NULL);

@@ -111,6 +111,12 @@ static bool write_lines(struct tvn_exporter *e, const struct tvn_otlp_req *r, co
 	return ok;
 }
 
+static const char *held_note(uint64_t held, char *buf, size_t len)
+{
+	snprintf(buf, len, " (and %" PRIu64 " more like it since the last such line)", held);
+	return buf;
+}
+
 /* The request to the endpoint. False if it was not exported. */
 static bool send_endpoint(struct tvn_exporter *e, const struct tvn_otlp_req *r, const char *what,
 			  struct tvn_otlp_result *res)
@@ -119,8 +125,16 @@ static bool send_endpoint(struct tvn_exporter *e, const struct tvn_otlp_req *r, 
 
 	tvn_exporter__send(e, r, res);
 	if (res->outcome != EXPORT_OK) {
-		pr_warn("otlp: %s: %s were not exported: %s\n",
-			r->metrics ? e->client.metrics_url : e->client.traces_url, what, res->msg);
+		const char *url = r->metrics ? e->client.metrics_url : e->client.traces_url;
+		char key[96], note[96];
+		uint64_t held = 0;
+
+		/* one line per cause a minute, with what was held back */
+		snprintf(key, sizeof(key), "%s %.60s", what, res->msg);
+		if (tvn_ratelimit__allow(&e->failures_log, key, tvn_export__now_ms() * 1000000ull,
+					 &held))
+			pr_warn("otlp: %s: %s were not exported: %s%s\n", url, what, res->msg,
+				held ? held_note(held, note, sizeof(note)) : "");
 		return false;
 	}
 	msg = res->msg[0] ? res->msg : "(no message)";

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,17 +62,31 @@ static ssize_t read_some(int fd, void *buf, size_t len, int ms)
 	return n < 0 ? -errno : n;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /*
- * Reads until a newline, EOF or a full buf (NUL-terminated). Returns the
+ * Reads until a newline, EOF or a full buf (NUL-terminated), within ms in
+ * all: a peer that trickles bytes cannot hold the reader longer. Returns the
  * bytes read, which may run past the line, or -errno.
  */
 static ssize_t read_line(int fd, char *buf, size_t len, int ms)
 {
+	uint64_t deadline = mono_ms() + (uint64_t)ms;
 	size_t got = 0;
 
 	while (got + 1 < len) {
-		ssize_t n = read_some(fd, buf + got, len - 1 - got, ms);
+		uint64_t now = mono_ms();
+		ssize_t n;
 
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		n = read_some(fd, buf + got, len - 1 - got, (int)(deadline - now));
 		if (n < 0)
 			return n;
 		if (!n)
@@ -108,13 +123,6 @@ static void answer(struct tvn_session *s, const char *line, char *reply, size_t 
 	pr_info("level %s: %s (%.1f ms)\n", line + 6, rc ? e.msg : "done", ns / 1e6);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Sends all of buf before deadline (CLOCK_MONOTONIC ms); 0 or -errno. */
 static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
@@ -158,23 +166,77 @@ static int answer_scrape(int fd, const struct tvn_control_ops *ops)
 	return rc;
 }
 
-void tvn_control__serve(int lfd, const struct tvn_control_ops *ops)
+/*
+ * May the peer of fd command this tracer? Root, the user who started the
+ * tracer, or a member of the group allowed with --control-group.
+ */
+static bool allowed(int fd, int allow_gid, struct ucred *cred)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(*cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len))
+		return false;
+	if (cred->uid == 0 || cred->uid == getuid())
+		return true;
+	if (allow_gid < 0)
+		return false;
+	if (cred->gid == (gid_t)allow_gid)
+		return true;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false;
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++) {
+		if (groups[i] == (gid_t)allow_gid)
+			return true;
+	}
+	return false;
+}
+
+static int refuse(int fd, const struct ucred *cred)
+{
+	char reply[320];
+
+	snprintf(reply, sizeof(reply),
+		 "err %s uid %u may not command this torvyn-trace: run as root or as uid %u, or "
+		 "start the tracer with --control-group naming a group of yours\n",
+		 tvn_cause__name(TVN_CAUSE_PERMISSION), (unsigned)cred->uid, (unsigned)getuid());
+	pr_warn("control: refused uid %u (pid %d): not root, not uid %u, not in the control "
+		"group\n",
+		(unsigned)cred->uid, (int)cred->pid, (unsigned)getuid());
+	return send_all(fd, reply, strlen(reply), mono_ms() + SERVER_WAIT_MS);
+}
+
+/* One connection: its request line (within SERVER_WAIT_MS in all), then who asks, then the answer. */
+static void serve_one(int fd, const struct tvn_control_ops *ops)
 {
 	char line[128], reply[640];
-	int fd, rc;
+	struct ucred cred;
+	int rc;
+
+	if (read_line(fd, line, sizeof(line), SERVER_WAIT_MS) <= 0)
+		return;
+	if (!allowed(fd, ops->allow_gid, &cred)) {
+		refuse(fd, &cred);
+		return;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!strcmp(line, "scrape")) {
+		rc = answer_scrape(fd, ops);
+	} else {
+		answer(ops->session, line, reply, sizeof(reply));
+		rc = send_all(fd, reply, strlen(reply), mono_ms() + SERVER_WAIT_MS);
+	}
+	if (rc)
+		pr_debug("control reply: %s\n", strerror(-rc));
+}
+
+void tvn_control__serve(int lfd, const struct tvn_control_ops *ops)
+{
+	int fd;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		if (read_line(fd, line, sizeof(line), SERVER_WAIT_MS) > 0) {
-			line[strcspn(line, "\r\n")] = '\0';
-			if (!strcmp(line, "scrape")) {
-				rc = answer_scrape(fd, ops);
-			} else {
-				answer(ops->session, line, reply, sizeof(reply));
-				rc = send_all(fd, reply, strlen(reply), mono_ms() + SERVER_WAIT_MS);
-			}
-			if (rc)
-				pr_debug("control reply: %s\n", strerror(-rc));
-		}
+		serve_one(fd, ops);
 		close(fd);
 	}
 }
@@ -186,9 +248,14 @@ static int connect_send(int pid, const char *req)
 	socklen_t alen = control_addr(pid, &sa);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
 
+	char line[160];
+	int n = snprintf(line, sizeof(line), "%s\n", req);
+
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, alen) || dprintf(fd, "%s\n", req) < 0) {
+	/* no SIGPIPE: a session that refuses may close before it reads */
+	if (connect(fd, (struct sockaddr *)&sa, alen) ||
+	    send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
 		rc = -errno;
 		close(fd);
 		return rc;

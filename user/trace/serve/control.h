@@ -27,6 +27,11 @@ struct tvn_control_ops {
 	/* this target's metrics as Prometheus text: 0 and a malloc'd body, or -errno */
 	int (*render)(void *ctx, char **body, size_t *len);
 	void *ctx;
+	/*
+	 * Who may connect: root and the tracer's own user always; members of
+	 * this group too (-1: no group). Others get an "err permission" reply.
+	 */
+	int allow_gid;
 };
 
 /* Answers every pending request on the listening fd lfd. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -240,4 +241,21 @@ void tvn_http__stop(struct tvn_http *h)
 	MHD_stop_daemon(h->mhd);
 	close(h->fd);
 	free(h);
+}
+
+const char *tvn_http__addr(const struct tvn_http *h, const char *listen, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const char *colon = strrchr(listen, ':');
+	int port = -1;
+
+	if (!getsockname(h->fd, (struct sockaddr *)&ss, &sl))
+		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+							 ((struct sockaddr_in *)&ss)->sin_port);
+	if (port < 0 || !colon)
+		snprintf(buf, len, "%s", listen);
+	else
+		snprintf(buf, len, "%.*s:%d", (int)(colon - listen), listen, port);
+	return buf;
 }

@@ -22,6 +22,12 @@ typedef int (*tvn_http_render_fn)(void *ctx, bool om, char **body, size_t *len);
 struct tvn_http *tvn_http__start(const char *addr, tvn_http_render_fn render, void *ctx);
 void tvn_http__stop(struct tvn_http *h); /* NULL does nothing */
 
+/*
+ * The address it listens on, as "HOST:PORT" with the port bound (the one the
+ * kernel chose for port 0), into buf. Returns buf.
+ */
+const char *tvn_http__addr(const struct tvn_http *h, const char *listen, char *buf, size_t len);
+
 /* Splits "HOST:PORT" into a socket address. Returns 0 or -EINVAL. */
 struct sockaddr_storage;
 int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen);
