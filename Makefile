@@ -12,7 +12,10 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BUILD := build
+# SANITIZE=1 builds the same programs and tests with AddressSanitizer and
+# UndefinedBehaviorSanitizer into their own folder (README, "Sanitizers and fuzzing").
+SANITIZE ?= 0
+BUILD := $(if $(filter 1,$(SANITIZE)),build-san,build)
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -21,6 +24,16 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread \
 	-fno-omit-frame-pointer -I$(BUILD) -Iinclude -Iusdt
 LDLIBS_HOST := -ljansson -ldl -lm -pthread
+
+# Any report stops the program (-fno-sanitize-recover): a test sees it as a failure.
+# Only userspace is sanitized: the BPF programs keep BPF_CFLAGS.
+# TVN_SANITIZE tells timing tests that their limits do not hold.
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DTVN_SANITIZE=1
+ifeq ($(SANITIZE),1)
+CC := $(CLANG)
+CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 $(SAN_CFLAGS)
+endif
 
 # ---------------------------------------------------------------- packages
 # Debian 12 packages the build, the tests and `make run` need. libbpf-dev and
@@ -218,6 +231,38 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS_$$*) $(HOST_HDRS) $(TRAC
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_INC) $(TRACE_INC) $< $(UNIT_DEPS_$*) -lcmocka $(UNIT_LIBS_$*) -o $@
 
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses (tests/fuzz/): clang, with ASan and UBSan, each linking
+# only what it fuzzes. `make test` runs each on its corpus and then FUZZ_TEST_SECONDS;
+# `make fuzz` runs each FUZZ_SECONDS, its finds kept in $(BUILD)/fuzz/new/NAME;
+# `make fuzz-merge` adds those that reach new code to tests/fuzz/corpus/NAME.
+include tests/fuzz/fuzz.mk
+FUZZ_CFLAGS = $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*) $(HOST_HDRS) \
+		$(TRACE_HDRS) $(PROTO_HDRS) $(BUILD)/torvyn_probes_gen.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(HOST_INC) $(TRACE_INC) -Itests/fuzz $< $(FUZZ_DEPS_$*) \
+		$(FUZZ_LIBS_$*) -o $@
+
+.PHONY: fuzz-bins fuzz fuzz-merge
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 SUITES=fuzz ./tests/run.sh
+
+fuzz-merge: $(FUZZ_BINS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p tests/fuzz/corpus/$$n $(BUILD)/fuzz/new/$$n; \
+		$(BUILD)/fuzz/fuzz_$$n -merge=1 tests/fuzz/corpus/$$n $(BUILD)/fuzz/new/$$n \
+			2>&1 | grep -E '^MERGE-OUTER: [0-9]+ new files' || exit 1; \
+	done
+
 # ---------------------------------------------------------------- integration programs
 # Programs the integration tests run. multi_session links the tracer's modules
 # without its command line (cli/): many sessions in one process, and proof
@@ -243,10 +288,17 @@ $(BUILD) $(BUILD)/rt $(BUILD)/host $(BUILD)/host-np $(BUILD)/host-co $(BUILD)/te
 .PHONY: unit
 unit: $(UNIT_BINS) $(INTEG_BINS)
 
+# make test SANITIZE=1: the unit tests and short attach sessions
+# (tests/fuzz/san_attach.sh) with the sanitized programs of build-san/.
 .PHONY: test
 test: deps
+ifeq ($(SANITIZE),1)
 	$(Q)$(MAKE) --no-print-directory all unit
-	$(Q)./tests/run.sh
+	$(Q)BUILD=$(BUILD) SUITES="unit san" ./tests/run.sh
+else
+	$(Q)$(MAKE) --no-print-directory all unit fuzz-bins
+	$(Q)FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh
+endif
 
 .PHONY: bench
 bench: deps
@@ -294,4 +346,4 @@ uninstall:
 
 .PHONY: clean
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-san

@@ -32,7 +32,7 @@ static void init_srcdir(void)
 
 	if (env && *env)
 		snprintf(srcdir, sizeof(srcdir), "%s/", env);
-	else if (n >= m && !strcmp(__FILE__ + n - m, self))
+	else if (n >= m && !strcmp(&__FILE__[n - m], self))
 		snprintf(srcdir, sizeof(srcdir), "%.*s", (int)(n - m), __FILE__);
 	else
 		srcdir[0] = '\0';
@@ -472,6 +472,8 @@ static const struct bad bad_files[] = {
     {"bad-syntax.json", 5, "5:18", "invalid JSON: '}' expected near '\"components\"'"},
     {"bad-dup-key.json", 5, "5:10", "invalid JSON: duplicate object key near '\"id\"'"},
     {"bad-empty-file.json", 1, "1:0", "invalid JSON: "},
+    /* jansson quotes the bad token, a newline in it too: the message stays one line */
+    {"bad-json-control.json", 1, "2:0", "invalid JSON: invalid escape near '\"\\ud?'"},
 };
 
 /* One test per bad fixture: -EINVAL, cfg left empty, one line starting with b's prefix. */

@@ -485,6 +485,11 @@ static void test_render_speed(void **state)
 	char *t;
 
 	(void)state;
+#ifdef TVN_SANITIZE
+	/* make SANITIZE=1: time means nothing, and ASan's strstr makes count_substr quadratic */
+	free_snapshot(s);
+	skip();
+#endif
 	t = render(s, false);
 	assert_valid(t, false);
 	assert_line(t, "torvyn_component_invocations_total{flow_id=\"flow-99\","

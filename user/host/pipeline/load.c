@@ -402,6 +402,10 @@ static int parse_text(struct tvn_doc *doc, struct tvn_pipeline_cfg *cfg)
 
 	root = json_loadb(doc->text, doc->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root) {
+		/* jansson quotes the file's bytes: the message stays one printable line */
+		for (char *c = jerr.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		if (doc->err && doc->errlen)
 			snprintf(doc->err, doc->errlen, "%s:%d:%d: invalid JSON: %s", doc->file,
 				 jerr.line, jerr.column, jerr.text);

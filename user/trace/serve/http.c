@@ -193,7 +193,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* Does the Accept-Encoding header take gzip (and not with q=0)? */
-static bool wants_gzip(const char *ae)
+bool tvn_http__wants_gzip(const char *ae)
 {
 	const char *g;
 
@@ -244,7 +244,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
 	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	om = tvn_prom__wants_openmetrics(accept);
-	gzip = wants_gzip(
+	gzip = tvn_http__wants_gzip(
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	if (tvn_scrape_cache__get(h->cache, om, gzip, &body))
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",

@@ -54,4 +54,11 @@ const char *tvn_http__addr(const struct tvn_http *h, const char *listen, char *b
 struct sockaddr_storage;
 int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen);
 
+/*
+ * True when an Accept-Encoding header value (NULL: none) takes gzip, and not
+ * with q=0: a scrape is then answered gzipped. Apart from the server so that
+ * it can be tested (and fuzzed) alone.
+ */
+bool tvn_http__wants_gzip(const char *accept_encoding);
+
 #endif /* TORVYN_HTTP_H */

@@ -257,8 +257,11 @@ static int cmp_comp(const void *a, const void *b, void *arg)
 
 void tvn_top_frame__sort(struct tvn_top_frame *f, enum tvn_top_sort s)
 {
-	qsort_r(f->flows, f->n_flows, sizeof(*f->flows), cmp_flow, &s);
+	/* qsort_r's base must not be NULL, even for no elements (UBSan) */
+	if (f->n_flows > 0)
+		qsort_r(f->flows, f->n_flows, sizeof(*f->flows), cmp_flow, &s);
 	for (int i = 0; i < f->n_flows; i++)
-		qsort_r(f->flows[i].comps, f->flows[i].n_comps, sizeof(*f->flows[i].comps),
-			cmp_comp, &s);
+		if (f->flows[i].n_comps > 0)
+			qsort_r(f->flows[i].comps, f->flows[i].n_comps, sizeof(*f->flows[i].comps),
+				cmp_comp, &s);
 }
