@@ -27,10 +27,11 @@ static pb_keyvalue *pb_kv_new(struct tvn_otlp_arena *a, const char *key, size_t 
 	return kv->key ? kv : NULL;
 }
 
-static pb_keyvalue *pb_kv_str(struct tvn_otlp_arena *a, const char *key, const char *val,
-			      size_t vmax)
+/* key is read up to a NUL or kmax bytes (a span attribute's key is a fixed field). */
+static pb_keyvalue *pb_kv_str(struct tvn_otlp_arena *a, const char *key, size_t kmax,
+			      const char *val, size_t vmax)
 {
-	pb_keyvalue *kv = pb_kv_new(a, key, 256);
+	pb_keyvalue *kv = pb_kv_new(a, key, kmax);
 
 	if (!kv)
 		return NULL;
@@ -44,7 +45,7 @@ static pb_keyvalue *pb_kv(struct tvn_otlp_arena *a, const struct tvn_otlp_kv *x)
 	pb_keyvalue *kv;
 
 	if (x->type == OTLP_STR)
-		return pb_kv_str(a, x->key, x->str, sizeof(x->str));
+		return pb_kv_str(a, x->key, sizeof(x->key), x->str, sizeof(x->str));
 	kv = pb_kv_new(a, x->key, sizeof(x->key));
 	if (!kv)
 		return NULL;
@@ -234,7 +235,7 @@ static pb_keyvalue **pb_pt_attrs(struct tvn_otlp_arena *a, const struct tvn_otlp
 		return NULL;
 	v = tvn_otlp_arena__alloc(a, (size_t)p->na * sizeof(*v));
 	for (int i = 0; v && i < p->na; i++)
-		v[i] = p->val[i] ? pb_kv_str(a, p->key[i], p->val[i], SIZE_MAX) : NULL;
+		v[i] = p->val[i] ? pb_kv_str(a, p->key[i], 256, p->val[i], SIZE_MAX) : NULL;
 	return v;
 }
 
