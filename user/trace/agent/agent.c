@@ -7,18 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "agent_internal.h"
 #include "log.h"
 
 #define TTL_CHECK_NS 200000000ull /* how often gone hosts are looked at */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static bool any_match(const char *const *globs, int n, const char *path)
 {
@@ -121,7 +114,7 @@ static void on_tick(void *ctx)
 static void expire(void *ctx)
 {
 	struct tvn_agent *a = ctx;
-	uint64_t now = mono_ns();
+	uint64_t now = tvn_time__mono_ns();
 
 	for (int i = 0; i < a->n_hosts;) {
 		struct tvn_agent_host *h = a->hosts[i];

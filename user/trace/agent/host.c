@@ -8,20 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "agent_internal.h"
 #include "control.h"
 #include "exporter.h"
 #include "level.h"
 #include "log.h"
 #include "proc.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void host_exited(void *ctx)
 {
@@ -31,7 +24,7 @@ static void host_exited(void *ctx)
 		tvn_tracing__retry(h->tracing, true);
 	pthread_mutex_lock(&h->agent->lock);
 	h->up = false;
-	h->down_ns = mono_ns();
+	h->down_ns = tvn_time__mono_ns();
 	pthread_mutex_unlock(&h->agent->lock);
 	pr_info("pid %d (%s) exited; its series stay, marked down, for the TTL\n", h->pid,
 		h->exe_base);

@@ -5,13 +5,13 @@
  * the node, a node textfile and the OTLP exporter.
  */
 #include <errno.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "agent.h"
 #include "commands.h"
 #include "exitcodes.h"
@@ -72,32 +72,6 @@ static int parse_glob(const char *arg, void *field)
 	return -EINVAL;
 }
 
-static int parse_count(const char *arg, void *field)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (end != arg && !*end && v >= 1 && v <= 65536) {
-		*(int *)field = (int)v;
-		return 0;
-	}
-	pr_warn("--max-hosts %s: expected a number in [1, 65536]\n", arg);
-	return -EINVAL;
-}
-
-static int parse_flows(const char *arg, void *field)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (end != arg && !*end && v >= 1 && v <= TORVYN_MAX_FLOWS) {
-		*(int *)field = (int)v;
-		return 0;
-	}
-	pr_warn("--max-flows %s: expected a number in [1, %d]\n", arg, TORVYN_MAX_FLOWS);
-	return -EINVAL;
-}
-
 /* "256K", "1M", "65536": a power of two from 4 KiB to 256 MiB. */
 static int parse_ring(const char *arg, void *field)
 {
@@ -142,11 +116,12 @@ static const struct tvn_opt agent_table[] = {
      .help = "never attach hosts whose executable path matches (repeatable)",
      .parse = parse_glob},
     {.name = "max-hosts",
-     .kind = TVN_OPT_CALL,
+     .kind = TVN_OPT_COUNT,
      .off = AO(max_hosts),
      .arg = "N",
      .help = "hosts kept at once, up or down (256); more are counted, not attached",
-     .parse = parse_count},
+     .min = 1,
+     .max = 65536},
     {.name = "ttl",
      .kind = TVN_OPT_DURATION,
      .off = AO(ttl_ns),
@@ -160,12 +135,13 @@ static const struct tvn_opt agent_table[] = {
      .min = 0.1,
      .max = 86400},
     {.name = "max-flows",
-     .kind = TVN_OPT_CALL,
+     .kind = TVN_OPT_COUNT,
      .off = AO(max_flows),
      .arg = "N",
      .help = "flows per host the diagnostic maps hold (16, at most 256): they cost kernel "
 	     "memory per flow and CPU; beyond, updates are counted as failed",
-     .parse = parse_flows},
+     .min = 1,
+     .max = TORVYN_MAX_FLOWS},
     {.name = "ring-size",
      .kind = TVN_OPT_CALL,
      .off = AO(ring_bytes),
@@ -226,14 +202,6 @@ static void usage(FILE *out)
 		     "  torvyn-trace agent --textfile-dir /var/lib/prometheus/node-exporter\n");
 }
 
-static uint64_t unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int render(void *ctx, bool om, char **body, size_t *len)
 {
 	struct agent_run *r = ctx;
@@ -259,7 +227,7 @@ static void push_metrics(void *ctx)
 {
 	struct agent_run *r = ctx;
 
-	tvn_agent__push_metrics(r->agent, r->start_unix, unix_ns());
+	tvn_agent__push_metrics(r->agent, r->start_unix, tvn_time__unix_ns());
 }
 
 static int start(struct agent_run *r)
@@ -284,20 +252,7 @@ static int start(struct agent_run *r)
 	int rc;
 
 	/* before any thread: the agent keeps what attaching needs, nothing else */
-	{
-		const char *colon = strrchr(r->o.listen, ':');
-		uint64_t extra = colon && atoi(colon + 1) > 0 && atoi(colon + 1) < 1024 ?
-					 1ull << CAP_NET_BIND_SERVICE :
-					 0;
-
-		/* files written later may be in directories root owns only by capability */
-		if (r->o.textfile_dir || r->o.otlp.file)
-			extra |= 1ull << CAP_DAC_OVERRIDE;
-
-		rc = tvn_priv__drop(extra);
-		if (rc)
-			pr_warn("could not drop capabilities: %s\n", strerror(-rc));
-	}
+	tvn_priv__drop_for(r->o.listen, r->o.textfile_dir || r->o.otlp.file);
 	rc = tvn_otlp_setup__open(&r->otlp, &r->o.otlp, 0, "torvyn-trace-agent");
 	if (rc)
 		return rc;
@@ -358,7 +313,7 @@ int tvn_cli__agent(int argc, char **argv)
 		    .control_gid = -1,
 		    .otlp.metrics_interval_s = 15,
 		},
-	    .start_unix = unix_ns(),
+	    .start_unix = tvn_time__unix_ns(),
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int rc = tvn_opts__parse(agent_table, argc, argv, &r.o, usage, NULL, 0);

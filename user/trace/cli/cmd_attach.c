@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/stat.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "control.h"
 #include "control_server.h"
@@ -172,22 +172,6 @@ static void usage(FILE *out)
 		"  torvyn-trace attach --pid 1234 --otlp-endpoint http://127.0.0.1:4318\n");
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static uint64_t unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------ snapshots */
 
 /* A snapshot with the exporter's figures among the self-metrics. */
@@ -289,7 +273,7 @@ static void write_textfile(void *ctx)
 	struct attach *a = ctx;
 	char *buf = NULL, path[PATH_MAX];
 	size_t len = 0;
-	uint64_t now = mono_ns();
+	uint64_t now = tvn_time__mono_ns();
 	int rc;
 
 	if (a->textfile_removed)
@@ -323,7 +307,7 @@ static void push_metrics(void *ctx)
 	struct tvn_snapshot snap;
 
 	if (!collect(a, &snap))
-		tvn_exporter__push_metrics(a->otlp.exp, &snap, a->start_unix, unix_ns());
+		tvn_exporter__push_metrics(a->otlp.exp, &snap, a->start_unix, tvn_time__unix_ns());
 	tvn_snapshot__free(&snap);
 }
 
@@ -439,7 +423,7 @@ static void target_exited(void *ctx)
 
 	if (a->tracing)
 		tvn_tracing__retry(a->tracing, true);
-	a->gone_ns = mono_ns();
+	a->gone_ns = tvn_time__mono_ns();
 	if (a->o.textfile_dir)
 		write_textfile(a); /* at once: the file shows target_up 0 */
 	if (a->o.follow) {
@@ -463,27 +447,6 @@ static void add_span(void *ctx, const struct tvn_otlp_span *span)
 
 /* ------------------------------------------------------------ setup */
 
-/*
- * Attached and the control socket bound, before any thread starts: every
- * capability the session does not need goes (docs/design.md, "Privileges").
- */
-static void drop_privileges(const struct attach_opts *o)
-{
-	const char *colon = strrchr(o->listen, ':');
-	uint64_t extra = 0;
-	int rc;
-
-	/* a privileged port is bound by the HTTP server, after this */
-	if (colon && atoi(colon + 1) > 0 && atoi(colon + 1) < 1024)
-		extra |= 1ull << CAP_NET_BIND_SERVICE;
-	/* files written later may be in directories root owns only by capability */
-	if (o->textfile_dir || o->otlp.file)
-		extra |= 1ull << CAP_DAC_OVERRIDE;
-	rc = tvn_priv__drop(extra);
-	if (rc)
-		pr_warn("could not drop capabilities: %s\n", strerror(-rc));
-}
-
 static int start_serving(struct attach *a)
 {
 	int e;
@@ -498,7 +461,8 @@ static int start_serving(struct attach *a)
 			pr_warn("control socket: %s\n", strerror(-a->ctl));
 		return a->ctl == -EADDRINUSE ? TVN_EXIT_ADDR_IN_USE : TVN_EXIT_INTERNAL;
 	}
-	drop_privileges(&a->o);
+	/* attached, the control socket bound, no thread yet (docs/design.md, "Privileges") */
+	tvn_priv__drop_for(a->o.listen, a->o.textfile_dir || a->o.otlp.file);
 	a->o.http.version = version;
 	a->http = tvn_http__start(a->o.listen, render, a, &a->o.http);
 	if (a->http)
@@ -598,10 +562,10 @@ static int open_session(struct attach *a)
 		rc = configure_loop(a);
 	if (rc)
 		return rc;
-	ns = mono_ns();
+	ns = tvn_time__mono_ns();
 	if (attach_target(a, &e))
 		return tvn_cli__fail(&e);
-	ns = mono_ns() - ns;
+	ns = tvn_time__mono_ns() - ns;
 	pr_info("attached to pid %d (%s) at level %s in %.1f ms; serving http://%s/metrics\n",
 		a->o.pid, tvn_session__exe(a->s), tvn_level__name(a->o.level), ns / 1e6,
 		tvn_http__addr(a->http, a->o.listen, addr, sizeof(addr)));
@@ -659,7 +623,7 @@ int tvn_cli__attach(int argc, char **argv)
 		    .otlp.metrics_interval_s = 15,
 		},
 	    .ctl = -1,
-	    .start_unix = unix_ns(),
+	    .start_unix = tvn_time__unix_ns(),
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct sigaction sa = {.sa_handler = on_signal};

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "loop.h"
 
@@ -41,14 +42,6 @@ struct tvn_loop {
 	bool stopping;
 	struct pollfd *pfds; /* scratch: n_fds + n_sessions */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* Grows *arr to hold n + 1 items of size sz. 0 or -ENOMEM. */
 static int grow(void **arr, int n, size_t sz)
@@ -135,7 +128,7 @@ int tvn_loop__add_timer(struct tvn_loop *l, uint64_t first_ns, uint64_t period_n
 	if (grow((void **)&l->timers, l->n_timers, sizeof(*l->timers)))
 		return -ENOMEM;
 	l->timers[l->n_timers++] = (struct loop_timer){
-	    .next_ns = mono_ns() + first_ns, .period_ns = period_ns, .fn = fn, .ctx = ctx};
+	    .next_ns = tvn_time__mono_ns() + first_ns, .period_ns = period_ns, .fn = fn, .ctx = ctx};
 	return 0;
 }
 
@@ -213,11 +206,11 @@ static int tick(struct tvn_loop *l)
 		    (l->pfds[i].revents & POLLIN))
 			l->fds[i].fn(l->fds[i].ctx, l->fds[i].fd);
 	}
-	now = mono_ns();
+	now = tvn_time__mono_ns();
 	for (int i = 0; i < l->n_timers; i++) {
 		if (now >= l->timers[i].next_ns) {
 			l->timers[i].fn(l->timers[i].ctx);
-			l->timers[i].next_ns = mono_ns() + l->timers[i].period_ns;
+			l->timers[i].next_ns = tvn_time__mono_ns() + l->timers[i].period_ns;
 		}
 	}
 	compact(l);

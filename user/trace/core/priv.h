@@ -10,6 +10,7 @@
 #ifndef TORVYN_PRIV_H
 #define TORVYN_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The capabilities a session keeps, as a capability bit mask. */
@@ -23,6 +24,14 @@ uint64_t tvn_priv__session_caps(void);
  * call it before starting threads, which inherit it. Returns 0 or -errno.
  */
 int tvn_priv__drop(uint64_t extra);
+
+/*
+ * tvn_priv__drop() for a verb that will listen on listen ("HOST:PORT": a port
+ * below 1024 keeps CAP_NET_BIND_SERVICE) and, with writes_files, write
+ * textfiles or an OTLP file (keeps CAP_DAC_OVERRIDE). A failure is logged:
+ * the tracer goes on with what it has.
+ */
+void tvn_priv__drop_for(const char *listen, bool writes_files);
 
 /* The capabilities of the calling thread: effective, as a mask. */
 uint64_t tvn_priv__effective(void);

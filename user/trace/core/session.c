@@ -7,16 +7,9 @@
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "session_internal.h"
 #include "torvyn.skel.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void clocks(struct tvn_session *s)
 {
@@ -83,7 +76,7 @@ void tvn_session__free(struct tvn_session *s)
 int tvn_session__set_level(struct tvn_session *s, int level, uint64_t *elapsed_ns,
 			   struct tvn_err *e)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = tvn_time__mono_ns();
 	int rc;
 
 	pthread_mutex_lock(&s->switch_lock);
@@ -104,7 +97,7 @@ int tvn_session__set_level(struct tvn_session *s, int level, uint64_t *elapsed_n
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&s->switch_lock);
 	if (elapsed_ns)
-		*elapsed_ns = mono_ns() - t0;
+		*elapsed_ns = tvn_time__mono_ns() - t0;
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "tracing.h"
 #include "torvyn_names.h"
 
@@ -160,14 +161,6 @@ static void emit(struct tvn_tracing *t, const struct tvn_rb_trace *rec)
 		t->sink(t->sink_ctx, &spans[i]);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static bool named(struct tvn_tracing *t, const struct tvn_rb_trace *rec)
 {
 	return tvn_store__flow_named(tvn_session__store(t->session), (uint32_t)rec->trace.flow_idx);
@@ -182,7 +175,7 @@ static void on_trace(void *ctx, const struct tvn_rb_trace *rec)
 		return;
 	}
 	t->pending[t->n_pending].rec = *rec;
-	t->pending[t->n_pending].since_ns = mono_ns();
+	t->pending[t->n_pending].since_ns = tvn_time__mono_ns();
 	t->n_pending++;
 }
 
@@ -209,7 +202,7 @@ void tvn_tracing__free(struct tvn_tracing *t)
 
 void tvn_tracing__retry(struct tvn_tracing *t, bool force)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = tvn_time__mono_ns();
 	int kept = 0;
 
 	for (int i = 0; i < t->n_pending; i++) {

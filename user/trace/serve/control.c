@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "level.h"
 #include "log.h"
@@ -64,10 +65,7 @@ static ssize_t read_some(int fd, void *buf, size_t len, int ms)
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return tvn_time__mono_ns() / 1000000;
 }
 
 /*

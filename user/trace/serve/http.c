@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "prom.h"
@@ -35,14 +36,6 @@ struct sending {
 	struct tvn_body *body;
 	uint64_t deadline_ns;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 int tvn_http__parse_addr(const char *addr, struct sockaddr_storage *ss, unsigned int *sslen)
 {
@@ -113,7 +106,7 @@ static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 	struct sending *sd = cls;
 	size_t n;
 
-	if (now_ns() > sd->deadline_ns || pos >= sd->body->len)
+	if (tvn_time__mono_ns() > sd->deadline_ns || pos >= sd->body->len)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	n = sd->body->len - pos;
 	if (n > max)
@@ -143,7 +136,7 @@ static enum MHD_Result reply_body(struct tvn_http *h, struct MHD_Connection *con
 		return MHD_NO;
 	}
 	sd->body = body;
-	sd->deadline_ns = now_ns() + h->send_timeout_ns;
+	sd->deadline_ns = tvn_time__mono_ns() + h->send_timeout_ns;
 	r = MHD_create_response_from_callback(body->len, BLOCK_SIZE, read_body, sd, sent_body);
 	if (!r) {
 		sent_body(sd);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "scrape_cache.h"
 
 /*
@@ -47,14 +48,6 @@ struct tvn_scrape_cache {
 	uint64_t ttl_ns, gen;
 	atomic_uint live;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* Takes buf (freed on failure). */
 static struct body *body_new(struct tvn_scrape_cache *c, char *buf, size_t len, uint64_t gen,
@@ -211,7 +204,7 @@ static int render_locked(struct tvn_scrape_cache *c, struct slot *s, bool om, ui
 	s->plain = b;
 	s->version = version;
 	/* counted from the end of the render: scrapes that waited for it reuse it */
-	s->fresh_until = now_ns() + c->ttl_ns;
+	s->fresh_until = tvn_time__mono_ns() + c->ttl_ns;
 	return 0;
 }
 
@@ -253,7 +246,7 @@ int tvn_scrape_cache__get(struct tvn_scrape_cache *c, bool om, bool gzip, struct
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		bool fresh = s->plain && s->version == v &&
-			     (now_ns() < s->fresh_until || atomic_load(&c->live) >= LIVE_MAX);
+			     (tvn_time__mono_ns() < s->fresh_until || atomic_load(&c->live) >= LIVE_MAX);
 
 		if (!fresh && !s->rendering) {
 			rc = render_locked(c, s, om, v);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "err.h"
 #include "level.h"
@@ -33,14 +34,6 @@ struct view {
 	int top; /* the first scrolling line on screen */
 	char status[700];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------ selection */
 
@@ -258,9 +251,9 @@ int tvn_top_view__run(struct tvn_top_source *src, const struct tvn_top_view_opts
 	curs_set(0);
 	v.o.keys = true;
 	refresh_frame(&v);
-	next = mono_ns() + period;
+	next = tvn_time__mono_ns() + period;
 	while (!*stop) {
-		uint64_t now = mono_ns();
+		uint64_t now = tvn_time__mono_ns();
 		int ch;
 
 		if (now >= next) {
@@ -268,7 +261,7 @@ int tvn_top_view__run(struct tvn_top_source *src, const struct tvn_top_view_opts
 			next = now + period;
 		}
 		draw(&v);
-		now = mono_ns();
+		now = tvn_time__mono_ns();
 		timeout(next > now ? (int)((next - now) / 1000000) + 1 : 0);
 		ch = getch();
 		if (ch != ERR && key(&v, ch))
