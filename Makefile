@@ -82,6 +82,52 @@ $(BUILD)/rt/%.o: usdt/%.c $(wildcard usdt/*.h) include/torvyn_abi.h $(GEN_HDRS) 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# ---------------------------------------------------------------- libtorvyn-probes
+# The runtime side of the probe contract as a library (include/torvyn/probes.h,
+# docs/write-your-own-host.md): the runtime sources above plus the public API,
+# with the semaphores of `dtrace -G` inside. Position-independent objects and
+# hidden symbols but the API's serve both the archive and the shared object.
+# torvyn-host links the archive; its probes-compiled-out twin links a
+# no-probe archive that is never installed.
+LIB_VERSION := $(shell sed -n 's/^\#define TVN_PROBES_VERSION_\(MAJOR\|MINOR\) //p' \
+	include/torvyn/probes.h | paste -sd. -).0
+LIB_MAJOR := $(firstword $(subst ., ,$(LIB_VERSION)))
+LIB_SONAME := libtorvyn-probes.so.$(LIB_MAJOR)
+LIB_SRCS := $(RT_SRCS) usdt/probes.c usdt/probes_elem.c
+LIB_OBJS := $(LIB_SRCS:usdt/%.c=$(BUILD)/lib/%.o)
+LIB_OBJS_NP := $(LIB_SRCS:usdt/%.c=$(BUILD)/lib-np/%.o)
+LIB_HDRS := $(wildcard usdt/*.h) include/torvyn_abi.h include/torvyn/probes.h \
+	include/torvyn_probes.h $(GEN_HDRS)
+LIB_CFLAGS := -fPIC -fvisibility=hidden
+LIB_A := $(BUILD)/libtorvyn-probes.a
+LIB_SO := $(BUILD)/libtorvyn-probes.so.$(LIB_VERSION)
+LIB_A_NP := $(BUILD)/libtorvyn-probes-noprobes.a
+LIB_PC := $(BUILD)/torvyn-probes.pc
+
+$(BUILD)/lib/%.o: usdt/%.c $(LIB_HDRS) $(BUILD)/torvyn_probes_gen.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/lib-np/%.o: usdt/%.c $(LIB_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LIB_CFLAGS) -DTORVYN_NO_PROBES -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS) $(BUILD)/torvyn_probes_sem.o
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_A_NP): $(LIB_OBJS_NP)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) $(BUILD)/torvyn_probes_sem.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs $^ -pthread -o $@
+	$(Q)ln -sf $(notdir $@) $(BUILD)/$(LIB_SONAME)
+	$(Q)ln -sf $(LIB_SONAME) $(BUILD)/libtorvyn-probes.so
+
 # ---------------------------------------------------------------- torvyn-host
 # Sources may sit in subfolders (user/host/pipeline/...); each folder is on the
 # include path, so a header is named by its file name alone.
@@ -109,18 +155,18 @@ $(BUILD)/host-co/%.o: user/host/%.c $(HOST_HDRS) $(BUILD)/torvyn_probes_gen.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -DTVN_BENCH_CLOCKS_ONLY=1 $(HOST_INC) -c $< -o $@
 
-$(BUILD)/torvyn-host: $(HOST_OBJS) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
+$(BUILD)/torvyn-host: $(HOST_OBJS) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
 
 # The baseline: the same host with every probe compiled out.
-$(BUILD)/torvyn-host-noprobes: $(HOST_OBJS_NP) $(RT_OBJS)
+$(BUILD)/torvyn-host-noprobes: $(HOST_OBJS_NP) $(LIB_A_NP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
 
 # make bench only: Level 1 reduced to its clock reads (runtime/step.c), the floor
 # of timing every invocation.
-$(BUILD)/torvyn-host-clocks-only: $(HOST_OBJS_CO) $(RT_OBJS) $(BUILD)/torvyn_probes_sem.o
+$(BUILD)/torvyn-host-clocks-only: $(HOST_OBJS_CO) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic $^ $(LDLIBS_HOST) -o $@
 
@@ -277,7 +323,8 @@ $(BUILD)/integ/multi_session: tests/integration/multi_session.c $(TRACE_LIB_OBJS
 INTEG_BINS := $(BUILD)/integ/multi_session
 
 # ---------------------------------------------------------------- top level
-ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace
+ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace \
+	$(LIB_A) $(LIB_SO) $(LIB_PC)
 
 .PHONY: all
 all: $(ALL)
@@ -343,6 +390,44 @@ install: $(BUILD)/torvyn-trace $(BUILD)/torvyn-host contrib/systemd/$(UNIT)
 uninstall:
 	$(call msg,RM,$(INSTALLED))
 	$(Q)rm -f $(INSTALLED)
+
+# ---------------------------------------------------------------- install: libtorvyn-probes
+# The library (archive, shared object and its two links), its headers under
+# torvyn/, the probe contract (torvyn.d, for dtrace -G or bpftrace) and the
+# pkg-config file, written for the PREFIX it is installed with.
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+LIB_INSTALLED := $(DESTDIR)$(LIBDIR)/libtorvyn-probes.a \
+	$(DESTDIR)$(LIBDIR)/libtorvyn-probes.so.$(LIB_VERSION) \
+	$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libtorvyn-probes.so \
+	$(DESTDIR)$(INCLUDEDIR)/torvyn/probes.h $(DESTDIR)$(INCLUDEDIR)/torvyn/torvyn_abi.h \
+	$(DESTDIR)$(DATADIR)/torvyn/torvyn.d $(DESTDIR)$(LIBDIR)/pkgconfig/torvyn-probes.pc
+PC_SED = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	-e 's|@DATADIR@|$(DATADIR)|' -e 's|@VERSION@|$(LIB_VERSION)|'
+
+# Rewritten when PREFIX or a directory changes, not otherwise.
+$(LIB_PC): usdt/torvyn-probes.pc.in FORCE | $(BUILD)
+	$(Q)sed $(PC_SED) $< >$@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@)
+
+.PHONY: install-lib uninstall-lib FORCE
+FORCE:
+install: install-lib
+uninstall: uninstall-lib
+install-lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+	$(call msg,INSTALL,libtorvyn-probes)
+	$(Q)install -D -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libtorvyn-probes.a
+	$(Q)install -D -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libtorvyn-probes.so.$(LIB_VERSION)
+	$(Q)ln -sf libtorvyn-probes.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	$(Q)ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libtorvyn-probes.so
+	$(Q)install -D -m 0644 include/torvyn/probes.h $(DESTDIR)$(INCLUDEDIR)/torvyn/probes.h
+	$(Q)install -D -m 0644 include/torvyn_abi.h $(DESTDIR)$(INCLUDEDIR)/torvyn/torvyn_abi.h
+	$(Q)install -D -m 0644 usdt/torvyn.d $(DESTDIR)$(DATADIR)/torvyn/torvyn.d
+	$(Q)install -D -m 0644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/torvyn-probes.pc
+
+uninstall-lib:
+	$(call msg,RM,libtorvyn-probes)
+	$(Q)rm -f $(LIB_INSTALLED)
 
 .PHONY: clean
 clean:

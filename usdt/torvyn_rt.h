@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The runtime-side library a Torvyn host links: W3C trace context, ids,
- * deterministic head sampling, Torvyn histograms and the per-flow span ring.
+ * libtorvyn-probes' internal and fast-path header (include/torvyn/probes.h is
+ * the public one): W3C trace context, ids, deterministic head sampling,
+ * Torvyn histograms, the per-flow span ring and the clock, as inline helpers
+ * for a host linked statically from this repository (torvyn-host's hot path).
  * Nothing here locks, allocates or looks anything up on the hot path.
  */
 #ifndef TORVYN_RT_H
@@ -14,18 +16,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "torvyn_abi.h"
+#include "torvyn/probes.h" /* the public API; includes torvyn_abi.h */
 
 /* ------------------------------------------------------------ trace context */
 
-#define TVN_TRACEPARENT_LEN 55 /* "00-" 32 "-" 16 "-" 2 */
-
-struct tvn_trace_ctx {
-	uint8_t trace_id[16];
-	uint64_t span_id; /* our current span */
-	uint64_t parent_span_id; /* the remote parent (from traceparent), 0 if none */
-	uint8_t flags; /* TORVYN_TRACE_FLAG_* */
-};
+/* struct tvn_trace_ctx and TVN_TRACEPARENT_LEN: the library's public header. */
 
 /*
  * Parses a W3C traceparent header value, strictly (trace-context level 1):

@@ -118,3 +118,15 @@ void tvn_rng_seed(struct tvn_rng *rng, uint64_t seed)
 {
 	rng->state = seed;
 }
+
+/* The public names (include/torvyn/probes.h). */
+int tvn_traceparent__parse(const char *s, size_t len, struct tvn_trace_ctx *out)
+{
+	return tvn_traceparent_parse(s, len, out);
+}
+
+int tvn_traceparent__format(const uint8_t trace_id[16], uint64_t span_id, uint8_t flags,
+			    char out[TVN_TRACEPARENT_LEN + 1])
+{
+	return tvn_traceparent_format(trace_id, span_id, flags, out);
+}

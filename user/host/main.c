@@ -9,7 +9,6 @@
 
 #include "runtime.h"
 #include "torvyn_parse.h"
-#include "torvyn_probes.h"
 
 /* Exit codes (README.md, "torvyn-host"). */
 enum {
@@ -352,8 +351,6 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/* announced at startup so `torvyn-trace probes` and bpftrace can check the ABI */
-	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
 	code = run(&host, &cfg, &opts);
 	if (host.progress && fclose(host.progress)) {
 		fprintf(stderr, "torvyn-host: cannot write progress log %s: %s\n",

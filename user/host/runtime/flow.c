@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Setting the host's flows up and tearing them down: components, streams,
- * element structs with their span-ring slots, and the metric block of each
- * (include/torvyn_abi.h).
+ * element structs with their span-ring slots. Each flow, component and
+ * stream is registered with libtorvyn-probes, which owns its metric block
+ * (include/torvyn_abi.h); the hot path counts in the block directly.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,32 +15,12 @@
 #include "runtime_internal.h"
 #include "torvyn_probes.h"
 
-/* A zeroed metric block of size bytes with its header written, or NULL. */
-static void *block_new(uint32_t kind, uint32_t size, int flow_idx, int idx, const char *flow_name,
-		       const char *name)
-{
-	struct torvyn_block_hdr *h;
-	void *p = NULL;
-
-	/* blocks get their own cache lines: each is written by one thread */
-	if (posix_memalign(&p, 64, size))
-		return NULL;
-	memset(p, 0, size);
-	h = p; /* every block starts with its header */
-	h->kind = kind;
-	h->size = size;
-	h->flow_idx = flow_idx;
-	h->idx = idx;
-	snprintf(h->flow_name, sizeof(h->flow_name), "%s", flow_name);
-	snprintf(h->name, sizeof(h->name), "%s", name);
-	return h;
-}
-
 /* ------------------------------------------------------------ setup */
 
 static int comps_init(struct tvn_flow *f)
 {
 	const struct tvn_flow_cfg *cfg = f->cfg;
+	int rc;
 
 	for (int i = 0; i < cfg->n_comps; i++) {
 		struct tvn_comp *c = &f->comps[i];
@@ -48,11 +29,10 @@ static int comps_init(struct tvn_flow *f)
 		c->idx = i;
 		c->cfg = &cfg->comps[i];
 		c->pool = &f->host->pool;
-		c->blk = block_new(TORVYN_BLOCK_COMPONENT, sizeof(*c->blk), f->idx, i, cfg->id,
-				   c->cfg->id);
-		if (!c->blk)
-			return -ENOMEM;
-		c->blk->role = c->cfg->role;
+		rc = tvn_probes_flow__component(f->pf, c->cfg->id, c->cfg->role);
+		if (rc < 0)
+			return rc;
+		c->blk = tvn_probes_flow__component_block(f->pf, i);
 		if (c->cfg->kind == TVN_KIND_FILE_SINK)
 			f->needs_ctx = 1;
 		if (f->host->opts.gap_log) {
@@ -67,6 +47,7 @@ static int comps_init(struct tvn_flow *f)
 static int streams_init(struct tvn_flow *f)
 {
 	const struct tvn_flow_cfg *cfg = f->cfg;
+	int rc;
 
 	for (int i = 0; i < cfg->n_streams; i++) {
 		struct tvn_stream *s = &f->streams[i];
@@ -76,18 +57,17 @@ static int streams_init(struct tvn_flow *f)
 		s->idx = i;
 		s->cfg = cfg->streams[i];
 		s->ring = calloc(s->cfg.capacity, sizeof(*s->ring));
-		s->blk =
-		    block_new(TORVYN_BLOCK_STREAM, sizeof(*s->blk), f->idx, i, cfg->id, s->cfg.id);
-		if (!s->ring || !s->blk)
+		if (!s->ring)
 			return -ENOMEM;
+		rc = tvn_probes_flow__stream(f->pf, s->cfg.id, s->cfg.from, s->cfg.to,
+					     s->cfg.capacity, s->cfg.policy);
+		if (rc < 0)
+			return rc;
+		s->blk = tvn_probes_flow__stream_block(f->pf, i);
 		s->low_mark = (uint32_t)(s->cfg.low_watermark * s->cfg.capacity);
 		pthread_mutex_init(&s->lock, NULL);
 		pthread_cond_init(&s->not_empty, NULL);
 		pthread_cond_init(&s->not_full, NULL);
-		s->blk->from_idx = s->cfg.from;
-		s->blk->to_idx = s->cfg.to;
-		s->blk->capacity = s->cfg.capacity;
-		s->blk->policy = s->cfg.policy;
 		f->comps[s->cfg.to].in = s;
 		from->out[from->n_out++] = s;
 	}
@@ -131,11 +111,10 @@ static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
 	if (getrandom(&f->id_key, sizeof(f->id_key), 0) != sizeof(f->id_key))
 		f->id_key = tvn_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)f;
 	f->n_streams = cfg->n_streams;
-	f->blk = block_new(TORVYN_BLOCK_FLOW, sizeof(*f->blk), idx, 0, cfg->id, cfg->id);
-	if (!f->blk)
-		return -ENOMEM;
-	f->blk->n_components = cfg->n_comps;
-	f->blk->state = TORVYN_FLOW_VALIDATED;
+	rc = tvn_probes__flow_new(h->probes, cfg->id, &f->pf);
+	if (rc)
+		return rc;
+	f->blk = tvn_probes_flow__block(f->pf); /* Validated */
 	rc = comps_init(f);
 	if (!rc)
 		rc = streams_init(f);
@@ -143,8 +122,8 @@ static int flow_init(struct tvn_host *h, struct tvn_flow *f, int idx,
 		rc = elems_init(f);
 	for (int i = 0; !rc && i < cfg->n_comps; i++)
 		rc = tvn_comp__open(&f->comps[i], err, errlen);
-	if (!rc)
-		f->blk->state = TORVYN_FLOW_INSTANTIATED;
+	if (!rc) /* the host keeps its elements' span slots itself */
+		rc = tvn_probes_flow__ready(f->pf, 0);
 	return rc;
 }
 
@@ -168,15 +147,21 @@ int tvn_host__init(struct tvn_host *h, struct tvn_pipeline_cfg *cfg,
 		snprintf(err, errlen, "cannot allocate the buffer pool: %s", strerror(-rc));
 		return rc;
 	}
-	h->sys = block_new(TORVYN_BLOCK_SYSTEM, sizeof(*h->sys), 0, 0, "", "system");
-	h->pool_blk = block_new(TORVYN_BLOCK_POOL, sizeof(*h->pool_blk), 0, 0, "", "pool");
+	rc = tvn_probes__open(&(struct tvn_probes_opts){.flush_interval_ms = opts->flush_interval_ms,
+							.before_flush = tvn_host__before_flush,
+							.arg = h},
+			      &h->probes);
+	if (rc) {
+		snprintf(err, errlen, "cannot open libtorvyn-probes: %s", strerror(-rc));
+		return rc;
+	}
+	h->sys = tvn_probes__system_block(h->probes);
+	h->pool_blk = tvn_probes__pool_block(h->probes);
 	h->flows = calloc(cfg->n_flows, sizeof(*h->flows));
-	if (!h->sys || !h->pool_blk || !h->flows) {
+	if (!h->flows) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	h->sys->abi_version = TORVYN_PROBE_ABI_VERSION;
-	h->sys->n_flows = cfg->n_flows;
 	h->n_flows = cfg->n_flows;
 	for (int i = 0; i < cfg->n_flows; i++) {
 		rc = flow_init(h, &h->flows[i], i, &cfg->flows[i], err, errlen);
@@ -197,8 +182,7 @@ static void stream_fini(struct tvn_stream *s)
 	/* elements still queued (an interrupted run) give their buffers back */
 	for (uint32_t k = 0; s->ring && k < s->len; k++)
 		tvn_pool__return(s->ring[(s->head + k) % s->cfg.capacity]->buf);
-	free(s->ring);
-	free(s->blk);
+	free(s->ring); /* its block is the library's */
 	if (s->flow) {
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->not_empty);
@@ -211,14 +195,12 @@ static void flow_fini(struct tvn_flow *f)
 {
 	for (int j = 0; j < f->n_comps; j++) {
 		tvn_comp__close(&f->comps[j]);
-		free(f->comps[j].blk);
 		free(f->comps[j].gaps);
 	}
 	for (int j = 0; j < f->n_streams; j++)
 		stream_fini(&f->streams[j]);
 	tvn_span_ring__fini(&f->ring);
 	free(f->elem_mem);
-	free(f->blk);
 }
 
 void tvn_host__fini(struct tvn_host *h)
@@ -226,9 +208,12 @@ void tvn_host__fini(struct tvn_host *h)
 	for (int i = 0; h->flows && i < h->n_flows; i++)
 		flow_fini(&h->flows[i]);
 	free(h->flows);
-	free(h->sys);
-	free(h->pool_blk);
 	h->flows = NULL;
+	/* every block goes with the library; its flows have ended (run.c) */
+	tvn_probes__close(h->probes);
+	h->probes = NULL;
+	h->sys = NULL;
+	h->pool_blk = NULL;
 	if (h->stop_fd >= 0)
 		close(h->stop_fd);
 	h->stop_fd = -1;

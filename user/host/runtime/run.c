@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "runtime_internal.h"
-#include "torvyn_probes.h"
 
 void tvn_host__stop(struct tvn_host *h, bool interrupted)
 {
@@ -30,10 +29,11 @@ void tvn_host__stop(struct tvn_host *h, bool interrupted)
 
 static void wait_for_tracer(struct tvn_host *h)
 {
-	while (!h->stop && !TORVYN_GATE_PRODUCTION_ENABLED())
+	while (!h->stop && !tvn_probes__level(h->probes))
 		tvn_time__sleep_ns(1000000ull);
 	/* the tracer raised the gates last: everything it attaches is in place */
-	TORVYN_GATE_PRODUCTION(tvn_probes__refresh(h, false));
+	tvn_probes__refresh(h, false);
+	tvn_probes__poll(h->probes); /* the host saw it: the gate's probe fires */
 }
 
 /* A thread for component j of flow f, flow index i; on failure the host exits. */
@@ -59,10 +59,8 @@ static void flow_start(struct tvn_host *h, int i)
 {
 	struct tvn_flow *f = &h->flows[i];
 
+	tvn_probes_flow__start(f->pf); /* Running; flow__start */
 	f->blk->start_ns = h->run_start_ns;
-	f->blk->state = TORVYN_FLOW_RUNNING;
-	if (TORVYN_FLOW_START_ENABLED())
-		TORVYN_FLOW_START(f->idx, (char *)f->cfg->id, f->n_comps);
 	for (int j = 0; j < f->n_comps; j++) {
 		if (f->comps[j].cfg->role == TORVYN_ROLE_SOURCE)
 			f->sources_running++;
@@ -108,16 +106,14 @@ int tvn_host__run(struct tvn_host *h)
 	pthread_t tele;
 	int rc;
 
-	tvn_probes__refresh(h, false);
-	tvn_clock__init();
+	tvn_probes__refresh(h, false); /* the clock was calibrated by tvn_probes__open */
 	rc = pthread_create(&tele, NULL, tvn_telemetry__main, h);
 	if (rc)
 		return -rc;
 	if (h->opts.wait_attach) {
 		wait_for_tracer(h);
 		/* the tracer learns the flows' names before their first trace */
-		tvn_host__aggregate(h);
-		tvn_host__flush(h);
+		tvn_probes__flush(h->probes);
 	}
 	h->run_start_ns = tvn_now_ns();
 	for (int i = 0; i < h->n_flows; i++)
@@ -127,15 +123,10 @@ int tvn_host__run(struct tvn_host *h)
 	flows_join(h);
 	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
 	pthread_join(tele, NULL);
-	tvn_host__aggregate(h);
 	/* the final flush: the tracer sees the exact totals even after we exit */
-	tvn_host__flush(h);
-	for (int i = 0; i < h->n_flows; i++) {
-		struct tvn_flow *f = &h->flows[i];
-
-		if (TORVYN_FLOW_END_ENABLED())
-			TORVYN_FLOW_END(f->idx, f->blk->state, f->blk->elements_total,
-					f->blk->elements_errors);
-	}
+	tvn_probes__flush(h->probes);
+	tvn_probes__aggregate(h->probes); /* the summary's totals, traced or not */
+	for (int i = 0; i < h->n_flows; i++)
+		tvn_probes_flow__end(h->flows[i].pf, h->flows[i].blk->state); /* flow__end */
 	return 0;
 }

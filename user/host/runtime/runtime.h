@@ -140,6 +140,7 @@ struct tvn_flow {
 	struct tvn_elem *elem_mem;
 	uint32_t n_elem;
 	struct tvn_span_ring ring;
+	struct tvn_probes_flow *pf; /* the library's flow: its blocks and probes */
 	struct torvyn_flow_block *blk;
 };
 
@@ -200,6 +201,7 @@ struct tvn_host {
 	int stop_fd; /* an eventfd, readable once stop is set: blocked I/O gives up (io.h) */
 	uint64_t sample_threshold;
 	uint64_t run_start_ns, run_end_ns;
+	struct tvn_probes *probes; /* libtorvyn-probes: blocks, flush, gates and level */
 	struct torvyn_system_block *sys;
 	struct torvyn_pool_block *pool_blk;
 	/* loop gaps: the longest time between two consecutive element completions */
@@ -218,10 +220,8 @@ int tvn_host__run(struct tvn_host *host);
  */
 void tvn_host__stop(struct tvn_host *host, bool interrupted);
 void tvn_host__fini(struct tvn_host *host);
-/* flush.c: derives flow blocks and the system block from the component and stream blocks. */
-void tvn_host__aggregate(struct tvn_host *host);
-/* Fires metrics__flush for every block (production gate up). */
-void tvn_host__flush(struct tvn_host *host);
+/* flush.c: the library's before_flush: the pool's block and the memory it maps. */
+void tvn_host__before_flush(struct tvn_probes *p, void *host);
 /* summary.c: --summary, the host's own counts as JSON. */
 int tvn_host__write_summary(struct tvn_host *host, const char *path);
 /* --gap-log: every recorded pause, one JSON object a line. */

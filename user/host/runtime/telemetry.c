@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The telemetry thread: every few milliseconds it folds the probe semaphores
- * into the words the hot path reads, writes --progress-log, and while a
- * tracer is attached aggregates and flushes the metric blocks.
+ * into the words the hot path reads, writes --progress-log, and polls
+ * libtorvyn-probes, which announces levels and flushes the metric blocks
+ * while a tracer is attached.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "runtime_internal.h"
-#include "torvyn_probes.h"
 
 /* How often the telemetry thread re-reads the probe semaphores. */
 #define TVN_PROBE_POLL_NS (5 * 1000000ull)
@@ -20,17 +20,18 @@
  */
 int tvn_probes__refresh(const struct tvn_host *h, bool hold_off)
 {
-	int level = torvyn_probes__level();
+	int level = tvn_probes__level(h->probes);
 
 #ifndef TORVYN_NO_PROBES
+	unsigned int attached = tvn_probes__attached(h->probes);
 	int mode = TVN_HOT_EVENTS;
 
 	/* --force-level: a level's in-process cost measured without a tracer */
 	if (h->opts.force_level >= 0)
 		level = h->opts.force_level;
-	if (hold_off || (!level && !torvyn_probes__any()))
+	if (hold_off || (!level && !(attached & TVN_PROBES_ANY)))
 		mode = TVN_HOT_OFF;
-	else if (level == TORVYN_LEVEL_PRODUCTION && !torvyn_probes__step_events())
+	else if (level == TORVYN_LEVEL_PRODUCTION && !(attached & TVN_PROBES_STEP_EVENTS))
 		mode = TVN_HOT_LEVEL; /* the production copy of the step: no probe tests */
 	__atomic_store_n(&tvn_level, hold_off ? 0 : level, __ATOMIC_RELAXED);
 	__atomic_store_n(&tvn_probes_hot, mode, __ATOMIC_RELEASE);
@@ -68,21 +69,9 @@ static bool ab_hold_off(struct tvn_host *h)
 	return ab && t0 && ((tvn_now_ns() - t0) / ab) % 2 == 1;
 }
 
-/* Tells the tracer the host saw a switch to level. */
-static void announce_level(int level)
-{
-	if (level >= TORVYN_LEVEL_PRODUCTION)
-		TORVYN_GATE_PRODUCTION(level);
-	if (level >= TORVYN_LEVEL_DIAGNOSTIC)
-		TORVYN_GATE_DIAGNOSTIC(level);
-	TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION);
-}
-
 void *tvn_telemetry__main(void *arg)
 {
 	struct tvn_host *h = arg;
-	int last = 0;
-	uint64_t next = tvn_now_ns();
 
 	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
 		bool hold_off = ab_hold_off(h);
@@ -90,21 +79,8 @@ void *tvn_telemetry__main(void *arg)
 
 		if (h->progress)
 			progress_note(h, h->progress, hold_off ? 0 : level, !hold_off);
-		if (level != last) {
-			/* a tracer arrived: it gets every block now, not a period later */
-			if (level > last)
-				next = tvn_now_ns();
-			announce_level(level);
-			last = level;
-		}
-		if (tvn_now_ns() >= next) {
-			tvn_clock__tick();
-			if (level) {
-				tvn_host__aggregate(h);
-				tvn_host__flush(h);
-			}
-			next = tvn_now_ns() + (uint64_t)h->opts.flush_interval_ms * 1000000ull;
-		}
+		/* announces a new level, flushes when due, steers the clock */
+		tvn_probes__poll(h->probes);
 		tvn_time__sleep_ns(TVN_PROBE_POLL_NS);
 	}
 	return NULL;
