@@ -372,8 +372,8 @@ int tvn_probes_flow__component(struct tvn_probes_flow *f, const char *name, uint
 	if (f->n_comps >= TORVYN_MAX_COMPONENTS)
 		return -E2BIG;
 	c = &f->comps[f->n_comps];
-	c->blk = tvn_probes__block_new(TORVYN_BLOCK_COMPONENT, sizeof(*c->blk), f->idx,
-				       f->n_comps, f->blk->hdr.flow_name, name);
+	c->blk = tvn_probes__block_new(TORVYN_BLOCK_COMPONENT, sizeof(*c->blk), f->idx, f->n_comps,
+				       f->blk->hdr.flow_name, name);
 	if (!c->blk)
 		return -ENOMEM;
 	c->blk->role = role;
@@ -381,19 +381,19 @@ int tvn_probes_flow__component(struct tvn_probes_flow *f, const char *name, uint
 	return f->n_comps++;
 }
 
-int tvn_probes_flow__stream(struct tvn_probes_flow *f, const char *name, uint32_t from,
-			   uint32_t to, uint32_t capacity, uint32_t policy)
+int tvn_probes_flow__stream(struct tvn_probes_flow *f, const char *name, uint32_t from, uint32_t to,
+			    uint32_t capacity, uint32_t policy)
 {
 	struct tvn_probes_stream *s;
 
-	if (!name || from >= (uint32_t)f->n_comps ||
-	    to >= (uint32_t)f->n_comps || !capacity || policy > TORVYN_POLICY_ERROR)
+	if (!name || from >= (uint32_t)f->n_comps || to >= (uint32_t)f->n_comps || !capacity ||
+	    policy > TORVYN_POLICY_ERROR)
 		return -EINVAL;
 	if (f->n_streams >= TORVYN_MAX_STREAMS)
 		return -E2BIG;
 	s = &f->streams[f->n_streams];
-	s->blk = tvn_probes__block_new(TORVYN_BLOCK_STREAM, sizeof(*s->blk), f->idx,
-				       f->n_streams, f->blk->hdr.flow_name, name);
+	s->blk = tvn_probes__block_new(TORVYN_BLOCK_STREAM, sizeof(*s->blk), f->idx, f->n_streams,
+				       f->blk->hdr.flow_name, name);
 	if (!s->blk)
 		return -ENOMEM;
 	s->blk->from_idx = from;
@@ -461,8 +461,7 @@ struct torvyn_flow_block *tvn_probes_flow__block(struct tvn_probes_flow *f)
 	return f->blk;
 }
 
-struct torvyn_component_block *tvn_probes_flow__component_block(struct tvn_probes_flow *f,
-								int comp)
+struct torvyn_component_block *tvn_probes_flow__component_block(struct tvn_probes_flow *f, int comp)
 {
 	if (comp < 0 || comp >= f->n_comps) {
 		errno = EINVAL;

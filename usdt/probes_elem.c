@@ -142,8 +142,7 @@ static struct torvyn_span_rec *span_next(struct tvn_probes_elem *e)
 	return tvn_span_rec__next(e->slot, &e->nrec, &e->ndropped);
 }
 
-uint64_t tvn_probes_flow__step_begin(struct tvn_probes_flow *f, int comp,
-				     struct tvn_probes_elem *e)
+uint64_t tvn_probes_flow__step_begin(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e)
 {
 	struct tvn_probes_comp *c = &f->comps[comp];
 	bool rec = TORVYN_COMPONENT_INVOKE_ENABLED();
@@ -160,8 +159,8 @@ uint64_t tvn_probes_flow__step_begin(struct tvn_probes_flow *f, int comp,
 }
 
 void tvn_probes_flow__step_end(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e,
-			       uint64_t t0, uint32_t status, uint32_t error_kind,
-			       uint64_t bytes_in, uint64_t bytes_out)
+			       uint64_t t0, uint32_t status, uint32_t error_kind, uint64_t bytes_in,
+			       uint64_t bytes_out)
 {
 	struct tvn_probes_comp *c = &f->comps[comp];
 	struct torvyn_component_block *b = c->blk;
@@ -172,7 +171,8 @@ void tvn_probes_flow__step_end(struct tvn_probes_flow *f, int comp, struct tvn_p
 	b->bytes_in += bytes_in;
 	if (status == TORVYN_STATUS_ERROR) {
 		b->errors++;
-		b->errors_by_kind[error_kind < TORVYN_ERR_KINDS ? error_kind : TORVYN_ERR_INTERNAL]++;
+		b->errors_by_kind[error_kind < TORVYN_ERR_KINDS ? error_kind
+								: TORVYN_ERR_INTERNAL]++;
 		bytes_out = 0;
 	} else {
 		b->bytes_out += bytes_out;
@@ -368,8 +368,8 @@ static void promote_fill(struct tvn_probes_flow *f, struct tvn_probes_elem *e, u
 	}
 }
 
-static void promote(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e,
-		    uint32_t status, uint32_t error_kind, uint64_t t1, uint32_t reason)
+static void promote(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e, uint32_t status,
+		    uint32_t error_kind, uint64_t t1, uint32_t reason)
 {
 	struct tvn_span_slot *s = e->slot;
 	struct torvyn_span_rec *r = span_next(e);

@@ -214,8 +214,8 @@ enum tvn_probes_pool_event {
 };
 
 /* A tier's shape (TORVYN_TIER_*): buffer size and buffer count. */
-TVN_PROBES_API int tvn_probes__pool_tier(struct tvn_probes *p, uint32_t tier,
-					 uint64_t buffer_size, uint64_t capacity);
+TVN_PROBES_API int tvn_probes__pool_tier(struct tvn_probes *p, uint32_t tier, uint64_t buffer_size,
+					 uint64_t capacity);
 /* A pool event of tier for a buffer of size bytes; counted and probed. */
 TVN_PROBES_API void tvn_probes__pool_event(struct tvn_probes *p, enum tvn_probes_pool_event ev,
 					   uint32_t tier, uint64_t size);

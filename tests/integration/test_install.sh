@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # make install / uninstall into temporary trees (DESTDIR):
 # - PREFIX=/usr (Debian's layout): exactly usr/sbin/torvyn-trace (0755, the
-#   build's binary), usr/bin/torvyn-host (0755) and
+#   build's binary), usr/bin/torvyn-host (0755),
 #   lib/systemd/system/torvyn-trace-agent.service (0644, ExecStart on
-#   /usr/sbin); nothing enabled (no symbolic link, nothing under etc/); the
+#   /usr/sbin), and libtorvyn-probes: usr/lib/libtorvyn-probes.a,
+#   the .so.X.Y.Z with its .so.X and .so links, usr/include/torvyn/probes.h
+#   and torvyn_abi.h, usr/share/torvyn/torvyn.d and
+#   usr/lib/pkgconfig/torvyn-probes.pc (its prefix /usr); nothing enabled (no
+#   symbolic link but the library's, nothing under etc/); the
 #   installed binaries run; make uninstall leaves directories only, and a
 #   second uninstall is harmless;
-# - the default PREFIX (/usr/local): the same three under usr/local, the unit's
-#   ExecStart on /usr/local/sbin;
+# - the default PREFIX (/usr/local): the same under usr/local, the unit's
+#   ExecStart on /usr/local/sbin, the .pc file's prefix /usr/local;
 # - systemd-analyze verify accepts the installed unit (in a tree that also
 #   holds this machine's units, for the targets a service depends on), with
 #   no warning, and rates its exposure (systemd-analyze security) 4.0 or less.
 . "$(dirname "$0")/lib.sh"
 [ -x "$TRACE" ] && [ -x "$HOST" ] || fail "build/torvyn-trace or build/torvyn-host missing: make all first"
 UNIT=torvyn-trace-agent.service
+LIBV=$(sed -n 's/^#define TVN_PROBES_VERSION_\(MAJOR\|MINOR\) //p' "$ROOT/include/torvyn/probes.h" |
+	paste -sd. -).0
+# lib_files PREFIX: what installs libtorvyn-probes under PREFIX (no leading /)
+lib_files() {
+	echo "$1/lib/libtorvyn-probes.a 644" "$1/lib/libtorvyn-probes.so.$LIBV 755" \
+		"$1/lib/libtorvyn-probes.so.${LIBV%%.*} 777" "$1/lib/libtorvyn-probes.so 777" \
+		"$1/include/torvyn/probes.h 644" "$1/include/torvyn/torvyn_abi.h 644" \
+		"$1/share/torvyn/torvyn.d 644" "$1/lib/pkgconfig/torvyn-probes.pc 644" | tr ' ' '\n' |
+		paste -d' ' - -
+}
 
 # make_ TARGET VAR=VALUE...: this repository's make, untouched by the make that
 # may be running the tests.
@@ -28,11 +42,18 @@ expect() { printf '%s\n' "$@" | LC_ALL=C sort; }
 D=$T/root
 make_ install DESTDIR="$D" PREFIX=/usr
 assert_eq "files installed with PREFIX=/usr" \
-	"$(expect "lib/systemd/system/$UNIT 644" "usr/bin/torvyn-host 755" "usr/sbin/torvyn-trace 755")" \
+	"$( (expect "lib/systemd/system/$UNIT 644" "usr/bin/torvyn-host 755" "usr/sbin/torvyn-trace 755"
+		lib_files usr) | LC_ALL=C sort)" \
 	"$(files "$D")"
+cmp "$ROOT/build/libtorvyn-probes.a" "$D/usr/lib/libtorvyn-probes.a" ||
+	fail "usr/lib/libtorvyn-probes.a differs from the build's"
+assert_eq "libtorvyn-probes.so links" "libtorvyn-probes.so.${LIBV%%.*} libtorvyn-probes.so.$LIBV" \
+	"$(readlink "$D/usr/lib/libtorvyn-probes.so") $(readlink "$D/usr/lib/libtorvyn-probes.so.${LIBV%%.*}")"
+assert_eq "torvyn-probes.pc prefix" "prefix=/usr" "$(grep '^prefix=' "$D/usr/lib/pkgconfig/torvyn-probes.pc")"
 cmp "$TRACE" "$D/usr/sbin/torvyn-trace" || fail "usr/sbin/torvyn-trace differs from build/torvyn-trace"
 cmp "$HOST" "$D/usr/bin/torvyn-host" || fail "usr/bin/torvyn-host differs from build/torvyn-host"
-assert_eq "symbolic links (an enabled unit would be one)" "" "$(find "$D" -type l)"
+assert_eq "symbolic links but the library's (an enabled unit would be one)" "" \
+	"$(find "$D" -type l ! -name 'libtorvyn-probes.so*')"
 [ ! -e "$D/etc" ] || fail "install created etc/: it must not enable or configure anything"
 assert_eq "ExecStart of the installed unit" \
 	'ExecStart=/usr/sbin/torvyn-trace agent --listen ${TORVYN_AGENT_LISTEN} $TORVYN_AGENT_OPTS' \
@@ -54,9 +75,12 @@ ok "a second make uninstall succeeds"
 D=$T/local
 make_ install DESTDIR="$D"
 assert_eq "files installed with the default PREFIX" \
-	"$(expect "usr/local/bin/torvyn-host 755" "usr/local/lib/systemd/system/$UNIT 644" \
-		"usr/local/sbin/torvyn-trace 755")" \
+	"$( (expect "usr/local/bin/torvyn-host 755" "usr/local/lib/systemd/system/$UNIT 644" \
+		"usr/local/sbin/torvyn-trace 755"
+		lib_files usr/local) | LC_ALL=C sort)" \
 	"$(files "$D")"
+assert_eq "torvyn-probes.pc prefix (default PREFIX)" "prefix=/usr/local" \
+	"$(grep '^prefix=' "$D/usr/local/lib/pkgconfig/torvyn-probes.pc")"
 assert_eq "ExecStart of the unit under /usr/local" \
 	'ExecStart=/usr/local/sbin/torvyn-trace agent --listen ${TORVYN_AGENT_LISTEN} $TORVYN_AGENT_OPTS' \
 	"$(grep '^ExecStart=' "$D/usr/local/lib/systemd/system/$UNIT")"

@@ -147,10 +147,11 @@ int tvn_host__init(struct tvn_host *h, struct tvn_pipeline_cfg *cfg,
 		snprintf(err, errlen, "cannot allocate the buffer pool: %s", strerror(-rc));
 		return rc;
 	}
-	rc = tvn_probes__open(&(struct tvn_probes_opts){.flush_interval_ms = opts->flush_interval_ms,
-							.before_flush = tvn_host__before_flush,
-							.arg = h},
-			      &h->probes);
+	rc =
+	    tvn_probes__open(&(struct tvn_probes_opts){.flush_interval_ms = opts->flush_interval_ms,
+						       .before_flush = tvn_host__before_flush,
+						       .arg = h},
+			     &h->probes);
 	if (rc) {
 		snprintf(err, errlen, "cannot open libtorvyn-probes: %s", strerror(-rc));
 		return rc;
