@@ -68,3 +68,6 @@ UNIT_DEPS_ratelimit := user/trace/util/ratelimit.c
 # The scrape cache: one render per snapshot, shared by reference.
 UNIT_DEPS_scrape_cache := user/trace/serve/scrape_cache.c
 UNIT_LIBS_scrape_cache := -lz -pthread
+# libtorvyn-probes: its sources and the semaphores of dtrace -G.
+UNIT_DEPS_probes_lib := $(LIB_SRCS) $(BUILD)/torvyn_probes_sem.o
+UNIT_LIBS_probes_lib := -pthread
