@@ -341,31 +341,43 @@ void tvn_probes_flow__dropped(struct tvn_probes_flow *f, int stream)
 
 /* ------------------------------------------------------------ the end of an element */
 
-/* The header and each record's ids of a trace about to be exported (as torvyn-host does). */
-static void promote_fill(struct tvn_probes_flow *f, struct tvn_probes_elem *e, uint32_t reason)
+void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *fb,
+			    const struct tvn_trace_ctx *ctx, uint64_t seq, uint32_t nrec,
+			    uint32_t ndropped, uint32_t reason)
 {
-	struct tvn_span_slot *s = e->slot;
-	uint64_t root = e->tctx.span_id;
-	uint32_t n = e->nrec < TVN_SLOT_RECS ? e->nrec : TVN_SLOT_RECS;
+	uint64_t root = ctx->span_id;
+	uint32_t n = nrec < TVN_SLOT_RECS ? nrec : TVN_SLOT_RECS;
 
-	memcpy(s->hdr.trace_id, e->tctx.trace_id, sizeof(s->hdr.trace_id));
-	s->hdr.remote_parent_span_id = e->tctx.parent_span_id;
-	s->hdr.flow_idx = f->idx;
-	s->hdr.seq = e->seq;
-	s->hdr.flags = e->tctx.flags;
+	memcpy(s->hdr.trace_id, ctx->trace_id, sizeof(s->hdr.trace_id));
+	s->hdr.remote_parent_span_id = ctx->parent_span_id;
+	s->hdr.flow_idx = fb->hdr.flow_idx;
+	s->hdr.seq = seq;
+	s->hdr.flags = ctx->flags;
 	s->hdr.reason = reason;
 	s->hdr.count = n;
-	s->hdr.dropped = e->ndropped;
+	s->hdr.dropped = ndropped;
 	for (uint32_t i = 0; i < n; i++) {
 		struct torvyn_span_rec *r = &s->rec[i];
 		uint64_t z = tvn_rng_at(root, i + 1);
 
-		r->seq = e->seq;
+		r->seq = seq;
 		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
 		r->parent_span_id = root;
 		r->span_id = z ? z : 1;
 	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct torvyn_span_rec *r = &s->rec[i];
+
+		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < n)
+			r->parent_span_id = s->rec[r->aux_idx].span_id;
+	}
+	__atomic_add_fetch(&fb->promoted_total[reason], 1, __ATOMIC_RELAXED);
+	/* the records an exported trace lost to its full slot */
+	if (ndropped)
+		__atomic_add_fetch(&fb->spans_dropped, ndropped, __ATOMIC_RELAXED);
+	if (TORVYN_TRACE_PROMOTE_ENABLED())
+		TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
 }
 
 static void promote(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e, uint32_t status,
@@ -386,12 +398,7 @@ static void promote(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem 
 				      .status = (uint8_t)status,
 				      .error_kind = (uint8_t)error_kind,
 				      .bytes = e->len};
-	promote_fill(f, e, reason);
-	__atomic_add_fetch(&f->blk->promoted_total[reason], 1, __ATOMIC_RELAXED);
-	if (e->ndropped)
-		__atomic_add_fetch(&f->blk->spans_dropped, e->ndropped, __ATOMIC_RELAXED);
-	if (TORVYN_TRACE_PROMOTE_ENABLED())
-		TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
+	tvn_span_slot__promote(s, f->blk, &e->tctx, e->seq, e->nrec, e->ndropped, reason);
 }
 
 void tvn_probes_flow__elem_end(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e,

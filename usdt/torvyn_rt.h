@@ -247,6 +247,19 @@ static inline struct torvyn_span_rec *tvn_span_slot__next(struct tvn_span_slot *
 	return tvn_span_rec__next(slot, &slot->hdr.count, &slot->hdr.dropped);
 }
 
+/*
+ * Exports one element's trace (probes_elem.c): completes the slot's header
+ * and each record's seq, parent and span id (span ids from the root's,
+ * ctx->span_id, and the record's place; a copy's parent is the record that
+ * its aux_idx names, any other's the root; the root record, kind
+ * TORVYN_SPAN_FLOW, keeps its own), counts the promotion and the dropped
+ * records in the flow block fb, and fires trace__promote. Only for the
+ * traces that are exported: the others never pay for their ids.
+ */
+void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *fb,
+			    const struct tvn_trace_ctx *ctx, uint64_t seq, uint32_t nrec,
+			    uint32_t ndropped, uint32_t reason);
+
 /* Appends a zeroed record, for the caller to fill; as tvn_span_slot__next. */
 static inline struct torvyn_span_rec *tvn_span_slot__add(struct tvn_span_slot *slot)
 {

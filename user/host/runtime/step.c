@@ -70,7 +70,7 @@ invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint6
 	r = span_next(e);
 	if (!r)
 		return;
-	/* span id, parent and seq: promote_fill */
+	/* span id, parent and seq: tvn_span_slot__promote */
 	r->start_ns = t0;
 	r->end_ns = t1;
 	r->bytes = e->len;
@@ -82,7 +82,7 @@ invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint6
 	r->error_kind = (uint8_t)(rc < 0 ? -rc : 0);
 	r->reason = 0;
 	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
-		/* its parent is the invocation: promote_fill resolves the index */
+		/* its parent is the invocation: tvn_span_slot__promote resolves the index */
 		uint16_t inv = (uint16_t)(r - e->slot->rec);
 
 		r = span_next(e);

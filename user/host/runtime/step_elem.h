@@ -79,52 +79,12 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
 /*
  * The next span record of the element's trace, for the caller to write whole
  * with its span id, parent and seq left 0: what is the same for every record
- * of the element is written once, if the trace is exported (promote_fill),
+ * of the element is written once, if the trace is exported (tvn_span_slot__promote),
  * so the 99 % of elements that never are do not pay for it.
  */
 static __attribute__((always_inline)) inline struct torvyn_span_rec *span_next(struct tvn_elem *e)
 {
 	return tvn_span_rec__next(e->slot, &e->nrec, &e->ndropped);
-}
-
-/*
- * Completes a trace about to be exported: the header, and each record's
- * seq, parent and span id. Span ids derive from the random root span id and
- * the record's position (a splitmix64 step, never 0), so they are as
- * unpredictable as the root's and unique within the trace. The flow record
- * carries its own ids; a copy's parent is its invocation, named by record
- * index until now; every other record's parent is the root.
- */
-static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason)
-{
-	struct tvn_span_slot *s = e->slot;
-	uint64_t root = e->tctx.span_id; /* tvn_elem__fill_ctx has run */
-	uint32_t n = e->nrec < TVN_SLOT_RECS ? e->nrec : TVN_SLOT_RECS;
-
-	memcpy(s->hdr.trace_id, e->tctx.trace_id, sizeof(s->hdr.trace_id));
-	s->hdr.remote_parent_span_id = e->tctx.parent_span_id;
-	s->hdr.flow_idx = f->idx;
-	s->hdr.seq = e->seq;
-	s->hdr.flags = e->tctx.flags;
-	s->hdr.reason = reason;
-	s->hdr.count = n;
-	s->hdr.dropped = e->ndropped;
-	for (uint32_t i = 0; i < n; i++) {
-		struct torvyn_span_rec *r = &s->rec[i];
-		uint64_t z = tvn_rng_at(root, i + 1);
-
-		r->seq = e->seq;
-		if (r->kind == TORVYN_SPAN_FLOW)
-			continue;
-		r->parent_span_id = root;
-		r->span_id = z ? z : 1;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct torvyn_span_rec *r = &s->rec[i];
-
-		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < n)
-			r->parent_span_id = s->rec[r->aux_idx].span_id;
-	}
 }
 
 /*
@@ -216,14 +176,9 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 						      .status = (uint8_t)status,
 						      .error_kind = (uint8_t)error_kind,
 						      .bytes = e->len};
-			promote_fill(f, e, reason);
-			__atomic_add_fetch(&f->blk->promoted_total[reason], 1, __ATOMIC_RELAXED);
-			/* the records an exported trace lost to its full slot */
-			if (e->ndropped)
-				__atomic_add_fetch(&f->blk->spans_dropped, e->ndropped,
-						   __ATOMIC_RELAXED);
-			if (TORVYN_TRACE_PROMOTE_ENABLED())
-				TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
+			/* ids, header, counts and trace__promote: libtorvyn-probes */
+			tvn_span_slot__promote(s, f->blk, &e->tctx, e->seq, e->nrec, e->ndropped,
+					       reason);
 		}
 	}
 	elem_put(f, e);
