@@ -99,6 +99,9 @@ LIB_OBJS_NP := $(LIB_SRCS:usdt/%.c=$(BUILD)/lib-np/%.o)
 LIB_HDRS := $(wildcard usdt/*.h) include/torvyn_abi.h include/torvyn/probes.h \
 	include/torvyn_probes.h $(GEN_HDRS)
 LIB_CFLAGS := -fPIC -fvisibility=hidden
+# Every symbol resolved at link time; not under the sanitizers, whose runtime
+# the executable brings.
+LIB_ZDEFS := $(if $(filter 1,$(SANITIZE)),,-Wl,-z,defs)
 LIB_A := $(BUILD)/libtorvyn-probes.a
 LIB_SO := $(BUILD)/libtorvyn-probes.so.$(LIB_VERSION)
 LIB_A_NP := $(BUILD)/libtorvyn-probes-noprobes.a
@@ -124,7 +127,7 @@ $(LIB_A_NP): $(LIB_OBJS_NP)
 
 $(LIB_SO): $(LIB_OBJS) $(BUILD)/torvyn_probes_sem.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs $^ -pthread -o $@
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) $(LIB_ZDEFS) $^ -pthread -o $@
 	$(Q)ln -sf $(notdir $@) $(BUILD)/$(LIB_SONAME)
 	$(Q)ln -sf $(LIB_SONAME) $(BUILD)/libtorvyn-probes.so
 
