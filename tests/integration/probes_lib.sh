@@ -31,7 +31,11 @@ trace_one() {
 	port=$(pick_port 19850)
 	bg "$TRACE" attach --pid "$hpid" --level "$level" --listen "127.0.0.1:$port" 2>"$d/trace.err"
 	tpid=$BGPID
+	# the example waits for the production gate: one that never rises hangs it
+	local i=0
 	while kill -0 "$hpid" 2>/dev/null && kill -0 "$tpid" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -lt 1200 ] || fail "$level: the example still runs after 60 s (did the gate rise?)"
 		sleep 0.05
 	done
 	if ! kill -0 "$tpid" 2>/dev/null; then
