@@ -93,7 +93,7 @@ LIB_VERSION := $(shell sed -n 's/^\#define TVN_PROBES_VERSION_\(MAJOR\|MINOR\) /
 	include/torvyn/probes.h | paste -sd. -).0
 LIB_MAJOR := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libtorvyn-probes.so.$(LIB_MAJOR)
-LIB_SRCS := $(RT_SRCS) usdt/probes.c usdt/probes_elem.c
+LIB_SRCS := $(RT_SRCS) usdt/probes.c usdt/probes_elem.c usdt/probes_promote.c usdt/probes_pool.c
 LIB_OBJS := $(LIB_SRCS:usdt/%.c=$(BUILD)/lib/%.o)
 LIB_OBJS_NP := $(LIB_SRCS:usdt/%.c=$(BUILD)/lib-np/%.o)
 LIB_HDRS := $(wildcard usdt/*.h) include/torvyn_abi.h include/torvyn/probes.h \

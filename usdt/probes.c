@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libtorvyn-probes: the library, its flows and blocks, the gates, the flush
- * and the pools. Every probe site a tracer needs to attach at all (the
+ * libtorvyn-probes: the library, its flows and blocks, the gates and the
+ * flush. Every probe site a tracer needs to attach at all (the
  * gates, abi__version, metrics__flush, flow start and end) is in this file:
  * whatever a host calls, a static link pulls them in, and the ABI version is
  * always the constant the tracer checks.
@@ -438,8 +438,8 @@ void tvn_probes_flow__end(struct tvn_probes_flow *f, uint32_t state)
 {
 	struct sys_sums sum = {0};
 
-	for (int j = 0; j < f->n_comps; j++)
-		tvn_probes_comp__fire(&f->comps[j]);
+	for (int j = 0; f->fire && j < f->n_comps; j++)
+		f->fire(&f->comps[j]);
 	if (!f->blk->end_ns)
 		f->blk->end_ns = tvn_now_ns();
 	f->blk->state = state;
@@ -477,55 +477,4 @@ struct torvyn_stream_block *tvn_probes_flow__stream_block(struct tvn_probes_flow
 		return NULL;
 	}
 	return f->streams[stream].blk;
-}
-
-/* ------------------------------------------------------------ pools */
-
-int tvn_probes__pool_tier(struct tvn_probes *p, uint32_t tier, uint64_t buffer_size,
-			  uint64_t capacity)
-{
-	struct torvyn_pool_tier *t;
-
-	if (tier >= TORVYN_TIERS)
-		return -EINVAL;
-	t = &p->pool->tier[tier];
-	t->buffer_size = buffer_size;
-	t->capacity = capacity;
-	__atomic_store_n(&t->available, capacity, __ATOMIC_RELAXED);
-	return 0;
-}
-
-void tvn_probes__pool_event(struct tvn_probes *p, enum tvn_probes_pool_event ev, uint32_t tier,
-			    uint64_t size)
-{
-	struct torvyn_pool_tier *t;
-
-	if (tier >= TORVYN_TIERS)
-		return;
-	t = &p->pool->tier[tier];
-	/* several threads share a pool: every count is atomic */
-	switch (ev) {
-	case TVN_POOL_ALLOC:
-		__atomic_add_fetch(&t->allocated, 1, __ATOMIC_RELAXED);
-		__atomic_sub_fetch(&t->available, 1, __ATOMIC_RELAXED);
-		if (TORVYN_POOL_ALLOC_ENABLED())
-			TORVYN_POOL_ALLOC(tier, size);
-		break;
-	case TVN_POOL_RETURN:
-		__atomic_add_fetch(&t->returned, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&t->available, 1, __ATOMIC_RELAXED);
-		if (TORVYN_POOL_RETURN_ENABLED())
-			TORVYN_POOL_RETURN(tier, size);
-		break;
-	case TVN_POOL_FALLBACK:
-		__atomic_add_fetch(&t->fallback_count, 1, __ATOMIC_RELAXED);
-		if (TORVYN_POOL_FALLBACK_ENABLED())
-			TORVYN_POOL_FALLBACK(tier, size);
-		break;
-	case TVN_POOL_EXHAUSTED:
-		__atomic_add_fetch(&t->exhaustion_events, 1, __ATOMIC_RELAXED);
-		if (TORVYN_POOL_EXHAUSTED_ENABLED())
-			TORVYN_POOL_EXHAUSTED(tier);
-		break;
-	}
 }

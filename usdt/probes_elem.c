@@ -147,6 +147,8 @@ uint64_t tvn_probes_flow__step_begin(struct tvn_probes_flow *f, int comp, struct
 	struct tvn_probes_comp *c = &f->comps[comp];
 	bool rec = TORVYN_COMPONENT_INVOKE_ENABLED();
 
+	if (!f->fire)
+		f->fire = tvn_probes_comp__fire; /* the flow's end fires what is pending */
 	if (c->rec_pending)
 		rec_next(f, comp);
 	/* a pop into this component may have started the record already */
@@ -340,45 +342,6 @@ void tvn_probes_flow__dropped(struct tvn_probes_flow *f, int stream)
 }
 
 /* ------------------------------------------------------------ the end of an element */
-
-void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *fb,
-			    const struct tvn_trace_ctx *ctx, uint64_t seq, uint32_t nrec,
-			    uint32_t ndropped, uint32_t reason)
-{
-	uint64_t root = ctx->span_id;
-	uint32_t n = nrec < TVN_SLOT_RECS ? nrec : TVN_SLOT_RECS;
-
-	memcpy(s->hdr.trace_id, ctx->trace_id, sizeof(s->hdr.trace_id));
-	s->hdr.remote_parent_span_id = ctx->parent_span_id;
-	s->hdr.flow_idx = fb->hdr.flow_idx;
-	s->hdr.seq = seq;
-	s->hdr.flags = ctx->flags;
-	s->hdr.reason = reason;
-	s->hdr.count = n;
-	s->hdr.dropped = ndropped;
-	for (uint32_t i = 0; i < n; i++) {
-		struct torvyn_span_rec *r = &s->rec[i];
-		uint64_t z = tvn_rng_at(root, i + 1);
-
-		r->seq = seq;
-		if (r->kind == TORVYN_SPAN_FLOW)
-			continue;
-		r->parent_span_id = root;
-		r->span_id = z ? z : 1;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct torvyn_span_rec *r = &s->rec[i];
-
-		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < n)
-			r->parent_span_id = s->rec[r->aux_idx].span_id;
-	}
-	__atomic_add_fetch(&fb->promoted_total[reason], 1, __ATOMIC_RELAXED);
-	/* the records an exported trace lost to its full slot */
-	if (ndropped)
-		__atomic_add_fetch(&fb->spans_dropped, ndropped, __ATOMIC_RELAXED);
-	if (TORVYN_TRACE_PROMOTE_ENABLED())
-		TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
-}
 
 static void promote(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e, uint32_t status,
 		    uint32_t error_kind, uint64_t t1, uint32_t reason)

@@ -63,6 +63,11 @@ struct tvn_probes_flow {
 	struct tvn_span_ring ring;
 	struct tvn_probes_elem *elem_mem, *elem_free;
 	pthread_spinlock_t elem_lock;
+	/*
+	 * tvn_probes_comp__fire, set by the first step: a host that never calls
+	 * the step API (torvyn-host) links none of probes_elem.c's probe sites
+	 */
+	void (*fire)(struct tvn_probes_comp *c);
 };
 
 struct tvn_probes {
@@ -83,7 +88,7 @@ struct tvn_probes {
 /* probes.c: a zeroed metric block with its header written, or NULL. */
 void *tvn_probes__block_new(uint32_t kind, uint32_t size, int flow_idx, int idx,
 			    const char *flow_name, const char *name);
-/* probes_elem.c: fires a component's pending record (the flow is over). */
+/* probes_elem.c: fires a component's pending record (the flow is over); f->fire. */
 void tvn_probes_comp__fire(struct tvn_probes_comp *c);
 
 #endif /* TORVYN_PROBES_INTERNAL_H */
