@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A host embedded as a shared object: examples/minimal-host.c built with
 # -shared against the installed libtorvyn-probes.so, loaded by a small main
-# with dlopen, traced at both levels by the installed torvyn-trace with the
-# example's own counts exactly. The probes then sit in a shared object the
-# process maps, not in its executable: this skips while the tracer only
-# reads the executable's.
+# with dlopen. bpftrace on the installed libtorvyn-probes.so raises the
+# example's gate (it waits for it) and sees its flushes; then the installed
+# torvyn-trace traces it at both levels with the example's own counts
+# exactly. The probes sit in a shared object the process maps, not in its
+# executable: the torvyn-trace part skips while the tracer reads only the
+# executable's.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
@@ -32,6 +34,28 @@ cc -Wall -Werror "$T/main.c" -ldl -o "$T/main"
 "$T/main" "$T/libminimal.so" 300 >"$T/so.json"
 assert_eq "elements of flow upper, run from the shared object" 300 \
 	"$(jq '.flows[0].elements' "$T/so.json")"
+
+# an independent consumer first: bpftrace on the shared library raises the
+# gate (the example waits for it), and sees every block flushed
+if command -v bpftrace >/dev/null; then
+	so=$D/usr/lib/libtorvyn-probes.so.1
+	bg "$T/main" "$T/libminimal.so" 300 --wait-attach >"$T/bt.json"
+	hpid=$BGPID
+	bpftrace -p "$hpid" -e "usdt:$so:torvyn:gate__production { @gate = count(); }
+		usdt:$so:torvyn:metrics__flush { @[arg2] = count(); }" >"$T/bt.out" 2>&1 &
+	bt=$!
+	PIDS+=("$bt")
+	wait_exit "$hpid" 30 || fail "the example exited $? under bpftrace"
+	wait_exit "$bt" 10 || true
+	assert_eq "gate__production fired in libtorvyn-probes.so (the host saw bpftrace's gate)" 1 \
+		"$(sed -n 's/^@gate: //p' "$T/bt.out")"
+	comp=$(sed -n 's/^@\[2\]: //p' "$T/bt.out")
+	sys=$(sed -n 's/^@\[5\]: //p' "$T/bt.out")
+	[ -n "$sys" ] && [ "$sys" -ge 1 ] || fail "no system block flushed: $(cat "$T/bt.out")"
+	assert_eq "component blocks per flush (2 flows of 3)" 6 $((comp / sys))
+else
+	echo "bpftrace is missing: the gate under an independent consumer was not checked"
+fi
 
 for level in production diagnostic; do
 	rc=0
