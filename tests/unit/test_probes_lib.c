@@ -15,7 +15,7 @@
 
 #include "probes_internal.h"
 
-#define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+static const char TP[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 struct rig {
 	struct tvn_probes *p;
