@@ -2,6 +2,8 @@
 /*
  * json-filter: parses the record (jansson) and keeps it when its field
  * matches: equal to a string or a number, or a number within [min, max].
+ * A record without the field is dropped; a payload that is not a JSON object
+ * is invalid input.
  */
 #include <string.h>
 
@@ -34,8 +36,10 @@ int tvn_json_filter__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_re
 	*copy_reason = TORVYN_COPY_PAYLOAD_READ;
 	*copy_bytes = e->len;
 	rec = json_loadb((const char *)e->buf->data, e->len, 0, &je);
-	if (!rec)
+	if (!json_is_object(rec)) {
+		json_decref(rec);
 		return -TORVYN_ERR_INVALID_INPUT;
+	}
 	keep = matches(c->cfg, json_object_get(rec, c->cfg->field));
 	json_decref(rec);
 	return keep ? TORVYN_COMPONENT_OK : TORVYN_COMPONENT_DROP;
