@@ -380,7 +380,7 @@ static void test_ref_enrich(void **state)
 	assert_int_equal(cfg.flows[0].n_comps, 5);
 	c = cfg.flows[0].comps;
 	assert_comp(&c[0], "orders", TORVYN_ROLE_SOURCE, TVN_KIND_JSON_GENERATOR);
-	assert_int_equal(c[0].note_bytes, 64);
+	assert_int_equal(c[0].note_bytes, 80);
 	assert_comp(&c[1], "large", TORVYN_ROLE_FILTER, TVN_KIND_JSON_FILTER);
 	assert_int_equal(c[1].match, TVN_MATCH_RANGE);
 	assert_true(c[1].min == 80000 && c[1].max == INFINITY);

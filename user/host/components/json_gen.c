@@ -20,8 +20,8 @@ static const char *const currencies[] = {"EUR", "USD", "JPY"};
 static const char *const tags[] = {"new", "repeat", "mobile", "web", "promo", "gift", "bulk"};
 /* 16 words: four bits of a draw choose one */
 static const char *const words[] = {
-    "order",   "shipped", "delayed", "customer", "priority", "standard", "return",	"invoice",
-    "payment", "pending", "express", "warehouse", "address", "refund",	  "confirmed", "parcel",
+    "order",   "shipped", "delayed", "customer",  "priority", "standard", "return",    "invoice",
+    "payment", "pending", "express", "warehouse", "address",  "refund",	  "confirmed", "parcel",
 };
 
 /* The note: words separated by spaces, cut at exactly n bytes. */
@@ -47,19 +47,18 @@ static void note(uint64_t seed, uint64_t seq, char *p, uint32_t n)
 	}
 }
 
-size_t tvn_json_gen__format(uint64_t seed, uint64_t seq, uint32_t note_bytes, char *buf,
-			    size_t cap)
+size_t tvn_json_gen__format(uint64_t seed, uint64_t seq, uint32_t note_bytes, char *buf, size_t cap)
 {
 	char head[HEAD_MAX];
-	int n = snprintf(head, sizeof(head),
-			 "{\"seq\":%llu,\"user\":\"u%llu\",\"region\":\"%s\",\"amount\":%llu,"
-			 "\"currency\":\"%s\",\"tags\":[\"%s\",\"%s\"],\"ts\":%llu,\"note\":\"",
-			 (unsigned long long)seq, (unsigned long long)(seq % 97),
-			 regions[seq % ARRAY_LEN(regions)],
-			 (unsigned long long)(seq * 7919 % 100000),
-			 currencies[seq % ARRAY_LEN(currencies)], tags[seq % ARRAY_LEN(tags)],
-			 tags[seq / ARRAY_LEN(tags) % ARRAY_LEN(tags)],
-			 (unsigned long long)(1700000000000ull + 13 * seq));
+	int n =
+	    snprintf(head, sizeof(head),
+		     "{\"seq\":%llu,\"user\":\"u%llu\",\"region\":\"%s\",\"amount\":%llu,"
+		     "\"currency\":\"%s\",\"tags\":[\"%s\",\"%s\"],\"ts\":%llu,\"note\":\"",
+		     (unsigned long long)seq, (unsigned long long)(seq % 97),
+		     regions[seq % ARRAY_LEN(regions)], (unsigned long long)(seq * 7919 % 100000),
+		     currencies[seq % ARRAY_LEN(currencies)], tags[seq % ARRAY_LEN(tags)],
+		     tags[seq / ARRAY_LEN(tags) % ARRAY_LEN(tags)],
+		     (unsigned long long)(1700000000000ull + 13 * seq));
 	size_t need = (size_t)n + note_bytes + 2;
 
 	if (need > cap)

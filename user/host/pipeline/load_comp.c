@@ -73,9 +73,9 @@ static const char *const fault_error_keys[] = {"at", "type", "error", NULL};
 static const char *const fault_wait_keys[] = {"at", "type", "ms", NULL};
 static const char *const fault_any_keys[] = {"at", "type", "error", "ms", NULL};
 static const char *const comp_any_keys[] = {
-    "id",     "role",	    "kind",   "faults", "rate",	 "payload", "seed", "path",
-    "mode",   "keep_every", "contains", "config", "note_bytes", "lookup",  "field", "equals",
-    "min",    "max",	    "level",  NULL};
+    "id",    "role",   "kind",	     "faults",	 "rate",   "payload",	 "seed",
+    "path",  "mode",   "keep_every", "contains", "config", "note_bytes", "lookup",
+    "field", "equals", "min",	     "max",	 "level",  NULL};
 
 #define COMMON_KEYS 4 /* id, role, kind, faults: the first entries of comp_any_keys */
 

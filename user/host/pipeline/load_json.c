@@ -33,7 +33,8 @@ static int parse_json_generator(struct tvn_doc *doc, json_t *jc, struct tvn_comp
 	int err;
 
 	err = tvn_doc__get_int(doc, jc, "note_bytes", false, 0, MAX_NOTE,
-			       "an integer from 0 to 1048576: the bytes of each record's note", &note);
+			       "an integer from 0 to 1048576: the bytes of each record's note",
+			       &note);
 	c->note_bytes = note;
 	return err < 0 ? err : 0;
 }
@@ -60,8 +61,8 @@ static int parse_table(struct tvn_doc *doc, json_t *jt, struct tvn_comp_cfg *c)
 	}
 	n = json_dumpb(jt, c->table, sizeof(c->table), JSON_COMPACT);
 	if (!n || n >= sizeof(c->table))
-		return tvn_doc__fail(doc, "is %zu bytes written compactly (expected at most %zu)", n,
-				     sizeof(c->table) - 1);
+		return tvn_doc__fail(doc, "is %zu bytes written compactly (expected at most %zu)",
+				     n, sizeof(c->table) - 1);
 	c->table[n] = '\0';
 	return 0;
 }
@@ -107,8 +108,8 @@ static int parse_range(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg *c)
 	if (err < 0)
 		return err;
 	if (c->min > c->max)
-		return tvn_doc__fail_key(doc, "min", "%g is greater than max %g (expected min <= max)",
-					 c->min, c->max);
+		return tvn_doc__fail_key(
+		    doc, "min", "%g is greater than max %g (expected min <= max)", c->min, c->max);
 	return 0;
 }
 
@@ -119,13 +120,14 @@ static int parse_json_filter(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cf
 	bool range = json_object_get(jc, "min") || json_object_get(jc, "max");
 	int err;
 
-	err = tvn_doc__get_text(doc, jc, "field", true, 1, field_expect, c->field,
-				sizeof(c->field));
+	err =
+	    tvn_doc__get_text(doc, jc, "field", true, 1, field_expect, c->field, sizeof(c->field));
 	if (err)
 		return err;
 	if (je && range)
-		return tvn_doc__fail_key(doc, json_object_get(jc, "min") ? "min" : "max",
-					 "give either \"equals\" or \"min\" and/or \"max\", not both");
+		return tvn_doc__fail_key(
+		    doc, json_object_get(jc, "min") ? "min" : "max",
+		    "give either \"equals\" or \"min\" and/or \"max\", not both");
 	if (!je && !range)
 		return tvn_doc__fail_key(doc, "equals",
 					 "missing required field (expected \"equals\": a string or "

@@ -24,7 +24,7 @@ enum tvn_comp_kind {
 	TVN_KIND_ROUTER,	  /* router: round robin over its output streams */
 	TVN_KIND_NULL_SINK,
 	TVN_KIND_FILE_SINK,
-	TVN_KIND_PLUGIN, /* any role: a shared object, include/torvyn_component.h */
+	TVN_KIND_PLUGIN,	 /* any role: a shared object, include/torvyn_component.h */
 	TVN_KIND_JSON_GENERATOR, /* source: JSON records that vary with the sequence number */
 	TVN_KIND_JSON_ENRICH,	 /* processor: adds the fields a lookup table gives */
 	TVN_KIND_JSON_FILTER,	 /* filter: keeps records whose field matches */
