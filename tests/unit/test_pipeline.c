@@ -326,9 +326,10 @@ static void test_ref_backpressure(void **state)
 static void test_ref_all_components(void **state)
 {
 	static const enum tvn_comp_kind used[] = {
-	    TVN_KIND_GENERATOR,	     TVN_KIND_TRANSFORM, TVN_KIND_METADATA_FILTER,
-	    TVN_KIND_PAYLOAD_FILTER, TVN_KIND_ROUTER,	 TVN_KIND_NULL_SINK,
-	    TVN_KIND_FILE_SINK,
+	    TVN_KIND_GENERATOR,	     TVN_KIND_TRANSFORM,      TVN_KIND_METADATA_FILTER,
+	    TVN_KIND_PAYLOAD_FILTER, TVN_KIND_ROUTER,	      TVN_KIND_NULL_SINK,
+	    TVN_KIND_FILE_SINK,	     TVN_KIND_JSON_GENERATOR, TVN_KIND_JSON_FILTER,
+	    TVN_KIND_JSON_ENRICH,    TVN_KIND_DEFLATE,
 	};
 	struct tvn_pipeline_cfg cfg;
 
