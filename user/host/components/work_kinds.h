@@ -19,12 +19,6 @@
 
 /* json_gen.c: one record for e->seq into a new buffer. */
 int tvn_json_gen__invoke(struct tvn_comp *c, struct tvn_elem *e);
-/*
- * Writes the record of seq into buf (cap bytes, no NUL); returns its length,
- * or the length it needs when that is more than cap.
- */
-size_t tvn_json_gen__format(uint64_t seed, uint64_t seq, uint32_t note_bytes, char *buf,
-			    size_t cap);
 
 /* json_enrich.c */
 int tvn_json_enrich__open(struct tvn_comp *c, char *err, size_t errlen);
