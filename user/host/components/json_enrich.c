@@ -61,26 +61,30 @@ void tvn_json_enrich__close(struct tvn_comp *c)
 	c->plugin_state = NULL;
 }
 
-/* rec written compactly into a new buffer from the pool; NULL when none is left. */
-static struct tvn_buf *serialize(struct tvn_comp *c, const json_t *rec, uint32_t guess,
-				 uint32_t *len)
+/* rec written compactly into *nb, a new buffer from the pool; 0 or -TORVYN_ERR_*. */
+static int serialize(struct tvn_comp *c, const json_t *rec, uint32_t guess, struct tvn_buf **nb,
+		     uint32_t *len)
 {
-	struct tvn_buf *nb = tvn_pool__alloc(c->pool, guess);
 	size_t n;
 
-	if (!nb)
-		return NULL;
-	n = json_dumpb(rec, (char *)nb->data, nb->cap, JSON_COMPACT);
-	if (n > nb->cap) {
-		/* longer than the entry's own text would make it (escapes): once more */
-		tvn_pool__return(nb);
-		nb = n <= TVN_MAX_BUFFER ? tvn_pool__alloc(c->pool, n) : NULL;
-		if (!nb)
-			return NULL;
-		n = json_dumpb(rec, (char *)nb->data, nb->cap, JSON_COMPACT);
+	*nb = tvn_pool__alloc(c->pool, guess);
+	if (!*nb)
+		return -TORVYN_ERR_UNAVAILABLE;
+	n = json_dumpb(rec, (char *)(*nb)->data, (*nb)->cap, JSON_COMPACT);
+	if (n > (*nb)->cap) {
+		/* longer than the guess (escapes written out): once more, in a buffer that fits */
+		tvn_pool__return(*nb);
+		*nb = n <= TVN_MAX_BUFFER ? tvn_pool__alloc(c->pool, n) : NULL;
+		if (!*nb)
+			return -TORVYN_ERR_UNAVAILABLE;
+		n = json_dumpb(rec, (char *)(*nb)->data, (*nb)->cap, JSON_COMPACT);
+	}
+	if (!n || n > (*nb)->cap) {
+		tvn_pool__return(*nb);
+		return -TORVYN_ERR_INTERNAL;
 	}
 	*len = n;
-	return nb;
+	return 0;
 }
 
 int tvn_json_enrich__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason,
@@ -91,6 +95,7 @@ int tvn_json_enrich__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_re
 	struct tvn_buf *nb;
 	json_error_t je;
 	uint32_t len;
+	int rc;
 
 	rec = json_loadb((const char *)e->buf->data, e->len, 0, &je);
 	if (!json_is_object(rec)) {
@@ -103,10 +108,10 @@ int tvn_json_enrich__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_re
 		json_decref(rec);
 		return add ? -TORVYN_ERR_INTERNAL : TORVYN_COMPONENT_OK;
 	}
-	nb = serialize(c, rec, e->len + st->grow + 1, &len);
+	rc = serialize(c, rec, e->len + st->grow + 1, &nb, &len);
 	json_decref(rec);
-	if (!nb)
-		return -TORVYN_ERR_UNAVAILABLE;
+	if (rc)
+		return rc;
 	tvn_pool__return(e->buf);
 	e->buf = nb;
 	e->len = len;
