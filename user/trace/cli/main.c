@@ -46,7 +46,8 @@ static void usage(FILE *out)
 		"  torvyn-trace level --pid 1234 diagnostic\n"
 		"  torvyn-trace probes --binary /usr/bin/torvyn-host -j\n"
 		"  torvyn-trace top --pid 1234\n"
-		"\nVersion %s, probe ABI %d.\nManual: man torvyn-trace (verbs, exit codes, environment, files);\n"
+		"\nVersion %s, probe ABI %d.\nManual: man torvyn-trace (verbs, exit codes, "
+		"environment, files);\n"
 		"the probe contract: man 7 torvyn-probes.\n",
 		TVN_VERSION, TORVYN_PROBE_ABI_VERSION);
 }
