@@ -122,7 +122,7 @@ static void usage(FILE *out)
 	    out,
 	    "\n"
 	    "Examples:\n"
-	    "  torvyn-trace bench -- torvyn-host run user/host/pipelines/three-stage.json\n"
+	    "  torvyn-trace bench --pid 1234 --duration 3 --warmup 1\n"
 	    "  torvyn-trace bench --duration 3 --warmup 1 --baseline main -- \\\n"
 	    "      torvyn-host run user/host/pipelines/three-stage.json\n"
 	    "  torvyn-trace bench --duration 3 --warmup 1 --compare main -- \\\n"
