@@ -292,7 +292,7 @@ $(BUILD)/integ/multi_session: tests/integration/multi_session.c $(TRACE_LIB_OBJS
 INTEG_BINS := $(BUILD)/integ/multi_session
 
 $(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
-	CFLAGS += -DTVN_VERSION='"$(FULL_VERSION)"'
+	private CFLAGS += -DTVN_VERSION='"$(FULL_VERSION)"'
 $(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
 	$(BUILD)/version.txt
 

@@ -10,7 +10,8 @@
 # - torvyn-probes(7) describes every probe of usdt/torvyn.d, and no other;
 # - each page's EXIT STATUS lists exactly the program's exit codes;
 # - the pages' version is the Makefile's VERSION, and both programs print it
-#   with --version (torvyn-trace also with `version` and -V), exit 0.
+#   with --version (torvyn-trace also with `version` and -V), exit 0; the
+#   Makefile outside a git clone (a tarball) gives VERSION alone.
 . "$(dirname "$0")/lib.sh"
 [ -x "$TRACE" ] && [ -x "$HOST" ] || fail "build/torvyn-trace or build/torvyn-host missing: make all first"
 need_cmd groff
@@ -115,3 +116,12 @@ for args in "$TRACE --version" "$TRACE version" "$TRACE -V" "$HOST --version" "$
 		fail "${args#"$ROOT/"} printed: $(cat "$T/version")"
 done
 ok "both programs print version $version and probe ABI $abi"
+
+# outside a git clone (a release tarball) the version is VERSION alone
+mkdir -p "$T/tarball/tests/unit" "$T/tarball/tests/fuzz"
+cp "$ROOT/Makefile" "$T/tarball/"
+cp "$ROOT/tests/unit/modules.mk" "$T/tarball/tests/unit/"
+cp "$ROOT/tests/fuzz/fuzz.mk" "$T/tarball/tests/fuzz/"
+assert_eq "the version built from a tarball" "[$version]" \
+	"$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$T/tarball" \
+		--eval 'print-version: ; @echo "[$(FULL_VERSION)]"' print-version 2>/dev/null)"
