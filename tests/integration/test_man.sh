@@ -8,7 +8,8 @@
 # - torvyn-host(1) names every long option of torvyn-host's getopt table,
 #   and lists no other;
 # - torvyn-probes(7) describes every probe of usdt/torvyn.d, and no other;
-# - each page's EXIT STATUS lists exactly the program's exit codes;
+# - each page's EXIT STATUS lists exactly the program's exit codes, and
+#   torvyn-trace(8)'s ENVIRONMENT exactly the OTEL_* variables it reads;
 # - the pages' version is the Makefile's VERSION, and both programs print it
 #   with --version (torvyn-trace also with `version` and -V), exit 0; the
 #   Makefile outside a git clone (a tarball) gives VERSION alone.
@@ -68,6 +69,13 @@ codes() { sed -n 's/^[[:space:]]*[A-Z_]* = \([0-9]*\),.*/\1/p' | LC_ALL=C sort -
 man_codes() { section "$1" ".SH EXIT STATUS" | sed -n 's/^\.B \([0-9]*\)$/\1/p' | LC_ALL=C sort -u; }
 assert_eq "torvyn-trace(8) exit codes" "$(codes <"$ROOT/user/trace/cli/exitcodes.h" | paste -sd' ')" \
 	"$(man_codes "$PAGE" | paste -sd' ')"
+
+# environment: every OTEL_* variable the exporter reads
+code=$(grep -rhoE '"OTEL_[A-Z_]+"' "$ROOT/user/trace" | tr -d '"' | LC_ALL=C sort -u)
+[ -n "$code" ] || fail "found no OTEL_ variable in user/trace"
+man=$(section "$PAGE" ".SH ENVIRONMENT" | sed -n 's/^\.B \(OTEL_[A-Z_]*\)$/\1/p' | LC_ALL=C sort -u)
+assert_eq "torvyn-trace(8) ENVIRONMENT against the variables read" "$(echo "$code" | paste -sd' ')" \
+	"$(echo "$man" | paste -sd' ')"
 
 # ---------------------------------------------------------------- torvyn-host(1)
 PAGE=$MAN/torvyn-host.1
