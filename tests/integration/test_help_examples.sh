@@ -11,7 +11,7 @@
 # other host of the node.
 # An example passes when it exits 0 (3 for bench --compare: a regression), or,
 # for one that runs until stopped (attach, agent, top's live view, a host that
-# waits for a tracer), when it still runs after 3 s; a usage error (exit 2)
+# waits for a tracer), when it still runs after 2 s; a usage error (exit 2)
 # or any other status fails. The live view gets a terminal from script(1).
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -68,21 +68,21 @@ run() {
 	# the same command from two helps runs once
 	grep -qxF -- "$e" "$T/done" 2>/dev/null && return 0
 	echo "$e" >>"$T/done"
-	long_running "$e" && secs=3
+	long_running "$e" && secs=2
 	cmd="timeout -s INT -k 10 $secs bash -o pipefail -c $(printf '%q' "$e")"
-	if [[ $e == "torvyn-trace top"* && $secs == 3 ]]; then
+	if [[ $e == "torvyn-trace top"* && $secs == 2 ]]; then
 		TERM=xterm script -qec "$cmd" /dev/null >"$T/out" 2>&1 </dev/null || rc=$?
 	else
 		bash -c "$cmd" >"$T/out" 2>&1 </dev/null || rc=$?
 	fi
 	case $rc in
 	0) ;;
-	124) [ "$secs" = 3 ] || fail "'$1' did not end within ${secs}s" ;;
+	124) [ "$secs" = 2 ] || fail "'$1' did not end within ${secs}s" ;;
 	3) [[ $e == *--compare* ]] || fail "'$1' exited 3: $(tail -3 "$T/out")" ;;
 	2) fail "'$1' is a usage error (exit 2): $(tail -3 "$T/out")" ;;
 	*) fail "'$1' exited $rc: $(tail -5 "$T/out")" ;;
 	esac
-	[ "$rc" = 124 ] || [ "$secs" != 3 ] || fail "'$1' ended before it was stopped"
+	[ "$rc" = 124 ] || [ "$secs" != 2 ] || fail "'$1' ended before it was stopped"
 	ok "exit $rc: $e"
 }
 
