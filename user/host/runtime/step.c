@@ -67,7 +67,7 @@ static inline uint64_t span_tail(uint16_t comp, uint8_t kind, int rc)
 /* Production and up: the invocation's histogram and span records (times in ticks). */
 static __attribute__((always_inline)) inline void
 invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint64_t t1,
-	      uint64_t bytes_in, int copy_reason, uint64_t copy_bytes, const int level)
+	      uint64_t bytes_in, int copy_reason, uint64_t copy_bytes, const int level, const bool src)
 {
 	struct torvyn_span_rec *r;
 	uint64_t tail;
@@ -78,12 +78,12 @@ invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint6
 		tvn_hist_lat_add_ticks(&c->in->blk->wait_time, &c->in->wait_ticks,
 				       t0 > e->t_enq ? t0 - e->t_enq : 0);
 	e->t_last = t1;
-	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
+	if (src) {
 		if (rc == TORVYN_COMPONENT_DROP)
 			return; /* a source that produced nothing starts no trace */
 		trace_begin(c, e, level, t0);
 	}
-	if (!e->traced || !e->slot)
+	if (!e->traced) /* not since its source (a level change), or no slot */
 		return;
 	r = span_next(e);
 	if (!r)
@@ -112,9 +112,12 @@ invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint6
 	}
 }
 
-/* Runs one invocation with its accounting; returns what the component returned. */
+/*
+ * Runs one invocation with its accounting; returns what the component
+ * returned. src: c is a source (a constant in each copy of the step).
+ */
 static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, struct tvn_elem *e,
-							uint32_t *route, const int hm)
+							uint32_t *route, const int hm, const bool src)
 {
 	struct torvyn_component_block *b = c->blk;
 	const struct tvn_comp_cfg *cfg = c->cfg;
@@ -176,8 +179,8 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 	if (level && TVN_BENCH_CLOCKS_ONLY)
 		__asm__ volatile("" : : "r"(t0), "r"(t1)); /* the reads stay, nothing uses them */
 	else if (level)
-		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes, level);
-	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
+		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes, level, src);
+	else if (src && c->flow->needs_ctx && rc >= 0)
 		trace_begin(c, e, 0, t0);
 	if (EV(hm) && c->rec_on) {
 		struct torvyn_invoke_rec *r = &c->rec;
@@ -283,7 +286,7 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 	e->holder = c->idx;
 	if (EV(hm))
 		rec_begin(c, e);
-	rc = invoke(c, e, NULL, hm);
+	rc = invoke(c, e, NULL, hm, true);
 	if (rc == TORVYN_COMPONENT_END) {
 		c->rec_elem = NULL;
 		elem_put(f, e);
@@ -394,7 +397,7 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 		c->rec_elem = e;
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_begin(c);
-	rc = invoke(c, e, &route, hm);
+	rc = invoke(c, e, &route, hm, false);
 	if (rc < 0) {
 		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hm);
 		fail_flow(f, c);

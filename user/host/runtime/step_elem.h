@@ -171,7 +171,7 @@ trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint64_t t0)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_DIAGNOSTIC;
 	if (sampled)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_SAMPLED;
-	e->traced = 1;
+	e->traced = e->slot != NULL; /* a trace lives in its slot */
 	e->t_start = t0; /* nrec and ndropped are 0: elem_put */
 }
 
@@ -185,7 +185,7 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 	c->blk->elements_ended++;
 	if (EV(hm) && e == c->rec_elem)
 		c->rec.ended = 1;
-	if (HOT(hm) && e->traced && e->slot) {
+	if (HOT(hm) && e->traced) {
 		/* the end of the last invocation is the end of the element's path */
 		uint64_t t1 = e->t_last ? e->t_last : tvn_ticks(), lat = t1 - e->t_start;
 		struct tvn_span_slot *s = e->slot;
