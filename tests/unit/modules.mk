@@ -4,7 +4,7 @@ MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c 
 	user/trace/core/names.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
-UNIT_DEPS_histogram := usdt/histogram.c
+UNIT_DEPS_histogram := usdt/histogram.c usdt/clock.c
 UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
@@ -49,7 +49,7 @@ UNIT_DEPS_exporter_many := $(EXPORTER_TEST_SRCS) tests/unit/otlp_fixture.c
 UNIT_LIBS_exporter_many := -lcurl -lz -lprotobuf-c -ljansson -pthread
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
-UNIT_DEPS_clock := usdt/clock.c
+UNIT_DEPS_clock := usdt/clock.c usdt/histogram.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
 # The one name resolver: the store (spans) against the metric walk (labels).
