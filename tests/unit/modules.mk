@@ -17,7 +17,7 @@ PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SR
 	tests/unit/prom_fixture.c tests/unit/prom_check.c
 UNIT_DEPS_prom := $(PROM_TEST_SRCS)
 UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
-UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
+UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/core/usdt_arg.c user/trace/core/usdt_proc.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
 # The protobuf-c code generated from user/trace/proto/.

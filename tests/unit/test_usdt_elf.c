@@ -71,6 +71,7 @@ static const struct arg_case arg_cases[] = {
 
 static void test_parse_arg_forms(void **state)
 {
+	struct tvn_usdt_arg_ref ref;
 	struct tvn_usdt_arg_spec a;
 	size_t i;
 	int n;
@@ -81,8 +82,8 @@ static void test_parse_arg_forms(void **state)
 
 		n = -1;
 		memset(&a, 0xa5, sizeof(a));
-		if (tvn_usdt_elf__parse_arg(c->s, &a, &n))
-			fail_msg("'%s' rejected", c->s);
+		if (tvn_usdt_elf__parse_arg(c->s, &a, &ref, &n) || ref.sym[0])
+			fail_msg("'%s' rejected, or read as naming a symbol", c->s);
 		if (a.arg_type != c->type || a.val_off != c->val_off || a.reg_off != c->reg_off ||
 		    a.arg_signed != c->is_signed || a.arg_bitshift != c->bitshift ||
 		    n != c->consumed)
@@ -98,15 +99,71 @@ static void test_parse_arg_garbage(void **state)
 	static const char *const bad[] = {
 		"8@%xyz", "@", "8@", "3@%eax", "", "16@%rax", "0@$1", "8@%", "x@%rax",
 		"8@-16(%rbp", "8@-16(%rbx,%rax,8)", "8@(%eflags)", "8@$", "8@rax",
+		/* a symbol subtracted, two symbols, no register, a bad one */
+		"8@-fb(%rip)", "8@a+b(%rip)", "8@fb", "8@fb(%xyz)", "8@fb+(%rip)",
 	};
 	struct tvn_usdt_arg_spec a;
+	struct tvn_usdt_arg_ref ref;
 	size_t i;
 	int n;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (tvn_usdt_elf__parse_arg(bad[i], &a, &n) != -EINVAL)
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ref.why = NULL;
+		if (tvn_usdt_elf__parse_arg(bad[i], &a, &ref, &n) != -EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
+		if (!ref.why || !ref.why[0])
+			fail_msg("'%s' refused without a reason", bad[i]);
+	}
+	/* libbpf >= 1.5's scaled-index form: refused, and said so */
+	assert_int_equal(tvn_usdt_elf__parse_arg("1@-96(%rbp,%rax,8)", &a, &ref, &n), -EINVAL);
+	assert_non_null(strstr(ref.why, "scaled-index"));
+}
+
+/* The locations GCC and clang emit for globals: the symbol and addend are kept for the reader. */
+struct sym_case {
+	const char *s;
+	enum usdt_arg_type type;
+	short reg_off;
+	const char *sym;
+	int64_t addend;
+	bool rip, is_signed;
+	int consumed;
+};
+
+static const struct sym_case sym_cases[] = {
+	{ "8@120+fb(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14 },
+	{ "8@fb+120(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14 },
+	{ "-4@sym+4(%rip)", USDT_ARG_REG_DEREF, RIP, "sym", 4, true, true, 14 },
+	{ "-4@ver(%rip)", USDT_ARG_REG_DEREF, RIP, "ver", 0, true, true, 12 },
+	{ "8@fb-8(%rip) 4@$1", USDT_ARG_REG_DEREF, RIP, "fb", -8, true, false, 13 },
+	{ "8@tbl+0x10(%rax)", USDT_ARG_REG_DEREF, RAX, "tbl", 16, false, false, 16 },
+	{ "8@$fb+16", USDT_ARG_CONST, 0, "fb", 16, false, false, 8 },
+	{ "8@$fb", USDT_ARG_CONST, 0, "fb", 0, false, false, 5 },
+	{ "1@_ZN3foo3barE.lto_priv.0(%rip)", USDT_ARG_REG_DEREF, RIP, "_ZN3foo3barE.lto_priv.0", 0,
+	  true, false, 31 },
+};
+
+static void test_parse_arg_symbols(void **state)
+{
+	struct tvn_usdt_arg_spec a;
+	struct tvn_usdt_arg_ref ref;
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sym_cases) / sizeof(sym_cases[0]); i++) {
+		const struct sym_case *c = &sym_cases[i];
+
+		if (tvn_usdt_elf__parse_arg(c->s, &a, &ref, &n))
+			fail_msg("'%s' rejected: %s", c->s, ref.why);
+		if (a.arg_type != c->type || a.reg_off != c->reg_off || strcmp(ref.sym, c->sym) ||
+		    ref.addend != c->addend || ref.rip != c->rip || a.arg_signed != c->is_signed ||
+		    (int64_t)a.val_off != c->addend || n != c->consumed)
+			fail_msg("'%s': type %d reg_off %d sym '%s' addend %lld rip %d signed %d "
+				 "consumed %d",
+				 c->s, a.arg_type, a.reg_off, ref.sym, (long long)ref.addend, ref.rip,
+				 a.arg_signed, n);
+	}
 }
 
 static void test_probe_names(void **state)
@@ -532,6 +589,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_arg_forms),
 		cmocka_unit_test(test_parse_arg_garbage),
+		cmocka_unit_test(test_parse_arg_symbols),
 		cmocka_unit_test(test_probe_names),
 		cmocka_unit_test(test_abi_version_of_sites),
 		cmocka_unit_test(test_read_errors),
