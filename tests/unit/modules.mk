@@ -52,7 +52,7 @@ UNIT_DEPS_clock := usdt/clock.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
 # The one name resolver: the store (spans) against the metric walk (labels).
-UNIT_DEPS_names := user/trace/core/store.c $(MODEL_SRCS)
+UNIT_DEPS_names := user/trace/core/store.c user/trace/util/log.c $(MODEL_SRCS)
 UNIT_LIBS_names := -pthread
 # top: the Prometheus text parser alone; then frames, rates, lines and JSON over it.
 UNIT_DEPS_promtext := user/trace/top/promtext.c

@@ -49,24 +49,24 @@ struct arg_case {
 };
 
 static const struct arg_case arg_cases[] = {
-	{ "-4@%esi", USDT_ARG_REG, 0, RSI, true, 32, 7 },
-	{ "8@-16(%rbp)", USDT_ARG_REG_DEREF, (uint64_t)-16, RBP, false, 0, 11 },
-	{ "8@%rax", USDT_ARG_REG, 0, RAX, false, 0, 6 },
-	{ "4@$1", USDT_ARG_CONST, 1, 0, false, 32, 4 },
-	{ "-8@$-5", USDT_ARG_CONST, (uint64_t)-5, 0, true, 0, 6 },
-	{ "1@%al", USDT_ARG_REG, 0, RAX, false, 56, 5 },
-	{ "8@(%rdx)", USDT_ARG_REG_DEREF, 0, RDX, false, 0, 8 },
-	{ "-2@%r10w", USDT_ARG_REG, 0, R10, true, 48, 8 },
-	{ "1@%r13b", USDT_ARG_REG, 0, R13, false, 56, 7 },
-	{ "-1@%sil", USDT_ARG_REG, 0, RSI, true, 56, 7 },
-	{ "4@%r8d", USDT_ARG_REG, 0, R8, false, 32, 6 },
-	{ "8@%rip", USDT_ARG_REG, 0, RIP, false, 0, 6 },
-	{ "8@%spl", USDT_ARG_REG, 0, RSP, false, 0, 6 },
-	{ "8@8344(%r15)", USDT_ARG_REG_DEREF, 8344, R15, false, 0, 12 },
-	{ "8@0(%r13)", USDT_ARG_REG_DEREF, 0, R13, false, 0, 9 },
-	/* the following whitespace is consumed, the next argument is not */
-	{ "-4@%esi 8@%rax", USDT_ARG_REG, 0, RSI, true, 32, 8 },
-	{ "4@$71  -4@%edi", USDT_ARG_CONST, 71, 0, false, 32, 7 },
+    {"-4@%esi", USDT_ARG_REG, 0, RSI, true, 32, 7},
+    {"8@-16(%rbp)", USDT_ARG_REG_DEREF, (uint64_t)-16, RBP, false, 0, 11},
+    {"8@%rax", USDT_ARG_REG, 0, RAX, false, 0, 6},
+    {"4@$1", USDT_ARG_CONST, 1, 0, false, 32, 4},
+    {"-8@$-5", USDT_ARG_CONST, (uint64_t)-5, 0, true, 0, 6},
+    {"1@%al", USDT_ARG_REG, 0, RAX, false, 56, 5},
+    {"8@(%rdx)", USDT_ARG_REG_DEREF, 0, RDX, false, 0, 8},
+    {"-2@%r10w", USDT_ARG_REG, 0, R10, true, 48, 8},
+    {"1@%r13b", USDT_ARG_REG, 0, R13, false, 56, 7},
+    {"-1@%sil", USDT_ARG_REG, 0, RSI, true, 56, 7},
+    {"4@%r8d", USDT_ARG_REG, 0, R8, false, 32, 6},
+    {"8@%rip", USDT_ARG_REG, 0, RIP, false, 0, 6},
+    {"8@%spl", USDT_ARG_REG, 0, RSP, false, 0, 6},
+    {"8@8344(%r15)", USDT_ARG_REG_DEREF, 8344, R15, false, 0, 12},
+    {"8@0(%r13)", USDT_ARG_REG_DEREF, 0, R13, false, 0, 9},
+    /* the following whitespace is consumed, the next argument is not */
+    {"-4@%esi 8@%rax", USDT_ARG_REG, 0, RSI, true, 32, 8},
+    {"4@$71  -4@%edi", USDT_ARG_CONST, 71, 0, false, 32, 7},
 };
 
 static void test_parse_arg_forms(void **state)
@@ -97,10 +97,26 @@ static void test_parse_arg_forms(void **state)
 static void test_parse_arg_garbage(void **state)
 {
 	static const char *const bad[] = {
-		"8@%xyz", "@", "8@", "3@%eax", "", "16@%rax", "0@$1", "8@%", "x@%rax",
-		"8@-16(%rbp", "8@-16(%rbx,%rax,8)", "8@(%eflags)", "8@$", "8@rax",
-		/* a symbol subtracted, two symbols, no register, a bad one */
-		"8@-fb(%rip)", "8@a+b(%rip)", "8@fb", "8@fb(%xyz)", "8@fb+(%rip)",
+	    "8@%xyz",
+	    "@",
+	    "8@",
+	    "3@%eax",
+	    "",
+	    "16@%rax",
+	    "0@$1",
+	    "8@%",
+	    "x@%rax",
+	    "8@-16(%rbp",
+	    "8@-16(%rbx,%rax,8)",
+	    "8@(%eflags)",
+	    "8@$",
+	    "8@rax",
+	    /* a symbol subtracted, two symbols, no register, a bad one */
+	    "8@-fb(%rip)",
+	    "8@a+b(%rip)",
+	    "8@fb",
+	    "8@fb(%xyz)",
+	    "8@fb+(%rip)",
 	};
 	struct tvn_usdt_arg_spec a;
 	struct tvn_usdt_arg_ref ref;
@@ -132,16 +148,16 @@ struct sym_case {
 };
 
 static const struct sym_case sym_cases[] = {
-	{ "8@120+fb(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14 },
-	{ "8@fb+120(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14 },
-	{ "-4@sym+4(%rip)", USDT_ARG_REG_DEREF, RIP, "sym", 4, true, true, 14 },
-	{ "-4@ver(%rip)", USDT_ARG_REG_DEREF, RIP, "ver", 0, true, true, 12 },
-	{ "8@fb-8(%rip) 4@$1", USDT_ARG_REG_DEREF, RIP, "fb", -8, true, false, 13 },
-	{ "8@tbl+0x10(%rax)", USDT_ARG_REG_DEREF, RAX, "tbl", 16, false, false, 16 },
-	{ "8@$fb+16", USDT_ARG_CONST, 0, "fb", 16, false, false, 8 },
-	{ "8@$fb", USDT_ARG_CONST, 0, "fb", 0, false, false, 5 },
-	{ "1@_ZN3foo3barE.lto_priv.0(%rip)", USDT_ARG_REG_DEREF, RIP, "_ZN3foo3barE.lto_priv.0", 0,
-	  true, false, 31 },
+    {"8@120+fb(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14},
+    {"8@fb+120(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14},
+    {"-4@sym+4(%rip)", USDT_ARG_REG_DEREF, RIP, "sym", 4, true, true, 14},
+    {"-4@ver(%rip)", USDT_ARG_REG_DEREF, RIP, "ver", 0, true, true, 12},
+    {"8@fb-8(%rip) 4@$1", USDT_ARG_REG_DEREF, RIP, "fb", -8, true, false, 13},
+    {"8@tbl+0x10(%rax)", USDT_ARG_REG_DEREF, RAX, "tbl", 16, false, false, 16},
+    {"8@$fb+16", USDT_ARG_CONST, 0, "fb", 16, false, false, 8},
+    {"8@$fb", USDT_ARG_CONST, 0, "fb", 0, false, false, 5},
+    {"1@_ZN3foo3barE.lto_priv.0(%rip)", USDT_ARG_REG_DEREF, RIP, "_ZN3foo3barE.lto_priv.0", 0, true,
+     false, 31},
 };
 
 static void test_parse_arg_symbols(void **state)
@@ -161,8 +177,8 @@ static void test_parse_arg_symbols(void **state)
 		    (int64_t)a.val_off != c->addend || n != c->consumed)
 			fail_msg("'%s': type %d reg_off %d sym '%s' addend %lld rip %d signed %d "
 				 "consumed %d",
-				 c->s, a.arg_type, a.reg_off, ref.sym, (long long)ref.addend, ref.rip,
-				 a.arg_signed, n);
+				 c->s, a.arg_type, a.reg_off, ref.sym, (long long)ref.addend,
+				 ref.rip, a.arg_signed, n);
 	}
 }
 
@@ -179,7 +195,7 @@ static void test_probe_names(void **state)
 static void test_abi_version_of_sites(void **state)
 {
 	struct tvn_usdt_site v[3];
-	struct tvn_usdt_sites s = { .v = v, .n = 0 };
+	struct tvn_usdt_sites s = {.v = v, .n = 0};
 
 	(void)state;
 	memset(v, 0, sizeof(v));
@@ -215,7 +231,7 @@ static void test_read_errors(void **state)
 	close(fd);
 	assert_int_equal(tvn_usdt_elf__read(tmp, &s), -ENOEXEC);
 	unlink(tmp);
-	assert_int_equal(tvn_usdt_elf__target_path(999999999, (char[64]){ 0 }, 64), -ESRCH);
+	assert_int_equal(tvn_usdt_elf__target_path(999999999, (char[64]){0}, 64), -ESRCH);
 	tvn_usdt_sites__free(NULL);
 }
 
@@ -427,28 +443,27 @@ static void test_host_specs(void **state)
  * semaphores start at values we know: the file offsets and the semaphore
  * reads are then checked against those values, for PIE and non-PIE.
  */
-static const char target_src[] =
-	"#define _SDT_HAS_SEMAPHORES 1\n"
-	"#include <sys/sdt.h>\n"
-	"#include <unistd.h>\n"
-	"__extension__ unsigned short torvyn_abi__version_semaphore\n"
-	"	__attribute__((section(\".probes\"))) = 0x1111;\n"
-	"__extension__ unsigned short torvyn_not__declared_semaphore\n"
-	"	__attribute__((section(\".probes\"))) = 0x2222;\n"
-	"__extension__ unsigned short other_thing_semaphore\n"
-	"	__attribute__((section(\".probes\"))) = 0x3333;\n"
-	"int main(int argc, char **argv)\n"
-	"{\n"
-	"	if (torvyn_abi__version_semaphore)\n"
-	"		STAP_PROBE1(torvyn, abi__version, 1);\n"
-	"	if (torvyn_not__declared_semaphore)\n"
-	"		STAP_PROBE2(torvyn, not__declared, argc, argv);\n"
-	"	if (other_thing_semaphore)\n"
-	"		STAP_PROBE1(other, thing, argc);\n"
-	"	if (argc > 1 && write(1, \"r\", 1) == 1)\n"
-	"		pause();\n"
-	"	return 0;\n"
-	"}\n";
+static const char target_src[] = "#define _SDT_HAS_SEMAPHORES 1\n"
+				 "#include <sys/sdt.h>\n"
+				 "#include <unistd.h>\n"
+				 "__extension__ unsigned short torvyn_abi__version_semaphore\n"
+				 "	__attribute__((section(\".probes\"))) = 0x1111;\n"
+				 "__extension__ unsigned short torvyn_not__declared_semaphore\n"
+				 "	__attribute__((section(\".probes\"))) = 0x2222;\n"
+				 "__extension__ unsigned short other_thing_semaphore\n"
+				 "	__attribute__((section(\".probes\"))) = 0x3333;\n"
+				 "int main(int argc, char **argv)\n"
+				 "{\n"
+				 "	if (torvyn_abi__version_semaphore)\n"
+				 "		STAP_PROBE1(torvyn, abi__version, 1);\n"
+				 "	if (torvyn_not__declared_semaphore)\n"
+				 "		STAP_PROBE2(torvyn, not__declared, argc, argv);\n"
+				 "	if (other_thing_semaphore)\n"
+				 "		STAP_PROBE1(other, thing, argc);\n"
+				 "	if (argc > 1 && write(1, \"r\", 1) == 1)\n"
+				 "		pause();\n"
+				 "	return 0;\n"
+				 "}\n";
 
 /* Builds the target with cflags into dir; 0, or -1 after a message (then skip). */
 static int build_target(const char *dir, const char *cflags, char *exe, size_t len)
@@ -513,7 +528,7 @@ static void check_target(const char *cflags, bool pie)
 	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], path[4200], rm[400];
 	const struct tvn_usdt_site *abi, *nd;
 	struct tvn_usdt_sites s = {};
-	uint16_t v, sem[2] = { 0 };
+	uint16_t v, sem[2] = {0};
 	unsigned char b;
 	int fd, err[4];
 	pid_t pid;
@@ -587,17 +602,17 @@ static void test_target_pie(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_arg_forms),
-		cmocka_unit_test(test_parse_arg_garbage),
-		cmocka_unit_test(test_parse_arg_symbols),
-		cmocka_unit_test(test_probe_names),
-		cmocka_unit_test(test_abi_version_of_sites),
-		cmocka_unit_test(test_read_errors),
-		cmocka_unit_test(test_host_sites_match_readelf),
-		cmocka_unit_test(test_host_sites_are_nops_with_semaphores),
-		cmocka_unit_test(test_host_specs),
-		cmocka_unit_test(test_target_non_pie),
-		cmocka_unit_test(test_target_pie),
+	    cmocka_unit_test(test_parse_arg_forms),
+	    cmocka_unit_test(test_parse_arg_garbage),
+	    cmocka_unit_test(test_parse_arg_symbols),
+	    cmocka_unit_test(test_probe_names),
+	    cmocka_unit_test(test_abi_version_of_sites),
+	    cmocka_unit_test(test_read_errors),
+	    cmocka_unit_test(test_host_sites_match_readelf),
+	    cmocka_unit_test(test_host_sites_are_nops_with_semaphores),
+	    cmocka_unit_test(test_host_specs),
+	    cmocka_unit_test(test_target_non_pie),
+	    cmocka_unit_test(test_target_pie),
 	};
 
 	/* the group setup reads build/torvyn-host once; the parser tests ignore it */
