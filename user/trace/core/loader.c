@@ -206,46 +206,36 @@ static bool has_probe(const struct tvn_usdt_sites *s, int probe_id)
 
 /*
  * A host learns its level only from the gate semaphores, and the kernel
- * raises a semaphore only for a probe site that exists. A file that defines
- * a gate's semaphore (it may test TORVYN_GATE_*_ENABLED()) without a site of
- * that gate would wait forever while the tracer says "attached": refused.
+ * raises a semaphore only for a probe site that exists. A host that uses
+ * semaphores (sites with one, or the semaphore defined, as dtrace -G does)
+ * but has no gate__production site would wait forever for its gate while
+ * the tracer says "attached": refused. Without a gate__diagnostic site only
+ * the diagnostic level is lost: a warning.
  */
 static int check_gates(const struct tvn_loader *l, const struct probe_obj *o, struct tvn_err *e)
 {
-	static const struct {
-		int probe;
-		const char *macro;
-	} gates[] = {
-	    {TVN_P_GATE_PRODUCTION, "TORVYN_GATE_PRODUCTION"},
-	    {TVN_P_GATE_DIAGNOSTIC, "TORVYN_GATE_DIAGNOSTIC"},
-	};
-	bool any_sem = false;
+	bool sems = o->sites.sem_defined & (1ull << TVN_P_GATE_PRODUCTION);
 
 	for (int i = 0; i < o->sites.n; i++)
-		any_sem |= o->sites.v[i].sem_off != 0;
-	for (size_t g = 0; g < sizeof(gates) / sizeof(gates[0]); g++) {
-		if (has_probe(&o->sites, gates[g].probe))
-			continue;
-		if (o->sites.sem_defined & (1ull << gates[g].probe))
-			return tvn_err__set(
-			    e, TVN_CAUSE_CONTRACT, -EPROTO,
-			    "pid %d (%s): probe %s: the file defines its semaphore but has no "
-			    "probe site, so %s_ENABLED() never rises and the host would wait "
-			    "while the tracer says attached: the host must contain a %s(level) "
-			    "site (README, \"Probe contract\")",
-			    l->pid, o->name, tvn_usdt_elf__probe_name(gates[g].probe),
-			    gates[g].macro, gates[g].macro);
-		if (any_sem)
-			pr_warn("pid %d (%s): no %s probe site: if the host tests %s_ENABLED(), "
-				"it never rises; add a %s(level) site (README, \"Probe "
-				"contract\")\n",
-				l->pid, o->name, tvn_usdt_elf__probe_name(gates[g].probe),
-				gates[g].macro, gates[g].macro);
-	}
+		sems |= o->sites.v[i].sem_off != 0;
+	if (sems && !has_probe(&o->sites, TVN_P_GATE_PRODUCTION))
+		return tvn_err__set(
+		    e, TVN_CAUSE_CONTRACT, -EPROTO,
+		    "pid %d (%s): probe gate__production has no site: the host uses probe "
+		    "semaphores, but TORVYN_GATE_PRODUCTION_ENABLED() can never rise without "
+		    "a site, so it would wait while the tracer says attached: the host must "
+		    "contain a TORVYN_GATE_PRODUCTION(level) site, reached when it sees the "
+		    "gate up (README, \"Probe contract\")",
+		    l->pid, o->name);
+	if (sems && !has_probe(&o->sites, TVN_P_GATE_DIAGNOSTIC))
+		pr_warn("pid %d (%s): probe gate__diagnostic has no site: at the diagnostic level "
+			"TORVYN_GATE_DIAGNOSTIC_ENABLED() stays 0; add a "
+			"TORVYN_GATE_DIAGNOSTIC(level) site (README, \"Probe contract\")\n",
+			l->pid, o->name);
 	if (!has_probe(&o->sites, TVN_P_METRICS_FLUSH))
-		pr_warn("pid %d (%s): no metrics__flush probe site: no metric blocks will arrive, "
-			"only what other probes carry; a host flushes its blocks with "
-			"TORVYN_METRICS_FLUSH(block, size, kind)\n",
+		pr_warn("pid %d (%s): probe metrics__flush has no site: no metric blocks will "
+			"arrive; a host flushes each block with TORVYN_METRICS_FLUSH(block, size, "
+			"kind)\n",
 			l->pid, o->name);
 	return 0;
 }
