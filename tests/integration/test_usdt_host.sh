@@ -110,6 +110,13 @@ strip "$T/probe_host_stripped"
 refuse "probe abi__version, argument #0 '8@probe_abi\(%rip\)'.*symbol table.*do not strip" \
 	"$T/probe_host_stripped" 1000 5
 
+# the same in the shared object: the library is named, the attach refused
+mkdir "$T/stripped"
+cp "$I/probe_host_shared" "$I/libprobehost.so" "$T/stripped/"
+strip "$T/stripped/libprobehost.so"
+refuse "libprobehost.so\): cannot trace it: probe abi__version, argument #0 '8@probe_abi\(%rip\)'" \
+	"$T/stripped/probe_host_shared" 1000 5
+
 # an ABI version known only at run time (a register) cannot be checked before attaching
 if command -v cc >/dev/null; then
 	printf '%s\n' '#include <sys/sdt.h>' '#include <unistd.h>' \

@@ -465,8 +465,9 @@ static const char target_src[] = "#define _SDT_HAS_SEMAPHORES 1\n"
 				 "	return 0;\n"
 				 "}\n";
 
-/* Builds the target with cflags into dir; 0, or -1 after a message (then skip). */
-static int build_target(const char *dir, const char *cflags, char *exe, size_t len)
+/* Builds src with cflags into dir; 0, or -1 after a message (then skip). */
+static int build_src(const char *src_text, const char *dir, const char *cflags, char *exe,
+		     size_t len)
 {
 	char src[256], cmd[1024];
 	FILE *f;
@@ -474,7 +475,7 @@ static int build_target(const char *dir, const char *cflags, char *exe, size_t l
 	snprintf(src, sizeof(src), "%s/t.c", dir);
 	snprintf(exe, len, "%s/t", dir);
 	f = fopen(src, "w");
-	if (!f || fputs(target_src, f) < 0 || fclose(f))
+	if (!f || fputs(src_text, f) < 0 || fclose(f))
 		return -1;
 	snprintf(cmd, sizeof(cmd), "cc -O1 %s -o %s %s >/dev/null 2>&1", cflags, exe, src);
 	if (system(cmd) != 0) {
@@ -534,7 +535,7 @@ static void check_target(const char *cflags, bool pie)
 	pid_t pid;
 
 	assert_non_null(mkdtemp(dir));
-	if (build_target(dir, cflags, exe, sizeof(exe))) {
+	if (build_src(target_src, dir, cflags, exe, sizeof(exe))) {
 		snprintf(rm, sizeof(rm), "rm -rf %s", dir);
 		assert_int_equal(system(rm), 0);
 		skip();
@@ -599,6 +600,92 @@ static void test_target_pie(void **state)
 	check_target("-pie -fPIE", true);
 }
 
+/*
+ * Globals passed as arguments: GCC prints them "8@120+fb(%rip)" in a PIE,
+ * "8@fb+120(%rip)" in a non-PIE executable. The reader must turn each into
+ * what the BPF side reads at the site: the global's address (nm's, an
+ * independent reader) relative to the site's pc; and keep a global's
+ * initial value.
+ */
+static const char globals_src[] =
+    "#include <sys/sdt.h>\n"
+    "struct fbs { char pad[120]; unsigned long long v; } fb = { .v = 42 };\n"
+    "unsigned long long ver = 7;\n"
+    "int main(void)\n"
+    "{\n"
+    "	DTRACE_PROBE1(torvyn, abi__version, ver);\n"
+    "	DTRACE_PROBE1(torvyn, flow__start, fb.v);\n"
+    "	return 0;\n"
+    "}\n";
+
+static uint64_t nm_addr(const char *exe, const char *sym)
+{
+	char cmd[512], line[256];
+	unsigned long long a = 0;
+	char name[64];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "nm %s", exe);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %*s %63s", &a, name) == 2 && strcmp(name, sym) == 0)
+			break;
+	pclose(f);
+	return a;
+}
+
+static void check_globals(const char *cflags, bool pie)
+{
+	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], rm[400];
+	const struct tvn_usdt_site *abi, *fs;
+	struct tvn_usdt_sites s = {};
+	uint64_t fb, ver;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	if (build_src(globals_src, dir, cflags, exe, sizeof(exe))) {
+		assert_int_equal(system(rm), 0);
+		skip();
+	}
+	assert_int_equal(tvn_usdt_elf__read(exe, &s), 0);
+	fb = nm_addr(exe, "fb");
+	ver = nm_addr(exe, "ver");
+	assert_true(fb && ver);
+	abi = site_named(&s, "abi__version");
+	fs = site_named(&s, "flow__start");
+	assert_non_null(abi);
+	assert_non_null(fs);
+	print_message("%s: '%s', '%s'\n", cflags, abi->args, fs->args);
+	assert_string_equal(abi->args, "8@ver(%rip)");
+	assert_int_equal(abi->spec.args[0].arg_type, USDT_ARG_REG_DEREF);
+	assert_int_equal(abi->spec.args[0].reg_off, RIP);
+	assert_int_equal(abi->pc + abi->spec.args[0].val_off, ver);
+	assert_int_equal(abi->init_mask, 1);
+	assert_int_equal(abi->init_val[0], 7);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), 7);
+	assert_int_equal(fs->spec.args[0].arg_type, USDT_ARG_REG_DEREF);
+	assert_int_equal(fs->spec.args[0].reg_off, RIP);
+	assert_int_equal(fs->pc + fs->spec.args[0].val_off, fb + 120);
+	assert_int_equal(fs->init_val[0], 42);
+	assert_string_equal(fs->args, pie ? "8@120+fb(%rip)" : "8@fb+120(%rip)");
+	assert_int_equal(s.is_dyn, pie);
+	tvn_usdt_sites__free(&s);
+	assert_int_equal(system(rm), 0);
+}
+
+static void test_globals_pie(void **state)
+{
+	(void)state;
+	check_globals("-pie -fPIE", true);
+}
+
+static void test_globals_non_pie(void **state)
+{
+	(void)state;
+	check_globals("-no-pie -fno-pie", false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +700,8 @@ int main(void)
 	    cmocka_unit_test(test_host_specs),
 	    cmocka_unit_test(test_target_non_pie),
 	    cmocka_unit_test(test_target_pie),
+	    cmocka_unit_test(test_globals_pie),
+	    cmocka_unit_test(test_globals_non_pie),
 	};
 
 	/* the group setup reads build/torvyn-host once; the parser tests ignore it */

@@ -106,8 +106,13 @@ static int find_target(struct tvn_loader *l, char *path, size_t len, struct tvn_
 	return 0;
 }
 
-/* Reads one file's torvyn sites; keeps it if it has any. */
-static int add_obj(struct tvn_loader *l, const char *name, const char *path, struct tvn_err *e)
+/*
+ * Reads one file's torvyn sites; keeps it if it has any. A shared object
+ * (lib) that cannot be read is no host, unless its torvyn probes are what
+ * failed.
+ */
+static int add_obj(struct tvn_loader *l, const char *name, const char *path, bool lib,
+		   struct tvn_err *e)
 {
 	struct probe_obj *o = calloc(1, sizeof(*o));
 	int rc;
@@ -117,7 +122,12 @@ static int add_obj(struct tvn_loader *l, const char *name, const char *path, str
 	snprintf(o->name, sizeof(o->name), "%s", name);
 	snprintf(o->path, sizeof(o->path), "%s", path);
 	rc = tvn_usdt_elf__read(path, &o->sites);
-	if (rc == -EACCES || rc == -EPERM)
+	if (rc == -EINVAL && o->sites.why[0])
+		rc = tvn_err__set(e, TVN_CAUSE_CONTRACT, rc, "pid %d (%s): cannot trace it: %s",
+				  l->pid, name, o->sites.why);
+	else if (rc && lib)
+		pr_debug("pid %d: %s: %s: not read for probes\n", l->pid, name, strerror(-rc));
+	else if (rc == -EACCES || rc == -EPERM)
 		rc = tvn_err__set(e, TVN_CAUSE_PERMISSION, rc,
 				  "pid %d: cannot read %s: permission denied: run as root", l->pid,
 				  name);
@@ -128,9 +138,15 @@ static int add_obj(struct tvn_loader *l, const char *name, const char *path, str
 				 "arguments only",
 				 l->pid, name);
 	else if (rc == -EINVAL)
-		rc = tvn_err__set(e, TVN_CAUSE_CONTRACT, rc, "pid %d (%s): cannot trace it: %s",
-				  l->pid, name,
-				  o->sites.why[0] ? o->sites.why : "its probe notes are malformed");
+		rc = tvn_err__set(e, TVN_CAUSE_CONTRACT, rc,
+				  "pid %d (%s): its probe notes are malformed (see above)", l->pid,
+				  name);
+	else if (rc)
+		rc = tvn_err__set(e, TVN_CAUSE_NO_PROBES, rc,
+				  "pid %d (%s): cannot read its probes: %s", l->pid, name,
+				  strerror(-rc));
+	if (rc && lib && !o->sites.why[0])
+		rc = 0;
 	if (rc || !o->sites.n || l->n_objs == MAX_OBJS) {
 		if (!rc && o->sites.n)
 			pr_warn("pid %d: more than %d files with torvyn probes: %s is not traced\n",
@@ -148,21 +164,15 @@ struct lib_scan {
 	struct tvn_err *e;
 };
 
-/* A shared object the process maps: files that do not open or parse as ELF are no hosts. */
+/* Each shared object the process maps: a runtime embedded as a library. */
 static int scan_lib(void *ctx, const char *name)
 {
 	struct lib_scan *x = ctx;
 	char path[PATH_MAX];
-	int rc;
 
 	if (tvn_usdt_elf__object_path(x->l->pid, name, path, sizeof(path)))
 		return 0;
-	rc = add_obj(x->l, name, path, x->e);
-	if (rc == -EINVAL || rc == -EACCES || rc == -EPERM)
-		return rc;
-	if (rc)
-		pr_debug("pid %d: %s: %s: not read for probes\n", x->l->pid, name, strerror(-rc));
-	return 0;
+	return add_obj(x->l, name, path, true, x->e);
 }
 
 /* The file's probe ABI: known before it runs (a constant, or a global's initial value). */
@@ -247,7 +257,7 @@ static int read_probes(struct tvn_loader *l, struct tvn_err *e)
 	int rc = find_target(l, path, sizeof(path), e);
 
 	if (!rc)
-		rc = add_obj(l, l->exe, path, e);
+		rc = add_obj(l, l->exe, path, false, e);
 	/* a runtime embedded as a library: its probes are in the shared object */
 	if (!rc)
 		rc = tvn_usdt_elf__each_object(l->pid, scan_lib, &scan);
