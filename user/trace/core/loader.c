@@ -242,11 +242,6 @@ static int check_gates(const struct tvn_loader *l, const struct probe_obj *o, st
 			"TORVYN_GATE_DIAGNOSTIC_ENABLED() stays 0; add a "
 			"TORVYN_GATE_DIAGNOSTIC(level) site (README, \"Probe contract\")\n",
 			l->pid, o->name);
-	if (!has_probe(&o->sites, TVN_P_METRICS_FLUSH))
-		pr_warn("pid %d (%s): probe metrics__flush has no site: no metric blocks will "
-			"arrive; a host flushes each block with TORVYN_METRICS_FLUSH(block, size, "
-			"kind)\n",
-			l->pid, o->name);
 	return 0;
 }
 
@@ -255,6 +250,7 @@ static int read_probes(struct tvn_loader *l, struct tvn_err *e)
 	struct lib_scan scan = {.l = l, .e = e};
 	char path[PATH_MAX];
 	int rc = find_target(l, path, sizeof(path), e);
+	bool flush = false;
 
 	if (!rc)
 		rc = add_obj(l, l->exe, path, false, e);
@@ -281,7 +277,13 @@ static int read_probes(struct tvn_loader *l, struct tvn_err *e)
 		if (strcmp(l->objs[i]->name, l->exe))
 			pr_info("pid %d: torvyn probes in %s: %d sites\n", l->pid, l->objs[i]->name,
 				l->objs[i]->sites.n);
+		flush |= has_probe(&l->objs[i]->sites, TVN_P_METRICS_FLUSH);
 	}
+	if (!flush)
+		pr_warn("pid %d (%s): probe metrics__flush has no site: no metric blocks will "
+			"arrive; a host flushes each block with TORVYN_METRICS_FLUSH(block, size, "
+			"kind)\n",
+			l->pid, l->exe);
 	return 0;
 }
 

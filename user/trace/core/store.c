@@ -136,12 +136,13 @@ static int check_block(struct tvn_store *st, const struct tvn_rb_block *r)
 static int put_locked(struct tvn_store *st, const struct tvn_rb_block *r)
 {
 	const struct torvyn_block_hdr *hdr = (const void *)r->data;
-	size_t want = block_size[r->kind];
 	struct tvn_snap_flow *f;
 	int rc = check_block(st, r);
+	size_t want;
 
 	if (rc)
 		return rc;
+	want = block_size[r->kind]; /* a known kind: checked */
 	st->blocks_received++;
 	if (r->kind == TORVYN_BLOCK_POOL) {
 		memcpy(&st->pool, r->data, want);
