@@ -50,6 +50,9 @@ int probe_host_run(int argc, char **argv)
 	flushes = atol(argv[2]);
 	if (argc > 3 && strcmp(argv[3], "bad-size") == 0)
 		probe_block_size += 8;
+	/* running: the executable and its libraries are mapped */
+	printf("ready\n");
+	fflush(stdout);
 	/* the host learns its level from the gate; 30 s at most */
 	for (i = 0; i < 3000 && !TORVYN_GATE_PRODUCTION_ENABLED(); i++)
 		nap(10);

@@ -35,7 +35,7 @@ trace() {
 	port=$(pick_port 19700)
 	bg "$@" >"$T/$name.out" 2>&1
 	hpid=$BGPID
-	wait_for "$name to start" 10 grep -q probe_host "/proc/$hpid/cmdline"
+	wait_for "$name to start" 10 grep -qx ready "$T/$name.out"
 	bg "$TRACE" attach --pid "$hpid" --listen "127.0.0.1:$port" 2>"$T/$name.err"
 	tpid=$BGPID
 	wait_for "$name's last flush" 20 grep -qx done "$T/$name.out"
@@ -83,10 +83,11 @@ assert_eq "bad size: malformed" 5 "$(value bad 'torvyn_trace_malformed_blocks_to
 assert_eq "bad size: blocks" 0 "$(value bad torvyn_trace_blocks_received_total)"
 assert_eq "bad size: log lines" 1 "$(grep -c 'metrics__flush: a flow block passed with size 512, expected 504' "$T/bad.err")"
 
-bg "$I/probe_host_nogate" 1000 5
+bg "$I/probe_host_nogate" 1000 5 >"$T/nogate-host.out"
 npid=$BGPID
+wait_for "the gate-less host to start" 10 grep -qx ready "$T/nogate-host.out"
 rc=0
-"$TRACE" attach --pid "$npid" --listen "127.0.0.1:$(pick_port 19700)" >"$T/nogate.out" 2>&1 || rc=$?
+timeout 20 "$TRACE" attach --pid "$npid" --listen "127.0.0.1:$(pick_port 19700)" >"$T/nogate.out" 2>&1 || rc=$?
 assert_eq "a host without a gate__production site: exit code" 13 "$rc"
 grep -q 'probe gate__production has no site.*TORVYN_GATE_PRODUCTION(level)' "$T/nogate.out" ||
 	fail "the refusal names neither the probe nor the fix: $(cat "$T/nogate.out")"
@@ -96,8 +97,9 @@ ok "refused: $(cat "$T/nogate.out")"
 refuse() {
 	local re=$1 rc=0
 	shift
-	bg "$@"
-	"$TRACE" attach --pid "$BGPID" --listen "127.0.0.1:$(pick_port 19700)" >"$T/refused.out" 2>&1 || rc=$?
+	bg "$@" >"$T/refused-host.out"
+	case $1 in *probe_host*) wait_for "$1 to start" 10 grep -qx ready "$T/refused-host.out" ;; esac
+	timeout 20 "$TRACE" attach --pid "$BGPID" --listen "127.0.0.1:$(pick_port 19700)" >"$T/refused.out" 2>&1 || rc=$?
 	kill "$BGPID"
 	assert_eq "$1: exit code" 13 "$rc"
 	grep -Eq -- "$re" "$T/refused.out" || fail "$1: the message does not match /$re/: $(cat "$T/refused.out")"
