@@ -18,7 +18,7 @@ PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SR
 	tests/unit/prom_fixture.c tests/unit/prom_check.c
 UNIT_DEPS_prom := $(PROM_TEST_SRCS)
 UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
-UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
+UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/core/usdt_arg.c user/trace/core/usdt_proc.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
 # The protobuf-c code generated from user/trace/proto/.
@@ -53,7 +53,7 @@ UNIT_DEPS_clock := usdt/clock.c usdt/histogram.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
 # The one name resolver: the store (spans) against the metric walk (labels).
-UNIT_DEPS_names := user/trace/core/store.c $(MODEL_SRCS)
+UNIT_DEPS_names := user/trace/core/store.c user/trace/util/log.c $(MODEL_SRCS)
 UNIT_LIBS_names := -pthread
 # top: the Prometheus text parser alone; then frames, rates, lines and JSON over it.
 UNIT_DEPS_promtext := user/trace/top/promtext.c
