@@ -23,7 +23,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread \
 	-fno-omit-frame-pointer -I$(BUILD) -Iinclude -Iusdt
-LDLIBS_HOST := -ljansson -ldl -lm -pthread
+LDLIBS_HOST := -ljansson -lz -ldl -lm -pthread
 
 # Any report stops the program (-fno-sanitize-recover): a test sees it as a failure.
 # Only userspace is sanitized: the BPF programs keep BPF_CFLAGS.
@@ -48,6 +48,21 @@ BPO_PKGS := libbpf-dev bpftool
 .PHONY: deps
 deps:
 	$(Q)./tools/deps.sh "$(DEB_PKGS)" "$(BPO_PKGS)"
+
+# ---------------------------------------------------------------- version
+# VERSION is the release; built from a git clone, `git describe` is added
+# (`0.1.0 (git a85fe51-dirty)`), and a tarball (no .git here) says VERSION alone.
+# The string reaches the two main.c files only, through -DTVN_VERSION; they are
+# rebuilt when it changes ($(BUILD)/version.txt is rewritten only then).
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell [ -e .git ] && git describe --tags --always --dirty 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE), (git $(GIT_DESCRIBE)))
+
+$(BUILD)/version.txt: FORCE | $(BUILD)
+	$(Q)echo '$(FULL_VERSION)' | cmp -s - $@ || echo '$(FULL_VERSION)' >$@
+
+.PHONY: FORCE
+FORCE:
 
 # ---------------------------------------------------------------- probes
 # Every argument is widened to 64 bits at the site: the notes then name only
@@ -325,6 +340,38 @@ $(BUILD)/integ/multi_session: tests/integration/multi_session.c $(TRACE_LIB_OBJS
 		$(LDLIBS_TRACE) -o $@
 INTEG_BINS := $(BUILD)/integ/multi_session
 
+$(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
+	private CFLAGS += -DTVN_VERSION='"$(FULL_VERSION)"'
+$(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
+	$(BUILD)/version.txt
+
+# A runtime written against the headers (tests/integration/probe_host.c):
+# an executable, the same code as a shared object its main links, and one
+# that tests its production gate without a site (test_usdt_host.sh).
+PROBE_HOST_DEPS := tests/integration/probe_host.c tests/integration/probe_host_main.c \
+	$(BUILD)/torvyn_probes_gen.h $(GEN_HDRS) include/torvyn_abi.h include/torvyn_probes.h \
+	$(BUILD)/torvyn_probes_sem.o
+$(BUILD)/integ/probe_host: $(PROBE_HOST_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIE -pie tests/integration/probe_host_main.c \
+		tests/integration/probe_host.c $(BUILD)/torvyn_probes_sem.o -o $@
+$(BUILD)/integ/probe_host_nogate: $(PROBE_HOST_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DPROBE_HOST_NO_GATE_SITE tests/integration/probe_host_main.c \
+		tests/integration/probe_host.c $(BUILD)/torvyn_probes_sem.o -o $@
+$(BUILD)/integ/libprobehost.so: $(PROBE_HOST_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared tests/integration/probe_host.c \
+		$(BUILD)/torvyn_probes_sem.o -o $@
+$(BUILD)/integ/probe_host_shared: tests/integration/probe_host_main.c $(BUILD)/integ/libprobehost.so
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude $< -L$(BUILD)/integ -lprobehost -Wl,-rpath,'$$ORIGIN' -o $@
+INTEG_BINS += $(BUILD)/integ/probe_host $(BUILD)/integ/probe_host_nogate \
+	$(BUILD)/integ/probe_host_shared
+
 # ---------------------------------------------------------------- top level
 ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace \
 	$(LIB_A) $(LIB_SO) $(LIB_PC)
@@ -431,6 +478,27 @@ install-lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 uninstall-lib:
 	$(call msg,RM,libtorvyn-probes)
 	$(Q)rm -f $(LIB_INSTALLED)
+
+# ---------------------------------------------------------------- install: manual pages
+# Manual pages (docs/man/, roff written by hand): torvyn-trace(8), torvyn-host(1),
+# torvyn-probes(7), gzip'd -9n into MANDIR/manN as Debian installs them.
+# tests/integration/test_man.sh lints them and checks they name every verb and option.
+DEB_PKGS += groff-base man-db
+MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := torvyn-trace.8 torvyn-host.1 torvyn-probes.7
+MAN_INSTALLED := $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m).gz)
+
+.PHONY: install-man uninstall-man
+install: install-man
+uninstall: uninstall-man
+install-man: $(MAN_PAGES:%=docs/man/%)
+	$(Q)for m in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d && \
+		gzip -9n <docs/man/$$m >$$d/$$m.gz && chmod 0644 $$d/$$m.gz || exit 1; \
+	done
+
+uninstall-man:
+	$(Q)rm -f $(MAN_INSTALLED)
 
 .PHONY: clean
 clean:

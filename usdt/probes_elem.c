@@ -361,7 +361,7 @@ static void promote(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem 
 				      .status = (uint8_t)status,
 				      .error_kind = (uint8_t)error_kind,
 				      .bytes = e->len};
-	tvn_span_slot__promote(s, f->blk, &e->tctx, e->seq, e->nrec, e->ndropped, reason);
+	tvn_span_slot__promote(s, f->blk, &e->tctx, e->seq, e->nrec, e->ndropped, reason, NULL);
 }
 
 void tvn_probes_flow__elem_end(struct tvn_probes_flow *f, int comp, struct tvn_probes_elem *e,

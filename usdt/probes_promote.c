@@ -11,7 +11,7 @@
 
 void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *fb,
 			    const struct tvn_trace_ctx *ctx, uint64_t seq, uint32_t nrec,
-			    uint32_t ndropped, uint32_t reason)
+			    uint32_t ndropped, uint32_t reason, const struct tvn_clock *seg)
 {
 	uint64_t root = ctx->span_id;
 	uint32_t n = nrec < TVN_SLOT_RECS ? nrec : TVN_SLOT_RECS;
@@ -29,6 +29,10 @@ void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *f
 		uint64_t z = tvn_rng_at(root, i + 1);
 
 		r->seq = seq;
+		if (seg) {
+			r->start_ns = tvn_clock__read(seg, r->start_ns);
+			r->end_ns = tvn_clock__read(seg, r->end_ns);
+		}
 		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
 		r->parent_span_id = root;

@@ -3,11 +3,13 @@
 # - PREFIX=/usr (Debian's layout): exactly usr/sbin/torvyn-trace (0755, the
 #   build's binary), usr/bin/torvyn-host (0755),
 #   lib/systemd/system/torvyn-trace-agent.service (0644, ExecStart on
-#   /usr/sbin), and libtorvyn-probes: usr/lib/libtorvyn-probes.a,
-#   the .so.X.Y.Z with its .so.X and .so links, usr/include/torvyn/probes.h
-#   and torvyn_abi.h, usr/share/torvyn/torvyn.d and
-#   usr/lib/pkgconfig/torvyn-probes.pc (its prefix /usr); nothing enabled (no
-#   symbolic link but the library's, nothing under etc/); the
+#   /usr/sbin), the man pages usr/share/man/man8/torvyn-trace.8.gz,
+#   man1/torvyn-host.1.gz and man7/torvyn-probes.7.gz (0644, gzip'd, each
+#   the page of docs/man/ and readable by man), and libtorvyn-probes:
+#   usr/lib/libtorvyn-probes.a, the .so.X.Y.Z with its .so.X and .so links,
+#   usr/include/torvyn/probes.h and torvyn_abi.h, usr/share/torvyn/torvyn.d
+#   and usr/lib/pkgconfig/torvyn-probes.pc (its prefix /usr); nothing
+#   enabled (no symbolic link but the library's, nothing under etc/); the
 #   installed binaries run; make uninstall leaves directories only, and a
 #   second uninstall is harmless;
 # - the default PREFIX (/usr/local): the same under usr/local, the unit's
@@ -28,6 +30,12 @@ lib_files() {
 		"$1/share/torvyn/torvyn.d 644" "$1/lib/pkgconfig/torvyn-probes.pc 644" | tr ' ' '\n' |
 		paste -d' ' - -
 }
+# man_files PREFIX: the installed pages, as files prints them
+man_files() {
+	echo "$1/share/man/man1/torvyn-host.1.gz 644"
+	echo "$1/share/man/man7/torvyn-probes.7.gz 644"
+	echo "$1/share/man/man8/torvyn-trace.8.gz 644"
+}
 
 # make_ TARGET VAR=VALUE...: this repository's make, untouched by the make that
 # may be running the tests.
@@ -43,6 +51,7 @@ D=$T/root
 make_ install DESTDIR="$D" PREFIX=/usr
 assert_eq "files installed with PREFIX=/usr" \
 	"$( (expect "lib/systemd/system/$UNIT 644" "usr/bin/torvyn-host 755" "usr/sbin/torvyn-trace 755"
+		man_files usr
 		lib_files usr) | LC_ALL=C sort)" \
 	"$(files "$D")"
 cmp "$ROOT/build/libtorvyn-probes.a" "$D/usr/lib/libtorvyn-probes.a" ||
@@ -66,6 +75,19 @@ ok "installed torvyn-trace --help runs"
 	fail "installed torvyn-host validate three-stage.json exited $?"
 ok "installed torvyn-host validates three-stage.json"
 
+for page in torvyn-trace.8 torvyn-host.1 torvyn-probes.7; do
+	gz=$D/usr/share/man/man${page##*.}/$page.gz
+	gzip -dc "$gz" | cmp - "$ROOT/docs/man/$page" || fail "$gz is not docs/man/$page"
+	MANWIDTH=80 man -l "$gz" >"$T/page.txt" 2>&1 || fail "man -l $gz exited $?"
+	grep -q "^NAME" "$T/page.txt" || fail "man -l $gz: $(head -3 "$T/page.txt")"
+done
+MANPATH=$D/usr/share/man man -w torvyn-trace >"$T/where" || fail "man -w torvyn-trace finds no page"
+assert_eq "man -w torvyn-trace" "$D/usr/share/man/man8/torvyn-trace.8.gz" "$(cat "$T/where")"
+ok "installed man pages are docs/man's, gzip'd, and man reads them"
+"$D/usr/sbin/torvyn-trace" --version >"$T/version" || fail "installed torvyn-trace --version exited $?"
+"$D/usr/bin/torvyn-host" --version >>"$T/version" || fail "installed torvyn-host --version exited $?"
+assert_eq "installed programs' versions" 2 "$(grep -c '^torvyn-[a-z]* [0-9]' "$T/version")"
+
 make_ uninstall DESTDIR="$D" PREFIX=/usr
 assert_eq "files left by make uninstall" "" "$(files "$D")"
 make_ uninstall DESTDIR="$D" PREFIX=/usr
@@ -77,6 +99,7 @@ make_ install DESTDIR="$D"
 assert_eq "files installed with the default PREFIX" \
 	"$( (expect "usr/local/bin/torvyn-host 755" "usr/local/lib/systemd/system/$UNIT 644" \
 		"usr/local/sbin/torvyn-trace 755"
+		man_files usr/local
 		lib_files usr/local) | LC_ALL=C sort)" \
 	"$(files "$D")"
 assert_eq "torvyn-probes.pc prefix (default PREFIX)" "prefix=/usr/local" \

@@ -4,11 +4,12 @@ MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c 
 	user/trace/core/names.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
-UNIT_DEPS_histogram := usdt/histogram.c
+UNIT_DEPS_histogram := usdt/histogram.c usdt/clock.c
 UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
-	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c
+	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c \
+	user/host/pipeline/load_json.c
 UNIT_LIBS_pipeline := -ljansson
 # The host's file I/O: lines, records, errors and stops.
 UNIT_DEPS_io := user/host/io.c
@@ -17,7 +18,7 @@ PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SR
 	tests/unit/prom_fixture.c tests/unit/prom_check.c
 UNIT_DEPS_prom := $(PROM_TEST_SRCS)
 UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
-UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
+UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/core/usdt_arg.c user/trace/core/usdt_proc.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
 # The protobuf-c code generated from user/trace/proto/.
@@ -48,11 +49,11 @@ UNIT_DEPS_exporter_many := $(EXPORTER_TEST_SRCS) tests/unit/otlp_fixture.c
 UNIT_LIBS_exporter_many := -lcurl -lz -lprotobuf-c -ljansson -pthread
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
-UNIT_DEPS_clock := usdt/clock.c
+UNIT_DEPS_clock := usdt/clock.c usdt/histogram.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
 # The one name resolver: the store (spans) against the metric walk (labels).
-UNIT_DEPS_names := user/trace/core/store.c $(MODEL_SRCS)
+UNIT_DEPS_names := user/trace/core/store.c user/trace/util/log.c $(MODEL_SRCS)
 UNIT_LIBS_names := -pthread
 # top: the Prometheus text parser alone; then frames, rates, lines and JSON over it.
 UNIT_DEPS_promtext := user/trace/top/promtext.c

@@ -107,6 +107,7 @@ int tvn_host__run(struct tvn_host *h)
 	int rc;
 
 	tvn_probes__refresh(h, false); /* the clock was calibrated by tvn_probes__open */
+	h->latency_ticks = tvn_ticks__max_within(h->opts.latency_threshold_ns, tvn_clock.mult);
 	rc = pthread_create(&tele, NULL, tvn_telemetry__main, h);
 	if (rc)
 		return -rc;

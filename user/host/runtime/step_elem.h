@@ -79,8 +79,9 @@ static __attribute__((always_inline)) inline void elem_put(struct tvn_flow *f, s
 /*
  * The next span record of the element's trace, for the caller to write whole
  * with its span id, parent and seq left 0: what is the same for every record
- * of the element is written once, if the trace is exported (tvn_span_slot__promote),
- * so the 99 % of elements that never are do not pay for it.
+ * of the element is written once, if the trace is exported
+ * (tvn_span_slot__promote), so the 99 % of elements that never are do not
+ * pay for it.
  */
 static __attribute__((always_inline)) inline struct torvyn_span_rec *span_next(struct tvn_elem *e)
 {
@@ -125,7 +126,7 @@ trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint64_t t0)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_DIAGNOSTIC;
 	if (sampled)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_SAMPLED;
-	e->traced = 1;
+	e->traced = e->slot != NULL; /* a trace lives in its slot */
 	e->t_start = t0; /* nrec and ndropped are 0: elem_put */
 }
 
@@ -139,21 +140,21 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 	c->blk->elements_ended++;
 	if (EV(hm) && e == c->rec_elem)
 		c->rec.ended = 1;
-	if (HOT(hm) && e->traced && e->slot) {
+	if (HOT(hm) && e->traced) {
 		/* the end of the last invocation is the end of the element's path */
-		uint64_t t1 = e->t_last ? e->t_last : tvn_now_ns(), lat = t1 - e->t_start;
+		uint64_t t1 = e->t_last ? e->t_last : tvn_ticks(), lat = t1 - e->t_start;
 		struct tvn_span_slot *s = e->slot;
 		uint32_t reason = UINT32_MAX;
 		struct torvyn_span_rec *r;
 
-		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
+		tvn_hist_lat_add_ticks(&c->blk->e2e_latency, &c->e2e_ticks, lat);
 		if (EV(hm) && e == c->rec_elem)
-			c->rec.e2e_ns = lat;
+			c->rec.e2e_ns = tvn_ticks__dur_ns(lat);
 		if (EV(hm) && TORVYN_ELEMENT_DONE_ENABLED())
-			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
+			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, tvn_ticks__dur_ns(lat), status);
 		if (status == TORVYN_STATUS_ERROR)
 			reason = TORVYN_PROMOTE_ERROR;
-		else if (lat > h->opts.latency_threshold_ns)
+		else if (lat > h->latency_ticks)
 			reason = TORVYN_PROMOTE_LATENCY;
 		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
 			reason = TORVYN_PROMOTE_SAMPLED;
@@ -176,9 +177,17 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 						      .status = (uint8_t)status,
 						      .error_kind = (uint8_t)error_kind,
 						      .bytes = e->len};
-			/* ids, header, counts and trace__promote: libtorvyn-probes */
+			/*
+			 * ids, header, counts and trace__promote: libtorvyn-probes; the
+			 * trace's ticks become CLOCK_MONOTONIC ns, at one rate from its start
+			 */
+			struct tvn_clock seg = {.base_tsc = e->t_start,
+						.base_ns = tvn_ticks__to_ns(e->t_start),
+						.mult = __atomic_load_n(&tvn_clock.mult, __ATOMIC_RELAXED)};
+
 			tvn_span_slot__promote(s, f->blk, &e->tctx, e->seq, e->nrec, e->ndropped,
-					       reason);
+					       reason, &seg);
+			c->t_mark = tvn_ticks(); /* the probe's hit is not the next invocation's */
 		}
 	}
 	elem_put(f, e);

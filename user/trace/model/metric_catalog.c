@@ -347,6 +347,11 @@ const struct tvn_metric_fam tvn_metric_fams[] = {
     {FAM("torvyn_trace_blocks_received", "torvyn.trace.blocks.received", METRIC_COUNTER, NULL,
 	 "Metric blocks received from the host."),
      SELF(blocks_received)},
+    {FAM("torvyn_trace_malformed_blocks", "torvyn.trace.malformed.blocks", METRIC_COUNTER, NULL,
+	 "Records from the host dropped as malformed, by reason (the tracer logs the first of "
+	 "each with its cause and fix)."),
+     SELFv(bad_by_reason, V_ARR), ARR("reason", tvn_bad_reason_names),
+     OTLP_HELP("Records from the host dropped as malformed, by reason.")},
     {FAM("torvyn_trace_traces_received", "torvyn.trace.traces.received", METRIC_COUNTER, NULL,
 	 "Promoted element traces received from the host."),
      SELF(traces_received)},
