@@ -21,7 +21,7 @@ assert_eq "pkg-config --libs torvyn-probes" "-L$D/usr/lib -ltorvyn-probes" \
 
 # trace_one LEVEL PROGRAM ARGS...: runs PROGRAM ARGS 2000 --wait-attach under a
 # tracer at LEVEL; its JSON counts must equal the final scrape series by series.
-# Returns 5 (the tracer found no probes) without failing, for the caller to judge.
+# Returns 5 (the tracer found no probes) without failing, for the caller to word.
 trace_one() {
 	local level=$1 d=$T/$1.$RANDOM port hpid tpid rc=0
 	shift

@@ -13,7 +13,8 @@ void tvn_host__before_flush(struct tvn_probes *p, void *arg)
 	struct tvn_host *h = arg;
 
 	(void)p;
-	for (int i = 0; i < h->n_flows; i++) {
+	/* the library's last flush (tvn_probes__close) comes after the flows are freed */
+	for (int i = 0; h->flows && i < h->n_flows; i++) {
 		struct tvn_flow *f = &h->flows[i];
 
 		for (int j = 0; j < f->n_streams; j++)
