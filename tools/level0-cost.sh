@@ -52,7 +52,7 @@ for c in base level0 level1; do
 		# shellcheck disable=SC2086
 		read -r t2 o2 < <(instr "build/$b" "$N2" $args) || true
 		if [ -z "${t1:-}" ] || [ -z "${t2:-}" ]; then
-			echo "level0-cost: build/$b did not run under callgrind: $(tail -3 "$tmp/vg.log" 2>/dev/null)" >&2
+			echo "level0-cost: build/$b did not run under callgrind: $(grep -v "^==" "$tmp/vg.log" 2>/dev/null | head -2)" >&2
 			exit 2
 		fi
 		tl+="$(( (t2 - t1) )) " ol+="$(( (o2 - o1) )) "
