@@ -66,6 +66,8 @@ static void test_diff_ci(void **state)
 	/* se^2 0.4 each, Welch df (0.8^2) / (0.16/4 + 0.16/4) = 8, t 2.306 */
 	assert_int_equal(tvn_bench_stats__diff_ci(base, 5, cur, 5, &ci), 0);
 	assert_near(ci.change_pct, -20, 1e-9);
+	assert_near(ci.base_mean, 100, 1e-9);
+	assert_near(ci.cur_mean, 80, 1e-9);
 	assert_near(ci.lo_pct, -20 - 2.306 * sqrt(0.8), 1e-9);
 	assert_near(ci.hi_pct, -20 + 2.306 * sqrt(0.8), 1e-9);
 	/* no spread at all: the interval is the point */
@@ -141,7 +143,7 @@ static void test_compare_windows(void **state)
 	/* p99 up 20 %, steady: a regression; CSV carries the interval */
 	set_windows(&cur, 20, 10000, 120, 2);
 	assert_int_equal(compare(&cur, &base, 10, TVN_BENCH_CSV, &text), 1);
-	assert_contains(text, "\np99_us,100,120,20.00000000000003,true,18.97");
+	assert_contains(text, "\np99_us,100,120.00000000000003,20.00000000000003,true,18.97");
 	free(text);
 	tvn_bench_report__free(&base);
 	tvn_bench_report__free(&cur);
@@ -175,32 +177,46 @@ static void test_compare_old_baseline(void **state)
 	tvn_bench_report__free(&cur);
 }
 
+/* r as a JSON document, and a document written as a file. */
+static json_t *report_doc(const struct tvn_bench_report *r)
+{
+	char *json = render(r, TVN_BENCH_JSON);
+	json_error_t jerr;
+	json_t *root = json_loads(json, 0, &jerr);
+
+	free(json);
+	assert_non_null(root);
+	return root;
+}
+
+static void write_doc(const char *path, json_t *root)
+{
+	char *json = json_dumps(root, 0);
+
+	write_file(path, json);
+	free(json);
+}
+
 /* Windows are written and read back; a file without them (older) loads with none. */
 static void test_windows_json(void **state)
 {
 	struct tvn_bench_report r, back;
-	json_error_t jerr;
-	char err[256] = "", *json;
+	char err[256] = "";
 	json_t *root;
 
 	(void)state;
 	fill_report(&r);
 	set_windows(&r, 7, 12345.5, 150.25, 3);
 	r.windows[3].p99_us = NAN; /* a window in which nothing completed */
-	json = render(&r, TVN_BENCH_JSON);
-	write_file("w.json", json);
+	root = report_doc(&r);
+	write_doc("w.json", root);
 	if (tvn_bench_report__load("w.json", &back, err, sizeof(err)))
 		fail_msg("load: %s", err);
 	assert_report_equal(&r, &back);
 	tvn_bench_report__free(&back);
 
-	root = json_loads(json, 0, &jerr);
-	free(json);
-	assert_non_null(root);
 	json_object_del(root, "windows");
-	json = json_dumps(root, 0);
-	write_file("old.json", json);
-	free(json);
+	write_doc("old.json", root);
 	if (tvn_bench_report__load("old.json", &back, err, sizeof(err)))
 		fail_msg("load: %s", err);
 	assert_int_equal(back.n_windows, 0);
@@ -214,20 +230,15 @@ static void test_windows_json(void **state)
 static void test_windows_json_mismatch(void **state)
 {
 	struct tvn_bench_report r, back;
-	json_error_t jerr;
-	char err[256] = "", *json;
+	char err[256] = "";
 	json_t *root;
 
 	(void)state;
 	fill_report(&r);
 	set_windows(&r, 4, 1000, 10, 1);
-	json = render(&r, TVN_BENCH_JSON);
-	root = json_loads(json, 0, &jerr);
-	free(json);
+	root = report_doc(&r);
 	json_array_remove(json_object_get(json_object_get(root, "windows"), "p99_us"), 0);
-	json = json_dumps(root, 0);
-	write_file("short.json", json);
-	free(json);
+	write_doc("short.json", root);
 	json_decref(root);
 	assert_int_equal(tvn_bench_report__load("short.json", &back, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "windows.p99_us: not a list of 4 numbers"));

@@ -190,7 +190,8 @@ int tvn_bench_report__resolve(const char *arg, char *path, size_t len);
  * and p99 are compared through their windows: the change of the mean over
  * the windows with its 95 % confidence interval (tvn_bench_stats__diff_ci),
  * and a regression is a throughput whose whole interval lies below
- * -threshold_pct %, or a p99 whose whole interval lies above +threshold_pct %.
+ * -threshold_pct %, or a p99 whose whole interval lies above +threshold_pct %;
+ * the baseline and current figures of those two rows are then the means.
  * Otherwise (a report of an older torvyn-trace) the two figures are compared
  * point to point, more than threshold_pct % worse being a regression, and a
  * note says so. Per-component p99 rows beyond the threshold are marked
@@ -205,9 +206,10 @@ int tvn_bench_report__compare(const struct tvn_bench_report *cur,
 
 #define TVN_BENCH_MIN_WINDOWS 3
 
-/* A change in % of a mean, with its 95 % confidence interval. */
+/* A change in % of a mean, with its 95 % confidence interval, and the two means. */
 struct tvn_bench_ci {
 	double change_pct, lo_pct, hi_pct;
+	double base_mean, cur_mean;
 };
 
 /* Mean and standard error (sample standard deviation / sqrt(n)) of the

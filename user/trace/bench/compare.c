@@ -148,6 +148,9 @@ static int figure_row(struct cmp_row *row, const struct figure *f,
 		row->worse = false;
 		return 0;
 	}
+	/* the figures the change is of: the means over the windows */
+	row->base = ci.base_mean;
+	row->cur = ci.cur_mean;
 	row->chg = ci.change_pct;
 	row->lo = ci.lo_pct;
 	row->hi = ci.hi_pct;

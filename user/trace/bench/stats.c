@@ -68,6 +68,8 @@ int tvn_bench_stats__diff_ci(const double *base, int nb, const double *cur, int 
 	df = se > 0 ? (vb + vc) * (vb + vc) / (vb * vb / (kb - 1) + vc * vc / (kc - 1))
 		    : kb + kc - 2;
 	half = tvn_bench_stats__t975(df) * se;
+	ci->base_mean = mb;
+	ci->cur_mean = mc;
 	ci->change_pct = (mc - mb) / fabs(mb) * 100;
 	ci->lo_pct = (mc - mb - half) / fabs(mb) * 100;
 	ci->hi_pct = (mc - mb + half) / fabs(mb) * 100;
