@@ -84,15 +84,17 @@ bench() { # PIPELINE ARGS...
 	"$TRACE" bench --warmup 0.5 --duration 3 --window 0.2 --report "$T/last.json" \
 		--report-format json "$@" -- "$HOST" run "$p"
 }
-# steady RATE: the last run's windows average RATE elements/s within 4 %. A
-# machine so loaded that the host cannot keep its pace (it has happened at a
-# load average of 18 on two CPUs) makes every run slower: then a run is
-# repeated, and the test skipped if none keeps the pace.
+# steady RATE: the last run kept its pace: its windows average RATE
+# elements/s within 4 %, and none fell below 85 % of it. A machine so loaded
+# that the host cannot keep its pace (it has happened at load averages of 12
+# to 18 on two CPUs) makes that run really slower, and the comparison rightly
+# says so: such a run is repeated, and the test skipped if none of three
+# keeps the pace. What is tested is the method, on runs the machine let run.
 steady() {
 	python3 - "$T/last.json" "$1" <<'PY'
 import json, sys
-w = json.load(open(sys.argv[1]))["windows"]["elements_per_sec"]
-sys.exit(0 if abs(sum(w) / len(w) / float(sys.argv[2]) - 1) <= 0.04 else 1)
+w, rate = json.load(open(sys.argv[1]))["windows"]["elements_per_sec"], float(sys.argv[2])
+sys.exit(0 if abs(sum(w) / len(w) / rate - 1) <= 0.04 and min(w) >= 0.85 * rate else 1)
 PY
 }
 # show FILE: the comparison (JSON, as the report's format) in one line
@@ -107,8 +109,14 @@ for try in 1 2 3; do
 done
 assert_eq "windows in the baseline" 15 "$(jq_get "$T/last.json" '.windows.elements_per_sec | length')"
 for i in 1 2 3 4 5; do
-	rc=0
-	bench "$T/same.json" --compare base >"$T/same-$i.json" 2>"$T/same-$i.err" || rc=$?
+	for try in 1 2 3; do
+		rc=0
+		bench "$T/same.json" --compare base >"$T/same-$i.json" 2>"$T/same-$i.err" || rc=$?
+		steady 1000 && break
+		show "$T/same-$i.json"
+		echo "  (rerun $i did not keep its pace: the machine is loaded; again)"
+		[ "$try" -lt 3 ] || skip "the machine is too loaded to hold 1000 elements/s steady: $(uptime)"
+	done
 	show "$T/same-$i.json"
 	[ "$rc" -eq 0 ] || fail "rerun $i of the same workload: exit $rc: $(cat "$T/same-$i.json")"
 	assert_eq "rerun $i: method" windows "$(jq_get "$T/same-$i.json" .method)"
@@ -119,6 +127,7 @@ for i in 1 2; do
 		rc=0
 		bench "$T/slow.json" --compare base >"$T/slow-$i.json" 2>"$T/slow-$i.err" || rc=$?
 		steady 800 && break
+		echo "  (run $i did not keep its pace: the machine is loaded; again)"
 		[ "$try" -lt 3 ] || skip "the machine is too loaded to hold 800 elements/s steady: $(uptime)"
 	done
 	show "$T/slow-$i.json"
