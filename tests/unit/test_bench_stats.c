@@ -201,7 +201,7 @@ static void write_doc(const char *path, json_t *root)
 static void test_windows_json(void **state)
 {
 	struct tvn_bench_report r, back;
-	char err[256] = "";
+	char err[256] = "", *text;
 	json_t *root;
 
 	(void)state;
@@ -214,6 +214,9 @@ static void test_windows_json(void **state)
 		fail_msg("load: %s", err);
 	assert_report_equal(&r, &back);
 	tvn_bench_report__free(&back);
+	text = render(&r, TVN_BENCH_PRETTY);
+	assert_contains(text, "\n  windows     7 of 0.1 s: 11.98 k/s to 12.72 k/s\n");
+	free(text);
 
 	json_object_del(root, "windows");
 	write_doc("old.json", root);
