@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 cp "$PIPELINES/three-stage.json" "$T/enrich.json"
-python3 - "$ROOT/tools" "$T/enrich.json" "$T/nothing.json" <<'PY' || fail "budget rows"
+PYTHONDONTWRITEBYTECODE=1 python3 - "$ROOT/tools" "$T/enrich.json" "$T/nothing.json" <<'PY' || fail "budget rows"
 import importlib, os, sys
 sys.path.insert(0, sys.argv[1])
 
