@@ -416,8 +416,10 @@ static int compare_lists(const struct cmp_row *rows, int n, json_t *chg, json_t 
 		if (rows[i].gate && rows[i].worse)
 			err = json_array_append_new(list, json_string(rows[i].key));
 		if (!err && !isnan(rows[i].lo))
-			err = json_object_set_new(ci, rows[i].key,
-						  json_pack("[ff]", rows[i].lo, rows[i].hi));
+			err =
+			    json_object_set_new(ci, rows[i].key,
+						json_pack("[oo]", tvn_bench_json__real(rows[i].lo),
+							  tvn_bench_json__real(rows[i].hi)));
 		if (!rows[i].cc)
 			err = err
 				  ?: json_object_set_new(chg, rows[i].key,
