@@ -290,6 +290,14 @@ struct torvyn_invoke_rec {
 };
 
 /*
+ * Step records per component__batch hit: a component thread appends each
+ * step's struct torvyn_invoke_rec to its own batch and fires one hit per this
+ * many (and at each flush interval, drain and exit), so that the diagnostic
+ * level costs 1/TORVYN_BATCH_RECS of a uprobe per step.
+ */
+#define TORVYN_BATCH_RECS 64
+
+/*
  * Span records per promoted trace: the host's slot per element, the BPF
  * ring-buffer record and the tracer's spans per trace are all this many. A
  * power of two (the BPF side masks with it). A slot that fills up keeps its

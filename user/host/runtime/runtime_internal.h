@@ -63,4 +63,17 @@ int tvn_probes__refresh(const struct tvn_host *h, bool hold_off);
 /* The telemetry thread (arg: the host): probe words, progress log, flushes. */
 void *tvn_telemetry__main(void *arg);
 
+/* ------------------------------------------------------------ batch.c */
+
+/* Hands c's batch to component__batch (if attached) and empties it; its holder only. */
+void tvn_batch__fire(struct tvn_comp *c);
+/* Whether threads batch, from the semaphores now (--wait-attach: before the first step). */
+void tvn_batch__refresh(struct tvn_host *h);
+/*
+ * The telemetry thread's part, every tick: whether threads batch, a flush
+ * request at each flush interval (interval) and on a drain, the batches of
+ * waiting threads flushed for them, batch__drained once all are.
+ */
+void tvn_batch__tick(struct tvn_host *h, bool interval);
+
 #endif /* TORVYN_RUNTIME_INTERNAL_H */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "step_batch.h"
 #include "step_elem.h"
 
 /* ------------------------------------------------------------ streams */
@@ -49,7 +50,11 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 				tw = tvn_now_ns();
 			waited = true;
 			s->waiting_producer++;
+			if (EV(hm))
+				batch_park(c); /* flushed for it while it waits */
 			pthread_cond_wait(&s->not_full, &s->lock);
+			if (EV(hm))
+				batch_unpark(c);
 			s->waiting_producer--;
 			c->blk->wakeups++;
 		}
@@ -164,7 +169,11 @@ stream_pop(struct tvn_comp *c, struct tvn_stream *s, const int hm)
 		tw = tvn_now_ns();
 	while (!s->len && !s->closed) {
 		s->waiting_consumer++;
+		if (EV(hm))
+			batch_park(c);
 		pthread_cond_wait(&s->not_empty, &s->lock);
+		if (EV(hm))
+			batch_unpark(c);
 		s->waiting_consumer--;
 		c->blk->wakeups++;
 	}

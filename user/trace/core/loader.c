@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,7 +20,10 @@
 #include "torvyn.skel.h"
 #include "usdt_elf.h"
 
-enum { LINK_PROD, LINK_DIAG, N_LINKS };
+enum { LINK_PROD, LINK_DIAG, LINK_DRAIN, N_LINKS };
+
+/* How long detaching the diagnostic level waits for the host's batch__drained. */
+#define DRAIN_TIMEOUT_MS 1000
 
 struct tvn_loader {
 	int pid;
@@ -38,15 +42,23 @@ static const int prod_probes[] = {
     TVN_P_METRICS_FLUSH, TVN_P_TRACE_PROMOTE, TVN_P_GATE_PRODUCTION,
 };
 /*
- * Diagnostic: one hit per component step (component__invoke carries the
- * step's dequeue, enqueue, transfer and copy), plus the rare events. The
- * per-event probes whose data the step record already carries stay in the
- * contract for bpftrace and perf; attaching them would cost ~0.5 us each.
+ * Diagnostic: the step records, 64 a hit (component__batch; each record
+ * carries the step's dequeue, enqueue, transfer and copy), plus the rare
+ * events. The per-event probes whose data the step record already carries,
+ * component__invoke among them, stay in the contract for bpftrace and perf;
+ * attaching them would cost ~0.5 us each. A host without component__batch
+ * gets component__invoke instead (attach_link).
  */
 static const int diag_probes[] = {
-    TVN_P_COMPONENT_INVOKE, TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE,
-    TVN_P_POOL_FALLBACK,    TVN_P_POOL_EXHAUSTED,	 TVN_P_GATE_DIAGNOSTIC,
+    TVN_P_COMPONENT_BATCH, TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE,
+    TVN_P_POOL_FALLBACK,   TVN_P_POOL_EXHAUSTED,	TVN_P_GATE_DIAGNOSTIC,
 };
+/*
+ * Attached only while the diagnostic level is being detached: the gate asks
+ * the host to fire its partial batches and stop batching, batch__drained is
+ * its answer (counted in the stats map like every hit).
+ */
+static const int drain_probes[] = {TVN_P_BATCH_DRAINED, TVN_P_GATE_DRAIN};
 
 static const struct {
 	const int *probes;
@@ -54,6 +66,7 @@ static const struct {
 } level_probes[N_LINKS] = {
     [LINK_PROD] = {prod_probes, sizeof(prod_probes) / sizeof(prod_probes[0])},
     [LINK_DIAG] = {diag_probes, sizeof(diag_probes) / sizeof(diag_probes[0])},
+    [LINK_DRAIN] = {drain_probes, sizeof(drain_probes) / sizeof(drain_probes[0])},
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -238,6 +251,15 @@ void tvn_loader__free(struct tvn_loader *l)
 
 /* ------------------------------------------------------------ levels */
 
+static bool has_probe(const struct tvn_loader *l, int probe)
+{
+	for (int i = 0; i < l->sites.n; i++) {
+		if (l->sites.v[i].probe_id == probe)
+			return true;
+	}
+	return false;
+}
+
 static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
 {
 	unsigned long *offs = calloc(l->sites.n, sizeof(*offs));
@@ -252,8 +274,13 @@ static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
 	}
 	/* in the order of the level's list: the gate, last in it, rises last */
 	for (int p = 0; p < level_probes[which].n; p++) {
+		int probe = level_probes[which].probes[p];
+
+		/* a host from before component__batch: its steps one hit each */
+		if (probe == TVN_P_COMPONENT_BATCH && !has_probe(l, probe))
+			probe = TVN_P_COMPONENT_INVOKE;
 		for (int i = 0; i < l->sites.n; i++) {
-			if (l->sites.v[i].probe_id != level_probes[which].probes[p])
+			if (l->sites.v[i].probe_id != probe)
 				continue;
 			offs[n] = l->sites.v[i].file_off;
 			refs[n] = l->sites.v[i].sem_off;
@@ -321,6 +348,79 @@ static void detach_both(struct tvn_loader *l)
 	pthread_join(t, NULL);
 }
 
+/* The target exited (a zombie runs no thread either). */
+static bool target_gone(const struct tvn_loader *l)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", l->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the state follows the command, which may hold anything */
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* Hits of batch__drained on every CPU so far: the host's answers to a drain. */
+static __u64 drained_hits(const struct tvn_loader *l)
+{
+	__u32 key = TVN_STAT_HITS + TVN_P_BATCH_DRAINED;
+	__u64 v[l->ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stats), &key, v))
+		return 0;
+	for (int i = 0; i < l->ncpus; i++)
+		sum += v[i];
+	return sum;
+}
+
+/*
+ * Before the diagnostic level goes: the host's threads hold step records in
+ * partial batches that only the attached component__batch can carry. Raise
+ * gate__drain, wait for the host's batch__drained (every batch fired,
+ * batching stopped), and only then detach; the drain link goes last, after
+ * the diagnostic one (drain_end). A host that does not answer in time (one
+ * stopped, or from before the drain) is detached anyway, with a warning.
+ */
+static void drain_begin(struct tvn_loader *l)
+{
+	struct tvn_err e = {0};
+	__u64 before;
+
+	if (!has_probe(l, TVN_P_GATE_DRAIN) || !has_probe(l, TVN_P_BATCH_DRAINED))
+		return;
+	before = drained_hits(l);
+	if (attach_link(l, LINK_DRAIN, &e)) {
+		if (e.cause == TVN_CAUSE_NO_PROCESS)
+			return;
+		pr_warn("pid %d: cannot drain the step-record batches (%s): records still "
+			"batched are not counted\n",
+			l->pid, e.msg);
+		return;
+	}
+	for (int ms = 0; drained_hits(l) == before; ms++) {
+		if (ms >= DRAIN_TIMEOUT_MS || target_gone(l)) {
+			if (ms >= DRAIN_TIMEOUT_MS)
+				pr_warn("pid %d: no batch__drained in %d ms: records still batched "
+					"are not counted\n",
+					l->pid, DRAIN_TIMEOUT_MS);
+			return;
+		}
+		usleep(1000);
+	}
+}
+
+static void drain_end(struct tvn_loader *l)
+{
+	if (l->links[LINK_DRAIN])
+		detach_link(l, LINK_DRAIN);
+}
+
 int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
 {
 	int rc = 0;
@@ -328,12 +428,15 @@ int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
 	if (level < TORVYN_LEVEL_OFF || level > TORVYN_LEVEL_DIAGNOSTIC)
 		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL, "level %d: expected 0, 1 or 2",
 				    level);
+	if (level < TORVYN_LEVEL_DIAGNOSTIC && l->links[LINK_DIAG])
+		drain_begin(l);
 	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD] && l->links[LINK_DIAG])
 		detach_both(l);
 	if (level < TORVYN_LEVEL_DIAGNOSTIC && l->links[LINK_DIAG])
 		detach_link(l, LINK_DIAG);
 	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD])
 		detach_link(l, LINK_PROD);
+	drain_end(l);
 	/* going up: per-event probes first, so the gate rises last */
 	if (level >= TORVYN_LEVEL_DIAGNOSTIC && !l->links[LINK_DIAG])
 		rc = attach_link(l, LINK_DIAG, e);
@@ -356,8 +459,11 @@ int tvn_loader__sites_attached(const struct tvn_loader *l)
 
 void tvn_loader__detach_all(struct tvn_loader *l)
 {
-	for (int i = N_LINKS - 1; i >= 0; i--)
-		detach_link(l, i);
+	if (l->links[LINK_DIAG])
+		drain_begin(l);
+	detach_link(l, LINK_DIAG);
+	detach_link(l, LINK_PROD);
+	drain_end(l);
 }
 
 int tvn_loader__bench_attach(struct tvn_loader *l, struct tvn_err *e)
