@@ -83,6 +83,9 @@ void tvn_batch__tick(struct tvn_host *h, bool interval)
 	__atomic_store_n(&h->batch_on, on, __ATOMIC_RELAXED);
 	if ((drain && !h->batch_draining) || (was_on && !on) || (interval && !drain))
 		__atomic_store_n(&h->batch_gen, ++gen, __ATOMIC_SEQ_CST);
+	/* like every gate, it fires once seen: its site is where the tracer finds it */
+	if (drain && !h->batch_draining)
+		TORVYN_GATE_DRAIN(gen);
 	h->batch_draining = drain;
 	for (int i = 0; i < h->n_flows; i++) {
 		for (int j = 0; j < h->flows[i].n_comps; j++)

@@ -395,8 +395,10 @@ static void drain_begin(struct tvn_loader *l)
 	if (!has_probe(l, TVN_P_GATE_DRAIN) || !has_probe(l, TVN_P_BATCH_DRAINED))
 		return;
 	before = drained_hits(l);
+	if (target_gone(l))
+		return; /* its threads fired their batches at exit */
 	if (attach_link(l, LINK_DRAIN, &e)) {
-		if (e.cause == TVN_CAUSE_NO_PROCESS)
+		if (e.cause == TVN_CAUSE_NO_PROCESS || target_gone(l))
 			return;
 		pr_warn("pid %d: cannot drain the step-record batches (%s): records still "
 			"batched are not counted\n",
