@@ -287,6 +287,11 @@ struct torvyn_invoke_rec {
 	__u64 e2e_ns; /* source invocation start to here, when ended is set */
 	__u32 ended; /* the element's path ended in this step */
 	__u32 pad;
+	/*
+	 * The fields of an input (from_component .. buffer_id), an output
+	 * (depth_after_push) or a copy (copy_bytes) mean something only when its
+	 * stream or reason is not TORVYN_NONE16: the host does not clear them.
+	 */
 };
 
 /*

@@ -21,6 +21,10 @@
 #include "runtime_internal.h"
 #include "torvyn_probes.h"
 
+/* A drain's answer: the threads serve it within a step; polled this often, this many times. */
+#define TVN_DRAIN_POLL_NS 100000ull
+#define TVN_DRAIN_POLLS 40
+
 void tvn_batch__fire(struct tvn_comp *c)
 {
 	struct tvn_batch *b = c->batch;
@@ -52,6 +56,18 @@ static bool batch_served(struct tvn_comp *c, uint32_t gen)
 	return true;
 }
 
+/* Every thread served request gen (the waiting ones' batches flushed here). */
+static bool all_served(struct tvn_host *h, uint32_t gen)
+{
+	bool served = true;
+
+	for (int i = 0; i < h->n_flows; i++) {
+		for (int j = 0; j < h->flows[i].n_comps; j++)
+			served &= batch_served(&h->flows[i].comps[j], gen);
+	}
+	return served;
+}
+
 /*
  * Threads batch while component__batch is attached, unless a drain is on. A
  * tracer's diagnostic link raises gate__diagnostic after its batch site, so
@@ -59,20 +75,23 @@ static bool batch_served(struct tvn_comp *c, uint32_t gen)
  * handed to a site whose breakpoint is not in yet. bpftrace alone raises no
  * gate.
  */
-static bool batch_wanted(bool drain)
+static bool batch_wanted(const struct tvn_host *h, bool drain)
 {
+	/* --force-level 2: the batching's in-process cost, with nothing to fire to */
+	if (h->opts.force_level >= TORVYN_LEVEL_DIAGNOSTIC)
+		return true;
 	return TORVYN_COMPONENT_BATCH_ENABLED() && !drain &&
 	       (TORVYN_GATE_DIAGNOSTIC_ENABLED() || !TORVYN_GATE_PRODUCTION_ENABLED());
 }
 
 void tvn_batch__refresh(struct tvn_host *h)
 {
-	__atomic_store_n(&h->batch_on, batch_wanted(TORVYN_GATE_DRAIN_ENABLED()), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->batch_on, batch_wanted(h, TORVYN_GATE_DRAIN_ENABLED()), __ATOMIC_RELAXED);
 }
 
 void tvn_batch__tick(struct tvn_host *h, bool interval)
 {
-	bool drain = TORVYN_GATE_DRAIN_ENABLED() != 0, on = batch_wanted(drain), served = true;
+	bool drain = TORVYN_GATE_DRAIN_ENABLED() != 0, on = batch_wanted(h, drain), served;
 	bool was_on = __atomic_load_n(&h->batch_on, __ATOMIC_RELAXED);
 	uint32_t gen = h->batch_gen; /* written by this thread only */
 
@@ -86,11 +105,13 @@ void tvn_batch__tick(struct tvn_host *h, bool interval)
 	/* like every gate, it fires once seen: its site is where the tracer finds it */
 	if (drain && !h->batch_draining)
 		TORVYN_GATE_DRAIN(gen);
-	h->batch_draining = drain;
-	for (int i = 0; i < h->n_flows; i++) {
-		for (int j = 0; j < h->flows[i].n_comps; j++)
-			served &= batch_served(&h->flows[i].comps[j], gen);
+	/* a tracer waits on a drain: answered within the tick, not a tick later */
+	served = all_served(h, gen);
+	for (int k = 0; drain && !served && k < TVN_DRAIN_POLLS; k++) {
+		tvn_time__sleep_ns(TVN_DRAIN_POLL_NS);
+		served = all_served(h, gen);
 	}
+	h->batch_draining = drain;
 	/* repeated while the gate is up: any tracer that raised it hears one */
 	if (drain && served && TORVYN_BATCH_DRAINED_ENABLED())
 		TORVYN_BATCH_DRAINED(gen);

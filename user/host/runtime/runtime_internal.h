@@ -2,9 +2,10 @@
 /*
  * What the files of the runtime share. step.c is the hot path: the step
  * loops and everything that inlines into them, one translation unit with
- * step_elem.h and step_stream.h, which only it includes. flow.c sets flows
- * up and tears them down, run.c runs them, telemetry.c is the telemetry
- * thread, flush.c aggregates and flushes the metric blocks.
+ * step_elem.h, step_stream.h and step_batch.h, which only it includes.
+ * flow.c sets flows up and tears them down, run.c runs them, telemetry.c is
+ * the telemetry thread, batch.c its side of the step-record batches,
+ * flush.c aggregates and flushes the metric blocks.
  */
 #ifndef TORVYN_RUNTIME_INTERNAL_H
 #define TORVYN_RUNTIME_INTERNAL_H

@@ -221,11 +221,17 @@ static void rec_begin(struct tvn_comp *c, struct tvn_elem *e)
 	c->rec_on = c->rec_batch || TORVYN_COMPONENT_INVOKE_ENABLED();
 	if (!c->rec_on)
 		return;
-	memset(r, 0, sizeof(*r));
+	/*
+	 * No memset: invoke() writes the invocation's fields at every step, and
+	 * the fields of an input, output or copy only count beside the marker
+	 * reset here (torvyn_abi.h)
+	 */
 	r->flow_idx = c->flow->idx;
 	r->component_idx = c->idx;
 	r->in_stream = r->out_stream = r->copy_reason = TORVYN_NONE16;
 	r->from_component = TORVYN_NONE16;
+	r->e2e_ns = 0;
+	r->ended = 0;
 	c->rec_elem = e;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -348,6 +349,14 @@ static void detach_both(struct tvn_loader *l)
 	pthread_join(t, NULL);
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
 /* The target exited (a zombie runs no thread either). */
 static bool target_gone(const struct tvn_loader *l)
 {
@@ -390,10 +399,11 @@ static __u64 drained_hits(const struct tvn_loader *l)
 static void drain_begin(struct tvn_loader *l)
 {
 	struct tvn_err e = {0};
-	__u64 before;
+	__u64 before, t0, t1;
 
 	if (!has_probe(l, TVN_P_GATE_DRAIN) || !has_probe(l, TVN_P_BATCH_DRAINED))
 		return;
+	t0 = mono_ns();
 	before = drained_hits(l);
 	if (target_gone(l))
 		return; /* its threads fired their batches at exit */
@@ -405,6 +415,7 @@ static void drain_begin(struct tvn_loader *l)
 			l->pid, e.msg);
 		return;
 	}
+	t1 = mono_ns();
 	for (int ms = 0; drained_hits(l) == before; ms++) {
 		if (ms >= DRAIN_TIMEOUT_MS || target_gone(l)) {
 			if (ms >= DRAIN_TIMEOUT_MS)
@@ -415,6 +426,8 @@ static void drain_begin(struct tvn_loader *l)
 		}
 		usleep(1000);
 	}
+	pr_debug("pid %d: step-record batches drained in %.1f ms (gate up in %.1f ms)\n", l->pid,
+		 (mono_ns() - t0) / 1e6, (t1 - t0) / 1e6);
 }
 
 static void drain_end(struct tvn_loader *l)
