@@ -86,7 +86,8 @@ static bool batch_wanted(const struct tvn_host *h, bool drain)
 
 void tvn_batch__refresh(struct tvn_host *h)
 {
-	__atomic_store_n(&h->batch_on, batch_wanted(h, TORVYN_GATE_DRAIN_ENABLED()), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->batch_on, batch_wanted(h, TORVYN_GATE_DRAIN_ENABLED()),
+			 __ATOMIC_RELAXED);
 }
 
 void tvn_batch__tick(struct tvn_host *h, bool interval)
