@@ -301,7 +301,11 @@ source_next(struct tvn_comp *c, uint64_t *produced, uint64_t start, const int hm
 	if (h->stop || f->failed || (h->opts.elements && *produced >= h->opts.elements))
 		return false;
 	if (c->cfg->rate > 0) {
+		if (EV(hm))
+			batch_park(c); /* a slow source's records are flushed while it naps */
 		rate_wait(c, *produced, start);
+		if (EV(hm))
+			batch_unpark(c);
 		if (h->stop)
 			return false;
 	}
