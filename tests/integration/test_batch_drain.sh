@@ -3,8 +3,9 @@
 # none is lost:
 # 1. a --wait-attach host runs at diagnostic and exits with partial batches
 #    (an element count no multiple of 64, no flush interval in the run): every
-#    diagnostic count equals the host's invocations, and the batch hits are
-#    the fraction of the records the batching promises;
+#    diagnostic count equals the host's invocations, the BPF's processing-time
+#    buckets equal the host's, and the batch hits are the fraction of the
+#    records the batching promises;
 # 2. under load, 51 switches through `torvyn-trace level` (diagnostic <->
 #    production <-> off, ending at diagnostic), then the host stops: every
 #    production count equals --summary, and each component's diagnostic
@@ -30,12 +31,14 @@ final_scrape() {
 	fail "no final scrape with torvyn_trace_target_up 0 from $1"
 }
 
-# batch_check SUMMARY SCRAPE: every production series equals the summary
-# (the histograms' counts aside: they count only while a level is attached),
-# and each component's diagnostic invocations and processing-time count equal
-# its batch_records; prints the records in all
+# batch_check SUMMARY SCRAPE [buckets]: every production series equals the
+# summary (the histograms' counts aside: they count only while a level is
+# attached), and each component's diagnostic invocations and processing-time
+# count equal its batch_records; with buckets, each bucket of the BPF's
+# processing-time histogram equals the host's own (same records, two
+# bucketings); prints the records in all
 batch_check() {
-	python3 - "$1" "$2" <<'EOF'
+	python3 - "$@" <<'EOF'
 import json, sys
 sys.path.insert(0, "tests/integration")
 import prom_check
@@ -55,6 +58,18 @@ for flow in summary["flows"]:
             got = series.get(prom_check.key(name, **lab))
             if got != want:
                 bad.append(f"{name}{lab}: expected {want} ({field}), got {got}")
+if sys.argv[3:] == ["buckets"]:
+    host, bpf = {}, {}
+    for (name, labels), v in series.items():
+        lab = dict(labels)
+        k = (lab.get("component_id"), lab.get("le"))
+        if name == "torvyn_component_processing_time_seconds_bucket":
+            host[k] = v
+        elif name == "torvyn_diagnostic_processing_time_seconds_bucket":
+            bpf[k] = v
+    if not host or host != bpf:
+        bad.append(f"processing-time buckets: host {sorted(host.items())}, "
+                   f"BPF {sorted(bpf.items())}")
 for b in bad:
     print("FAIL:", b, file=sys.stderr)
 print(total)
@@ -78,7 +93,7 @@ wait_exit "$hpid" 60 || fail "torvyn-host exited $?"
 final_scrape "http://127.0.0.1:$port/metrics" "$d/final.prom"
 $CHECK "$d/summary.json" "$d/final.prom" --diagnostic >"$d/check.out" ||
 	{ cat "$d/check.out"; fail "exit case: the scrape differs from the summary"; }
-total=$(batch_check "$d/summary.json" "$d/final.prom") ||
+total=$(batch_check "$d/summary.json" "$d/final.prom" buckets) ||
 	fail "exit case: diagnostic counts differ from batch_records"
 assert_eq "records batched" $((3 * n)) "$total"
 h=$(hits "$d/final.prom" component__batch)
