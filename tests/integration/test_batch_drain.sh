@@ -67,9 +67,10 @@ if sys.argv[3:] == ["buckets"]:
             host[k] = v
         elif name == "torvyn_diagnostic_processing_time_seconds_bucket":
             bpf[k] = v
-    if not host or host != bpf:
-        bad.append(f"processing-time buckets: host {sorted(host.items())}, "
-                   f"BPF {sorted(bpf.items())}")
+    diff = sorted(k for k in host.keys() | bpf.keys() if host.get(k) != bpf.get(k))
+    if not host or diff:
+        bad.append("processing-time buckets (component, le): host vs BPF: " +
+                   "; ".join(f"{k}: {host.get(k)} vs {bpf.get(k)}" for k in diff[:5]))
 for b in bad:
     print("FAIL:", b, file=sys.stderr)
 print(total)
