@@ -121,7 +121,12 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	}
 }
 
-/* Diagnostic: the transfer into c becomes a span of the element's trace. */
+/*
+ * Diagnostic: the transfer into c becomes a span of the element's trace. It
+ * ends where c's invocation of the element starts, the next record:
+ * promote_fill writes that end for the few traces exported, so the hop costs
+ * no clock read of its own.
+ */
 static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 {
 	struct torvyn_span_rec *r = span_next(e);
@@ -131,7 +136,6 @@ static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 					      .component_idx = e->holder,
 					      .aux_idx = (uint16_t)c->idx,
 					      .start_ns = e->t_enq,
-					      .end_ns = tvn_now_ns(),
 					      .aux = e->buf ? e->buf->id : 0,
 					      .bytes = e->len};
 }
