@@ -35,6 +35,8 @@ struct tvn_loader {
 	struct bpf_link *links[N_LINKS];
 	int link_sites[N_LINKS];
 	int ncpus;
+	pthread_t drain_release; /* releasing the drain link, while drain_releasing */
+	bool drain_releasing;
 };
 
 /* The probes each level attaches; each level's gate comes last so it rises last. */
@@ -430,10 +432,30 @@ static void drain_begin(struct tvn_loader *l)
 		 (mono_ns() - t0) / 1e6, (t1 - t0) / 1e6);
 }
 
+/*
+ * After the diagnostic link is gone: the drain link goes too, on a helper
+ * thread, so the switch does not wait a second grace period; the next switch
+ * (or the end) waits for it (drain_join).
+ */
 static void drain_end(struct tvn_loader *l)
 {
-	if (l->links[LINK_DRAIN])
-		detach_link(l, LINK_DRAIN);
+	struct bpf_link *link = l->links[LINK_DRAIN];
+
+	if (!link)
+		return;
+	l->links[LINK_DRAIN] = NULL;
+	l->link_sites[LINK_DRAIN] = 0;
+	if (pthread_create(&l->drain_release, NULL, destroy_link_thread, link))
+		bpf_link__destroy(link);
+	else
+		l->drain_releasing = true;
+}
+
+static void drain_join(struct tvn_loader *l)
+{
+	if (l->drain_releasing)
+		pthread_join(l->drain_release, NULL);
+	l->drain_releasing = false;
 }
 
 int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
@@ -443,6 +465,7 @@ int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
 	if (level < TORVYN_LEVEL_OFF || level > TORVYN_LEVEL_DIAGNOSTIC)
 		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL, "level %d: expected 0, 1 or 2",
 				    level);
+	drain_join(l); /* a new Level 2 must not start under the last drain's gate */
 	if (level < TORVYN_LEVEL_DIAGNOSTIC && l->links[LINK_DIAG])
 		drain_begin(l);
 	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD] && l->links[LINK_DIAG])
@@ -474,11 +497,13 @@ int tvn_loader__sites_attached(const struct tvn_loader *l)
 
 void tvn_loader__detach_all(struct tvn_loader *l)
 {
+	drain_join(l);
 	if (l->links[LINK_DIAG])
 		drain_begin(l);
 	detach_link(l, LINK_DIAG);
 	detach_link(l, LINK_PROD);
 	drain_end(l);
+	drain_join(l);
 }
 
 int tvn_loader__bench_attach(struct tvn_loader *l, struct tvn_err *e)
