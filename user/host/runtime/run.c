@@ -34,6 +34,7 @@ static void wait_for_tracer(struct tvn_host *h)
 		tvn_time__sleep_ns(1000000ull);
 	/* the tracer raised the gates last: everything it attaches is in place */
 	TORVYN_GATE_PRODUCTION(tvn_probes__refresh(h, false));
+	tvn_batch__refresh(h); /* the first step's record is batched too */
 }
 
 /* A thread for component j of flow f, flow index i; on failure the host exits. */

@@ -118,13 +118,33 @@ struct tvn_comp {
 	/* the record of the current step, for component__invoke (hot path only) */
 	struct torvyn_invoke_rec rec;
 	struct tvn_elem *rec_elem; /* the element the record is about, NULL when none */
-	bool rec_on;		   /* component__invoke is attached: keep the record */
+	bool rec_on;		   /* component__invoke or the batch takes it: keep the record */
+	bool rec_batch;		   /* the record goes to the batch when the step ends */
+	/*
+	 * Level 2: this thread's step records for component__batch (step_batch.h).
+	 * batch_state says who may touch the batch (TVN_BATCH_*): the thread
+	 * itself, or, while the thread waits, the telemetry thread serving a
+	 * flush request. batch_done: the last request served.
+	 */
+	struct tvn_batch *batch;
+	int batch_state;	/* atomic */
+	uint32_t batch_done;	/* atomic */
+	uint64_t batch_records; /* records handed to an attached component__batch */
 	/* --gap-log: pauses of this component's loop */
 	struct tvn_gap *gaps;
 	uint32_t n_gaps;
 	uint64_t iter_t0, iter_idle0, max_gap_ns;
 	struct tvn_pool *pool; /* the host's: where payloads come from */
 };
+
+/* A component thread's batch of step records (component__batch). */
+struct tvn_batch {
+	uint32_t n;
+	struct torvyn_invoke_rec rec[TORVYN_BATCH_RECS];
+};
+
+/* Who holds a batch: nobody (no batch), its thread, nobody (the thread waits), telemetry. */
+enum { TVN_BATCH_NONE, TVN_BATCH_OWN, TVN_BATCH_PARK, TVN_BATCH_TAKEN };
 
 /* ------------------------------------------------------------ flows */
 
@@ -214,6 +234,10 @@ struct tvn_host {
 	/* loop gaps: the longest time between two consecutive element completions */
 	uint64_t max_gap_ns;
 	FILE *progress; /* --progress-log, written by the telemetry thread */
+	/* step-record batches, written by the telemetry thread (batch.c) */
+	int batch_on;	      /* atomic: component threads append their step records */
+	uint32_t batch_gen;   /* atomic: flush requests so far; each thread serves the latest */
+	bool batch_draining;  /* gate__drain was up at the last tick */
 	struct tvn_pool pool; /* every buffer of every flow */
 };
 

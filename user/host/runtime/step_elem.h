@@ -87,6 +87,20 @@ static __attribute__((always_inline)) inline struct torvyn_span_rec *span_next(s
 	return tvn_span_rec__next(e->slot, &e->nrec, &e->ndropped);
 }
 
+/* The start of the invocation that received transfer i, or i's own start if none was recorded. */
+static uint64_t transfer_end(const struct tvn_span_slot *s, uint32_t i, uint32_t n)
+{
+	const struct torvyn_span_rec *t = &s->rec[i];
+
+	for (uint32_t j = i + 1; j < n; j++) {
+		const struct torvyn_span_rec *r = &s->rec[j];
+
+		if (r->kind == TORVYN_SPAN_INVOKE && r->component_idx == t->aux_idx)
+			return r->start_ns > t->start_ns ? r->start_ns : t->start_ns;
+	}
+	return t->start_ns;
+}
+
 /*
  * Completes a trace about to be exported: the header, and each record's
  * seq, parent and span id. Span ids derive from the random root span id and
@@ -119,7 +133,9 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 
 		r->seq = e->seq;
 		r->start_ns = tvn_clock__read(&seg, r->start_ns);
-		r->end_ns = tvn_clock__read(&seg, r->end_ns);
+		/* a transfer's end, 0, is its receiver's start: the loop below */
+		if (r->end_ns || r->kind != TORVYN_SPAN_TRANSFER)
+			r->end_ns = tvn_clock__read(&seg, r->end_ns);
 		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
 		r->parent_span_id = root;
@@ -130,6 +146,9 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 
 		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < n)
 			r->parent_span_id = s->rec[r->aux_idx].span_id;
+		/* a transfer ends where its receiver's invocation starts (transfer_span) */
+		if (r->kind == TORVYN_SPAN_TRANSFER && !r->end_ns)
+			r->end_ns = transfer_end(s, i, n);
 	}
 }
 

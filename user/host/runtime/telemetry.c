@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The telemetry thread: every few milliseconds it folds the probe semaphores
- * into the words the hot path reads, writes --progress-log, and while a
- * tracer is attached aggregates and flushes the metric blocks.
+ * into the words the hot path reads, writes --progress-log, serves the
+ * step-record batches (batch.c), and while a tracer is attached aggregates
+ * and flushes the metric blocks.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -83,6 +84,7 @@ void *tvn_telemetry__main(void *arg)
 	struct tvn_host *h = arg;
 	int last = 0;
 	uint64_t next = tvn_now_ns();
+	bool due;
 
 	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
 		bool hold_off = ab_hold_off(h);
@@ -97,7 +99,9 @@ void *tvn_telemetry__main(void *arg)
 			announce_level(level);
 			last = level;
 		}
-		if (tvn_now_ns() >= next) {
+		due = tvn_now_ns() >= next;
+		tvn_batch__tick(h, due);
+		if (due) {
 			tvn_clock__tick();
 			if (level) {
 				tvn_host__aggregate(h);
