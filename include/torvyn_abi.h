@@ -287,7 +287,20 @@ struct torvyn_invoke_rec {
 	__u64 e2e_ns; /* source invocation start to here, when ended is set */
 	__u32 ended; /* the element's path ended in this step */
 	__u32 pad;
+	/*
+	 * The fields of an input (from_component .. buffer_id), an output
+	 * (depth_after_push) or a copy (copy_bytes) mean something only when its
+	 * stream or reason is not TORVYN_NONE16: the host does not clear them.
+	 */
 };
+
+/*
+ * Step records per component__batch hit: a component thread appends each
+ * step's struct torvyn_invoke_rec to its own batch and fires one hit per this
+ * many (and at each flush interval, drain and exit), so that the diagnostic
+ * level costs 1/TORVYN_BATCH_RECS of a uprobe per step.
+ */
+#define TORVYN_BATCH_RECS 64
 
 /*
  * Span records per promoted trace: the host's slot per element, the BPF

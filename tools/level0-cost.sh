@@ -12,7 +12,10 @@
 # histograms, ids, span ring; no tracer, so no probe hits), the repeatable
 # figure of what Level 1 adds per element (also in the host's own code alone,
 # which does not move with how often the threads block).
-# Prints one JSON object; exits 1 if the median ratio exceeds LEVEL0_MAX (1.01).
+# Prints one JSON object, with "met" saying whether the median ratio is within
+# LEVEL0_MAX (1.01). It reports and exits 0 either way: make bench turns the
+# figure into its budget row. It exits non-zero only when it cannot measure
+# (valgrind missing, a host that fails, no figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-20000}
@@ -22,6 +25,7 @@ PIPE=${PIPE:-user/host/pipelines/three-stage.json}
 MAX=${LEVEL0_MAX:-1.01}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+command -v valgrind >/dev/null || { echo "level0-cost: valgrind is not installed" >&2; exit 2; }
 
 instr() { # BIN N [ARGS] -> "total own" instructions (all threads)
 	valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$tmp/cg.out" "$1" run "$PIPE" \
@@ -43,10 +47,15 @@ for c in base level0 level1; do
 	tl="" ol=""
 	read -r b args <<<"${conf[$c]}"
 	for ((r = 0; r < REPS; r++)); do
+		t1="" t2=""
 		# shellcheck disable=SC2086
-		read -r t1 o1 < <(instr "build/$b" "$N1" $args)
+		read -r t1 o1 < <(instr "build/$b" "$N1" $args) || true
 		# shellcheck disable=SC2086
-		read -r t2 o2 < <(instr "build/$b" "$N2" $args)
+		read -r t2 o2 < <(instr "build/$b" "$N2" $args) || true
+		if [ -z "${t1:-}" ] || [ -z "${t2:-}" ]; then
+			echo "level0-cost: build/$b did not run under callgrind: $(grep -v "^==" "$tmp/vg.log" 2>/dev/null | head -2)" >&2
+			exit 2
+		fi
 		tl+="$(( (t2 - t1) )) " ol+="$(( (o2 - o1) )) "
 	done
 	tot[$c]=$tl own[$c]=$ol
@@ -74,6 +83,5 @@ print(json.dumps({"workload": "three-stage.json", "runs_each": len(bt),
         "over_level0": round(statistics.median(lt) - statistics.median(pt), 1),
         # the host's own code only: steadier than the total (no pthread code)
         "own_code_over_level0": round(statistics.median(lo) - statistics.median(po), 1)},
-    "budget": mx}))
-sys.exit(0 if ratio <= mx else 1)
+    "budget": mx, "met": ratio <= mx}))
 PY

@@ -184,29 +184,45 @@ void tvn_probes__flush(struct tvn_probes *p)
 
 /* ------------------------------------------------------------ polling */
 
-int tvn_probes__poll(struct tvn_probes *p)
+int tvn_probes__announce(struct tvn_probes *p)
 {
 	int level = torvyn_probes__level(), last;
-	uint64_t now = tvn_now_ns();
 
 	pthread_mutex_lock(&p->lock);
 	last = p->last_level;
 	if (level != last) {
 		/* a tracer arrived: it gets every block now, not a period later */
 		if (level > last)
-			p->next_flush_ns = now;
+			p->next_flush_ns = tvn_now_ns();
 		announce(level);
 		p->last_level = level;
-	}
-	if (now >= p->next_flush_ns) {
-		tvn_clock__tick();
-		if (level)
-			flush_locked(p);
-		p->next_flush_ns = tvn_now_ns() + p->opts.flush_interval_ms * 1000000ull;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (level != last && p->opts.on_level)
 		p->opts.on_level(p, level, p->opts.arg);
+	return level;
+}
+
+int tvn_probes__poll(struct tvn_probes *p)
+{
+	int level = tvn_probes__announce(p);
+	uint64_t now = tvn_now_ns();
+	bool due;
+
+	pthread_mutex_lock(&p->lock);
+	due = now >= p->next_flush_ns;
+	pthread_mutex_unlock(&p->lock);
+	/* outside the lock: the host's part may wait */
+	if (p->opts.on_tick)
+		p->opts.on_tick(p, due, p->opts.arg);
+	if (!due)
+		return level;
+	pthread_mutex_lock(&p->lock);
+	tvn_clock__tick();
+	if (level)
+		flush_locked(p);
+	p->next_flush_ns = tvn_now_ns() + p->opts.flush_interval_ms * 1000000ull;
+	pthread_mutex_unlock(&p->lock);
 	return level;
 }
 
@@ -221,7 +237,7 @@ int tvn_probes__wait_attach(struct tvn_probes *p, uint64_t timeout_ns)
 		sleep_ns(1000000ull);
 	}
 	/* the tracer raised the gate last: everything it attaches is in place */
-	level = tvn_probes__poll(p);
+	level = tvn_probes__announce(p);
 	tvn_probes__flush(p); /* the flows' names before their first trace */
 	return level;
 }

@@ -9,6 +9,20 @@
 
 #include "probes_internal.h"
 
+/* The start of the invocation that received transfer i, or i's own start if none was recorded. */
+static uint64_t transfer_end(const struct tvn_span_slot *s, uint32_t i, uint32_t n)
+{
+	const struct torvyn_span_rec *t = &s->rec[i];
+
+	for (uint32_t j = i + 1; j < n; j++) {
+		const struct torvyn_span_rec *r = &s->rec[j];
+
+		if (r->kind == TORVYN_SPAN_INVOKE && r->component_idx == t->aux_idx)
+			return r->start_ns > t->start_ns ? r->start_ns : t->start_ns;
+	}
+	return t->start_ns;
+}
+
 void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *fb,
 			    const struct tvn_trace_ctx *ctx, uint64_t seq, uint32_t nrec,
 			    uint32_t ndropped, uint32_t reason, const struct tvn_clock *seg)
@@ -31,7 +45,9 @@ void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *f
 		r->seq = seq;
 		if (seg) {
 			r->start_ns = tvn_clock__read(seg, r->start_ns);
-			r->end_ns = tvn_clock__read(seg, r->end_ns);
+			/* a transfer's end, 0, is its receiver's start: the loop below */
+			if (r->end_ns || r->kind != TORVYN_SPAN_TRANSFER)
+				r->end_ns = tvn_clock__read(seg, r->end_ns);
 		}
 		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
@@ -43,6 +59,10 @@ void tvn_span_slot__promote(struct tvn_span_slot *s, struct torvyn_flow_block *f
 
 		if (r->kind == TORVYN_SPAN_COPY && r->aux_idx < n)
 			r->parent_span_id = s->rec[r->aux_idx].span_id;
+		/* a transfer recorded without its end ends where its receiver's invocation starts
+		 */
+		if (r->kind == TORVYN_SPAN_TRANSFER && !r->end_ns)
+			r->end_ns = transfer_end(s, i, n);
 	}
 	__atomic_add_fetch(&fb->promoted_total[reason], 1, __ATOMIC_RELAXED);
 	/* the records an exported trace lost to its full slot */

@@ -18,6 +18,13 @@ provider torvyn {
 	 * gate go up, so a tracer can tell the host noticed. */
 	probe gate__production(uint32_t); // bpf: none
 	probe gate__diagnostic(uint32_t); // bpf: none
+	/* Raised by a tracer about to detach the diagnostic level: the host
+	 * stops batching step records, fires every partial batch and answers
+	 * with batch__drained, so no record is left behind the detach. */
+	probe gate__drain(uint32_t); // bpf: none
+	/* (generation): every partial batch fired and batching stopped, while
+	 * gate__drain is up; repeated each telemetry tick until it goes down */
+	probe batch__drained(uint32_t); // bpf: none
 
 	/* (flow_idx, flow_name, n_components) */
 	probe flow__start(uint32_t, char *, uint32_t); // bpf: metrics
@@ -29,6 +36,12 @@ provider torvyn {
 	 * rec), rec a struct torvyn_invoke_rec with the step's queue, transfer
 	 * and copy too. Fires when the step ends (after the element moved on). */
 	probe component__invoke(uint32_t, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t, uint64_t, uint64_t, void *); // bpf: invoke
+
+	/* (records, count): count struct torvyn_invoke_rec (at most
+	 * TORVYN_BATCH_RECS), the steps of one component thread, as
+	 * component__invoke would carry them one by one. Fires when the batch is
+	 * full, at each flush interval, on a drain (gate__drain) and at exit. */
+	probe component__batch(void *, uint32_t); // bpf: invoke
 
 	/* (flow_idx, component_idx, reason, bytes, seq) */
 	probe buffer__copy(uint32_t, uint32_t, uint32_t, uint64_t, uint64_t); // bpf: none

@@ -310,7 +310,8 @@ static inline struct torvyn_span_rec *tvn_span_slot__next(struct tvn_span_slot *
  * and each record's seq, parent and span id (span ids from the root's,
  * ctx->span_id, and the record's place; a copy's parent is the record that
  * its aux_idx names, any other's the root; the root record, kind
- * TORVYN_SPAN_FLOW, keeps its own), counts the promotion and the dropped
+ * TORVYN_SPAN_FLOW, keeps its own; a transfer recorded with end_ns 0 ends
+ * where the next invocation of its receiver starts), counts the promotion and the dropped
  * records in the flow block fb, and fires trace__promote. Only for the
  * traces that are exported: the others never pay for their ids. seg: the
  * records' times are clock ticks, made ns through it; NULL: they are ns.

@@ -54,8 +54,13 @@ struct tvn_probes_opts {
 	bool thread;
 	/* called before each flush, with the library's lock held: update gauges here */
 	void (*before_flush)(struct tvn_probes *p, void *arg);
-	/* called when the level changes (from the polling thread) */
+	/* called when the level changes (from the thread that noticed) */
 	void (*on_level)(struct tvn_probes *p, int level, void *arg);
+	/*
+	 * called at each poll, from the polling thread only, before the flush;
+	 * due: a flush interval ended (the blocks are flushed right after)
+	 */
+	void (*on_tick)(struct tvn_probes *p, bool due, void *arg);
 	void *arg;
 };
 
@@ -85,10 +90,17 @@ TVN_PROBES_API int tvn_probes__level(const struct tvn_probes *p);
 TVN_PROBES_API unsigned int tvn_probes__attached(const struct tvn_probes *p);
 
 /*
+ * Reads the gates and, when the level changed since the last call, announces
+ * it: the gate's probe fires once, so a tracer knows the host noticed.
+ * Returns the level. Safe from any thread.
+ */
+TVN_PROBES_API int tvn_probes__announce(struct tvn_probes *p);
+
+/*
  * What the polling thread does, for a host that polls from a thread of its
- * own (every 1 to 10 ms): reads the gates, announces a new level (the gate's
- * probe fires once, so a tracer knows the host noticed), flushes at once
- * when a tracer arrives and then every flush interval. Returns the level.
+ * own (every 1 to 10 ms; always the same thread): tvn_probes__announce,
+ * opts.on_tick, and the flush, at once when a tracer arrives and then every
+ * flush interval. Returns the level.
  */
 TVN_PROBES_API int tvn_probes__poll(struct tvn_probes *p);
 

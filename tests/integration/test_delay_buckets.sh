@@ -49,11 +49,21 @@ for c in source processor sink; do
 	assert_eq "$c: _count equals its invocations" "$N" \
 		"$(sample "$m" "torvyn_component_processing_time_seconds_count{flow_id=\"delays\",component_id=\"$c\"}")"
 done
-# each delay in its bucket
-assert_eq "source: the 40 ms delay in (25 ms, 50 ms]" 1 "$(within source 0.025 0.05)"
-assert_eq "processor: the 30 ms delay in (25 ms, 50 ms]" 1 "$(within processor 0.025 0.05)"
-assert_eq "processor: the 120 ms delay in (100 ms, 250 ms]" 1 "$(within processor 0.1 0.25)"
-assert_eq "sink: the 60 ms delay in (50 ms, 100 ms]" 1 "$(within sink 0.05 0.1)"
+# Each delay in its bucket. A nap is at least as long as asked and, on a
+# loaded machine, the scheduler can wake it late: one bucket above is the
+# slack allowed (the next bounds are 2x to 2.5x further), never one below.
+buckets() { unhost <"$m" | grep "processing_time_seconds_bucket{flow_id=\"delays\",component_id=\"$1\"" | tr '\n' ' '; }
+in_bucket() { # NAME C LO HI NEXT: one invocation in (LO, HI], or in (HI, NEXT] if woken late
+	local n1 n2
+	n1=$(within "$2" "$3" "$4") n2=$(within "$2" "$4" "$5")
+	[ "$n1" -eq 1 ] && { ok "$1 in its bucket"; return; }
+	[ "$n1" -eq 0 ] && [ "$n2" -eq 1 ] && { ok "$1 one bucket up (woken late under load)"; return; }
+	fail "$1: expected 1 invocation in ($3 s, $4 s] (or ($4 s, $5 s]), got $n1 and $n2: $(buckets "$2")"
+}
+in_bucket "source: the 40 ms delay" source 0.025 0.05 0.1
+in_bucket "processor: the 30 ms delay" processor 0.025 0.05 0.1
+in_bucket "processor: the 120 ms delay" processor 0.1 0.25 0.5
+in_bucket "sink: the 60 ms delay" sink 0.05 0.1 0.25
 # and nothing else that long: the waits around them are not invocations
 assert_eq "source: invocations over 25 ms (its waits on the full queue excluded)" 1 \
 	"$(above source 0.025)"
@@ -63,7 +73,7 @@ assert_eq "sink: invocations over 25 ms (its waits on the empty queue excluded)"
 	"$(above sink 0.025)"
 # the sums hold the delays, in seconds (ticks converted at the flush)
 sum=$(sample "$m" 'torvyn_component_processing_time_seconds_sum{flow_id="delays",component_id="processor"}')
-awk -v s="$sum" 'BEGIN { exit !(s >= 0.150 && s < 0.150 + 0.05) }' ||
+awk -v s="$sum" 'BEGIN { exit !(s >= 0.150 && s < 0.150 + 0.1) }' ||
 	fail "processor: processing time sum $sum s, want 0.150 s and the rest of 2000 short steps"
 ok "processor: processing time sum $sum s"
 # the host's own summary agrees

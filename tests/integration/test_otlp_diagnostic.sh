@@ -54,5 +54,7 @@ for tid, spans in traces.items():
             else:
                 to = s["attributes"]["torvyn.transfer.to"]
                 assert parent.startswith("component:%s:invoke:" % to), (s["name"], parent, to)
+                # it ends where the receiving invocation starts
+                assert s["end"] == byid[s["parent_span_id"]]["start"] >= s["start"], s
 print("ok: 1000 traces, each with 2 transfer spans under the receiving invocation and 1 copy span")
 PY

@@ -44,10 +44,11 @@ if command -v bpftrace >/dev/null; then
 		usdt:$so:torvyn:metrics__flush { @[arg2] = count(); }" >"$T/bt.out" 2>&1 &
 	bt=$!
 	PIDS+=("$bt")
+	# it ran to its end: it saw the gate bpftrace raised (whether bpftrace then
+	# caught the gate's own hit races the kernel's breakpoint write: not counted)
 	wait_exit "$hpid" 30 || fail "the example exited $? under bpftrace"
+	ok "the example waiting in libtorvyn-probes.so saw bpftrace's gate"
 	wait_exit "$bt" 10 || true
-	assert_eq "gate__production fired in libtorvyn-probes.so (the host saw bpftrace's gate)" 1 \
-		"$(sed -n 's/^@gate: //p' "$T/bt.out")"
 	comp=$(sed -n 's/^@\[2\]: //p' "$T/bt.out")
 	sys=$(sed -n 's/^@\[5\]: //p' "$T/bt.out")
 	[ -n "$sys" ] && [ "$sys" -ge 1 ] || fail "no system block flushed: $(cat "$T/bt.out")"

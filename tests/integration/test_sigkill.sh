@@ -16,7 +16,7 @@ raised=$(sem | awk '$2 != 0' | wc -l)
 echo "semaphores raised while attached: $raised"
 # what production and diagnostic attach (README.md, torvyn-trace): the rest of
 # the contract is for bpftrace and perf
-want="abi__version backpressure__activate backpressure__deactivate component__invoke flow__end flow__start gate__diagnostic gate__production metrics__flush pool__exhausted pool__fallback trace__promote"
+want="abi__version backpressure__activate backpressure__deactivate component__batch flow__end flow__start gate__diagnostic gate__production metrics__flush pool__exhausted pool__fallback trace__promote"
 assert_eq "probes raised at diagnostic" "$want" "$(sem | awk '$2 != 0 {print $1}' | sort | xargs)"
 
 kill -KILL "$tpid"

@@ -29,12 +29,14 @@ UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bound
 	$(OTLP_PROTO_SRCS) tests/unit/otlp_fixture.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 # The report half of bench/: everything but run.c, sample.c and window.c (a session).
-BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c \
+BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c stats.c \
 	baseline.c compare.c hist.c)
 UNIT_DEPS_bench := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench := -ljansson -lm
 UNIT_DEPS_bench_compare := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench_compare := -ljansson -lm
+UNIT_DEPS_bench_stats := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
+UNIT_LIBS_bench_stats := -ljansson -lm
 UNIT_DEPS_bench_hist := user/trace/bench/hist.c
 UNIT_LIBS_bench_hist := -lm
 EXPORTER_TEST_SRCS := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \

@@ -40,6 +40,9 @@ static json_t *component_json(const struct tvn_comp *c)
 		      "transfers_in", (json_int_t)b->transfers_in, "copies", copies, "wakeups",
 		      (json_int_t)b->wakeups, "idle_ns", (json_int_t)b->idle_ns, "processing_time",
 		      hist_json(&b->processing_time), "e2e_latency", hist_json(&b->e2e_latency));
+	/* step records component__batch carried: what Level 2 counted of this component */
+	if (o)
+		json_object_set_new(o, "batch_records", json_integer((json_int_t)c->batch_records));
 	return o;
 }
 

@@ -150,6 +150,7 @@ int tvn_host__init(struct tvn_host *h, struct tvn_pipeline_cfg *cfg,
 	rc =
 	    tvn_probes__open(&(struct tvn_probes_opts){.flush_interval_ms = opts->flush_interval_ms,
 						       .before_flush = tvn_host__before_flush,
+						       .on_tick = tvn_host__tick,
 						       .arg = h},
 			     &h->probes);
 	if (rc) {

@@ -18,7 +18,8 @@ void tvn_host__before_flush(struct tvn_probes *p, void *arg)
 		struct tvn_flow *f = &h->flows[i];
 
 		for (int j = 0; j < f->n_streams; j++)
-			tvn_hist_lat__settle(&f->streams[j].blk->wait_time, &f->streams[j].wait_ticks);
+			tvn_hist_lat__settle(&f->streams[j].blk->wait_time,
+					     &f->streams[j].wait_ticks);
 		for (int j = 0; j < f->n_comps; j++) {
 			struct torvyn_component_block *cb = f->comps[j].blk;
 
@@ -29,4 +30,10 @@ void tvn_host__before_flush(struct tvn_probes *p, void *arg)
 	}
 	tvn_pool__snapshot(&h->pool, h->pool_blk);
 	h->sys->memory_total = tvn_pool__memory(&h->pool);
+}
+
+void tvn_host__tick(struct tvn_probes *p, bool due, void *arg)
+{
+	(void)p;
+	tvn_batch__tick(arg, due); /* the step-record batches, flushed at each interval */
 }

@@ -33,7 +33,8 @@ static void wait_for_tracer(struct tvn_host *h)
 		tvn_time__sleep_ns(1000000ull);
 	/* the tracer raised the gates last: everything it attaches is in place */
 	tvn_probes__refresh(h, false);
-	tvn_probes__poll(h->probes); /* the host saw it: the gate's probe fires */
+	tvn_probes__announce(h->probes); /* the host saw it: the gate's probe fires */
+	tvn_batch__refresh(h);		 /* the first step's record is batched too */
 }
 
 /* A thread for component j of flow f, flow index i; on failure the host exits. */

@@ -118,13 +118,33 @@ struct tvn_comp {
 	/* the record of the current step, for component__invoke (hot path only) */
 	struct torvyn_invoke_rec rec;
 	struct tvn_elem *rec_elem; /* the element the record is about, NULL when none */
-	bool rec_on;		   /* component__invoke is attached: keep the record */
+	bool rec_on;		   /* component__invoke or the batch takes it: keep the record */
+	bool rec_batch;		   /* the record goes to the batch when the step ends */
+	/*
+	 * Level 2: this thread's step records for component__batch (step_batch.h).
+	 * batch_state says who may touch the batch (TVN_BATCH_*): the thread
+	 * itself, or, while the thread waits, the telemetry thread serving a
+	 * flush request. batch_done: the last request served.
+	 */
+	struct tvn_batch *batch;
+	int batch_state;	/* atomic */
+	uint32_t batch_done;	/* atomic */
+	uint64_t batch_records; /* records handed to an attached component__batch */
 	/* --gap-log: pauses of this component's loop */
 	struct tvn_gap *gaps;
 	uint32_t n_gaps;
 	uint64_t iter_t0, iter_idle0, max_gap_ns;
 	struct tvn_pool *pool; /* the host's: where payloads come from */
 };
+
+/* A component thread's batch of step records (component__batch). */
+struct tvn_batch {
+	uint32_t n;
+	struct torvyn_invoke_rec rec[TORVYN_BATCH_RECS];
+};
+
+/* Who holds a batch: nobody (no batch), its thread, nobody (the thread waits), telemetry. */
+enum { TVN_BATCH_NONE, TVN_BATCH_OWN, TVN_BATCH_PARK, TVN_BATCH_TAKEN };
 
 /* ------------------------------------------------------------ flows */
 
@@ -216,6 +236,10 @@ struct tvn_host {
 	/* loop gaps: the longest time between two consecutive element completions */
 	uint64_t max_gap_ns;
 	FILE *progress; /* --progress-log, written by the telemetry thread */
+	/* step-record batches, written by the telemetry thread (batch.c) */
+	int batch_on;	      /* atomic: component threads append their step records */
+	uint32_t batch_gen;   /* atomic: flush requests so far; each thread serves the latest */
+	bool batch_draining;  /* gate__drain was up at the last tick */
 	struct tvn_pool pool; /* every buffer of every flow */
 };
 
@@ -231,6 +255,8 @@ void tvn_host__stop(struct tvn_host *host, bool interrupted);
 void tvn_host__fini(struct tvn_host *host);
 /* flush.c: the library's before_flush: the pool's block and the memory it maps. */
 void tvn_host__before_flush(struct tvn_probes *p, void *host);
+/* flush.c: the library's on_tick (the telemetry thread's poll): the batches' part. */
+void tvn_host__tick(struct tvn_probes *p, bool due, void *host);
 /* summary.c: --summary, the host's own counts as JSON. */
 int tvn_host__write_summary(struct tvn_host *host, const char *path);
 /* --gap-log: every recorded pause, one JSON object a line. */

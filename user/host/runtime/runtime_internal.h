@@ -2,9 +2,10 @@
 /*
  * What the files of the runtime share. step.c is the hot path: the step
  * loops and everything that inlines into them, one translation unit with
- * step_elem.h and step_stream.h, which only it includes. flow.c sets flows
- * up and tears them down, run.c runs them, telemetry.c is the telemetry
- * thread, flush.c aggregates and flushes the metric blocks.
+ * step_elem.h, step_stream.h and step_batch.h, which only it includes.
+ * flow.c sets flows up and tears them down, run.c runs them, telemetry.c is
+ * the telemetry thread, batch.c its side of the step-record batches,
+ * flush.c aggregates and flushes the metric blocks.
  */
 #ifndef TORVYN_RUNTIME_INTERNAL_H
 #define TORVYN_RUNTIME_INTERNAL_H
@@ -62,5 +63,18 @@ void *tvn_comp__main(void *arg);
 int tvn_probes__refresh(const struct tvn_host *h, bool hold_off);
 /* The telemetry thread (arg: the host): probe words, progress log, flushes. */
 void *tvn_telemetry__main(void *arg);
+
+/* ------------------------------------------------------------ batch.c */
+
+/* Hands c's batch to component__batch (if attached) and empties it; its holder only. */
+void tvn_batch__fire(struct tvn_comp *c);
+/* Whether threads batch, from the semaphores now (--wait-attach: before the first step). */
+void tvn_batch__refresh(struct tvn_host *h);
+/*
+ * The telemetry thread's part, every tick: whether threads batch, a flush
+ * request at each flush interval (interval) and on a drain, the batches of
+ * waiting threads flushed for them, batch__drained once all are.
+ */
+void tvn_batch__tick(struct tvn_host *h, bool interval);
 
 #endif /* TORVYN_RUNTIME_INTERNAL_H */

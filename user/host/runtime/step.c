@@ -249,15 +249,22 @@ static void rec_begin(struct tvn_comp *c, struct tvn_elem *e)
 {
 	struct torvyn_invoke_rec *r = &c->rec;
 
-	/* only a tracer on component__invoke reads the record */
-	c->rec_on = TORVYN_COMPONENT_INVOKE_ENABLED() != 0;
+	/* only component__invoke or the batch (component__batch) reads the record */
+	c->rec_batch = batch_wanted(c);
+	c->rec_on = c->rec_batch || TORVYN_COMPONENT_INVOKE_ENABLED();
 	if (!c->rec_on)
 		return;
-	memset(r, 0, sizeof(*r));
+	/*
+	 * No memset: invoke() writes the invocation's fields at every step, and
+	 * the fields of an input, output or copy only count beside the marker
+	 * reset here (torvyn_abi.h)
+	 */
 	r->flow_idx = c->flow->idx;
 	r->component_idx = c->idx;
 	r->in_stream = r->out_stream = r->copy_reason = TORVYN_NONE16;
 	r->from_component = TORVYN_NONE16;
+	r->e2e_ns = 0;
+	r->ended = 0;
 	c->rec_elem = e;
 }
 
@@ -270,6 +277,7 @@ static void rec_fire(struct tvn_comp *c)
 	if (c->rec_on && TORVYN_COMPONENT_INVOKE_ENABLED())
 		TORVYN_COMPONENT_INVOKE(r->flow_idx, r->component_idx, r->seq, r->start_ns,
 					r->end_ns, r->status, r->bytes_in, r->bytes_out, r);
+	batch_append(c);
 }
 
 /* One source invocation; returns false when the source is done. */
@@ -326,7 +334,11 @@ source_next(struct tvn_comp *c, uint64_t *produced, uint64_t start, const int hm
 	if (h->stop || f->failed || (h->opts.elements && *produced >= h->opts.elements))
 		return false;
 	if (c->cfg->rate > 0) {
+		if (EV(hm))
+			batch_park(c); /* a slow source's records are flushed while it naps */
 		rate_wait(c, *produced, start);
+		if (EV(hm))
+			batch_unpark(c);
 		if (h->stop)
 			return false;
 	}
@@ -357,10 +369,16 @@ static __attribute__((noinline)) bool source_run_level(struct tvn_comp *c, uint6
 	return source_run(c, produced, start, TVN_HOT_LEVEL);
 }
 
+/* The only copy that batches step records: the batch is the thread's while it runs. */
 static __attribute__((noinline)) bool source_run_events(struct tvn_comp *c, uint64_t *produced,
 							uint64_t start)
 {
-	return source_run(c, produced, start, TVN_HOT_EVENTS);
+	bool more;
+
+	batch_unpark(c);
+	more = source_run(c, produced, start, TVN_HOT_EVENTS);
+	batch_poll_park(c);
+	return more;
 }
 
 static void source_loop(struct tvn_comp *c)
@@ -437,7 +455,12 @@ static __attribute__((noinline)) bool stage_run_level(struct tvn_comp *c)
 
 static __attribute__((noinline)) bool stage_run_events(struct tvn_comp *c)
 {
-	return stage_run(c, TVN_HOT_EVENTS);
+	bool more;
+
+	batch_unpark(c);
+	more = stage_run(c, TVN_HOT_EVENTS);
+	batch_poll_park(c);
+	return more;
 }
 
 static void stage_loop(struct tvn_comp *c)
@@ -462,6 +485,7 @@ void *tvn_comp__main(void *arg)
 
 	struct tvn_flow *f = c->flow;
 
+	batch_open(c);
 	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
 		source_loop(c);
 		if (__atomic_sub_fetch(&f->sources_running, 1, __ATOMIC_ACQ_REL) == 0 &&
@@ -470,6 +494,7 @@ void *tvn_comp__main(void *arg)
 	} else {
 		stage_loop(c);
 	}
+	batch_close(c); /* the partial batch goes out at exit */
 	for (int i = 0; i < c->n_out; i++)
 		stream_close(c->out[i]);
 	__atomic_sub_fetch(&f->host->running, 1, __ATOMIC_ACQ_REL);

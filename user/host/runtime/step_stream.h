@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "step_batch.h"
 #include "step_elem.h"
 
 /* ------------------------------------------------------------ streams */
@@ -81,7 +82,11 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 				tw = tvn_ticks();
 			waited = true;
 			s->waiting_producer++;
+			if (EV(hm))
+				batch_park(c); /* flushed for it while it waits */
 			pthread_cond_wait(&s->not_full, &s->lock);
+			if (EV(hm))
+				batch_unpark(c);
 			s->waiting_producer--;
 			c->blk->wakeups++;
 		}
@@ -149,7 +154,12 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 	}
 }
 
-/* Diagnostic: the transfer into c becomes a span of the element's trace. */
+/*
+ * Diagnostic: the transfer into c becomes a span of the element's trace. It
+ * ends where c's invocation of the element starts, the next record:
+ * promote_fill writes that end for the few traces exported, so the hop costs
+ * no clock read of its own.
+ */
 static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 {
 	struct torvyn_span_rec *r = span_next(e);
@@ -159,7 +169,6 @@ static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 					      .component_idx = e->holder,
 					      .aux_idx = (uint16_t)c->idx,
 					      .start_ns = e->t_enq,
-					      .end_ns = tvn_ticks(),
 					      .aux = e->buf ? e->buf->id : 0,
 					      .bytes = e->len};
 }
@@ -198,7 +207,11 @@ stream_pop(struct tvn_comp *c, struct tvn_stream *s, const int hm)
 		tw = tvn_ticks();
 	while (!s->len && !s->closed) {
 		s->waiting_consumer++;
+		if (EV(hm))
+			batch_park(c);
 		pthread_cond_wait(&s->not_empty, &s->lock);
+		if (EV(hm))
+			batch_unpark(c);
 		s->waiting_consumer--;
 		c->blk->wakeups++;
 	}

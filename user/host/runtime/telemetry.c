@@ -3,7 +3,8 @@
  * The telemetry thread: every few milliseconds it folds the probe semaphores
  * into the words the hot path reads, writes --progress-log, and polls
  * libtorvyn-probes, which announces levels and flushes the metric blocks
- * while a tracer is attached.
+ * while a tracer is attached; at each poll it serves the step-record
+ * batches (batch.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ void *tvn_telemetry__main(void *arg)
 
 		if (h->progress)
 			progress_note(h, h->progress, hold_off ? 0 : level, !hold_off);
-		/* announces a new level, flushes when due, steers the clock */
+		/* announces a new level, serves the batches, flushes when due */
 		tvn_probes__poll(h->probes);
 		tvn_time__sleep_ns(TVN_PROBE_POLL_NS);
 	}

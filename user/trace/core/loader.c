@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,7 +21,10 @@
 #include "torvyn.skel.h"
 #include "usdt_elf.h"
 
-enum { LINK_PROD, LINK_DIAG, N_LINKS };
+enum { LINK_PROD, LINK_DIAG, LINK_DRAIN, N_LINKS };
+
+/* How long detaching the diagnostic level waits for the host's batch__drained. */
+#define DRAIN_TIMEOUT_MS 1000
 
 /*
  * One file of the target that carries torvyn probes: its executable, or a
@@ -44,6 +49,8 @@ struct tvn_loader {
 	int n_objs;
 	struct torvyn_bpf *skel;
 	int ncpus;
+	pthread_t drain_release; /* releasing the drain link, while drain_releasing */
+	bool drain_releasing;
 };
 
 /* The probes each level attaches; each level's gate comes last so it rises last. */
@@ -52,15 +59,23 @@ static const int prod_probes[] = {
     TVN_P_METRICS_FLUSH, TVN_P_TRACE_PROMOTE, TVN_P_GATE_PRODUCTION,
 };
 /*
- * Diagnostic: one hit per component step (component__invoke carries the
- * step's dequeue, enqueue, transfer and copy), plus the rare events. The
- * per-event probes whose data the step record already carries stay in the
- * contract for bpftrace and perf; attaching them would cost ~0.5 us each.
+ * Diagnostic: the step records, 64 a hit (component__batch; each record
+ * carries the step's dequeue, enqueue, transfer and copy), plus the rare
+ * events. The per-event probes whose data the step record already carries,
+ * component__invoke among them, stay in the contract for bpftrace and perf;
+ * attaching them would cost ~0.5 us each. A host without component__batch
+ * gets component__invoke instead (attach_link).
  */
 static const int diag_probes[] = {
-    TVN_P_COMPONENT_INVOKE, TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE,
-    TVN_P_POOL_FALLBACK,    TVN_P_POOL_EXHAUSTED,	 TVN_P_GATE_DIAGNOSTIC,
+    TVN_P_COMPONENT_BATCH, TVN_P_BACKPRESSURE_ACTIVATE, TVN_P_BACKPRESSURE_DEACTIVATE,
+    TVN_P_POOL_FALLBACK,   TVN_P_POOL_EXHAUSTED,	TVN_P_GATE_DIAGNOSTIC,
 };
+/*
+ * Attached only while the diagnostic level is being detached: the gate asks
+ * the host to fire its partial batches and stop batching, batch__drained is
+ * its answer (counted in the stats map like every hit).
+ */
+static const int drain_probes[] = {TVN_P_BATCH_DRAINED, TVN_P_GATE_DRAIN};
 
 static const struct {
 	const int *probes;
@@ -68,6 +83,7 @@ static const struct {
 } level_probes[N_LINKS] = {
     [LINK_PROD] = {prod_probes, sizeof(prod_probes) / sizeof(prod_probes[0])},
     [LINK_DIAG] = {diag_probes, sizeof(diag_probes) / sizeof(diag_probes[0])},
+    [LINK_DRAIN] = {drain_probes, sizeof(drain_probes) / sizeof(drain_probes[0])},
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -404,6 +420,16 @@ void tvn_loader__free(struct tvn_loader *l)
 
 /* ------------------------------------------------------------ levels */
 
+/* Whether any file of the target has a site of probe. */
+static bool any_has_probe(const struct tvn_loader *l, int probe)
+{
+	for (int i = 0; i < l->n_objs; i++) {
+		if (has_probe(&l->objs[i]->sites, probe))
+			return true;
+	}
+	return false;
+}
+
 /* One file's sites of one level, in the order of the level's list: its gate, last, rises last. */
 static int attach_obj(struct tvn_loader *l, struct probe_obj *o, int which, struct tvn_err *e)
 {
@@ -419,8 +445,13 @@ static int attach_obj(struct tvn_loader *l, struct probe_obj *o, int which, stru
 		goto out;
 	}
 	for (int p = 0; p < level_probes[which].n; p++) {
+		int probe = level_probes[which].probes[p];
+
+		/* a host from before component__batch: its steps one hit each */
+		if (probe == TVN_P_COMPONENT_BATCH && !has_probe(&o->sites, probe))
+			probe = TVN_P_COMPONENT_INVOKE;
 		for (int i = 0; i < sites->n; i++) {
-			if (sites->v[i].probe_id != level_probes[which].probes[p])
+			if (sites->v[i].probe_id != probe)
 				continue;
 			offs[n] = sites->v[i].file_off;
 			refs[n] = sites->v[i].sem_off;
@@ -510,6 +541,115 @@ static bool attached(const struct tvn_loader *l, int which)
 	return false;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* The target exited (a zombie runs no thread either). */
+static bool target_gone(const struct tvn_loader *l)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", l->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the state follows the command, which may hold anything */
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* Hits of batch__drained on every CPU so far: the host's answers to a drain. */
+static __u64 drained_hits(const struct tvn_loader *l)
+{
+	__u32 key = TVN_STAT_HITS + TVN_P_BATCH_DRAINED;
+	__u64 v[l->ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stats), &key, v))
+		return 0;
+	for (int i = 0; i < l->ncpus; i++)
+		sum += v[i];
+	return sum;
+}
+
+/*
+ * Before the diagnostic level goes: the host's threads hold step records in
+ * partial batches that only the attached component__batch can carry. Raise
+ * gate__drain, wait for the host's batch__drained (every batch fired,
+ * batching stopped), and only then detach; the drain link goes last, after
+ * the diagnostic one (drain_end). A host that does not answer in time (one
+ * stopped, or from before the drain) is detached anyway, with a warning.
+ */
+static void drain_begin(struct tvn_loader *l)
+{
+	struct tvn_err e = {0};
+	__u64 before, t0, t1;
+
+	if (!any_has_probe(l, TVN_P_GATE_DRAIN) || !any_has_probe(l, TVN_P_BATCH_DRAINED))
+		return;
+	t0 = mono_ns();
+	before = drained_hits(l);
+	if (target_gone(l))
+		return; /* its threads fired their batches at exit */
+	if (attach_link(l, LINK_DRAIN, &e)) {
+		if (e.cause == TVN_CAUSE_NO_PROCESS || target_gone(l))
+			return;
+		pr_warn("pid %d: cannot drain the step-record batches (%s): records still "
+			"batched are not counted\n",
+			l->pid, e.msg);
+		return;
+	}
+	t1 = mono_ns();
+	for (int ms = 0; drained_hits(l) == before; ms++) {
+		if (ms >= DRAIN_TIMEOUT_MS || target_gone(l)) {
+			if (ms >= DRAIN_TIMEOUT_MS)
+				pr_warn("pid %d: no batch__drained in %d ms: records still batched "
+					"are not counted\n",
+					l->pid, DRAIN_TIMEOUT_MS);
+			return;
+		}
+		usleep(1000);
+	}
+	pr_debug("pid %d: step-record batches drained in %.1f ms (gate up in %.1f ms)\n", l->pid,
+		 (mono_ns() - t0) / 1e6, (t1 - t0) / 1e6);
+}
+
+/*
+ * After the diagnostic link is gone: the drain link goes too, on a helper
+ * thread, so the switch does not wait a second grace period; the next switch
+ * (or the end) waits for it (drain_join).
+ */
+static void *drain_release_thread(void *arg)
+{
+	detach_link(arg, LINK_DRAIN); /* touches only the drain link slots */
+	return NULL;
+}
+
+static void drain_end(struct tvn_loader *l)
+{
+	if (!attached(l, LINK_DRAIN))
+		return;
+	if (pthread_create(&l->drain_release, NULL, drain_release_thread, l))
+		detach_link(l, LINK_DRAIN);
+	else
+		l->drain_releasing = true;
+}
+
+static void drain_join(struct tvn_loader *l)
+{
+	if (l->drain_releasing)
+		pthread_join(l->drain_release, NULL);
+	l->drain_releasing = false;
+}
+
 int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
 {
 	int rc = 0;
@@ -517,12 +657,16 @@ int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
 	if (level < TORVYN_LEVEL_OFF || level > TORVYN_LEVEL_DIAGNOSTIC)
 		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL, "level %d: expected 0, 1 or 2",
 				    level);
+	drain_join(l); /* a new Level 2 must not start under the last drain's gate */
+	if (level < TORVYN_LEVEL_DIAGNOSTIC && attached(l, LINK_DIAG))
+		drain_begin(l);
 	if (level < TORVYN_LEVEL_PRODUCTION && attached(l, LINK_PROD) && attached(l, LINK_DIAG))
 		detach_both(l);
 	if (level < TORVYN_LEVEL_DIAGNOSTIC && attached(l, LINK_DIAG))
 		detach_link(l, LINK_DIAG);
 	if (level < TORVYN_LEVEL_PRODUCTION && attached(l, LINK_PROD))
 		detach_link(l, LINK_PROD);
+	drain_end(l);
 	/* going up: per-event probes first, so the gate rises last */
 	if (level >= TORVYN_LEVEL_DIAGNOSTIC && !attached(l, LINK_DIAG))
 		rc = attach_link(l, LINK_DIAG, e);
@@ -549,8 +693,13 @@ int tvn_loader__sites_attached(const struct tvn_loader *l)
 
 void tvn_loader__detach_all(struct tvn_loader *l)
 {
-	for (int i = N_LINKS - 1; i >= 0; i--)
-		detach_link(l, i);
+	drain_join(l);
+	if (attached(l, LINK_DIAG))
+		drain_begin(l);
+	detach_link(l, LINK_DIAG);
+	detach_link(l, LINK_PROD);
+	drain_end(l);
+	drain_join(l);
 }
 
 int tvn_loader__bench_attach(struct tvn_loader *l, struct tvn_err *e)
