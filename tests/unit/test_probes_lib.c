@@ -189,6 +189,51 @@ static void test_traceparent(void **state)
 	tvn_probes__close(r.p);
 }
 
+struct ticks {
+	int calls, due, levels;
+};
+
+static void on_tick(struct tvn_probes *p, bool due, void *arg)
+{
+	struct ticks *t = arg;
+
+	(void)p;
+	t->calls++;
+	t->due += due;
+}
+
+static void on_level(struct tvn_probes *p, int level, void *arg)
+{
+	(void)p;
+	((struct ticks *)arg)->levels += level;
+}
+
+/* on_tick at every poll, due once per interval; a level change announced once, at once due */
+static void test_poll_ticks(void **state)
+{
+	struct ticks t = {0};
+	struct tvn_probes *p;
+
+	(void)state;
+	assert_int_equal(tvn_probes__open(&(struct tvn_probes_opts){.flush_interval_ms = 60000,
+								    .on_tick = on_tick,
+								    .on_level = on_level,
+								    .arg = &t},
+					  &p),
+			 0);
+	assert_int_equal(tvn_probes__poll(p), TORVYN_LEVEL_OFF);
+	assert_int_equal(tvn_probes__poll(p), TORVYN_LEVEL_OFF);
+	assert_int_equal(t.calls, 2);
+	assert_int_equal(t.due, 1); /* the first poll, then not for a minute */
+	torvyn_gate__production_semaphore = 1;
+	assert_int_equal(tvn_probes__announce(p), TORVYN_LEVEL_PRODUCTION);
+	assert_int_equal(tvn_probes__poll(p), TORVYN_LEVEL_PRODUCTION);
+	torvyn_gate__production_semaphore = 0;
+	assert_int_equal(t.levels, 1); /* announced once */
+	assert_int_equal(t.due, 2);    /* a tracer arrived: flushed at once */
+	tvn_probes__close(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_backpressure),
 	    cmocka_unit_test(test_pool),
 	    cmocka_unit_test(test_traceparent),
+	    cmocka_unit_test(test_poll_ticks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
