@@ -33,7 +33,15 @@ def main():
         out.write(f.read())
     with open(pidfile, "w") as f:
         f.write(f"{pid}\n")
-    signal.signal(signal.SIGTERM, lambda *_: (os.kill(pid, signal.SIGKILL), sys.exit(143)))
+
+    def stop(*_):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
     time.sleep(secs)
     if libc.ptrace(PTRACE_DETACH, pid, None, None) != 0:
         sys.exit(f"exec_held: PTRACE_DETACH: {os.strerror(ctypes.get_errno())}")

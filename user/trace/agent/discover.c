@@ -21,8 +21,8 @@
 #include "usdt_elf.h"
 
 #define CACHE_SIZE 1024 /* verdicts, one per file: executables and shared objects */
-#define CACHE_WAYS 8	 /* slots a file's verdict may take, from its hash on */
-#define PENDING 64	 /* just-exec'd processes waiting for their re-checks */
+#define CACHE_WAYS 8	/* slots a file's verdict may take, from its hash on */
+#define PENDING 64	/* just-exec'd processes waiting for their re-checks */
 #define RECHECKS 3
 
 /*
@@ -144,8 +144,8 @@ static enum kind store(struct verdict *slot, const struct stat *st, enum kind k)
 struct objects {
 	struct tvn_discover *d;
 	int pid;
-	int n;	     /* mapped executable, besides the executable */
-	bool host;   /* one carries our probes */
+	int n;	      /* mapped executable, besides the executable */
+	bool host;    /* one carries our probes */
 	bool foreign; /* one carries probes we would refuse */
 };
 

@@ -315,7 +315,8 @@ static void print_file(const struct probes_opts *o, const struct probe_file *f)
 	const struct tvn_usdt_sites *sites = &f->sites;
 
 	if (o->pid)
-		printf("pid %d: %s%s\n", o->pid, f->name, f->lib ? " (a shared object it maps)" : "");
+		printf("pid %d: %s%s\n", o->pid, f->name,
+		       f->lib ? " (a shared object it maps)" : "");
 	else
 		printf("%s\n", f->name);
 	if (f->abi >= 0)

@@ -193,7 +193,7 @@ int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint
  * as tvn_usdt_elf__each_object() names it): -ENOENT when name does not map
  * the semaphore's offset.
  */
-int tvn_usdt_elf__read_object_semaphore(int pid, const char *name,
-					 const struct tvn_usdt_site *site, uint16_t *val);
+int tvn_usdt_elf__read_object_semaphore(int pid, const char *name, const struct tvn_usdt_site *site,
+					uint16_t *val);
 
 #endif /* TORVYN_USDT_ELF_H */

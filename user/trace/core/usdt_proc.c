@@ -130,8 +130,8 @@ static int offset_to_addr(int pid, const char *exe, uint64_t off, uint64_t *addr
 	return best ? 0 : -ENOENT;
 }
 
-int tvn_usdt_elf__read_object_semaphore(int pid, const char *name,
-					 const struct tvn_usdt_site *site, uint16_t *val)
+int tvn_usdt_elf__read_object_semaphore(int pid, const char *name, const struct tvn_usdt_site *site,
+					uint16_t *val)
 {
 	char p[64];
 	uint64_t addr = 0;
