@@ -35,8 +35,11 @@ static int apply_flags(struct tvn_otlp_setup *st, const struct tvn_otlp_flags *f
 {
 	size_t i;
 
-	if (f->endpoint)
+	if (f->endpoint) {
+		/* the flag names the endpoint of every signal */
 		eo->endpoint = f->endpoint;
+		eo->metrics_endpoint = NULL;
+	}
 	for (i = 0; f->protocol && i < sizeof(protocols) / sizeof(protocols[0]); i++) {
 		if (!strcmp(f->protocol, protocols[i].name))
 			break;
