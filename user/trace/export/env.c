@@ -250,39 +250,30 @@ static int env_resource_attr(const char *key, const char *val, size_t vlen, void
 }
 
 /*
- * OTEL_EXPORTER_OTLP_ENDPOINT is a base URL for every signal: over HTTP,
- * traces go to its path + /v1/traces even when it has a path. The exporter
- * then takes that path as is and derives /v1/metrics from it.
+ * An endpoint variable's value into *out: as is, or what derive makes of it.
+ * 0 or -errno with err set.
  */
-static int bad_url(const char *var, const char *val, char *err, size_t errlen)
+static int put_endpoint(const char *var, const char *val, int (*derive)(CURLU *u, char **url),
+			const char **out, struct env_store *s, char *err, size_t errlen)
 {
-	snprintf(err, errlen,
-		 "%s=\"%s\": expected an http:// or https:// URL such as "
-		 "http://localhost:4318 (http/protobuf) or http://localhost:4317 (grpc)",
-		 var, val);
-	return -EINVAL;
-}
-
-static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *err, size_t errlen)
-{
-	const char *tep = env_get(ENV_TRACES_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
-	const char *var = tep ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT, *val = tep ?: ep;
 	char *url = NULL;
-	CURLU *u;
+	CURLU *u = tvn_otlp_url__parse(val);
 	int ret = 0;
 
-	if (!val)
-		return 0;
-	u = tvn_otlp_url__parse(val);
-	if (!u)
-		return bad_url(var, val, err, errlen);
-	if (!tep && o->protocol != EXPORTER_GRPC)
-		ret = tvn_otlp_url__base_traces(u, &url);
+	if (!u) {
+		snprintf(err, errlen,
+			 "%s=\"%s\": expected an http:// or https:// URL such as "
+			 "http://localhost:4318 (http/protobuf) or http://localhost:4317 (grpc)",
+			 var, val);
+		return -EINVAL;
+	}
+	if (derive)
+		ret = derive(u, &url);
 	if (!ret) {
 		const char *ok = url ? url : val;
 
-		o->endpoint = store_put(s, ok, strlen(ok), "", 0);
-		if (!o->endpoint)
+		*out = store_put(s, ok, strlen(ok), "", 0);
+		if (!*out)
 			ret = -ENOMEM;
 	}
 	if (ret == -ENOMEM)
@@ -290,6 +281,22 @@ static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *
 	curl_free(url);
 	curl_url_cleanup(u);
 	return ret;
+}
+
+/*
+ * OTEL_EXPORTER_OTLP_ENDPOINT is a base URL for every signal: over HTTP,
+ * traces go to its path + /v1/traces even when it has a path. The exporter
+ * then takes that path as is and derives /v1/metrics from it.
+ */
+static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *err, size_t errlen)
+{
+	const char *tep = env_get(ENV_TRACES_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
+
+	if (!tep && !ep)
+		return 0;
+	return put_endpoint(tep ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT, tep ?: ep,
+			    !tep && o->protocol != EXPORTER_GRPC ? tvn_otlp_url__base_traces : NULL,
+			    &o->endpoint, s, err, errlen);
 }
 
 /*
@@ -301,30 +308,13 @@ static int env_metrics_endpoint(struct tvn_exporter_opts *o, struct env_store *s
 				size_t errlen)
 {
 	const char *mep = env_get(ENV_METRICS_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
-	const char *var = mep ? ENV_METRICS_ENDPOINT : ENV_ENDPOINT, *val = mep ?: ep;
-	char *url = NULL;
-	CURLU *u;
-	int ret = 0;
 
 	if (!mep && !(ep && env_get(ENV_TRACES_ENDPOINT)))
 		return 0;
-	u = tvn_otlp_url__parse(val);
-	if (!u)
-		return bad_url(var, val, err, errlen);
-	if (!mep && o->protocol != EXPORTER_GRPC)
-		ret = tvn_otlp_url__base_metrics(u, &url);
-	if (!ret) {
-		const char *ok = url ? url : val;
-
-		o->metrics_endpoint = store_put(s, ok, strlen(ok), "", 0);
-		if (!o->metrics_endpoint)
-			ret = -ENOMEM;
-	}
-	if (ret == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
-	curl_free(url);
-	curl_url_cleanup(u);
-	return ret;
+	return put_endpoint(mep ? ENV_METRICS_ENDPOINT : ENV_ENDPOINT, mep ?: ep,
+			    !mep && o->protocol != EXPORTER_GRPC ? tvn_otlp_url__base_metrics
+								 : NULL,
+			    &o->metrics_endpoint, s, err, errlen);
 }
 
 /*
