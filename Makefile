@@ -23,7 +23,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread \
 	-fno-omit-frame-pointer -I$(BUILD) -Iinclude -Iusdt
-LDLIBS_HOST := -ljansson -ldl -lm -pthread
+LDLIBS_HOST := -ljansson -lz -ldl -lm -pthread
 
 # Any report stops the program (-fno-sanitize-recover): a test sees it as a failure.
 # Only userspace is sanitized: the BPF programs keep BPF_CFLAGS.

@@ -9,7 +9,8 @@ UNIT_DEPS_histogram := usdt/histogram.c
 UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
-	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c
+	user/host/pipeline/load.c user/host/pipeline/load_comp.c user/host/pipeline/topology.c \
+	user/host/pipeline/load_json.c
 UNIT_LIBS_pipeline := -ljansson
 # The host's file I/O: lines, records, errors and stops.
 UNIT_DEPS_io := user/host/io.c

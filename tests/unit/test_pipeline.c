@@ -6,6 +6,7 @@
  * directory this file was compiled from (make runs in the repository root).
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -325,9 +326,10 @@ static void test_ref_backpressure(void **state)
 static void test_ref_all_components(void **state)
 {
 	static const enum tvn_comp_kind used[] = {
-	    TVN_KIND_GENERATOR,	     TVN_KIND_TRANSFORM, TVN_KIND_METADATA_FILTER,
-	    TVN_KIND_PAYLOAD_FILTER, TVN_KIND_ROUTER,	 TVN_KIND_NULL_SINK,
-	    TVN_KIND_FILE_SINK,
+	    TVN_KIND_GENERATOR,	     TVN_KIND_TRANSFORM,      TVN_KIND_METADATA_FILTER,
+	    TVN_KIND_PAYLOAD_FILTER, TVN_KIND_ROUTER,	      TVN_KIND_NULL_SINK,
+	    TVN_KIND_FILE_SINK,	     TVN_KIND_JSON_GENERATOR, TVN_KIND_JSON_FILTER,
+	    TVN_KIND_JSON_ENRICH,    TVN_KIND_DEFLATE,
 	};
 	struct tvn_pipeline_cfg cfg;
 
@@ -336,6 +338,58 @@ static void test_ref_all_components(void **state)
 	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++)
 		assert_true(find_kind(&cfg, used[i]) >= 1);
 	assert_string_equal(cfg.flows[0].comps[7].path, "/dev/null");
+	tvn_pipeline__free(&cfg);
+}
+
+/* json-generator, json-filter (each form), json-enrich and deflate, with their defaults */
+static void test_work_kinds(void **state)
+{
+	struct tvn_pipeline_cfg cfg;
+	const struct tvn_comp_cfg *c;
+
+	(void)state;
+	load_ok(DATA, "good-work-kinds.json", &cfg);
+	c = cfg.flows[0].comps;
+	assert_comp(&c[0], "gen", TORVYN_ROLE_SOURCE, TVN_KIND_JSON_GENERATOR);
+	assert_int_equal(c[0].note_bytes, 160);
+	assert_int_equal(c[0].seed, 1);
+	assert_true(c[0].rate == 0);
+	assert_comp(&c[1], "eu", TORVYN_ROLE_FILTER, TVN_KIND_JSON_FILTER);
+	assert_string_equal(c[1].field, "region");
+	assert_int_equal(c[1].match, TVN_MATCH_STRING);
+	assert_string_equal(c[1].equals, "eu");
+	assert_int_equal(c[2].match, TVN_MATCH_NUMBER);
+	assert_true(c[2].num == 7);
+	assert_int_equal(c[3].match, TVN_MATCH_RANGE);
+	assert_true(c[3].min == -INFINITY && c[3].max == 500.5);
+	assert_comp(&c[4], "enrich", TORVYN_ROLE_PROCESSOR, TVN_KIND_JSON_ENRICH);
+	assert_string_equal(c[4].field, "region");
+	assert_string_equal(c[4].table, "{\"eu\":{\"tz\":\"CET\",\"vat\":20}}");
+	assert_comp(&c[5], "zip", TORVYN_ROLE_PROCESSOR, TVN_KIND_DEFLATE);
+	assert_int_equal(c[5].level, 6);
+	tvn_pipeline__free(&cfg);
+}
+
+static void test_ref_enrich(void **state)
+{
+	struct tvn_pipeline_cfg cfg;
+	const struct tvn_comp_cfg *c;
+
+	(void)state;
+	load_ok(REF, "enrich.json", &cfg);
+	assert_int_equal(cfg.n_flows, 1);
+	assert_int_equal(cfg.flows[0].n_comps, 5);
+	c = cfg.flows[0].comps;
+	assert_comp(&c[0], "orders", TORVYN_ROLE_SOURCE, TVN_KIND_JSON_GENERATOR);
+	assert_int_equal(c[0].note_bytes, 80);
+	assert_comp(&c[1], "large", TORVYN_ROLE_FILTER, TVN_KIND_JSON_FILTER);
+	assert_int_equal(c[1].match, TVN_MATCH_RANGE);
+	assert_true(c[1].min == 80000 && c[1].max == INFINITY);
+	assert_comp(&c[2], "enrich", TORVYN_ROLE_PROCESSOR, TVN_KIND_JSON_ENRICH);
+	assert_non_null(strstr(c[2].table, "\"eu\":{\"tz\":\"CET\",\"dc\":\"fra1\""));
+	assert_comp(&c[3], "compress", TORVYN_ROLE_PROCESSOR, TVN_KIND_DEFLATE);
+	assert_int_equal(c[3].level, 6);
+	assert_comp(&c[4], "sink", TORVYN_ROLE_SINK, TVN_KIND_NULL_SINK);
 	tvn_pipeline__free(&cfg);
 }
 
@@ -362,7 +416,8 @@ static const struct bad bad_files[] = {
     {"bad-no-flows.json", 2, "flow", "unknown key \"flow\" (expected one of: flows)"},
     {"bad-unknown-kind.json", 8, "flows[0].components[1].kind",
      "unknown kind \"tranform\" (expected one of: generator, lines, transform, "
-     "metadata-filter, payload-filter, router, null, file, plugin)"},
+     "metadata-filter, payload-filter, router, null, file, plugin, json-generator, "
+     "json-enrich, json-filter, deflate)"},
     {"bad-role-kind.json", 10, "flows[0].components[2].kind",
      "kind \"generator\" cannot be a sink (for role \"sink\" expected one of: null, file, "
      "plugin)"},
@@ -436,6 +491,44 @@ static const struct bad bad_files[] = {
     {"bad-keep-every.json", 7, "flows[0].components[1].keep_every", "0 is out of range"},
     {"bad-contains-long.json", 8, "flows[0].components[1].contains",
      "64 bytes long (expected a string of 1 to 63 bytes)"},
+    {"bad-json-generator-key.json", 7, "flows[0].components[0].payload",
+     "unknown key \"payload\" for kind \"json-generator\" (expected one of: id, role, kind, "
+     "faults, rate, seed, note_bytes)"},
+    {"bad-note-bytes.json", 6, "flows[0].components[0].note_bytes",
+     "1048577 is out of range (expected an integer from 0 to 1048576: the bytes of each "
+     "record's note)"},
+    {"bad-enrich-no-lookup.json", 7, "flows[0].components[1].lookup",
+     "missing required field (expected an object {\"field\": NAME, \"table\": {VALUE: "
+     "{FIELD: VALUE, ...}, ...}})"},
+    {"bad-enrich-lookup-key.json", 7, "flows[0].components[1].lookup.fields",
+     "unknown key \"fields\" (expected one of: field, table)"},
+    {"bad-enrich-no-field.json", 7, "flows[0].components[1].lookup.field",
+     "missing required field (expected a field name of 1 to 63 bytes)"},
+    {"bad-enrich-table-empty.json", 7, "flows[0].components[1].lookup.table",
+     "is empty (expected an object {VALUE: {FIELD: VALUE, ...}, ...}: the fields to add, by "
+     "the value of the field)"},
+    {"bad-enrich-table-type.json", 7, "flows[0].components[1].lookup.table",
+     "expected an object {VALUE: {FIELD: VALUE, ...}, ...}"},
+    {"bad-enrich-table-entry.json", 9, "flows[0].components[1].lookup.table.us",
+     "expected an object of the fields to add (got a string)"},
+    {"bad-enrich-table-big.json", 8, "flows[0].components[1].lookup.table",
+     "is 2821 bytes written compactly (expected at most 2047)"},
+    {"bad-filter-no-match.json", 7, "flows[0].components[1].equals",
+     "missing required field (expected \"equals\": a string or a number, or \"min\" and/or "
+     "\"max\": numbers)"},
+    {"bad-filter-no-field.json", 7, "flows[0].components[1].field",
+     "missing required field (expected a field name of 1 to 63 bytes)"},
+    {"bad-filter-both.json", 7, "flows[0].components[1].max",
+     "give either \"equals\" or \"min\" and/or \"max\", not both"},
+    {"bad-filter-range.json", 7, "flows[0].components[1].min",
+     "5 is greater than max 1 (expected min <= max)"},
+    {"bad-filter-equals-type.json", 7, "flows[0].components[1].equals",
+     "expected a string of at most 63 bytes or a number (got a boolean)"},
+    {"bad-deflate-level.json", 7, "flows[0].components[1].level",
+     "10 is out of range (expected an integer from 0 (store only) to 9 (smallest output))"},
+    {"bad-deflate-role.json", 7, "flows[0].components[1].kind",
+     "kind \"deflate\" cannot be a filter (for role \"filter\" expected one of: "
+     "metadata-filter, payload-filter, plugin, json-filter)"},
     {"bad-fault-type.json", 9, "flows[0].components[1].faults[1].type",
      "unknown fault type \"crash\" (expected one of: error, delay, stall)"},
     {"bad-fault-key.json", 9, "flows[0].components[1].faults[0].error",
@@ -554,6 +647,8 @@ int main(void)
 	    cmocka_unit_test(test_ref_multi_flow),
 	    cmocka_unit_test(test_ref_backpressure),
 	    cmocka_unit_test(test_ref_all_components),
+	    cmocka_unit_test(test_work_kinds),
+	    cmocka_unit_test(test_ref_enrich),
 	    cmocka_unit_test(test_unreadable),
 	    cmocka_unit_test(test_err_buffer),
 	};

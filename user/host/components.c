@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "components.h"
+#include "work_kinds.h"
 
 #define TP_PREFIX "traceparent="
 
@@ -103,6 +104,10 @@ int tvn_comp__open(struct tvn_comp *c, char *err, size_t errlen)
 		return file_open(c, err, errlen);
 	case TVN_KIND_PLUGIN:
 		return plugin_open(c, err, errlen);
+	case TVN_KIND_JSON_ENRICH:
+		return tvn_json_enrich__open(c, err, errlen);
+	case TVN_KIND_DEFLATE:
+		return tvn_deflate__open(c, err, errlen);
 	default:
 		return 0;
 	}
@@ -119,6 +124,10 @@ void tvn_comp__close(struct tvn_comp *c)
 	if (c->plugin && c->plugin->fini)
 		c->plugin->fini(c->plugin_state);
 	c->plugin = NULL;
+	if (c->cfg->kind == TVN_KIND_JSON_ENRICH)
+		tvn_json_enrich__close(c);
+	else if (c->cfg->kind == TVN_KIND_DEFLATE)
+		tvn_deflate__close(c);
 	if (c->dl)
 		dlclose(c->dl);
 	c->dl = NULL;
@@ -360,6 +369,14 @@ int tvn_comp__invoke(struct tvn_comp *c, struct tvn_elem *e, int *copy_reason, u
 		return file_sink(c, e, copy_reason, copy_bytes);
 	case TVN_KIND_PLUGIN:
 		return plugin_call(c, e, copy_reason, copy_bytes, route);
+	case TVN_KIND_JSON_GENERATOR:
+		return tvn_json_gen__invoke(c, e);
+	case TVN_KIND_JSON_ENRICH:
+		return tvn_json_enrich__invoke(c, e, copy_reason, copy_bytes);
+	case TVN_KIND_JSON_FILTER:
+		return tvn_json_filter__invoke(c, e, copy_reason, copy_bytes);
+	case TVN_KIND_DEFLATE:
+		return tvn_deflate__invoke(c, e, copy_reason, copy_bytes);
 	}
 	return -TORVYN_ERR_INTERNAL;
 }

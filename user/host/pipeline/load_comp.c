@@ -61,6 +61,10 @@ static const struct tvn_sym kind_syms[] = {
     {"null", TVN_KIND_NULL_SINK},
     {"file", TVN_KIND_FILE_SINK},
     {"plugin", TVN_KIND_PLUGIN},
+    {"json-generator", TVN_KIND_JSON_GENERATOR},
+    {"json-enrich", TVN_KIND_JSON_ENRICH},
+    {"json-filter", TVN_KIND_JSON_FILTER},
+    {"deflate", TVN_KIND_DEFLATE},
     {NULL, 0},
 };
 
@@ -68,9 +72,10 @@ static const char *const payload_keys[] = {"size", "min", "max", NULL};
 static const char *const fault_error_keys[] = {"at", "type", "error", NULL};
 static const char *const fault_wait_keys[] = {"at", "type", "ms", NULL};
 static const char *const fault_any_keys[] = {"at", "type", "error", "ms", NULL};
-static const char *const comp_any_keys[] = {"id",	"role",	  "kind", "faults", "rate",
-					    "payload",	"seed",	  "path", "mode",   "keep_every",
-					    "contains", "config", NULL};
+static const char *const comp_any_keys[] = {
+    "id",    "role",   "kind",	     "faults",	 "rate",   "payload",	 "seed",
+    "path",  "mode",   "keep_every", "contains", "config", "note_bytes", "lookup",
+    "field", "equals", "min",	     "max",	 "level",  NULL};
 
 #define COMMON_KEYS 4 /* id, role, kind, faults: the first entries of comp_any_keys */
 
@@ -81,6 +86,10 @@ static const char *const keep_every_keys[] = {"keep_every", NULL};
 static const char *const contains_keys[] = {"contains", NULL};
 static const char *const plugin_keys[] = {"path", "config", NULL};
 static const char *const no_keys[] = {NULL};
+static const char *const json_generator_keys[] = {"rate", "seed", "note_bytes", NULL};
+static const char *const json_enrich_keys[] = {"lookup", NULL};
+static const char *const json_filter_keys[] = {"field", "equals", "min", "max", NULL};
+static const char *const deflate_keys[] = {"level", NULL};
 
 struct kind_info {
 	unsigned int roles;	 /* ROLE_BIT() of each role the kind can play */
@@ -97,6 +106,10 @@ static const struct kind_info kinds[] = {
     [TVN_KIND_NULL_SINK] = {ROLE_BIT(TORVYN_ROLE_SINK), no_keys},
     [TVN_KIND_FILE_SINK] = {ROLE_BIT(TORVYN_ROLE_SINK), path_keys},
     [TVN_KIND_PLUGIN] = {ANY_ROLE, plugin_keys},
+    [TVN_KIND_JSON_GENERATOR] = {ROLE_BIT(TORVYN_ROLE_SOURCE), json_generator_keys},
+    [TVN_KIND_JSON_ENRICH] = {ROLE_BIT(TORVYN_ROLE_PROCESSOR), json_enrich_keys},
+    [TVN_KIND_JSON_FILTER] = {ROLE_BIT(TORVYN_ROLE_FILTER), json_filter_keys},
+    [TVN_KIND_DEFLATE] = {ROLE_BIT(TORVYN_ROLE_PROCESSOR), deflate_keys},
 };
 
 /* ------------------------------------------------------------- components */
@@ -139,14 +152,13 @@ static int payload_sizes(struct tvn_doc *doc, json_t *jp, struct tvn_comp_cfg *c
 	return 0;
 }
 
-static int parse_generator(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg *c)
+/* A source's pace and seed: the generator's and the json-generator's. */
+static int parse_rate_seed(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg *c)
 {
-	json_t *jp = json_object_get(jc, "payload");
 	long long seed = 1;
 	int err;
 
 	c->rate = 0;
-	c->size_min = c->size_max = DEF_PAYLOAD;
 	err = tvn_doc__get_num(doc, jc, "rate", false, rate_ok,
 			       "a number >= 0: elements per second, 0 for as fast as possible",
 			       &c->rate);
@@ -156,8 +168,18 @@ static int parse_generator(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg 
 	if (err < 0)
 		return err;
 	c->seed = seed;
-	if (!jp)
-		return 0;
+	return 0;
+}
+
+static int parse_generator(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg *c)
+{
+	json_t *jp = json_object_get(jc, "payload");
+	int err;
+
+	c->size_min = c->size_max = DEF_PAYLOAD;
+	err = parse_rate_seed(doc, jc, c);
+	if (err || !jp)
+		return err;
 	tvn_doc__push_key(doc, "payload");
 	err = tvn_doc__need_keys(doc, jp, "an object {\"size\": S} or {\"min\": A, \"max\": B}",
 				 payload_keys);
@@ -175,6 +197,13 @@ static int parse_kind_fields(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cf
 	switch (c->kind) {
 	case TVN_KIND_GENERATOR:
 		return parse_generator(doc, jc, c);
+	case TVN_KIND_JSON_GENERATOR:
+		err = parse_rate_seed(doc, jc, c);
+		return err ? err : tvn_comp_cfg__parse_work(doc, jc, c);
+	case TVN_KIND_JSON_ENRICH:
+	case TVN_KIND_JSON_FILTER:
+	case TVN_KIND_DEFLATE:
+		return tvn_comp_cfg__parse_work(doc, jc, c);
 	case TVN_KIND_LINES:
 		return tvn_doc__get_text(doc, jc, "path", true, 1,
 					 "a file path of 1 to 255 bytes, or \"-\" for stdin",
@@ -338,7 +367,7 @@ static int parse_role(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg *c)
 /* Unknown keys, named with what this component's kind accepts when it has one. */
 static int comp_keys(struct tvn_doc *doc, json_t *jc)
 {
-	const char *allowed[COMMON_KEYS + 4], *const *k;
+	const char *allowed[COMMON_KEYS + 5], *const *k;
 	json_t *jk = json_object_get(jc, "kind");
 	const struct tvn_sym *t;
 	char for_what[64];

@@ -24,8 +24,22 @@ enum tvn_comp_kind {
 	TVN_KIND_ROUTER,	  /* router: round robin over its output streams */
 	TVN_KIND_NULL_SINK,
 	TVN_KIND_FILE_SINK,
-	TVN_KIND_PLUGIN, /* any role: a shared object, include/torvyn_component.h */
+	TVN_KIND_PLUGIN,	 /* any role: a shared object, include/torvyn_component.h */
+	TVN_KIND_JSON_GENERATOR, /* source: JSON records that vary with the sequence number */
+	TVN_KIND_JSON_ENRICH,	 /* processor: adds the fields a lookup table gives */
+	TVN_KIND_JSON_FILTER,	 /* filter: keeps records whose field matches */
+	TVN_KIND_DEFLATE,	 /* processor: zlib-compresses the payload */
 };
+
+/* json-filter: how a record's field is compared */
+enum tvn_match {
+	TVN_MATCH_STRING, /* equals a string */
+	TVN_MATCH_NUMBER, /* equals a number */
+	TVN_MATCH_RANGE,  /* a number within [min, max] */
+};
+
+#define TVN_FIELD_LEN 64
+#define TVN_TABLE_LEN 2048
 
 enum tvn_fault_type {
 	TVN_FAULT_ERROR, /* the component returns an error for element `at` */
@@ -58,6 +72,18 @@ struct tvn_comp_cfg {
 	char contains[64];
 	/* plugin: passed to the plugin's init */
 	char config[256];
+	/* json-generator: bytes of each record's "note" field */
+	uint32_t note_bytes;
+	/* json-enrich, json-filter: the record's field they read */
+	char field[TVN_FIELD_LEN];
+	/* json-enrich: the table, compact JSON {"<value>": {<fields to add>}, ...} */
+	char table[TVN_TABLE_LEN];
+	/* json-filter: equals (a string or number) or min <= value <= max */
+	enum tvn_match match;
+	char equals[TVN_FIELD_LEN];
+	double num, min, max;
+	/* deflate: zlib level 0 to 9 */
+	int level;
 	struct tvn_fault faults[TVN_MAX_FAULTS];
 	int n_faults;
 };

@@ -115,6 +115,8 @@ int tvn_doc__get_id(struct tvn_doc *doc, json_t *obj, const char *key, bool req,
 
 /* ------------------------------------------------------------ parts of a flow */
 
+/* load_json.c: the fields of json-generator, json-enrich, json-filter and deflate. */
+int tvn_comp_cfg__parse_work(struct tvn_doc *doc, json_t *jc, struct tvn_comp_cfg *c);
 /* load_comp.c: "components" of flow object jf into f->comps. */
 int tvn_flow_cfg__parse_components(struct tvn_doc *doc, json_t *jf, struct tvn_flow_cfg *f);
 /* topology.c: sources, sinks, one input each, no cycles. */
