@@ -7,6 +7,8 @@
 #   trace of a 200-element run reaches the first receiver, the metrics reach
 #   only the second, with the run's element count;
 # - OTLP/gRPC over TLS (https endpoint, HTTP/2 by ALPN): every trace arrives;
+# - OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone is refused, saying what is
+#   missing, rather than exporting nothing;
 # - the wrong certificate (another self-signed one): nothing is delivered,
 #   the tracer says the endpoint's certificate is not trusted, and its
 #   torvyn_trace_otlp_failures_total counts the failed requests.
@@ -98,14 +100,28 @@ stop_receiver grpc
 	fail "OTLP/gRPC over TLS: see above"
 ok "OTLP/gRPC over TLS: $N traces"
 
-# ---------------------------------------------------------------- the wrong certificate
-start_receiver wrong --http 0 --tls "$TLS"
 cat >"$T/slow.json" <<'EOF'
 {"flows": [{"id": "slow", "components": [
   {"id": "source", "role": "source", "kind": "generator", "rate": 1000,
    "payload": {"size": 64}},
   {"id": "sink", "role": "sink", "kind": "null"}]}]}
 EOF
+
+# ---------------------------------------------------------------- a metrics endpoint alone
+bg "$HOST" run "$T/slow.json" --elements 100000
+hpid=$BGPID
+rc=0
+OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="https://127.0.0.1:1/v1/metrics" \
+	"$TRACE" attach --pid "$hpid" --listen 127.0.0.1:0 2>"$T/alone.err" || rc=$?
+kill -TERM "$hpid"
+wait_exit "$hpid" 10 || true
+[ "$rc" -ne 0 ] || fail "a metrics endpoint alone was accepted"
+grep -q "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone" "$T/alone.err" ||
+	fail "no reason given: $(cat "$T/alone.err")"
+ok "a metrics endpoint alone: exit $rc, $(grep -m1 'alone' "$T/alone.err" | cut -c1-120)"
+
+# ---------------------------------------------------------------- the wrong certificate
+start_receiver wrong --http 0 --tls "$TLS"
 lport=$(pick_port 19400)
 bg "$HOST" run "$T/slow.json" --elements 4000 --wait-attach --sample-rate 1.0 \
 	--summary "$T/wrong.summary.json"
