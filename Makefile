@@ -49,6 +49,21 @@ BPO_PKGS := libbpf-dev bpftool
 deps:
 	$(Q)./tools/deps.sh "$(DEB_PKGS)" "$(BPO_PKGS)"
 
+# ---------------------------------------------------------------- version
+# VERSION is the release; built from a git clone, `git describe` is added
+# (`0.1.0 (git a85fe51-dirty)`), and a tarball (no .git here) says VERSION alone.
+# The string reaches the two main.c files only, through -DTVN_VERSION; they are
+# rebuilt when it changes ($(BUILD)/version.txt is rewritten only then).
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell [ -e .git ] && git describe --tags --always --dirty 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE), (git $(GIT_DESCRIBE)))
+
+$(BUILD)/version.txt: FORCE | $(BUILD)
+	$(Q)echo '$(FULL_VERSION)' | cmp -s - $@ || echo '$(FULL_VERSION)' >$@
+
+.PHONY: FORCE
+FORCE:
+
 # ---------------------------------------------------------------- probes
 # Every argument is widened to 64 bits at the site: the notes then name only
 # full registers (%rax, not %r14d), which every USDT consumer parses.
@@ -276,6 +291,11 @@ $(BUILD)/integ/multi_session: tests/integration/multi_session.c $(TRACE_LIB_OBJS
 		$(LDLIBS_TRACE) -o $@
 INTEG_BINS := $(BUILD)/integ/multi_session
 
+$(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
+	private CFLAGS += -DTVN_VERSION='"$(FULL_VERSION)"'
+$(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
+	$(BUILD)/version.txt
+
 # ---------------------------------------------------------------- top level
 ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace
 
@@ -343,6 +363,26 @@ install: $(BUILD)/torvyn-trace $(BUILD)/torvyn-host contrib/systemd/$(UNIT)
 uninstall:
 	$(call msg,RM,$(INSTALLED))
 	$(Q)rm -f $(INSTALLED)
+
+# Manual pages (docs/man/, roff written by hand): torvyn-trace(8), torvyn-host(1),
+# torvyn-probes(7), gzip'd -9n into MANDIR/manN as Debian installs them.
+# tests/integration/test_man.sh lints them and checks they name every verb and option.
+DEB_PKGS += groff-base man-db
+MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := torvyn-trace.8 torvyn-host.1 torvyn-probes.7
+MAN_INSTALLED := $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m).gz)
+
+.PHONY: install-man uninstall-man
+install: install-man
+uninstall: uninstall-man
+install-man: $(MAN_PAGES:%=docs/man/%)
+	$(Q)for m in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d && \
+		gzip -9n <docs/man/$$m >$$d/$$m.gz && chmod 0644 $$d/$$m.gz || exit 1; \
+	done
+
+uninstall-man:
+	$(Q)rm -f $(MAN_INSTALLED)
 
 .PHONY: clean
 clean:

@@ -3,10 +3,12 @@
 # - PREFIX=/usr (Debian's layout): exactly usr/sbin/torvyn-trace (0755, the
 #   build's binary), usr/bin/torvyn-host (0755) and
 #   lib/systemd/system/torvyn-trace-agent.service (0644, ExecStart on
-#   /usr/sbin); nothing enabled (no symbolic link, nothing under etc/); the
+#   /usr/sbin), the man pages usr/share/man/man8/torvyn-trace.8.gz,
+#   man1/torvyn-host.1.gz and man7/torvyn-probes.7.gz (0644, gzip'd, each
+#   the page of docs/man/ and readable by man); nothing enabled (no symbolic link, nothing under etc/); the
 #   installed binaries run; make uninstall leaves directories only, and a
 #   second uninstall is harmless;
-# - the default PREFIX (/usr/local): the same three under usr/local, the unit's
+# - the default PREFIX (/usr/local): the same under usr/local, the unit's
 #   ExecStart on /usr/local/sbin;
 # - systemd-analyze verify accepts the installed unit (in a tree that also
 #   holds this machine's units, for the targets a service depends on), with
@@ -14,6 +16,12 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$TRACE" ] && [ -x "$HOST" ] || fail "build/torvyn-trace or build/torvyn-host missing: make all first"
 UNIT=torvyn-trace-agent.service
+# man_files PREFIX: the installed pages, as files prints them
+man_files() {
+	echo "$1/share/man/man1/torvyn-host.1.gz 644"
+	echo "$1/share/man/man7/torvyn-probes.7.gz 644"
+	echo "$1/share/man/man8/torvyn-trace.8.gz 644"
+}
 
 # make_ TARGET VAR=VALUE...: this repository's make, untouched by the make that
 # may be running the tests.
@@ -28,7 +36,8 @@ expect() { printf '%s\n' "$@" | LC_ALL=C sort; }
 D=$T/root
 make_ install DESTDIR="$D" PREFIX=/usr
 assert_eq "files installed with PREFIX=/usr" \
-	"$(expect "lib/systemd/system/$UNIT 644" "usr/bin/torvyn-host 755" "usr/sbin/torvyn-trace 755")" \
+	"$(expect "lib/systemd/system/$UNIT 644" "usr/bin/torvyn-host 755" "usr/sbin/torvyn-trace 755" \
+		"$(man_files usr)")" \
 	"$(files "$D")"
 cmp "$TRACE" "$D/usr/sbin/torvyn-trace" || fail "usr/sbin/torvyn-trace differs from build/torvyn-trace"
 cmp "$HOST" "$D/usr/bin/torvyn-host" || fail "usr/bin/torvyn-host differs from build/torvyn-host"
@@ -45,6 +54,19 @@ ok "installed torvyn-trace --help runs"
 	fail "installed torvyn-host validate three-stage.json exited $?"
 ok "installed torvyn-host validates three-stage.json"
 
+for page in torvyn-trace.8 torvyn-host.1 torvyn-probes.7; do
+	gz=$D/usr/share/man/man${page##*.}/$page.gz
+	gzip -dc "$gz" | cmp - "$ROOT/docs/man/$page" || fail "$gz is not docs/man/$page"
+	MANWIDTH=80 man -l "$gz" >"$T/page.txt" 2>&1 || fail "man -l $gz exited $?"
+	grep -q "^NAME" "$T/page.txt" || fail "man -l $gz: $(head -3 "$T/page.txt")"
+done
+MANPATH=$D/usr/share/man man -w torvyn-trace >"$T/where" || fail "man -w torvyn-trace finds no page"
+assert_eq "man -w torvyn-trace" "$D/usr/share/man/man8/torvyn-trace.8.gz" "$(cat "$T/where")"
+ok "installed man pages are docs/man's, gzip'd, and man reads them"
+"$D/usr/sbin/torvyn-trace" --version >"$T/version" || fail "installed torvyn-trace --version exited $?"
+"$D/usr/bin/torvyn-host" --version >>"$T/version" || fail "installed torvyn-host --version exited $?"
+assert_eq "installed programs' versions" 2 "$(grep -c '^torvyn-[a-z]* [0-9]' "$T/version")"
+
 make_ uninstall DESTDIR="$D" PREFIX=/usr
 assert_eq "files left by make uninstall" "" "$(files "$D")"
 make_ uninstall DESTDIR="$D" PREFIX=/usr
@@ -55,7 +77,7 @@ D=$T/local
 make_ install DESTDIR="$D"
 assert_eq "files installed with the default PREFIX" \
 	"$(expect "usr/local/bin/torvyn-host 755" "usr/local/lib/systemd/system/$UNIT 644" \
-		"usr/local/sbin/torvyn-trace 755")" \
+		"usr/local/sbin/torvyn-trace 755" "$(man_files usr/local)")" \
 	"$(files "$D")"
 assert_eq "ExecStart of the unit under /usr/local" \
 	'ExecStart=/usr/local/sbin/torvyn-trace agent --listen ${TORVYN_AGENT_LISTEN} $TORVYN_AGENT_OPTS' \

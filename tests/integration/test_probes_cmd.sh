@@ -84,7 +84,7 @@ run "$TRACE" probes --binary "$T/missing"
 assert_eq "exit code, missing binary" 2 "$rc"
 run "$TRACE" probes --help
 assert_eq "exit code, --help" 0 "$rc"
-grep -q EXAMPLES "$T/out" || fail "--help has no EXAMPLES"
+grep -q "^Examples:$" "$T/out" || fail "--help has no Examples:"
 
 # ---------------------------------------------------------------- --pid
 # It idles in --wait-attach until a tracer raises the production gate.

@@ -11,6 +11,11 @@
 #include "torvyn_parse.h"
 #include "torvyn_probes.h"
 
+/* The Makefile passes VERSION (and git describe, when built from a clone). */
+#ifndef TVN_VERSION
+#define TVN_VERSION "unknown"
+#endif
+
 /* Exit codes (README.md, "torvyn-host"). */
 enum {
 	EXIT_OK = 0,
@@ -27,6 +32,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: torvyn-host run PIPELINE.json [options]\n"
 		"       torvyn-host validate PIPELINE.json\n"
+		"       torvyn-host --version\n"
 		"\n"
 		"Runs the flows of a pipeline file, one thread per component.\n"
 		"\n"
@@ -52,13 +58,16 @@ static void usage(FILE *out)
 		"  --force-level L         do the in-process work of level L (1, 2) with no tracer:\n"
 		"                          for measuring what a level costs the host itself\n"
 		"  -h, --help              this text\n"
+		"  -V, --version           the version and the probe ABI version\n"
 		"\n"
 		"Examples:\n"
 		"  torvyn-host run user/host/pipelines/three-stage.json --elements 100000\n"
-		"  torvyn-host run pipeline.json --wait-attach --summary /tmp/truth.json\n"
+		"  torvyn-host run user/host/pipelines/three-stage.json --wait-attach --summary t.json\n"
+		"  torvyn-host validate user/host/pipelines/demo.json\n"
 		"\n"
 		"Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid pipeline file,\n"
-		"4 unreadable pipeline file, 5 a component could not be opened, 6 a flow failed.\n");
+		"4 unreadable pipeline file, 5 a component could not be opened, 6 a flow failed.\n"
+		"Manual: man torvyn-host; the probes it declares: man 7 torvyn-probes.\n");
 }
 
 /*
@@ -209,6 +218,10 @@ static int parse_args(int argc, char **argv, struct tvn_host_opts *opts, const c
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("torvyn-host %s, probe ABI %d\n", TVN_VERSION, TORVYN_PROBE_ABI_VERSION);
+		return EXIT_OK;
 	}
 	*verb = argv[1];
 	if (strcmp(*verb, "run") && strcmp(*verb, "validate")) {

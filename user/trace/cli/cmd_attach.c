@@ -163,13 +163,16 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n");
 	tvn_opts__print(out, attach_table);
-	fprintf(out,
-		"\n"
-		"Examples:\n"
-		"  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
-		"  torvyn-trace attach --pid 1234 --level diagnostic --listen 0.0.0.0:9464\n"
-		"  torvyn-trace attach --pid 1234 --textfile-dir /var/lib/node_exporter/textfile\n"
-		"  torvyn-trace attach --pid 1234 --otlp-endpoint http://127.0.0.1:4318\n");
+	fprintf(
+	    out,
+	    "\n"
+	    "Examples:\n"
+	    "  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
+	    "  torvyn-trace attach --pid 1234 --level diagnostic --listen 0.0.0.0:9464\n"
+	    "  torvyn-trace attach --pid 1234 --textfile-dir /var/lib/prometheus/node-exporter\n"
+	    "  torvyn-trace attach --pid 1234 --otlp-endpoint http://127.0.0.1:4318\n"
+	    "  torvyn-trace attach --pid 1234 --otlp-protocol grpc \\\n"
+	    "      --otlp-endpoint http://127.0.0.1:4317\n");
 }
 
 /* ------------------------------------------------------------ snapshots */

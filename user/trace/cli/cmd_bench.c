@@ -118,15 +118,15 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n");
 	tvn_opts__print(out, bench_table);
-	fprintf(
-	    out,
-	    "\n"
-	    "Examples:\n"
-	    "  torvyn-trace bench -- build/torvyn-host run user/host/pipelines/three-stage.json\n"
-	    "  torvyn-trace bench --duration 5 --baseline main -- build/torvyn-host run p.json\n"
-	    "  torvyn-trace bench --compare main -- build/torvyn-host run p.json\n"
-	    "\n"
-	    "Exit codes: 0 ok, 3 --compare found a regression, others as for attach.\n");
+	fprintf(out, "\n"
+		     "Examples:\n"
+		     "  torvyn-trace bench --pid 1234 --duration 3 --warmup 1\n"
+		     "  torvyn-trace bench --duration 3 --warmup 1 --baseline main -- \\\n"
+		     "      torvyn-host run user/host/pipelines/three-stage.json\n"
+		     "  torvyn-trace bench --duration 3 --warmup 1 --compare main -- \\\n"
+		     "      torvyn-host run user/host/pipelines/three-stage.json\n"
+		     "\n"
+		     "Exit codes: 0 ok, 3 --compare found a regression, others as for attach.\n");
 }
 
 /* Parsed options, -1 after --help, or TVN_EXIT_USAGE. */

@@ -69,10 +69,10 @@ static void usage(FILE *f)
 		   "Options:\n");
 	tvn_opts__print(f, probes_table);
 	fprintf(f, "\n"
-		   "EXAMPLES\n"
-		   "  torvyn-trace probes --binary build/torvyn-host\n"
-		   "  torvyn-trace probes --pid $(pidof torvyn-host)\n"
-		   "  torvyn-trace probes --pid 4242 -j |\n"
+		   "Examples:\n"
+		   "  torvyn-trace probes --binary /usr/bin/torvyn-host\n"
+		   "  torvyn-trace probes --pid $(pgrep -n torvyn-host)\n"
+		   "  torvyn-trace probes --pid 4242 -j | \\\n"
 		   "      jq -r '.probes[] | select(.semaphore > 0) | .name'\n");
 }
 

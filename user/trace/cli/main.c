@@ -9,6 +9,11 @@
 
 #include "torvyn_abi.h"
 
+/* The Makefile passes VERSION (and git describe, when built from a clone). */
+#ifndef TVN_VERSION
+#define TVN_VERSION "unknown"
+#endif
+
 static const struct verb {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -20,7 +25,14 @@ static const struct verb {
     {"bench", tvn_cli__bench, "measure a host under load: throughput, latency, components"},
     {"agent", tvn_cli__agent, "trace every torvyn host on the node; one /metrics for all"},
     {"top", tvn_cli__top, "live view of a host or an agent's hosts: rates, p99, queues"},
+    {"version", NULL, "print the version and the probe ABI version"},
 };
+
+static int version(void)
+{
+	printf("torvyn-trace %s, probe ABI %d\n", TVN_VERSION, TORVYN_PROBE_ABI_VERSION);
+	return TVN_EXIT_OK;
+}
 
 static void usage(FILE *out)
 {
@@ -32,10 +44,12 @@ static void usage(FILE *out)
 		"\nExamples:\n"
 		"  torvyn-trace attach --pid $(pgrep -n torvyn-host)\n"
 		"  torvyn-trace level --pid 1234 diagnostic\n"
-		"  torvyn-trace probes --binary build/torvyn-host -j\n"
+		"  torvyn-trace probes --binary /usr/bin/torvyn-host -j\n"
 		"  torvyn-trace top --pid 1234\n"
-		"\nProbe ABI version %d. Exit codes: README.md, \"Exit codes\".\n",
-		TORVYN_PROBE_ABI_VERSION);
+		"\nVersion %s, probe ABI %d.\nManual: man torvyn-trace (verbs, exit codes, "
+		"environment, files);\n"
+		"the probe contract: man 7 torvyn-probes.\n",
+		TVN_VERSION, TORVYN_PROBE_ABI_VERSION);
 }
 
 int main(int argc, char **argv)
@@ -48,8 +62,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return TVN_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
+		return version();
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (!strcmp(argv[1], verbs[i].name))
+		if (verbs[i].fn && !strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "torvyn-trace: unknown command '%s' (try torvyn-trace --help)\n", argv[1]);

@@ -99,9 +99,8 @@ int tvn_opts__parse_group(const char *arg, void *field);
 	 .kind = TVN_OPT_STR,                                                                      \
 	 .off = offsetof(type, field.endpoint),                                                    \
 	 .arg = "URL",                                                                             \
-	 .help =                                                                                   \
-	     "OTLP receiver (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. http://127.0.0.1:4318 or, with "   \
-	     "grpc, :4317"},                                                                       \
+	 .help = "OTLP receiver (OTEL_EXPORTER_OTLP_ENDPOINT), a URL: http://127.0.0.1:4318, or "  \
+		 "http://127.0.0.1:4317 with --otlp-protocol grpc"},                               \
 	    {.name = "otlp-protocol",                                                              \
 	     .short_name = 0,                                                                      \
 	     .kind = TVN_OPT_STR,                                                                  \
