@@ -296,6 +296,33 @@ $(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/
 $(BUILD)/trace/cli/main.o $(BUILD)/host/main.o $(BUILD)/host-np/main.o $(BUILD)/host-co/main.o: \
 	$(BUILD)/version.txt
 
+# A runtime written against the headers (tests/integration/probe_host.c):
+# an executable, the same code as a shared object its main links, and one
+# that tests its production gate without a site (test_usdt_host.sh).
+PROBE_HOST_DEPS := tests/integration/probe_host.c tests/integration/probe_host_main.c \
+	$(BUILD)/torvyn_probes_gen.h $(GEN_HDRS) include/torvyn_abi.h include/torvyn_probes.h \
+	$(BUILD)/torvyn_probes_sem.o
+$(BUILD)/integ/probe_host: $(PROBE_HOST_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIE -pie tests/integration/probe_host_main.c \
+		tests/integration/probe_host.c $(BUILD)/torvyn_probes_sem.o -o $@
+$(BUILD)/integ/probe_host_nogate: $(PROBE_HOST_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DPROBE_HOST_NO_GATE_SITE tests/integration/probe_host_main.c \
+		tests/integration/probe_host.c $(BUILD)/torvyn_probes_sem.o -o $@
+$(BUILD)/integ/libprobehost.so: $(PROBE_HOST_DEPS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared tests/integration/probe_host.c \
+		$(BUILD)/torvyn_probes_sem.o -o $@
+$(BUILD)/integ/probe_host_shared: tests/integration/probe_host_main.c $(BUILD)/integ/libprobehost.so
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude $< -L$(BUILD)/integ -lprobehost -Wl,-rpath,'$$ORIGIN' -o $@
+INTEG_BINS += $(BUILD)/integ/probe_host $(BUILD)/integ/probe_host_nogate \
+	$(BUILD)/integ/probe_host_shared
+
 # ---------------------------------------------------------------- top level
 ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace
 

@@ -10,8 +10,12 @@
 # this repository, no libc), which do not depend on that, separately. The same is
 # measured for the host doing Level 1's work (--force-level 1: clocks,
 # histograms, ids, span ring; no tracer, so no probe hits), the repeatable
-# figure of what Level 1 adds per element.
-# Prints one JSON object; exits 1 if the median ratio exceeds LEVEL0_MAX (1.01).
+# figure of what Level 1 adds per element (also in the host's own code alone,
+# which does not move with how often the threads block).
+# Prints one JSON object, with "met" saying whether the median ratio is within
+# LEVEL0_MAX (1.01). It reports and exits 0 either way: make bench turns the
+# figure into its budget row. It exits non-zero only when it cannot measure
+# (valgrind missing, a host that fails, no figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-20000}
@@ -21,6 +25,7 @@ PIPE=${PIPE:-user/host/pipelines/three-stage.json}
 MAX=${LEVEL0_MAX:-1.01}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+command -v valgrind >/dev/null || { echo "level0-cost: valgrind is not installed" >&2; exit 2; }
 
 instr() { # BIN N [ARGS] -> "total own" instructions (all threads)
 	valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$tmp/cg.out" "$1" run "$PIPE" \
@@ -42,20 +47,25 @@ for c in base level0 level1; do
 	tl="" ol=""
 	read -r b args <<<"${conf[$c]}"
 	for ((r = 0; r < REPS; r++)); do
+		t1="" t2=""
 		# shellcheck disable=SC2086
-		read -r t1 o1 < <(instr "build/$b" "$N1" $args)
+		read -r t1 o1 < <(instr "build/$b" "$N1" $args) || true
 		# shellcheck disable=SC2086
-		read -r t2 o2 < <(instr "build/$b" "$N2" $args)
+		read -r t2 o2 < <(instr "build/$b" "$N2" $args) || true
+		if [ -z "${t1:-}" ] || [ -z "${t2:-}" ]; then
+			echo "level0-cost: build/$b did not run under callgrind: $(grep -v "^==" "$tmp/vg.log" 2>/dev/null | head -2)" >&2
+			exit 2
+		fi
 		tl+="$(( (t2 - t1) )) " ol+="$(( (o2 - o1) )) "
 	done
 	tot[$c]=$tl own[$c]=$ol
 done
 python3 - "$MAX" "$((N2 - N1))" "${tot[base]}" "${tot[level0]}" "${own[base]}" "${own[level0]}" \
-	"${tot[level1]}" <<'PY'
+	"${tot[level1]}" "${own[level1]}" <<'PY'
 import json, statistics, sys
 mx, n = float(sys.argv[1]), int(sys.argv[2])
 per = lambda s: [int(x) / n for x in s.split()]
-bt, pt, bo, po, lt = (per(a) for a in sys.argv[3:8])
+bt, pt, bo, po, lt, lo = (per(a) for a in sys.argv[3:9])
 ratio = statistics.median(pt) / statistics.median(bt)
 print(json.dumps({"workload": "three-stage.json", "runs_each": len(bt),
     "instructions_per_element": {
@@ -70,7 +80,8 @@ print(json.dumps({"workload": "three-stage.json", "runs_each": len(bt),
     "own_code_ratio": round(statistics.median(po) / statistics.median(bo), 4),
     "level1_work_instructions_per_element": {
         "median": round(statistics.median(lt), 1), "runs": [round(x, 1) for x in lt],
-        "over_level0": round(statistics.median(lt) - statistics.median(pt), 1)},
-    "budget": mx}))
-sys.exit(0 if ratio <= mx else 1)
+        "over_level0": round(statistics.median(lt) - statistics.median(pt), 1),
+        # the host's own code only: steadier than the total (no pthread code)
+        "own_code_over_level0": round(statistics.median(lo) - statistics.median(po), 1)},
+    "budget": mx, "met": ratio <= mx}))
 PY

@@ -136,18 +136,50 @@ extern const uint64_t tvn_size_bounds[TORVYN_SIZE_BOUNDS];
 extern uint8_t tvn_lat_first_bound_tbl[64];
 
 /*
- * Index of the first bound >= ns; TORVYN_LAT_BOUNDS for +Inf. On the
- * production hot path: the bounds grow at least 2x apart, so from the first
- * bound at or above ns's power of two at most two steps remain, taken without
+ * The latency bounds in clock ticks (tvn_ticks), kept by the clock: bound[i]
+ * is the largest tick count whose duration in ns (tvn_ticks__dur_ns) is at
+ * most tvn_lat_bounds_ns[i], so a tick count falls in the bucket its ns
+ * duration would. Two UINT64_MAX sentinels; first[k] as tvn_lat_first_bound_tbl.
+ * Rewritten in place when the clock is re-steered (by well under 1 %): a
+ * reader that meets an old and a new word counts a duration at a bucket's
+ * very edge in its neighbour, never outside the table.
+ */
+struct tvn_lat_ticks {
+	uint64_t bound[TORVYN_LAT_BOUNDS + 2];
+	uint8_t first[64];
+};
+
+extern struct tvn_lat_ticks tvn_lat_ticks;
+
+/* Fills t for a clock of mult (ns per tick, 32.32 fixed point); histogram.c. */
+void tvn_lat_ticks__fill(struct tvn_lat_ticks *t, uint64_t mult);
+
+/*
+ * Index of the first of bounds >= v; TORVYN_LAT_BOUNDS for +Inf. On the
+ * production hot path: the bounds grow about 2x apart, so from the first
+ * bound at or above v's power of two at most two steps remain, taken without
  * a branch (the sentinels stop them at +Inf).
  */
+static inline unsigned int tvn_lat_bucket_in(const uint64_t *bounds, const uint8_t *first,
+					     uint64_t v)
+{
+	unsigned int i = first[63 - __builtin_clzll(v | 1)];
+
+	i += v > bounds[i];
+	i += v > bounds[i];
+	return i;
+}
+
+/* Index of the first ns bound >= ns. */
 static inline unsigned int tvn_lat_bucket(uint64_t ns)
 {
-	unsigned int i = tvn_lat_first_bound_tbl[63 - __builtin_clzll(ns | 1)];
+	return tvn_lat_bucket_in(tvn_lat_bounds_ns, tvn_lat_first_bound_tbl, ns);
+}
 
-	i += ns > tvn_lat_bounds_ns[i];
-	i += ns > tvn_lat_bounds_ns[i];
-	return i;
+/* The same index for a duration in ticks. */
+static inline unsigned int tvn_lat_bucket_ticks(uint64_t ticks)
+{
+	return tvn_lat_bucket_in(tvn_lat_ticks.bound, tvn_lat_ticks.first, ticks);
 }
 
 static inline unsigned int tvn_size_bucket(uint64_t bytes)
@@ -165,6 +197,32 @@ static inline void tvn_hist_lat_add(struct torvyn_hist_lat *h, uint64_t ns)
 	h->sum_ns += ns;
 	h->count++;
 }
+
+/*
+ * A latency histogram timed in ticks: the hot path counts the bucket in the
+ * shared block and adds the ticks to a sum of its own;
+ * tvn_hist_lat__settle() then writes the block's sum_ns and count, so that
+ * the block holds nanoseconds whenever it is read.
+ */
+struct tvn_hist_ticks {
+	uint64_t sum;	  /* written by the thread that times */
+	uint64_t settled; /* the sum already in sum_ns, and the ns fraction left over */
+	uint64_t frac;
+};
+
+static inline void tvn_hist_lat_add_ticks(struct torvyn_hist_lat *h, struct tvn_hist_ticks *t,
+					  uint64_t ticks)
+{
+	h->bucket[tvn_lat_bucket_ticks(ticks)]++;
+	t->sum += ticks;
+}
+
+/*
+ * From one thread at a time: adds the ticks summed since the last call to
+ * sum_ns (at the clock's current rate; sum_ns never goes back) and sets
+ * count to the buckets' total. histogram.c.
+ */
+void tvn_hist_lat__settle(struct torvyn_hist_lat *h, struct tvn_hist_ticks *t);
 
 static inline void tvn_hist_size_add(struct torvyn_hist_size *h, uint64_t bytes)
 {
@@ -275,39 +333,108 @@ static inline uint64_t tvn_mono_ns(void)
 }
 
 /*
- * CLOCK_MONOTONIC nanoseconds from the TSC: the production level reads the
- * clock twice per invocation, and rdtsc plus a multiply costs half of a vDSO
- * clock_gettime here. Only used when the kernel itself keeps time with the
- * TSC (constant, synchronized); tvn_clock__tick() steers the rate towards
- * CLOCK_MONOTONIC without ever stepping, so readings never go backwards.
+ * The hot path's clock: raw ticks of the TSC, one instruction, when the
+ * kernel itself keeps time with it (constant and synchronized across CPUs);
+ * otherwise CLOCK_MONOTONIC ns, one tick per ns. Ticks stay inside the
+ * process: everything that leaves it (span records, invoke records, metric
+ * blocks) is converted to CLOCK_MONOTONIC ns by tvn_ticks__to_ns() (an
+ * instant) or tvn_ticks__dur_ns() (a duration), and nothing else.
+ *
+ * The conversion is piecewise linear: tvn_clock__tick() starts a new segment
+ * where the current one is now, with a rate steered towards CLOCK_MONOTONIC
+ * (by at most 0.1 % per second), so tvn_now_ns() never goes backwards and
+ * stays within microseconds of clock_gettime.
  */
 struct tvn_clock {
 	uint64_t seq; /* odd while the writer updates */
 	uint64_t base_tsc;
 	uint64_t base_ns;
-	uint64_t mult; /* ns per tick, 32.32 fixed point; 0: use clock_gettime */
+	uint64_t mult;		  /* ns per tick, 32.32 fixed point */
+	int tsc;		  /* set once by tvn_clock__init: ticks are the TSC's */
+	uint64_t ref_tsc, ref_ns; /* the writer's: its last TSC and CLOCK_MONOTONIC pair */
 };
 
 extern struct tvn_clock tvn_clock;
 
-/* Calibrates (about 10 ms) if the TSC is the kernel's clocksource. */
+/*
+ * Calibrates (about 10 ms) if the TSC is the kernel's clocksource, before
+ * any thread reads the clock; otherwise ticks are ns. Also fills
+ * tvn_lat_ticks.
+ */
 void tvn_clock__init(void);
-/* Re-steers the rate; call about once a second from one thread. */
+/* Re-steers the rate and the tick bounds; call about once a second from one thread. */
 void tvn_clock__tick(void);
 
-static inline uint64_t tvn_clock__read(const struct tvn_clock *c, uint64_t tsc)
+static inline uint64_t tvn_ticks(void)
 {
-	return c->base_ns + (uint64_t)(((unsigned __int128)(tsc - c->base_tsc) * c->mult) >> 32);
+	if (__builtin_expect(tvn_clock.tsc, 1))
+		return __builtin_ia32_rdtsc();
+	return tvn_mono_ns();
 }
 
+/* A duration in ticks, in ns at the clock's current rate. */
+static inline uint64_t tvn_ticks__dur_ns(uint64_t ticks)
+{
+	uint64_t mult = __atomic_load_n(&tvn_clock.mult, __ATOMIC_RELAXED);
+
+	return (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+}
+
+/* The most ticks whose duration in ns (at rate mult) is at most ns: a bound in ticks. */
+static inline uint64_t tvn_ticks__max_within(uint64_t ns, uint64_t mult)
+{
+	unsigned __int128 q = ((((unsigned __int128)ns + 1) << 32) - 1) / (mult ? mult : 1);
+
+	return q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
+}
+
+/* An instant of segment (base_tsc, base_ns, mult), before its start or after. */
+static inline uint64_t tvn_clock__read(const struct tvn_clock *c, uint64_t tsc)
+{
+	if (tsc >= c->base_tsc)
+		return c->base_ns +
+		       (uint64_t)(((unsigned __int128)(tsc - c->base_tsc) * c->mult) >> 32);
+	return c->base_ns - (uint64_t)(((unsigned __int128)(c->base_tsc - tsc) * c->mult) >> 32);
+}
+
+/* The parameters of the current segment, consistent (a seqlock: never on the hot path). */
+static inline void tvn_clock__snap(struct tvn_clock *out)
+{
+	uint64_t seq;
+
+	do {
+		seq = __atomic_load_n(&tvn_clock.seq, __ATOMIC_ACQUIRE);
+		out->base_tsc = tvn_clock.base_tsc;
+		out->base_ns = tvn_clock.base_ns;
+		out->mult = tvn_clock.mult;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != __atomic_load_n(&tvn_clock.seq, __ATOMIC_RELAXED));
+}
+
+/*
+ * An instant in ticks (from tvn_ticks, seconds old at most), in
+ * CLOCK_MONOTONIC ns. Instants converted together keep their order.
+ */
+static inline uint64_t tvn_ticks__to_ns(uint64_t ticks)
+{
+	struct tvn_clock c;
+
+	if (!tvn_clock.tsc)
+		return ticks;
+	tvn_clock__snap(&c);
+	return tvn_clock__read(&c, ticks);
+}
+
+/* CLOCK_MONOTONIC ns, never going backwards across a re-steering. */
 static inline uint64_t tvn_now_ns(void)
 {
 	uint64_t seq, ns;
 
-	if (!__atomic_load_n(&tvn_clock.mult, __ATOMIC_RELAXED))
+	if (!tvn_clock.tsc)
 		return tvn_mono_ns();
 	do {
 		seq = __atomic_load_n(&tvn_clock.seq, __ATOMIC_ACQUIRE);
+		/* read after the segment's start: never before it */
 		ns = tvn_clock__read(&tvn_clock, __builtin_ia32_rdtsc());
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((seq & 1) || seq != __atomic_load_n(&tvn_clock.seq, __ATOMIC_RELAXED));

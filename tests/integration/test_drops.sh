@@ -7,7 +7,7 @@ need_root
 need_uprobes
 
 N=2000
-port=19641
+port=$(pick_port 19641)
 bg "$HOST" run tests/integration/pipelines/drops.json --elements $N --wait-attach --summary "$T/summary.json"
 hpid=$BGPID
 bg "$TRACE" attach --pid "$hpid" --listen 127.0.0.1:$port -q

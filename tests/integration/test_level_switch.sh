@@ -11,7 +11,7 @@ need_uprobes
 for attempt in 1 2 3; do
 	mkdir -p "$T/run$attempt"
 	rc=0
-	python3 tests/integration/level_switch.py "$T/run$attempt" || rc=$?
+	PORT=$(pick_port 19611) python3 tests/integration/level_switch.py "$T/run$attempt" || rc=$?
 	[ "$rc" -eq 0 ] && exit 0
 	[ "$rc" -eq 3 ] || fail "level_switch.py exited $rc"
 	echo "run $attempt: only the pause check failed; running again"

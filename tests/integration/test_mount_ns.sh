@@ -18,10 +18,11 @@ hpid=$BGPID
 wait_for "the host to start in its namespace" 20 sh -c "readlink /proc/$hpid/exe | grep -q '^/mnt/opt/torvyn-host'"
 [ -e /mnt/opt/torvyn-host ] && skip "/mnt/opt/torvyn-host exists outside the namespace too: the test would prove nothing"
 ok "the host runs as $(readlink /proc/$hpid/exe), a path this namespace does not have"
-bg "$TRACE" attach --pid "$hpid" --listen 127.0.0.1:19651 -q
+PORT=$(pick_port 19651)
+bg "$TRACE" attach --pid "$hpid" --listen 127.0.0.1:$PORT -q
 wait_exit "$hpid" 60 || fail "the host exited with $?"
-wait_for "target_up 0" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:19651/metrics | grep -q '^torvyn_trace_target_up 0'"
-tests/integration/scrape.sh 127.0.0.1:19651/metrics >"$T/final.prom"
+wait_for "target_up 0" 20 sh -c "tests/integration/scrape.sh 127.0.0.1:$PORT/metrics | grep -q '^torvyn_trace_target_up 0'"
+tests/integration/scrape.sh 127.0.0.1:$PORT/metrics >"$T/final.prom"
 python3 tests/integration/prom_check.py check "$T/ns-summary/summary.json" "$T/final.prom"
 assert_eq "processor invocations" 5000 \
 	"$(sed -n 's/^torvyn_component_invocations_total{flow_id="three-stage",component_id="processor"} //p' "$T/final.prom")"

@@ -4,10 +4,11 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_uprobes
+PORT=$(pick_port 19621)
 
 bg "$HOST" run "$PIPELINES/three-stage.json" --duration 30 --wait-attach
 hpid=$BGPID
-bg "$TRACE" attach --pid "$hpid" --level diagnostic --listen 127.0.0.1:19621 -q
+bg "$TRACE" attach --pid "$hpid" --level diagnostic --listen 127.0.0.1:$PORT -q
 tpid=$BGPID
 sem() { tests/integration/semaphores.py "$hpid"; }
 wait_for "the gates to rise" 20 sh -c "tests/integration/semaphores.py $hpid | grep -q '^gate__production [1-9]'"

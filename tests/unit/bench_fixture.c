@@ -252,4 +252,10 @@ void assert_report_equal(const struct tvn_bench_report *a, const struct tvn_benc
 	EQ_U(queue_capacity);
 	EQ_U(peak_rss_bytes);
 	EQ_U(mean_rss_bytes);
+	EQ_D(window_s);
+	EQ_U(n_windows);
+	for (int i = 0; i < a->n_windows; i++) {
+		EQ_D(windows[i].elements_per_sec);
+		EQ_D(windows[i].p99_us);
+	}
 }

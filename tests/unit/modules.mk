@@ -5,7 +5,7 @@ MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c 
 	user/trace/core/names.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
-UNIT_DEPS_histogram := usdt/histogram.c
+UNIT_DEPS_histogram := usdt/histogram.c usdt/clock.c
 UNIT_DEPS_span_ring := usdt/span_ring.c
 UNIT_LIBS_sampling := -lm
 UNIT_DEPS_pipeline := user/host/pipeline/json_pos.c user/host/pipeline/json_read.c \
@@ -21,7 +21,7 @@ UNIT_DEPS_prom := $(PROM_TEST_SRCS)
 UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
 # One vocabulary: the OTLP-to-Prometheus name translation against the catalogue.
 UNIT_DEPS_metric_names := $(MODEL_SRCS)
-UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/util/log.c
+UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/core/usdt_arg.c user/trace/core/usdt_proc.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc
 # The protobuf-c code generated from user/trace/proto/.
@@ -32,12 +32,14 @@ UNIT_DEPS_otlp := $(wildcard user/trace/render/otlp_*.c) user/trace/render/bound
 	$(OTLP_PROTO_SRCS) tests/unit/otlp_fixture.c
 UNIT_LIBS_otlp := -lprotobuf-c -ljansson
 # The report half of bench/: everything but run.c, sample.c and window.c (a session).
-BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c \
+BENCH_REPORT_SRCS := $(addprefix user/trace/bench/,report.c fmt.c table.c human.c json.c csv.c stats.c \
 	baseline.c compare.c hist.c)
 UNIT_DEPS_bench := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench := -ljansson -lm
 UNIT_DEPS_bench_compare := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
 UNIT_LIBS_bench_compare := -ljansson -lm
+UNIT_DEPS_bench_stats := $(BENCH_REPORT_SRCS) tests/unit/bench_fixture.c
+UNIT_LIBS_bench_stats := -ljansson -lm
 UNIT_DEPS_bench_hist := user/trace/bench/hist.c
 UNIT_LIBS_bench_hist := -lm
 EXPORTER_TEST_SRCS := $(wildcard user/trace/export/*.c) $(wildcard user/trace/render/otlp_*.c) \
@@ -52,11 +54,11 @@ UNIT_DEPS_exporter_many := $(EXPORTER_TEST_SRCS) tests/unit/otlp_fixture.c
 UNIT_LIBS_exporter_many := -lcurl -lz -lprotobuf-c -ljansson -pthread
 UNIT_DEPS_export_env := user/trace/export/env.c user/trace/export/url.c
 UNIT_LIBS_export_env := -lcurl
-UNIT_DEPS_clock := usdt/clock.c
+UNIT_DEPS_clock := usdt/clock.c usdt/histogram.c
 # The probe list against torvyn.d; the semaphores come from dtrace -G.
 UNIT_DEPS_probe_list := $(BUILD)/torvyn_probes_sem.o
 # The one name resolver: the store (spans) against the metric walk (labels).
-UNIT_DEPS_names := user/trace/core/store.c $(MODEL_SRCS)
+UNIT_DEPS_names := user/trace/core/store.c user/trace/util/log.c $(MODEL_SRCS)
 UNIT_LIBS_names := -pthread
 # top: the Prometheus text parser alone; then frames, rates, lines and JSON over it.
 UNIT_DEPS_promtext := user/trace/top/promtext.c

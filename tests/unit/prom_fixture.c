@@ -83,6 +83,7 @@ const struct want_fam want_fams[] = {
     {"torvyn_trace_map_update_failures", "counter", NULL},
     {"torvyn_trace_user_read_failures", "counter", NULL},
     {"torvyn_trace_blocks_received", "counter", NULL},
+    {"torvyn_trace_malformed_blocks", "counter", NULL},
     {"torvyn_trace_traces_received", "counter", NULL},
     {"torvyn_trace_traces_filtered", "counter", NULL},
     {"torvyn_trace_spans_dropped", "counter", NULL},

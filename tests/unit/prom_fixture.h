@@ -27,7 +27,7 @@ struct want_fam {
 extern const struct want_fam want_fams[];
 extern const size_t n_want_fams;
 
-#define N_SELF_FAMS 22
+#define N_SELF_FAMS 23
 
 void set_name(char dst[TORVYN_NAME_LEN], const char *src);
 

@@ -128,8 +128,9 @@ static void test_compare_p99(void **state)
 	assert_contains(text, "| p99 | 100.0 µs | 115.0 µs | +15.0% | **REGRESSION** |\n");
 	free(text);
 	assert_int_equal(compare(&cur, &base, 10, TVN_BENCH_CSV, &text), 1);
-	assert_contains(text, "metric,baseline,current,change_pct,regression\n");
-	assert_contains(text, "\np99_us,100,115,15,true\n");
+	assert_contains(text,
+			"metric,baseline,current,change_pct,regression,ci95_lo_pct,ci95_hi_pct\n");
+	assert_contains(text, "\np99_us,100,115,15,true,,\n");
 	free(text);
 
 	/* a lower p99 is no regression, nor is a slower component's p99 alone */

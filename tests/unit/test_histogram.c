@@ -164,6 +164,131 @@ static void test_hist_size_add(void **state)
 	assert_true(h.count == 4);
 }
 
+/* ns per tick in 32.32 fixed point, for a TSC of hz ticks a second */
+static uint64_t mult_of(double hz)
+{
+	return (uint64_t)(4294967296.0 * 1e9 / hz);
+}
+
+static uint64_t dur_at(uint64_t ticks, uint64_t mult)
+{
+	return (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+}
+
+/* The tick bucket of t equals the ns bucket of t's duration, checked at t and around it. */
+static void check_ticks_near(const struct tvn_lat_ticks *tt, uint64_t mult, uint64_t t)
+{
+	for (int d = -3; d <= 3; d++) {
+		uint64_t v = t + (uint64_t)(int64_t)d;
+		unsigned int got, want;
+
+		if ((d < 0 && v > t) || (d > 0 && v < t))
+			continue; /* wrapped around */
+		got = tvn_lat_bucket_in(tt->bound, tt->first, v);
+		want = lat_bucket_linear(dur_at(v, mult));
+		if (got != want)
+			fail_msg("mult %llu: %llu ticks (%llu ns) in bucket %u, want %u",
+				 (unsigned long long)mult, (unsigned long long)v,
+				 (unsigned long long)dur_at(v, mult), got, want);
+	}
+}
+
+/*
+ * Bucketing in ticks gives the bucket the duration in ns would: at every
+ * bound's edge (in ticks and in ns), at every power of two, and at random
+ * values, for TSCs from 1 to 5 GHz, an odd rate and ticks that are ns.
+ */
+static void test_lat_ticks_same_buckets(void **state)
+{
+	const uint64_t mults[] = {mult_of(1e9),	     mult_of(2.1e9),	mult_of(2.4e9),
+				  mult_of(2999.999e6), mult_of(3.3e9),	mult_of(4.7e9),
+				  mult_of(5e9),	     mult_of(1.234567e9), 1ull << 32};
+	struct tvn_lat_ticks tt;
+	uint64_t z = 0;
+
+	(void)state;
+	for (size_t m = 0; m < sizeof(mults) / sizeof(mults[0]); m++) {
+		uint64_t mult = mults[m];
+
+		memset(&tt, 0, sizeof(tt));
+		tvn_lat_ticks__fill(&tt, mult);
+		assert_int_equal(tt.bound[TORVYN_LAT_BOUNDS], UINT64_MAX);
+		assert_int_equal(tt.bound[TORVYN_LAT_BOUNDS + 1], UINT64_MAX);
+		for (unsigned int i = 0; i < TORVYN_LAT_BOUNDS; i++) {
+			/* the bound is the last tick count inside the bucket */
+			assert_true(dur_at(tt.bound[i], mult) <= want_lat[i]);
+			assert_true(dur_at(tt.bound[i] + 1, mult) > want_lat[i]);
+			check_ticks_near(&tt, mult, tt.bound[i]);
+			/* and the ticks around the ns bound itself, read at this rate */
+			check_ticks_near(&tt, mult, (uint64_t)((((unsigned __int128)want_lat[i]) << 32) / mult));
+		}
+		for (unsigned int k = 0; k < 64; k++)
+			check_ticks_near(&tt, mult, 1ull << k);
+		for (int i = 0; i < 200000; i++) {
+			uint64_t v;
+
+			z += 0x9e3779b97f4a7c15ull;
+			v = z ^ (z >> 29);
+			v >>= (v & 63);
+			check_ticks_near(&tt, mult, v);
+		}
+	}
+}
+
+/* Ticks are ns until the clock is calibrated: the tick table is the ns table. */
+static void test_lat_ticks_default(void **state)
+{
+	(void)state;
+	if (tvn_clock.tsc)
+		skip();
+	for (unsigned int i = 0; i < TORVYN_LAT_BOUNDS; i++)
+		assert_int_equal(tvn_lat_ticks.bound[i], want_lat[i]);
+	assert_memory_equal(tvn_lat_ticks.first, tvn_lat_first_bound_tbl, 64);
+}
+
+/*
+ * A histogram timed in ticks: the block gets ns sums and counts when
+ * settled, never a sum that goes back when the rate changes, and no ns lost
+ * to rounding across settles.
+ */
+static void test_hist_ticks_settle(void **state)
+{
+	struct torvyn_hist_lat h;
+	struct tvn_hist_ticks t = {0};
+	uint64_t saved = tvn_clock.mult, before;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	tvn_clock.mult = 1ull << 31; /* 0.5 ns a tick */
+	tvn_lat_ticks__fill(&tvn_lat_ticks, tvn_clock.mult);
+	tvn_hist_lat_add_ticks(&h, &t, 200);  /* 100 ns: bucket 0 */
+	tvn_hist_lat_add_ticks(&h, &t, 201);  /* 100.5 ns: still 100 in whole ns */
+	tvn_hist_lat_add_ticks(&h, &t, 203);  /* 101.5 ns: bucket 1 */
+	tvn_hist_lat_add_ticks(&h, &t, 5000001); /* 2.5 ms: bucket 13 */
+	assert_int_equal(h.bucket[0], 2);
+	assert_int_equal(h.bucket[1], 1);
+	assert_int_equal(h.bucket[13], 1);
+	assert_int_equal(h.count, 0); /* settled later, off the hot path */
+	tvn_hist_lat__settle(&h, &t);
+	assert_int_equal(h.count, 4);
+	assert_int_equal(h.sum_ns, (200 + 201 + 203 + 5000001) / 2);
+	/* the half ns left over is carried to the next settle */
+	tvn_hist_lat_add_ticks(&h, &t, 1);
+	tvn_hist_lat__settle(&h, &t);
+	assert_int_equal(h.sum_ns, (200 + 201 + 203 + 5000001 + 1) / 2);
+	assert_int_equal(h.count, 5);
+	/* a slower rate applies to what was summed since: the sum never goes back */
+	before = h.sum_ns;
+	tvn_clock.mult = 1ull << 30;
+	tvn_hist_lat__settle(&h, &t);
+	assert_int_equal(h.sum_ns, before);
+	tvn_hist_lat_add_ticks(&h, &t, 400);
+	tvn_hist_lat__settle(&h, &t);
+	assert_int_equal(h.sum_ns, before + 100);
+	tvn_clock.mult = saved;
+	tvn_lat_ticks__fill(&tvn_lat_ticks, saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +299,9 @@ int main(void)
 		cmocka_unit_test(test_size_bucket_at_bounds),
 		cmocka_unit_test(test_hist_lat_add),
 		cmocka_unit_test(test_hist_size_add),
+		cmocka_unit_test(test_lat_ticks_same_buckets),
+		cmocka_unit_test(test_lat_ticks_default),
+		cmocka_unit_test(test_hist_ticks_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,11 +94,52 @@ static void test_other_abi_block_refused(void **state)
 	tvn_store__free(st);
 }
 
+/* Each way a record can be malformed is counted under its own reason. */
+static void test_malformed_by_reason(void **state)
+{
+	struct tvn_store *st = tvn_store__new();
+	struct torvyn_block_hdr *hdr;
+	struct tvn_snapshot snap;
+	struct tvn_rb_block r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	hdr = (void *)r.data;
+	r.kind = 9; /* kind */
+	assert_int_equal(tvn_store__put(st, &r), -EPROTO);
+	r.kind = TORVYN_BLOCK_FLOW; /* size, twice */
+	r.size = sizeof(struct torvyn_flow_block) - 8;
+	assert_int_equal(tvn_store__put(st, &r), -EPROTO);
+	assert_int_equal(tvn_store__put(st, &r), -EPROTO);
+	r.size = sizeof(struct torvyn_flow_block); /* header */
+	hdr->kind = TORVYN_BLOCK_STREAM;
+	hdr->size = r.size;
+	assert_int_equal(tvn_store__put(st, &r), -EPROTO);
+	hdr->kind = TORVYN_BLOCK_FLOW; /* index */
+	hdr->flow_idx = TORVYN_MAX_FLOWS;
+	assert_int_equal(tvn_store__put(st, &r), -EPROTO);
+	tvn_store__bad_record(st, 77, 3); /* record */
+	hdr->flow_idx = 0;
+	assert_int_equal(tvn_store__put(st, &r), 0);
+	memset(&snap, 0, sizeof(snap));
+	assert_int_equal(tvn_store__copy(st, &snap), 0);
+	assert_int_equal(snap.bad_by_reason[TVN_BAD_KIND], 1);
+	assert_int_equal(snap.bad_by_reason[TVN_BAD_SIZE], 2);
+	assert_int_equal(snap.bad_by_reason[TVN_BAD_HEADER], 1);
+	assert_int_equal(snap.bad_by_reason[TVN_BAD_INDEX], 1);
+	assert_int_equal(snap.bad_by_reason[TVN_BAD_RECORD], 1);
+	assert_int_equal(snap.bad_records, 5);
+	assert_int_equal(snap.blocks_received, 1);
+	free(snap.flows);
+	tvn_store__free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spans_and_labels_agree),
-		cmocka_unit_test(test_other_abi_block_refused),
+	    cmocka_unit_test(test_spans_and_labels_agree),
+	    cmocka_unit_test(test_other_abi_block_refused),
+	    cmocka_unit_test(test_malformed_by_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

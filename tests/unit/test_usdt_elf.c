@@ -49,28 +49,29 @@ struct arg_case {
 };
 
 static const struct arg_case arg_cases[] = {
-	{ "-4@%esi", USDT_ARG_REG, 0, RSI, true, 32, 7 },
-	{ "8@-16(%rbp)", USDT_ARG_REG_DEREF, (uint64_t)-16, RBP, false, 0, 11 },
-	{ "8@%rax", USDT_ARG_REG, 0, RAX, false, 0, 6 },
-	{ "4@$1", USDT_ARG_CONST, 1, 0, false, 32, 4 },
-	{ "-8@$-5", USDT_ARG_CONST, (uint64_t)-5, 0, true, 0, 6 },
-	{ "1@%al", USDT_ARG_REG, 0, RAX, false, 56, 5 },
-	{ "8@(%rdx)", USDT_ARG_REG_DEREF, 0, RDX, false, 0, 8 },
-	{ "-2@%r10w", USDT_ARG_REG, 0, R10, true, 48, 8 },
-	{ "1@%r13b", USDT_ARG_REG, 0, R13, false, 56, 7 },
-	{ "-1@%sil", USDT_ARG_REG, 0, RSI, true, 56, 7 },
-	{ "4@%r8d", USDT_ARG_REG, 0, R8, false, 32, 6 },
-	{ "8@%rip", USDT_ARG_REG, 0, RIP, false, 0, 6 },
-	{ "8@%spl", USDT_ARG_REG, 0, RSP, false, 0, 6 },
-	{ "8@8344(%r15)", USDT_ARG_REG_DEREF, 8344, R15, false, 0, 12 },
-	{ "8@0(%r13)", USDT_ARG_REG_DEREF, 0, R13, false, 0, 9 },
-	/* the following whitespace is consumed, the next argument is not */
-	{ "-4@%esi 8@%rax", USDT_ARG_REG, 0, RSI, true, 32, 8 },
-	{ "4@$71  -4@%edi", USDT_ARG_CONST, 71, 0, false, 32, 7 },
+    {"-4@%esi", USDT_ARG_REG, 0, RSI, true, 32, 7},
+    {"8@-16(%rbp)", USDT_ARG_REG_DEREF, (uint64_t)-16, RBP, false, 0, 11},
+    {"8@%rax", USDT_ARG_REG, 0, RAX, false, 0, 6},
+    {"4@$1", USDT_ARG_CONST, 1, 0, false, 32, 4},
+    {"-8@$-5", USDT_ARG_CONST, (uint64_t)-5, 0, true, 0, 6},
+    {"1@%al", USDT_ARG_REG, 0, RAX, false, 56, 5},
+    {"8@(%rdx)", USDT_ARG_REG_DEREF, 0, RDX, false, 0, 8},
+    {"-2@%r10w", USDT_ARG_REG, 0, R10, true, 48, 8},
+    {"1@%r13b", USDT_ARG_REG, 0, R13, false, 56, 7},
+    {"-1@%sil", USDT_ARG_REG, 0, RSI, true, 56, 7},
+    {"4@%r8d", USDT_ARG_REG, 0, R8, false, 32, 6},
+    {"8@%rip", USDT_ARG_REG, 0, RIP, false, 0, 6},
+    {"8@%spl", USDT_ARG_REG, 0, RSP, false, 0, 6},
+    {"8@8344(%r15)", USDT_ARG_REG_DEREF, 8344, R15, false, 0, 12},
+    {"8@0(%r13)", USDT_ARG_REG_DEREF, 0, R13, false, 0, 9},
+    /* the following whitespace is consumed, the next argument is not */
+    {"-4@%esi 8@%rax", USDT_ARG_REG, 0, RSI, true, 32, 8},
+    {"4@$71  -4@%edi", USDT_ARG_CONST, 71, 0, false, 32, 7},
 };
 
 static void test_parse_arg_forms(void **state)
 {
+	struct tvn_usdt_arg_ref ref;
 	struct tvn_usdt_arg_spec a;
 	size_t i;
 	int n;
@@ -81,8 +82,8 @@ static void test_parse_arg_forms(void **state)
 
 		n = -1;
 		memset(&a, 0xa5, sizeof(a));
-		if (tvn_usdt_elf__parse_arg(c->s, &a, &n))
-			fail_msg("'%s' rejected", c->s);
+		if (tvn_usdt_elf__parse_arg(c->s, &a, &ref, &n) || ref.sym[0])
+			fail_msg("'%s' rejected, or read as naming a symbol", c->s);
 		if (a.arg_type != c->type || a.val_off != c->val_off || a.reg_off != c->reg_off ||
 		    a.arg_signed != c->is_signed || a.arg_bitshift != c->bitshift ||
 		    n != c->consumed)
@@ -96,17 +97,89 @@ static void test_parse_arg_forms(void **state)
 static void test_parse_arg_garbage(void **state)
 {
 	static const char *const bad[] = {
-		"8@%xyz", "@", "8@", "3@%eax", "", "16@%rax", "0@$1", "8@%", "x@%rax",
-		"8@-16(%rbp", "8@-16(%rbx,%rax,8)", "8@(%eflags)", "8@$", "8@rax",
+	    "8@%xyz",
+	    "@",
+	    "8@",
+	    "3@%eax",
+	    "",
+	    "16@%rax",
+	    "0@$1",
+	    "8@%",
+	    "x@%rax",
+	    "8@-16(%rbp",
+	    "8@-16(%rbx,%rax,8)",
+	    "8@(%eflags)",
+	    "8@$",
+	    "8@rax",
+	    /* a symbol subtracted, two symbols, no register, a bad one */
+	    "8@-fb(%rip)",
+	    "8@a+b(%rip)",
+	    "8@fb",
+	    "8@fb(%xyz)",
+	    "8@fb+(%rip)",
 	};
 	struct tvn_usdt_arg_spec a;
+	struct tvn_usdt_arg_ref ref;
 	size_t i;
 	int n;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (tvn_usdt_elf__parse_arg(bad[i], &a, &n) != -EINVAL)
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ref.why = NULL;
+		if (tvn_usdt_elf__parse_arg(bad[i], &a, &ref, &n) != -EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
+		if (!ref.why || !ref.why[0])
+			fail_msg("'%s' refused without a reason", bad[i]);
+	}
+	/* libbpf >= 1.5's scaled-index form: refused, and said so */
+	assert_int_equal(tvn_usdt_elf__parse_arg("1@-96(%rbp,%rax,8)", &a, &ref, &n), -EINVAL);
+	assert_non_null(strstr(ref.why, "scaled-index"));
+}
+
+/* The locations GCC and clang emit for globals: the symbol and addend are kept for the reader. */
+struct sym_case {
+	const char *s;
+	enum usdt_arg_type type;
+	short reg_off;
+	const char *sym;
+	int64_t addend;
+	bool rip, is_signed;
+	int consumed;
+};
+
+static const struct sym_case sym_cases[] = {
+    {"8@120+fb(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14},
+    {"8@fb+120(%rip)", USDT_ARG_REG_DEREF, RIP, "fb", 120, true, false, 14},
+    {"-4@sym+4(%rip)", USDT_ARG_REG_DEREF, RIP, "sym", 4, true, true, 14},
+    {"-4@ver(%rip)", USDT_ARG_REG_DEREF, RIP, "ver", 0, true, true, 12},
+    {"8@fb-8(%rip) 4@$1", USDT_ARG_REG_DEREF, RIP, "fb", -8, true, false, 13},
+    {"8@tbl+0x10(%rax)", USDT_ARG_REG_DEREF, RAX, "tbl", 16, false, false, 16},
+    {"8@$fb+16", USDT_ARG_CONST, 0, "fb", 16, false, false, 8},
+    {"8@$fb", USDT_ARG_CONST, 0, "fb", 0, false, false, 5},
+    {"1@_ZN3foo3barE.lto_priv.0(%rip)", USDT_ARG_REG_DEREF, RIP, "_ZN3foo3barE.lto_priv.0", 0, true,
+     false, 31},
+};
+
+static void test_parse_arg_symbols(void **state)
+{
+	struct tvn_usdt_arg_spec a;
+	struct tvn_usdt_arg_ref ref;
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sym_cases) / sizeof(sym_cases[0]); i++) {
+		const struct sym_case *c = &sym_cases[i];
+
+		if (tvn_usdt_elf__parse_arg(c->s, &a, &ref, &n))
+			fail_msg("'%s' rejected: %s", c->s, ref.why);
+		if (a.arg_type != c->type || a.reg_off != c->reg_off || strcmp(ref.sym, c->sym) ||
+		    ref.addend != c->addend || ref.rip != c->rip || a.arg_signed != c->is_signed ||
+		    (int64_t)a.val_off != c->addend || n != c->consumed)
+			fail_msg("'%s': type %d reg_off %d sym '%s' addend %lld rip %d signed %d "
+				 "consumed %d",
+				 c->s, a.arg_type, a.reg_off, ref.sym, (long long)ref.addend,
+				 ref.rip, a.arg_signed, n);
+	}
 }
 
 static void test_probe_names(void **state)
@@ -122,7 +195,7 @@ static void test_probe_names(void **state)
 static void test_abi_version_of_sites(void **state)
 {
 	struct tvn_usdt_site v[3];
-	struct tvn_usdt_sites s = { .v = v, .n = 0 };
+	struct tvn_usdt_sites s = {.v = v, .n = 0};
 
 	(void)state;
 	memset(v, 0, sizeof(v));
@@ -158,7 +231,7 @@ static void test_read_errors(void **state)
 	close(fd);
 	assert_int_equal(tvn_usdt_elf__read(tmp, &s), -ENOEXEC);
 	unlink(tmp);
-	assert_int_equal(tvn_usdt_elf__target_path(999999999, (char[64]){ 0 }, 64), -ESRCH);
+	assert_int_equal(tvn_usdt_elf__target_path(999999999, (char[64]){0}, 64), -ESRCH);
 	tvn_usdt_sites__free(NULL);
 }
 
@@ -370,31 +443,31 @@ static void test_host_specs(void **state)
  * semaphores start at values we know: the file offsets and the semaphore
  * reads are then checked against those values, for PIE and non-PIE.
  */
-static const char target_src[] =
-	"#define _SDT_HAS_SEMAPHORES 1\n"
-	"#include <sys/sdt.h>\n"
-	"#include <unistd.h>\n"
-	"__extension__ unsigned short torvyn_abi__version_semaphore\n"
-	"	__attribute__((section(\".probes\"))) = 0x1111;\n"
-	"__extension__ unsigned short torvyn_not__declared_semaphore\n"
-	"	__attribute__((section(\".probes\"))) = 0x2222;\n"
-	"__extension__ unsigned short other_thing_semaphore\n"
-	"	__attribute__((section(\".probes\"))) = 0x3333;\n"
-	"int main(int argc, char **argv)\n"
-	"{\n"
-	"	if (torvyn_abi__version_semaphore)\n"
-	"		STAP_PROBE1(torvyn, abi__version, 1);\n"
-	"	if (torvyn_not__declared_semaphore)\n"
-	"		STAP_PROBE2(torvyn, not__declared, argc, argv);\n"
-	"	if (other_thing_semaphore)\n"
-	"		STAP_PROBE1(other, thing, argc);\n"
-	"	if (argc > 1 && write(1, \"r\", 1) == 1)\n"
-	"		pause();\n"
-	"	return 0;\n"
-	"}\n";
+static const char target_src[] = "#define _SDT_HAS_SEMAPHORES 1\n"
+				 "#include <sys/sdt.h>\n"
+				 "#include <unistd.h>\n"
+				 "__extension__ unsigned short torvyn_abi__version_semaphore\n"
+				 "	__attribute__((section(\".probes\"))) = 0x1111;\n"
+				 "__extension__ unsigned short torvyn_not__declared_semaphore\n"
+				 "	__attribute__((section(\".probes\"))) = 0x2222;\n"
+				 "__extension__ unsigned short other_thing_semaphore\n"
+				 "	__attribute__((section(\".probes\"))) = 0x3333;\n"
+				 "int main(int argc, char **argv)\n"
+				 "{\n"
+				 "	if (torvyn_abi__version_semaphore)\n"
+				 "		STAP_PROBE1(torvyn, abi__version, 1);\n"
+				 "	if (torvyn_not__declared_semaphore)\n"
+				 "		STAP_PROBE2(torvyn, not__declared, argc, argv);\n"
+				 "	if (other_thing_semaphore)\n"
+				 "		STAP_PROBE1(other, thing, argc);\n"
+				 "	if (argc > 1 && write(1, \"r\", 1) == 1)\n"
+				 "		pause();\n"
+				 "	return 0;\n"
+				 "}\n";
 
-/* Builds the target with cflags into dir; 0, or -1 after a message (then skip). */
-static int build_target(const char *dir, const char *cflags, char *exe, size_t len)
+/* Builds src with cflags into dir; 0, or -1 after a message (then skip). */
+static int build_src(const char *src_text, const char *dir, const char *cflags, char *exe,
+		     size_t len)
 {
 	char src[256], cmd[1024];
 	FILE *f;
@@ -402,7 +475,7 @@ static int build_target(const char *dir, const char *cflags, char *exe, size_t l
 	snprintf(src, sizeof(src), "%s/t.c", dir);
 	snprintf(exe, len, "%s/t", dir);
 	f = fopen(src, "w");
-	if (!f || fputs(target_src, f) < 0 || fclose(f))
+	if (!f || fputs(src_text, f) < 0 || fclose(f))
 		return -1;
 	snprintf(cmd, sizeof(cmd), "cc -O1 %s -o %s %s >/dev/null 2>&1", cflags, exe, src);
 	if (system(cmd) != 0) {
@@ -456,13 +529,13 @@ static void check_target(const char *cflags, bool pie)
 	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], path[4200], rm[400];
 	const struct tvn_usdt_site *abi, *nd;
 	struct tvn_usdt_sites s = {};
-	uint16_t v, sem[2] = { 0 };
+	uint16_t v, sem[2] = {0};
 	unsigned char b;
 	int fd, err[4];
 	pid_t pid;
 
 	assert_non_null(mkdtemp(dir));
-	if (build_target(dir, cflags, exe, sizeof(exe))) {
+	if (build_src(target_src, dir, cflags, exe, sizeof(exe))) {
 		snprintf(rm, sizeof(rm), "rm -rf %s", dir);
 		assert_int_equal(system(rm), 0);
 		skip();
@@ -527,19 +600,108 @@ static void test_target_pie(void **state)
 	check_target("-pie -fPIE", true);
 }
 
+/*
+ * Globals passed as arguments: GCC prints them "8@120+fb(%rip)" in a PIE,
+ * "8@fb+120(%rip)" in a non-PIE executable. The reader must turn each into
+ * what the BPF side reads at the site: the global's address (nm's, an
+ * independent reader) relative to the site's pc; and keep a global's
+ * initial value.
+ */
+static const char globals_src[] =
+    "#include <sys/sdt.h>\n"
+    "struct fbs { char pad[120]; unsigned long long v; } fb = { .v = 42 };\n"
+    "unsigned long long ver = 7;\n"
+    "int main(void)\n"
+    "{\n"
+    "	DTRACE_PROBE1(torvyn, abi__version, ver);\n"
+    "	DTRACE_PROBE1(torvyn, flow__start, fb.v);\n"
+    "	return 0;\n"
+    "}\n";
+
+static uint64_t nm_addr(const char *exe, const char *sym)
+{
+	char cmd[512], line[256];
+	unsigned long long a = 0;
+	char name[64];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "nm %s", exe);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %*s %63s", &a, name) == 2 && strcmp(name, sym) == 0)
+			break;
+	pclose(f);
+	return a;
+}
+
+static void check_globals(const char *cflags, bool pie)
+{
+	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], rm[400];
+	const struct tvn_usdt_site *abi, *fs;
+	struct tvn_usdt_sites s = {};
+	uint64_t fb, ver;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	if (build_src(globals_src, dir, cflags, exe, sizeof(exe))) {
+		assert_int_equal(system(rm), 0);
+		skip();
+	}
+	assert_int_equal(tvn_usdt_elf__read(exe, &s), 0);
+	fb = nm_addr(exe, "fb");
+	ver = nm_addr(exe, "ver");
+	assert_true(fb && ver);
+	abi = site_named(&s, "abi__version");
+	fs = site_named(&s, "flow__start");
+	assert_non_null(abi);
+	assert_non_null(fs);
+	print_message("%s: '%s', '%s'\n", cflags, abi->args, fs->args);
+	assert_string_equal(abi->args, "8@ver(%rip)");
+	assert_int_equal(abi->spec.args[0].arg_type, USDT_ARG_REG_DEREF);
+	assert_int_equal(abi->spec.args[0].reg_off, RIP);
+	assert_int_equal(abi->pc + abi->spec.args[0].val_off, ver);
+	assert_int_equal(abi->init_mask, 1);
+	assert_int_equal(abi->init_val[0], 7);
+	assert_int_equal(tvn_usdt_sites__abi_version(&s), 7);
+	assert_int_equal(fs->spec.args[0].arg_type, USDT_ARG_REG_DEREF);
+	assert_int_equal(fs->spec.args[0].reg_off, RIP);
+	assert_int_equal(fs->pc + fs->spec.args[0].val_off, fb + 120);
+	assert_int_equal(fs->init_val[0], 42);
+	assert_string_equal(fs->args, pie ? "8@120+fb(%rip)" : "8@fb+120(%rip)");
+	assert_int_equal(s.is_dyn, pie);
+	tvn_usdt_sites__free(&s);
+	assert_int_equal(system(rm), 0);
+}
+
+static void test_globals_pie(void **state)
+{
+	(void)state;
+	check_globals("-pie -fPIE", true);
+}
+
+static void test_globals_non_pie(void **state)
+{
+	(void)state;
+	check_globals("-no-pie -fno-pie", false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_arg_forms),
-		cmocka_unit_test(test_parse_arg_garbage),
-		cmocka_unit_test(test_probe_names),
-		cmocka_unit_test(test_abi_version_of_sites),
-		cmocka_unit_test(test_read_errors),
-		cmocka_unit_test(test_host_sites_match_readelf),
-		cmocka_unit_test(test_host_sites_are_nops_with_semaphores),
-		cmocka_unit_test(test_host_specs),
-		cmocka_unit_test(test_target_non_pie),
-		cmocka_unit_test(test_target_pie),
+	    cmocka_unit_test(test_parse_arg_forms),
+	    cmocka_unit_test(test_parse_arg_garbage),
+	    cmocka_unit_test(test_parse_arg_symbols),
+	    cmocka_unit_test(test_probe_names),
+	    cmocka_unit_test(test_abi_version_of_sites),
+	    cmocka_unit_test(test_read_errors),
+	    cmocka_unit_test(test_host_sites_match_readelf),
+	    cmocka_unit_test(test_host_sites_are_nops_with_semaphores),
+	    cmocka_unit_test(test_host_specs),
+	    cmocka_unit_test(test_target_non_pie),
+	    cmocka_unit_test(test_target_pie),
+	    cmocka_unit_test(test_globals_pie),
+	    cmocka_unit_test(test_globals_non_pie),
 	};
 
 	/* the group setup reads build/torvyn-host once; the parser tests ignore it */

@@ -22,8 +22,14 @@ static void flow_aggregate(struct tvn_flow *f, struct sys_sums *sum)
 	uint64_t copies[TORVYN_COPY_REASONS] = {0}, cbytes[TORVYN_COPY_REASONS] = {0};
 	struct torvyn_hist_lat lat = {0};
 
+	for (int j = 0; j < f->n_streams; j++)
+		tvn_hist_lat__settle(&f->streams[j].blk->wait_time, &f->streams[j].wait_ticks);
 	for (int j = 0; j < f->n_comps; j++) {
 		struct torvyn_component_block *cb = f->comps[j].blk;
+
+		/* the hot path sums in clock ticks: the blocks hold ns */
+		tvn_hist_lat__settle(&cb->processing_time, &f->comps[j].proc_ticks);
+		tvn_hist_lat__settle(&cb->e2e_latency, &f->comps[j].e2e_ticks);
 
 		total += cb->elements_ended;
 		errors += cb->errors;

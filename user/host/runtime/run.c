@@ -110,6 +110,7 @@ int tvn_host__run(struct tvn_host *h)
 
 	tvn_probes__refresh(h, false);
 	tvn_clock__init();
+	h->latency_ticks = tvn_ticks__max_within(h->opts.latency_threshold_ns, tvn_clock.mult);
 	rc = pthread_create(&tele, NULL, tvn_telemetry__main, h);
 	if (rc)
 		return -rc;

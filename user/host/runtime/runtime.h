@@ -51,6 +51,7 @@ struct tvn_elem {
 	uint8_t has_ctx;   /* tctx is valid; TVN_CTX_DERIVED: ids to derive (tvn_elem__fill_ctx) */
 	uint32_t nrec;	   /* span records written to slot */
 	uint32_t ndropped; /* span records the full slot could not take */
+	/* times in clock ticks (tvn_ticks), as are its span records' until promoted */
 	uint64_t t_start;  /* source invocation start, when traced */
 	uint64_t t_enq;	   /* last enqueue, when traced */
 	uint64_t t_last;   /* end of its last invocation, when traced: reused, not re-read */
@@ -77,6 +78,7 @@ struct tvn_stream {
 	uint64_t bp_start_ns;
 	int waiting_consumer, waiting_producer;
 	struct torvyn_stream_block *blk;
+	struct tvn_hist_ticks wait_ticks; /* blk->wait_time's sum, by the consumer */
 };
 
 /* ------------------------------------------------------------ components */
@@ -107,6 +109,12 @@ struct tvn_comp {
 	const struct torvyn_component *plugin;
 	void *plugin_state;
 	struct torvyn_component_block *blk;
+	/*
+	 * Production: the end of the last invocation in ticks, the start of the
+	 * next one unless the thread waited in between (0: read the clock).
+	 */
+	uint64_t t_mark;
+	struct tvn_hist_ticks proc_ticks, e2e_ticks; /* blk's histograms' sums */
 	/* the record of the current step, for component__invoke (hot path only) */
 	struct torvyn_invoke_rec rec;
 	struct tvn_elem *rec_elem; /* the element the record is about, NULL when none */
@@ -199,6 +207,7 @@ struct tvn_host {
 	volatile int done;	  /* every flow finished */
 	int stop_fd; /* an eventfd, readable once stop is set: blocked I/O gives up (io.h) */
 	uint64_t sample_threshold;
+	uint64_t latency_ticks; /* opts.latency_threshold_ns in clock ticks */
 	uint64_t run_start_ns, run_end_ns;
 	struct torvyn_system_block *sys;
 	struct torvyn_pool_block *pool_blk;

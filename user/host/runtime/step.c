@@ -30,8 +30,9 @@ int tvn_level;
 
 /*
  * make bench's floor (build/torvyn-host-clocks-only): at Level 1 the step
- * reads its two clocks per invocation and does nothing else with them, what
- * any Level 1 that times every invocation cannot do without.
+ * reads its clock once per invocation (its start is the end of the one
+ * before, see invoke) and does nothing else with it, what any Level 1 that
+ * times every invocation cannot do without.
  */
 #ifndef TVN_BENCH_CLOCKS_ONLY
 #define TVN_BENCH_CLOCKS_ONLY 0
@@ -48,39 +49,52 @@ static const struct tvn_fault *fault_at(const struct tvn_comp_cfg *cfg, uint64_t
 	return NULL;
 }
 
-/* Production and up: the invocation's histogram and span records. */
+/* A span record's last word: component_idx, aux_idx, kind, status, error_kind, reason. */
+_Static_assert(offsetof(struct torvyn_span_rec, component_idx) == 56 &&
+		   offsetof(struct torvyn_span_rec, reason) == 63 &&
+		   sizeof(struct torvyn_span_rec) == 64,
+	       "the span record's small fields fill its last 8 bytes");
+
+static inline uint64_t span_tail(uint16_t comp, uint8_t kind, int rc)
+{
+	uint64_t w = (uint64_t)comp | (uint64_t)kind << 32;
+
+	if (rc < 0) /* status, then error_kind */
+		w |= (uint64_t)TORVYN_STATUS_ERROR << 40 | (uint64_t)(uint8_t)-rc << 48;
+	return w;
+}
+
+/* Production and up: the invocation's histogram and span records (times in ticks). */
 static __attribute__((always_inline)) inline void
 invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint64_t t1,
-	      uint64_t bytes_in, int copy_reason, uint64_t copy_bytes, const int level)
+	      uint64_t bytes_in, int copy_reason, uint64_t copy_bytes, const int level, const bool src)
 {
 	struct torvyn_span_rec *r;
+	uint64_t tail;
 
-	tvn_hist_lat_add(&c->blk->processing_time, t1 - t0);
+	tvn_hist_lat_add_ticks(&c->blk->processing_time, &c->proc_ticks, t1 - t0);
 	/* diagnostic: the wait in the input stream ends where this invocation starts */
 	if (level >= TORVYN_LEVEL_DIAGNOSTIC && c->in && e->traced && e->t_enq)
-		tvn_hist_lat_add(&c->in->blk->wait_time, t0 > e->t_enq ? t0 - e->t_enq : 0);
+		tvn_hist_lat_add_ticks(&c->in->blk->wait_time, &c->in->wait_ticks,
+				       t0 > e->t_enq ? t0 - e->t_enq : 0);
 	e->t_last = t1;
-	if (c->cfg->role == TORVYN_ROLE_SOURCE) {
+	if (src) {
 		if (rc == TORVYN_COMPONENT_DROP)
 			return; /* a source that produced nothing starts no trace */
 		trace_begin(c, e, level, t0);
 	}
-	if (!e->traced || !e->slot)
+	if (!e->traced) /* not since its source (a level change), or no slot */
 		return;
 	r = span_next(e);
 	if (!r)
 		return;
-	/* span id, parent and seq: promote_fill */
+	/* span id, parent and seq: promote_fill; the small fields in one store */
 	r->start_ns = t0;
 	r->end_ns = t1;
 	r->bytes = e->len;
 	r->aux = bytes_in;
-	r->component_idx = (uint16_t)c->idx;
-	r->aux_idx = 0;
-	r->kind = TORVYN_SPAN_INVOKE;
-	r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
-	r->error_kind = (uint8_t)(rc < 0 ? -rc : 0);
-	r->reason = 0;
+	tail = span_tail((uint16_t)c->idx, TORVYN_SPAN_INVOKE, rc);
+	memcpy((char *)r + offsetof(struct torvyn_span_rec, component_idx), &tail, sizeof(tail));
 	if (copy_reason >= 0 && level >= TORVYN_LEVEL_DIAGNOSTIC) {
 		/* its parent is the invocation: promote_fill resolves the index */
 		uint16_t inv = (uint16_t)(r - e->slot->rec);
@@ -98,9 +112,12 @@ invoke_traced(struct tvn_comp *c, struct tvn_elem *e, int rc, uint64_t t0, uint6
 	}
 }
 
-/* Runs one invocation with its accounting; returns what the component returned. */
+/*
+ * Runs one invocation with its accounting; returns what the component
+ * returned. src: c is a source (a constant in each copy of the step).
+ */
 static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, struct tvn_elem *e,
-							uint32_t *route, const int hm)
+							uint32_t *route, const int hm, const bool src)
 {
 	struct torvyn_component_block *b = c->blk;
 	const struct tvn_comp_cfg *cfg = c->cfg;
@@ -112,11 +129,22 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 	if (cfg->n_faults) {
 		const struct tvn_fault *st = fault_at(cfg, e->seq, TVN_FAULT_STALL);
 
-		if (st)
+		if (st) {
 			tvn_host__nap(c->flow->host, st->ns, false);
+			c->t_mark = tvn_ticks(); /* a stall is not the invocation's */
+		}
 	}
+	/*
+	 * Production: one clock read per step. The invocation starts where the
+	 * component's last one ended (t_mark), unless the thread waited since:
+	 * every wait sets t_mark when it ends (stream_pop, stream_push,
+	 * rate_wait, a stall, a promotion's probe, a change of mode). So its time
+	 * also holds the step's own bookkeeping: passing the last element on and
+	 * taking this one (docs/metrics.md). Diagnostic fires probes between
+	 * steps: there, each invocation reads its own start.
+	 */
 	if (timed)
-		t0 = tvn_now_ns();
+		t0 = EV(hm) ? tvn_ticks() : c->t_mark;
 	rc = tvn_comp__invoke(c, e, &copy_reason, &copy_bytes, route);
 	if (rc == TORVYN_COMPONENT_END)
 		return rc;
@@ -129,8 +157,10 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 		if (f && rc >= 0)
 			rc = -(int)f->error_kind;
 	}
-	if (timed)
-		t1 = tvn_now_ns();
+	if (timed) {
+		t1 = tvn_ticks();
+		c->t_mark = t1;
+	}
 
 	b->invocations++;
 	b->bytes_in += bytes_in;
@@ -149,20 +179,21 @@ static __attribute__((always_inline)) inline int invoke(struct tvn_comp *c, stru
 	if (level && TVN_BENCH_CLOCKS_ONLY)
 		__asm__ volatile("" : : "r"(t0), "r"(t1)); /* the reads stay, nothing uses them */
 	else if (level)
-		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes, level);
-	else if (cfg->role == TORVYN_ROLE_SOURCE && c->flow->needs_ctx && rc >= 0)
+		invoke_traced(c, e, rc, t0, t1, bytes_in, copy_reason, copy_bytes, level, src);
+	else if (src && c->flow->needs_ctx && rc >= 0)
 		trace_begin(c, e, 0, t0);
 	if (EV(hm) && c->rec_on) {
 		struct torvyn_invoke_rec *r = &c->rec;
 
 		r->seq = e->seq;
-		r->start_ns = t0;
-		r->end_ns = t1;
+		r->start_ns = tvn_ticks__to_ns(t0);
+		r->end_ns = r->start_ns + tvn_ticks__dur_ns(t1 - t0);
 		r->status = rc < 0 ? TORVYN_STATUS_ERROR : TORVYN_STATUS_OK;
 		r->error_kind = rc < 0 ? -rc : 0;
 		r->bytes_in = bytes_in;
 		r->bytes_out = rc >= 0 ? e->len : 0;
-		r->wait_ns = e->traced && e->t_enq && t0 > e->t_enq ? t0 - e->t_enq : 0;
+		r->wait_ns =
+		    e->traced && e->t_enq && t0 > e->t_enq ? tvn_ticks__dur_ns(t0 - e->t_enq) : 0;
 		if (copy_reason >= 0) {
 			r->copy_reason = (uint16_t)copy_reason;
 			r->copy_bytes = copy_bytes;
@@ -183,8 +214,10 @@ static void rate_wait(struct tvn_comp *c, uint64_t produced, uint64_t start)
 	uint64_t due = start + (uint64_t)((double)produced * 1e9 / c->cfg->rate);
 	uint64_t now = tvn_now_ns();
 
-	if (due > now)
+	if (due > now) {
 		tvn_host__nap(c->flow->host, due - now, true);
+		c->t_mark = tvn_ticks();
+	}
 }
 
 /*
@@ -253,7 +286,7 @@ static __attribute__((always_inline)) inline bool source_step(struct tvn_comp *c
 	e->holder = c->idx;
 	if (EV(hm))
 		rec_begin(c, e);
-	rc = invoke(c, e, NULL, hm);
+	rc = invoke(c, e, NULL, hm, true);
 	if (rc == TORVYN_COMPONENT_END) {
 		c->rec_elem = NULL;
 		elem_put(f, e);
@@ -303,6 +336,7 @@ source_next(struct tvn_comp *c, uint64_t *produced, uint64_t start, const int hm
 static __attribute__((always_inline)) inline bool source_run(struct tvn_comp *c, uint64_t *produced,
 							     uint64_t start, const int hm)
 {
+	c->t_mark = tvn_ticks(); /* the steps before may not have read the clock */
 	/* two steps per test of the mode: a switch waits one step longer */
 	while (tvn_hot() == hm) {
 		if (!source_next(c, produced, start, hm) || !source_next(c, produced, start, hm))
@@ -363,7 +397,7 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 		c->rec_elem = e;
 	if (__builtin_expect(c->gaps != NULL, 0))
 		gap_begin(c);
-	rc = invoke(c, e, &route, hm);
+	rc = invoke(c, e, &route, hm, false);
 	if (rc < 0) {
 		elem_end(c, e, TORVYN_STATUS_ERROR, -rc, hm);
 		fail_flow(f, c);
@@ -382,6 +416,7 @@ static __attribute__((always_inline)) inline bool stage_step(struct tvn_comp *c,
 /* As source_run: a copy of the loop per mode; false at end of stream. */
 static __attribute__((always_inline)) inline bool stage_run(struct tvn_comp *c, const int hm)
 {
+	c->t_mark = tvn_ticks(); /* the steps before may not have read the clock */
 	/* two steps per test of the mode: a switch waits one step longer */
 	while (tvn_hot() == hm) {
 		if (!stage_step(c, hm) || !stage_step(c, hm))

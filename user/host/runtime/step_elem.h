@@ -100,6 +100,10 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 	struct tvn_span_slot *s = e->slot;
 	uint64_t root = e->tctx.span_id; /* tvn_elem__fill_ctx has run */
 	uint32_t n = e->nrec < TVN_SLOT_RECS ? e->nrec : TVN_SLOT_RECS;
+	/* the trace's ticks become CLOCK_MONOTONIC ns, all at one rate from its start */
+	struct tvn_clock seg = {.base_tsc = e->t_start,
+				.base_ns = tvn_ticks__to_ns(e->t_start),
+				.mult = __atomic_load_n(&tvn_clock.mult, __ATOMIC_RELAXED)};
 
 	memcpy(s->hdr.trace_id, e->tctx.trace_id, sizeof(s->hdr.trace_id));
 	s->hdr.remote_parent_span_id = e->tctx.parent_span_id;
@@ -114,6 +118,8 @@ static void promote_fill(struct tvn_flow *f, struct tvn_elem *e, uint32_t reason
 		uint64_t z = tvn_rng_at(root, i + 1);
 
 		r->seq = e->seq;
+		r->start_ns = tvn_clock__read(&seg, r->start_ns);
+		r->end_ns = tvn_clock__read(&seg, r->end_ns);
 		if (r->kind == TORVYN_SPAN_FLOW)
 			continue;
 		r->parent_span_id = root;
@@ -165,7 +171,7 @@ trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint64_t t0)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_DIAGNOSTIC;
 	if (sampled)
 		e->tctx.flags |= TORVYN_TRACE_FLAG_SAMPLED;
-	e->traced = 1;
+	e->traced = e->slot != NULL; /* a trace lives in its slot */
 	e->t_start = t0; /* nrec and ndropped are 0: elem_put */
 }
 
@@ -179,21 +185,21 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 	c->blk->elements_ended++;
 	if (EV(hm) && e == c->rec_elem)
 		c->rec.ended = 1;
-	if (HOT(hm) && e->traced && e->slot) {
+	if (HOT(hm) && e->traced) {
 		/* the end of the last invocation is the end of the element's path */
-		uint64_t t1 = e->t_last ? e->t_last : tvn_now_ns(), lat = t1 - e->t_start;
+		uint64_t t1 = e->t_last ? e->t_last : tvn_ticks(), lat = t1 - e->t_start;
 		struct tvn_span_slot *s = e->slot;
 		uint32_t reason = UINT32_MAX;
 		struct torvyn_span_rec *r;
 
-		tvn_hist_lat_add(&c->blk->e2e_latency, lat);
+		tvn_hist_lat_add_ticks(&c->blk->e2e_latency, &c->e2e_ticks, lat);
 		if (EV(hm) && e == c->rec_elem)
-			c->rec.e2e_ns = lat;
+			c->rec.e2e_ns = tvn_ticks__dur_ns(lat);
 		if (EV(hm) && TORVYN_ELEMENT_DONE_ENABLED())
-			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, lat, status);
+			TORVYN_ELEMENT_DONE(f->idx, c->idx, e->seq, tvn_ticks__dur_ns(lat), status);
 		if (status == TORVYN_STATUS_ERROR)
 			reason = TORVYN_PROMOTE_ERROR;
-		else if (lat > h->opts.latency_threshold_ns)
+		else if (lat > h->latency_ticks)
 			reason = TORVYN_PROMOTE_LATENCY;
 		else if (e->tctx.flags & TORVYN_TRACE_FLAG_SAMPLED)
 			reason = TORVYN_PROMOTE_SAMPLED;
@@ -224,6 +230,7 @@ static __attribute__((always_inline)) inline void elem_end(struct tvn_comp *c, s
 						   __ATOMIC_RELAXED);
 			if (TORVYN_TRACE_PROMOTE_ENABLED())
 				TORVYN_TRACE_PROMOTE(&s->hdr, s->rec, s->hdr.count, reason);
+			c->t_mark = tvn_ticks(); /* the probe's hit is not the next invocation's */
 		}
 	}
 	elem_put(f, e);

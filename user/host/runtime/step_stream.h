@@ -2,7 +2,8 @@
 /*
  * The hot path's streams: a bounded ring under a mutex between two
  * components, its policy when full, backpressure with hysteresis, and the
- * diagnostic spans of a wait and of a transfer.
+ * diagnostic spans of a wait and of a transfer (in clock ticks, as every time
+ * an element carries).
  *
  * Part of the hot path's one translation unit: static functions that only
  * step.c includes, after step_elem.h (see step.c).
@@ -32,21 +33,52 @@ static void backpressure_span(struct tvn_comp *c, struct tvn_stream *s, struct t
 					      .aux = depth};
 }
 
+/*
+ * Locks s. True when the other side held it: the thread may have slept, and
+ * the time is not the next invocation's (see invoke), nor is that of a
+ * wake-up sent to the other side (a system call). Only the copies that time
+ * ask: a try first costs a few instructions more than a plain lock.
+ */
+static __attribute__((always_inline)) inline bool stream_lock(struct tvn_stream *s, const int hm)
+{
+	if (!HOT(hm)) {
+		pthread_mutex_lock(&s->lock);
+		return false;
+	}
+	if (!pthread_mutex_trylock(&s->lock))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	return true;
+}
+
+/* After a step's slow path (a wait, a held lock, a wake-up): the next invocation starts now. */
+static __attribute__((always_inline)) inline void
+step_slow_end(struct tvn_comp *c, uint64_t tw, bool waited, bool slow, const int hm)
+{
+	if (waited || (HOT(hm) && slow)) {
+		uint64_t now = tvn_ticks();
+
+		if (waited)
+			c->blk->idle_ns += tvn_ticks__dur_ns(now - tw);
+		c->t_mark = now;
+	}
+}
+
 static __attribute__((always_inline)) inline void
 stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const int hm)
 {
 	struct torvyn_stream_block *b = s->blk;
 	struct tvn_elem *victim = NULL;
 	uint32_t cap = s->cfg.capacity, depth;
-	bool waited = false;
+	bool waited = false, slow;
 	uint64_t tw = 0, seq;
 
-	pthread_mutex_lock(&s->lock);
+	slow = stream_lock(s, hm);
 	if (s->cfg.policy == TORVYN_POLICY_BLOCK_PRODUCER) {
 		/* hysteresis: once full, the producer waits for the low watermark */
 		while (s->len >= cap || s->bp_active) {
 			if (!waited)
-				tw = tvn_now_ns();
+				tw = tvn_ticks();
 			waited = true;
 			s->waiting_producer++;
 			pthread_cond_wait(&s->not_full, &s->lock);
@@ -76,7 +108,7 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 		 * Everything about e is written before it enters the ring: once
 		 * in, it belongs to the consumer, who may free it at once.
 		 */
-		e->t_enq = waited ? tvn_now_ns() : e->t_last;
+		e->t_enq = waited ? tvn_ticks() : e->t_last;
 		if (waited && e->slot && step_level(hm) >= TORVYN_LEVEL_DIAGNOSTIC)
 			backpressure_span(c, s, e, tw, s->len);
 	} else if (HOT(hm)) {
@@ -96,11 +128,12 @@ stream_push(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem *e, const 
 		if (EV(hm) && TORVYN_BACKPRESSURE_ACTIVATE_ENABLED())
 			TORVYN_BACKPRESSURE_ACTIVATE(c->flow->idx, s->idx, depth);
 	}
-	if (s->waiting_consumer)
+	if (s->waiting_consumer) {
 		pthread_cond_signal(&s->not_empty);
+		slow = true;
+	}
 	pthread_mutex_unlock(&s->lock);
-	if (waited)
-		c->blk->idle_ns += tvn_now_ns() - tw;
+	step_slow_end(c, tw, waited, slow, hm);
 	if (EV(hm)) {
 		/* e is the consumer's now: only its address and its copied seq are used */
 		if (e == c->rec_elem) {
@@ -126,7 +159,7 @@ static void transfer_span(struct tvn_comp *c, struct tvn_elem *e)
 					      .component_idx = e->holder,
 					      .aux_idx = (uint16_t)c->idx,
 					      .start_ns = e->t_enq,
-					      .end_ns = tvn_now_ns(),
+					      .end_ns = tvn_ticks(),
 					      .aux = e->buf ? e->buf->id : 0,
 					      .bytes = e->len};
 }
@@ -145,7 +178,8 @@ static void pop_probes(struct tvn_comp *c, struct tvn_stream *s, struct tvn_elem
 	if (e->traced && e->slot && tvn_level >= TORVYN_LEVEL_DIAGNOSTIC)
 		transfer_span(c, e);
 	if (TORVYN_QUEUE_DEQUEUE_ENABLED()) {
-		uint64_t wait = e->traced && e->t_enq ? tvn_now_ns() - e->t_enq : 0;
+		uint64_t wait =
+		    e->traced && e->t_enq ? tvn_ticks__dur_ns(tvn_ticks() - e->t_enq) : 0;
 
 		TORVYN_QUEUE_DEQUEUE(c->flow->idx, s->idx, depth, wait, e->seq);
 	}
@@ -158,10 +192,10 @@ stream_pop(struct tvn_comp *c, struct tvn_stream *s, const int hm)
 	struct tvn_elem *e;
 	uint32_t depth;
 	uint64_t tw = 0;
+	bool slow = stream_lock(s, hm);
 
-	pthread_mutex_lock(&s->lock);
 	if (!s->len && !s->closed)
-		tw = tvn_now_ns();
+		tw = tvn_ticks();
 	while (!s->len && !s->closed) {
 		s->waiting_consumer++;
 		pthread_cond_wait(&s->not_empty, &s->lock);
@@ -184,14 +218,16 @@ stream_pop(struct tvn_comp *c, struct tvn_stream *s, const int hm)
 		b->backpressure_duration_ns += dur;
 		if (EV(hm) && TORVYN_BACKPRESSURE_DEACTIVATE_ENABLED())
 			TORVYN_BACKPRESSURE_DEACTIVATE(c->flow->idx, s->idx, depth, dur);
-		if (s->waiting_producer)
+		if (s->waiting_producer) {
 			pthread_cond_signal(&s->not_full);
+			slow = true;
+		}
 	} else if (s->waiting_producer && !s->bp_active) {
 		pthread_cond_signal(&s->not_full);
+		slow = true;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (tw)
-		c->blk->idle_ns += tvn_now_ns() - tw;
+	step_slow_end(c, tw, tw != 0, slow, hm);
 
 	/* ownership of the buffer moves from the producer to this component */
 	c->blk->transfers_in++;

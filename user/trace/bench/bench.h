@@ -42,6 +42,16 @@ struct tvn_bench_stream {
 	uint64_t elements; /* transferred through it */
 };
 
+/*
+ * One window of a run: the run is cut into windows of window_s seconds and
+ * each gets its own throughput and p99, from the end-to-end histogram. Their
+ * spread is the run's own variation, what --compare weighs a change against.
+ */
+struct tvn_bench_window {
+	double elements_per_sec;
+	double p99_us; /* NaN when no element completed in the window */
+};
+
 struct tvn_bench_report {
 	int schema_version; /* TVN_BENCH_SCHEMA_VERSION */
 	char target[256];   /* the command, or "pid N (exe)" */
@@ -85,6 +95,11 @@ struct tvn_bench_report {
 	/* memory of the host process */
 	uint64_t peak_rss_bytes;
 	uint64_t mean_rss_bytes;
+
+	/* the windows (none in a report of an older torvyn-trace) */
+	double window_s;
+	struct tvn_bench_window *windows; /* owned */
+	int n_windows;
 };
 
 /* ------------------------------------------------------------ measuring */
@@ -99,8 +114,9 @@ struct tvn_bench_progress {
 
 struct tvn_bench_run_opts {
 	double duration_s, warmup_s;
-	int pid;	/* the host */
-	char **command; /* non-NULL: the caller started pid as this command (its child) */
+	double window_s; /* length of a window (> 0) */
+	int pid;	 /* the host */
+	char **command;	 /* non-NULL: the caller started pid as this command (its child) */
 	/* Blocked by the caller: one of them pending ends the window early. */
 	const sigset_t *stop;
 	/* NULL, or called about twice a second and once with done at the end. */
@@ -168,14 +184,50 @@ int tvn_bench_report__resolve(const char *arg, char *path, size_t len);
 /*
  * Prints the side-by-side table (format f; json prints an object with both
  * reports' key figures and the deltas) of base vs cur. Returns 1 when cur
- * regressed: throughput dropped by more than threshold_pct % or p99 grew by
- * more than threshold_pct %; 0 otherwise; -errno (-EINVAL for a negative
- * threshold). Per-component p99 rows beyond the threshold are marked "slower"
- * but do not make it fail. A change from a zero baseline is n/a (JSON null).
+ * regressed, 0 otherwise; -errno (-EINVAL for a negative threshold).
+ *
+ * When both reports have at least TVN_BENCH_MIN_WINDOWS windows, throughput
+ * and p99 are compared through their windows: the change of the mean over
+ * the windows with its 95 % confidence interval (tvn_bench_stats__diff_ci),
+ * and a regression is a throughput whose whole interval lies below
+ * -threshold_pct %, or a p99 whose whole interval lies above +threshold_pct %;
+ * the baseline and current figures of those two rows are then the means.
+ * Otherwise (a report of an older torvyn-trace) the two figures are compared
+ * point to point, more than threshold_pct % worse being a regression, and a
+ * note says so. Per-component p99 rows beyond the threshold are marked
+ * "slower" but do not make it fail. A change from a zero baseline is n/a
+ * (JSON null).
  */
 int tvn_bench_report__compare(const struct tvn_bench_report *cur,
 			      const struct tvn_bench_report *base, double threshold_pct,
 			      enum tvn_bench_format f, FILE *out);
+
+/* ------------------------------------------------------------ statistics */
+
+#define TVN_BENCH_MIN_WINDOWS 3
+
+/* A change in % of a mean, with its 95 % confidence interval, and the two means. */
+struct tvn_bench_ci {
+	double change_pct, lo_pct, hi_pct;
+	double base_mean, cur_mean;
+};
+
+/* Mean and standard error (sample standard deviation / sqrt(n)) of the
+ * finite values of x; n_out how many there were. 0, or -EINVAL with fewer than 2. */
+int tvn_bench_stats__mean_se(const double *x, int n, double *mean, double *se, int *n_out);
+
+/* The 97.5 % quantile of Student's t with df degrees of freedom (> 0): the
+ * factor of a two-sided 95 % interval. Rounded down df, so never too narrow. */
+double tvn_bench_stats__t975(double df);
+
+/*
+ * The change of the mean of cur against the mean of base, in % of base's
+ * mean, and its 95 % interval: Welch's t interval of the difference of the
+ * means, divided by base's mean. NaN values are left out. 0, or -EINVAL when
+ * either side has fewer than 2 values or base's mean is 0.
+ */
+int tvn_bench_stats__diff_ci(const double *base, int nb, const double *cur, int nc,
+			     struct tvn_bench_ci *ci);
 
 /* ------------------------------------------------------------ histograms */
 

@@ -145,7 +145,27 @@ void tvn_bench_sample__free(struct tvn_bench_sample *sm);
 /* The scheduler figures of thread tid, or NULL. */
 const struct tvn_sched_val *tvn_bench_sample__thread(const struct tvn_bench_sample *sm, __u32 tid);
 
+/*
+ * The end-to-end histogram of all flows at one moment: what a window's
+ * throughput and p99 are the difference of.
+ */
+struct tvn_bench_mark {
+	uint64_t mono_ns;
+	uint64_t count;
+	uint64_t d[TVN_BENCH_HIST_BUCKETS];
+};
+
+/* m, now. 0 or -errno. */
+int tvn_bench_mark__take(struct tvn_bench_mark *m, struct tvn_session *s);
+
 /* ------------------------------------------------------------ window.c */
+
+/*
+ * Appends the window from mark a to mark b to r->windows. 0 or -ENOMEM
+ * (then r is unchanged).
+ */
+int tvn_bench_report__add_window(struct tvn_bench_report *r, const struct tvn_bench_mark *a,
+				 const struct tvn_bench_mark *b);
 
 /*
  * Fills r with the difference of samples a (the window's start) and b (its

@@ -22,22 +22,55 @@ struct figure {
 	const char *label; /* pretty and markdown */
 	size_t off;
 	enum kind kind;
-	bool gate; /* a regression of it fails the comparison */
+	bool gate;    /* a regression of it fails the comparison */
+	long win_off; /* its field in struct tvn_bench_window, -1: none */
 };
 
 /* clang-format off */
-#define FIG(k, l, m, kind, gate) { k, l, offsetof(struct tvn_bench_report, m), kind, gate }
+#define FIG(k, l, m, kind, gate, w)                                                                \
+	{ k, l, offsetof(struct tvn_bench_report, m), kind, gate, w }
+#define WIN(m) ((long)offsetof(struct tvn_bench_window, m))
 /* clang-format on */
 
 static const struct figure figures[] = {
-    FIG("elements_per_sec", "throughput (elements/s)", elements_per_sec, K_ELEM_RATE, true),
-    FIG("bytes_per_sec", "bytes/s", bytes_per_sec, K_BYTE_RATE, false),
-    FIG("p50_us", "p50", p50_us, K_LATENCY, false),
-    FIG("p99_us", "p99", p99_us, K_LATENCY, true),
-    FIG("p999_us", "p99.9", p999_us, K_LATENCY, false),
-    FIG("max_us", "max", max_us, K_LATENCY, false),
-    FIG("mean_us", "mean", mean_us, K_LATENCY, false),
+    FIG("elements_per_sec", "throughput (elements/s)", elements_per_sec, K_ELEM_RATE, true,
+	WIN(elements_per_sec)),
+    FIG("bytes_per_sec", "bytes/s", bytes_per_sec, K_BYTE_RATE, false, -1),
+    FIG("p50_us", "p50", p50_us, K_LATENCY, false, -1),
+    FIG("p99_us", "p99", p99_us, K_LATENCY, true, WIN(p99_us)),
+    FIG("p999_us", "p99.9", p999_us, K_LATENCY, false, -1),
+    FIG("max_us", "max", max_us, K_LATENCY, false, -1),
+    FIG("mean_us", "mean", mean_us, K_LATENCY, false, -1),
 };
+
+/* Both reports have windows enough to weigh a change against their spread. */
+static bool windowed(const struct tvn_bench_report *cur, const struct tvn_bench_report *base)
+{
+	return cur->n_windows >= TVN_BENCH_MIN_WINDOWS && base->n_windows >= TVN_BENCH_MIN_WINDOWS;
+}
+
+/* Field off of every window of r, into a new array (caller frees); NULL when out of memory. */
+static double *window_values(const struct tvn_bench_report *r, long off)
+{
+	double *v = malloc(sizeof(*v) * (size_t)r->n_windows);
+
+	for (int i = 0; v && i < r->n_windows; i++)
+		v[i] = *(const double *)((const char *)&r->windows[i] + off);
+	return v;
+}
+
+/* The change of a figure's mean over the windows, with its interval. 0, -EINVAL, -ENOMEM. */
+static int window_ci(const struct tvn_bench_report *cur, const struct tvn_bench_report *base,
+		     long off, struct tvn_bench_ci *ci)
+{
+	double *b = window_values(base, off), *c = window_values(cur, off);
+	int err =
+	    b && c ? tvn_bench_stats__diff_ci(b, base->n_windows, c, cur->n_windows, ci) : -ENOMEM;
+
+	free(b);
+	free(c);
+	return err;
+}
 
 static double fig_value(const struct tvn_bench_report *r, const struct figure *f)
 {
@@ -72,6 +105,7 @@ struct cmp_row {
 	const struct tvn_bench_component *cc; /* component rows */
 	enum kind kind;
 	double base, cur, chg;
+	double lo, hi; /* the change's 95 % interval; NaN: compared point to point */
 	bool gate, worse;
 };
 
@@ -85,15 +119,44 @@ static const struct tvn_bench_component *find_comp(const struct tvn_bench_report
 	return NULL;
 }
 
-static void figure_row(struct cmp_row *row, const struct figure *f,
-		       const struct tvn_bench_report *cur, const struct tvn_bench_report *base)
+/* A figure's row; through the windows when both reports have them. 0 or -ENOMEM. */
+static int figure_row(struct cmp_row *row, const struct figure *f,
+		      const struct tvn_bench_report *cur, const struct tvn_bench_report *base,
+		      double threshold)
 {
+	struct tvn_bench_ci ci;
+	int err;
+
 	snprintf(row->key, sizeof(row->key), "%s", f->key);
 	snprintf(row->label, sizeof(row->label), "%s", f->label);
 	row->kind = f->kind;
 	row->gate = f->gate;
 	row->base = fig_value(base, f);
 	row->cur = fig_value(cur, f);
+	row->chg = change_pct(row->base, row->cur);
+	row->lo = row->hi = NAN;
+	if (f->win_off < 0 || !windowed(cur, base)) {
+		row->worse = worse(row->kind, row->chg, threshold);
+		return 0;
+	}
+	err = window_ci(cur, base, f->win_off, &ci);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		/* too few windows with a value: nothing can be told apart */
+		row->chg = NAN;
+		row->worse = false;
+		return 0;
+	}
+	/* the figures the change is of: the means over the windows */
+	row->base = ci.base_mean;
+	row->cur = ci.cur_mean;
+	row->chg = ci.change_pct;
+	row->lo = ci.lo_pct;
+	row->hi = ci.hi_pct;
+	/* worse only when the whole interval is beyond the threshold */
+	row->worse = worse(row->kind, f->kind == K_LATENCY ? ci.lo_pct : ci.hi_pct, threshold);
+	return 0;
 }
 
 /* The p99 of a component in both reports. */
@@ -117,17 +180,22 @@ static struct cmp_row *cmp_rows(const struct tvn_bench_report *cur,
 
 	if (!rows)
 		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(figures); i++)
-		figure_row(&rows[k++], &figures[i], cur, base);
+	for (size_t i = 0; i < ARRAY_SIZE(figures); i++) {
+		if (figure_row(&rows[k++], &figures[i], cur, base, threshold)) {
+			free(rows);
+			return NULL;
+		}
+	}
 	for (int i = 0; i < cur->n_comps; i++) {
 		const struct tvn_bench_component *b = find_comp(base, &cur->comps[i]);
 
-		if (b)
-			component_row(&rows[k++], &cur->comps[i], b);
-	}
-	for (int i = 0; i < k; i++) {
-		rows[i].chg = change_pct(rows[i].base, rows[i].cur);
-		rows[i].worse = worse(rows[i].kind, rows[i].chg, threshold);
+		if (!b)
+			continue;
+		component_row(&rows[k], &cur->comps[i], b);
+		rows[k].chg = change_pct(rows[k].base, rows[k].cur);
+		rows[k].lo = rows[k].hi = NAN;
+		rows[k].worse = worse(rows[k].kind, rows[k].chg, threshold);
+		k++;
 	}
 	*n = k;
 	return rows;
@@ -180,6 +248,8 @@ static void compare_row(tvn_bench_cell *c, const void *ctx, int i)
 	fmt_value(c[2], CELL_LEN, row->kind, row->cur);
 	if (isnan(row->chg))
 		snprintf(c[3], CELL_LEN, "n/a");
+	else if (!isnan(row->lo))
+		snprintf(c[3], CELL_LEN, "%+.1f%% [%+.1f, %+.1f]", row->chg, row->lo, row->hi);
 	else
 		snprintf(c[3], CELL_LEN, "%+.1f%%", row->chg);
 	snprintf(c[4], CELL_LEN, "%s", row_mark(row, x->f));
@@ -194,6 +264,39 @@ static int compare_table(const struct cmp_row *rows, int n, enum tvn_bench_forma
 	tvn_bench_table__init(&t, head, "lrrrl", 5);
 	tvn_bench_table__add_rows(&t, n, -1, compare_row, &ctx);
 	return tvn_bench_table__flush(&t, out, f, "");
+}
+
+/* What the throughput and p99 changes are weighed against. */
+static const char *method_note(const struct tvn_bench_report *cur,
+			       const struct tvn_bench_report *base)
+{
+	if (windowed(cur, base))
+		return NULL;
+	if (base->n_windows < TVN_BENCH_MIN_WINDOWS)
+		return "the baseline has no per-window figures (recorded by an older torvyn-trace, "
+		       "or too short): throughput and p99 are compared point to point, without a "
+		       "confidence interval; record the baseline again";
+	return "the current run has fewer than 3 windows: throughput and p99 are compared "
+	       "point to point, without a confidence interval; measure longer or with a "
+	       "shorter --window";
+}
+
+static void compare_method(const struct tvn_bench_report *cur, const struct tvn_bench_report *base,
+			   enum tvn_bench_format f, FILE *out)
+{
+	const char *note = method_note(cur, base);
+
+	if (note) {
+		fprintf(out, "note: %s\n", note);
+		return;
+	}
+	fprintf(out,
+		"throughput and p99: mean over %d windows of %g s (baseline) and %d of %g s "
+		"(current), [95%% interval]; a regression is an interval wholly beyond the "
+		"threshold\n",
+		base->n_windows, base->window_s, cur->n_windows, cur->window_s);
+	if (f == TVN_BENCH_MARKDOWN)
+		fputc('\n', out);
 }
 
 static int compare_human(const struct tvn_bench_report *cur, const struct tvn_bench_report *base,
@@ -213,12 +316,16 @@ static int compare_human(const struct tvn_bench_report *cur, const struct tvn_be
 		return err;
 	if (f != TVN_BENCH_MARKDOWN)
 		fputc('\n', out);
+	compare_method(cur, base, f, out);
 	for (int i = 0; i < n; i++) {
 		if (!rows[i].gate || !rows[i].worse)
 			continue;
-		fprintf(out, "%s: %s %+.1f%% (threshold %g%%)\n",
+		fprintf(out, "%s: %s %+.1f%%",
 			f == TVN_BENCH_MARKDOWN ? "**REGRESSION**" : "REGRESSION", rows[i].label,
-			rows[i].chg, threshold);
+			rows[i].chg);
+		if (!isnan(rows[i].lo))
+			fprintf(out, ", 95%% interval [%+.1f%%, %+.1f%%]", rows[i].lo, rows[i].hi);
+		fprintf(out, " (threshold %g%%)\n", threshold);
 		regressed = true;
 	}
 	if (!regressed)
@@ -230,7 +337,7 @@ static int compare_human(const struct tvn_bench_report *cur, const struct tvn_be
 
 static int compare_csv(const struct cmp_row *rows, int n, FILE *out)
 {
-	fputs("metric,baseline,current,change_pct,regression\n", out);
+	fputs("metric,baseline,current,change_pct,regression,ci95_lo_pct,ci95_hi_pct\n", out);
 	for (int i = 0; i < n; i++) {
 		tvn_bench_csv__put_str(out, rows[i].key);
 		fputc(',', out);
@@ -239,7 +346,11 @@ static int compare_csv(const struct cmp_row *rows, int n, FILE *out)
 		tvn_bench_csv__put_num(out, rows[i].cur);
 		fputc(',', out);
 		tvn_bench_csv__put_num(out, rows[i].chg);
-		fprintf(out, ",%s\n", rows[i].gate && rows[i].worse ? "true" : "false");
+		fprintf(out, ",%s,", rows[i].gate && rows[i].worse ? "true" : "false");
+		tvn_bench_csv__put_num(out, rows[i].lo);
+		fputc(',', out);
+		tvn_bench_csv__put_num(out, rows[i].hi);
+		fputc('\n', out);
 	}
 	return 0;
 }
@@ -296,7 +407,7 @@ static json_t *component_json(const struct cmp_row *row)
 }
 
 /* The changes of the figures into chg, the component rows into comps, the regressions into list. */
-static int compare_lists(const struct cmp_row *rows, int n, json_t *chg, json_t *comps,
+static int compare_lists(const struct cmp_row *rows, int n, json_t *chg, json_t *ci, json_t *comps,
 			 json_t *list)
 {
 	int err = 0;
@@ -304,6 +415,11 @@ static int compare_lists(const struct cmp_row *rows, int n, json_t *chg, json_t 
 	for (int i = 0; !err && i < n; i++) {
 		if (rows[i].gate && rows[i].worse)
 			err = json_array_append_new(list, json_string(rows[i].key));
+		if (!err && !isnan(rows[i].lo))
+			err =
+			    json_object_set_new(ci, rows[i].key,
+						json_pack("[oo]", tvn_bench_json__real(rows[i].lo),
+							  tvn_bench_json__real(rows[i].hi)));
 		if (!rows[i].cc)
 			err = err
 				  ?: json_object_set_new(chg, rows[i].key,
@@ -319,11 +435,16 @@ static int compare_json(const struct tvn_bench_report *cur, const struct tvn_ben
 			FILE *out)
 {
 	json_t *root = json_object(), *chg = json_object(), *comps = json_array();
-	json_t *list = json_array();
+	json_t *list = json_array(), *ci = json_object();
+	const char *note = method_note(cur, base);
 	int err;
 
-	err = !root || !chg || !comps || !list;
-	err = err ?: compare_lists(rows, n, chg, comps, list);
+	err = !root || !chg || !comps || !list || !ci;
+	err = err ?: compare_lists(rows, n, chg, ci, comps, list);
+	err = err ?: json_object_set_new(root, "method", json_string(note ? "point" : "windows"));
+	err = err ?: json_object_set_new(root, "ci95_pct", json_incref(ci));
+	if (note)
+		err = err ?: json_object_set_new(root, "note", json_string(note));
 	err = err ?: json_object_set_new(root, "baseline", key_figures(base, rows, n, true));
 	err = err ?: json_object_set_new(root, "current", key_figures(cur, rows, n, false));
 	err = err ?: json_object_set_new(root, "change_pct", json_incref(chg));
@@ -332,6 +453,7 @@ static int compare_json(const struct tvn_bench_report *cur, const struct tvn_ben
 	err = err ?: json_object_set_new(root, "regressions", json_incref(list));
 	err = err ?: json_object_set_new(root, "per_component", json_incref(comps));
 	json_decref(chg);
+	json_decref(ci);
 	json_decref(list);
 	json_decref(comps);
 	if (!err)

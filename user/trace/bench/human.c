@@ -4,6 +4,7 @@
  * markdown (headings and GitHub tables). Both walk the same sections.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +81,23 @@ static int kv_flush(struct tvn_bench_table *t, FILE *out, enum tvn_bench_format 
 
 /* ------------------------------------------------------------ sections */
 
+/* The run's own variation, what --compare weighs changes against: the windows' range. */
+static void write_window_spread(struct tvn_bench_table *t, const struct tvn_bench_report *r)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	char a[64], b[64];
+
+	if (r->n_windows < 2)
+		return;
+	for (int i = 0; i < r->n_windows; i++) {
+		lo = fmin(lo, r->windows[i].elements_per_sec);
+		hi = fmax(hi, r->windows[i].elements_per_sec);
+	}
+	tvn_bench_fmt__si(a, sizeof(a), lo, "/s");
+	tvn_bench_fmt__si(b, sizeof(b), hi, "/s");
+	kv_add(t, "windows", "%d of %g s: %s to %s", r->n_windows, r->window_s, a, b);
+}
+
 static int write_throughput(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)
 {
 	struct tvn_bench_table t;
@@ -91,6 +109,7 @@ static int write_throughput(const struct tvn_bench_report *r, enum tvn_bench_for
 	tvn_bench_fmt__iec(a, sizeof(a), r->bytes_per_sec, "/s");
 	tvn_bench_fmt__iec(b, sizeof(b), (double)r->bytes, "");
 	kv_add(&t, "bytes/s", "%s (%s)", a, b);
+	write_window_spread(&t, r);
 	return kv_flush(&t, out, f);
 }
 

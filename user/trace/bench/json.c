@@ -256,6 +256,29 @@ static int put_section(json_t *root, const struct tvn_bench_report *r, const str
 	return err;
 }
 
+/* The windows, a list per figure: {"seconds": S, "elements_per_sec": [...], "p99_us": [...]}. */
+static int put_windows(json_t *root, const struct tvn_bench_report *r)
+{
+	json_t *obj = json_object(), *eps = json_array(), *p99 = json_array();
+	int err = !obj || !eps || !p99;
+
+	err = err ?: json_object_set_new(obj, "seconds", tvn_bench_json__real(r->window_s));
+	err = err ?: json_object_set(obj, "elements_per_sec", eps);
+	err = err ?: json_object_set(obj, "p99_us", p99);
+	for (int i = 0; !err && i < r->n_windows; i++) {
+		err = json_array_append_new(eps,
+					    tvn_bench_json__real(r->windows[i].elements_per_sec));
+		err = err ?: json_array_append_new(p99, tvn_bench_json__real(r->windows[i].p99_us));
+	}
+	json_decref(eps);
+	json_decref(p99);
+	if (err) {
+		json_decref(obj);
+		return -ENOMEM;
+	}
+	return json_object_set_new(root, "windows", obj) ? -ENOMEM : 0;
+}
+
 static json_t *report_json(const struct tvn_bench_report *r)
 {
 	json_t *root = json_object();
@@ -267,6 +290,7 @@ static json_t *report_json(const struct tvn_bench_report *r)
 	err = err ?: put_fields(root, r, top_fields, ARRAY_SIZE(top_fields));
 	for (size_t i = 0; !err && i < ARRAY_SIZE(sections); i++)
 		err = put_section(root, r, &sections[i]);
+	err = err ?: put_windows(root, r);
 	if (err) {
 		json_decref(root);
 		return NULL;
@@ -463,6 +487,53 @@ static int get_array(struct loader *l, json_t *root, struct tvn_bench_report *r,
 	return err;
 }
 
+/* A list of numbers (null: NaN) of exactly n entries into the windows' field at off. */
+static int get_window_list(struct loader *l, json_t *w, const char *key, struct tvn_bench_report *r,
+			   size_t off)
+{
+	json_t *arr = json_object_get(w, key), *v;
+	size_t i;
+
+	if (!json_is_array(arr) || json_array_size(arr) != (size_t)r->n_windows)
+		return load_fail(l, "windows.%s: not a list of %d numbers", key, r->n_windows);
+	json_array_foreach(arr, i, v)
+	{
+		double *d = (double *)((char *)&r->windows[i] + off);
+
+		if (json_is_null(v))
+			*d = NAN;
+		else if (json_is_number(v))
+			*d = json_number_value(v);
+		else
+			return load_fail(l, "windows.%s[%zu]: not a number", key, i);
+	}
+	return 0;
+}
+
+/* The windows are optional: a report of an older torvyn-trace has none. */
+static int get_windows(struct loader *l, json_t *root, struct tvn_bench_report *r)
+{
+	json_t *w = json_object_get(root, "windows"), *secs;
+	size_t n;
+
+	if (!w)
+		return 0;
+	secs = json_object_get(w, "seconds");
+	if (!json_is_object(w) || !json_is_number(secs))
+		return load_fail(l, "windows: not an object with seconds");
+	n = json_array_size(json_object_get(w, "elements_per_sec"));
+	if (n > INT_MAX / 2)
+		return load_fail(l, "windows: too many entries");
+	r->window_s = json_number_value(secs);
+	r->windows = n ? calloc(n, sizeof(*r->windows)) : NULL;
+	if (n && !r->windows)
+		return -ENOMEM;
+	r->n_windows = (int)n;
+	return get_window_list(l, w, "elements_per_sec", r,
+			       offsetof(struct tvn_bench_window, elements_per_sec))
+		   ?: get_window_list(l, w, "p99_us", r, offsetof(struct tvn_bench_window, p99_us));
+}
+
 static int check_version(struct loader *l, json_t *root)
 {
 	json_t *ver = json_object_get(root, "schema_version");
@@ -493,7 +564,7 @@ static int report_from_json(struct loader *l, json_t *root, struct tvn_bench_rep
 	err = err ?: get_copies(l, json_object_get(root, "resources"), r);
 	for (size_t i = 0; !err && i < ARRAY_SIZE(arrays); i++)
 		err = get_array(l, root, r, &arrays[i]);
-	return err;
+	return err ?: get_windows(l, root, r);
 }
 
 int tvn_bench_report__load(const char *path, struct tvn_bench_report *r, char *err, size_t errlen)

@@ -27,10 +27,13 @@ void tvn_bench_report__free(struct tvn_bench_report *r)
 		return;
 	free(r->comps);
 	free(r->streams);
+	free(r->windows);
 	r->comps = NULL;
 	r->streams = NULL;
+	r->windows = NULL;
 	r->n_comps = 0;
 	r->n_streams = 0;
+	r->n_windows = 0;
 }
 
 int tvn_bench_format__parse(const char *s, enum tvn_bench_format *f)
@@ -70,8 +73,9 @@ int tvn_bench_report__slowest(const struct tvn_bench_report *r)
 
 bool tvn_bench_report__valid(const struct tvn_bench_report *r)
 {
-	return r && r->n_comps >= 0 && r->n_streams >= 0 && (r->comps || !r->n_comps) &&
-	       (r->streams || !r->n_streams);
+	return r && r->n_comps >= 0 && r->n_streams >= 0 && r->n_windows >= 0 &&
+	       (r->comps || !r->n_comps) && (r->streams || !r->n_streams) &&
+	       (r->windows || !r->n_windows);
 }
 
 int tvn_bench_report__write(const struct tvn_bench_report *r, enum tvn_bench_format f, FILE *out)

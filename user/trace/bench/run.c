@@ -3,7 +3,9 @@
  * A bench run: a host under sustained load, measured at diagnostic level
  * from our own BPF data. After the warmup a sample opens the window
  * (sample.c), another closes it, and the report is their difference
- * (window.c).
+ * (window.c). In between, a mark every window_s seconds cuts the run into
+ * windows, each with its own throughput and p99 (what --compare weighs a
+ * change against).
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,21 +29,22 @@ struct run {
 	struct tvn_session *s;
 	bool child; /* pid is ours: reaped when it exits */
 	bool stopping, warm, up;
-	struct tvn_bench_sample a; /* the window's start */
-	uint64_t t0, warm_end, end;
+	struct tvn_bench_sample a;  /* the window's start */
+	struct tvn_bench_mark mark; /* where the current window began */
+	uint64_t t0, warm_end, end, next_mark;
 	uint64_t last_tick, last_n; /* of the progress line */
 	uint64_t rss_sum, rss_n;
 };
 
-/* True once a stop signal came: waits up to ms for one (0: only looks). */
-static bool stop_wait(struct run *run, long ms)
+/* True once a stop signal came: waits up to ns for one (0: only looks). */
+static bool stop_wait(struct run *run, uint64_t ns)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	struct timespec ts = {.tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull};
 
 	if (run->stopping)
 		return true;
 	if (!run->o->stop) {
-		if (ms)
+		if (ns)
 			nanosleep(&ts, NULL);
 		return false;
 	}
@@ -125,6 +128,20 @@ static int attach(const struct tvn_bench_run_opts *o, struct tvn_session **s, st
 
 /* ------------------------------------------------------------ the window */
 
+static int out_of_memory(struct run *run)
+{
+	return tvn_err__set(run->e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+}
+
+/* The first of the windows --compare weighs changes with begins now. */
+static int first_mark(struct run *run)
+{
+	if (tvn_bench_mark__take(&run->mark, run->s))
+		return out_of_memory(run);
+	run->next_mark = run->mark.mono_ns + (uint64_t)(run->o->window_s * 1e9);
+	return 0;
+}
+
 /* The warmup is over (or the host is gone): the window opens. 0 or -errno, e set. */
 static int open_window(struct run *run)
 {
@@ -133,10 +150,53 @@ static int open_window(struct run *run)
 				    "pid %d exited during the warmup: nothing to measure (make the "
 				    "run longer than --warmup)",
 				    run->o->pid);
+	tvn_bench_sample__free(&run->a);
 	if (tvn_bench_sample__take(&run->a, run->s))
-		return tvn_err__set(run->e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+		return out_of_memory(run);
 	tvn_session__reset_peaks(run->s);
 	run->warm = true;
+	return first_mark(run);
+}
+
+/*
+ * No warmup on a running host (--pid): its blocks count from its start, so
+ * the window starts from what they say at attach. The host flushes them as
+ * soon as a tracer arrives: wait for them (2 s at most), then open.
+ */
+static int open_at_attach(struct run *run)
+{
+	uint64_t deadline = tvn_bench__now_ns() + 2000000000ull;
+	struct tvn_snapshot sn;
+	bool any = false;
+
+	while (!any && run->up && tvn_bench__now_ns() < deadline && !stop_wait(run, 0)) {
+		tvn_session__poll(run->s);
+		if (!tvn_session__snapshot(run->s, NULL, &sn)) {
+			for (int f = 0; f < sn.n_flows; f++)
+				any |= sn.flows[f].present;
+			tvn_snapshot__free(&sn);
+		}
+		if (!any)
+			stop_wait(run, 10000000ull);
+		run->up = alive(run->o->pid, run->child);
+	}
+	if (!any)
+		pr_debug("bench: no metric block from pid %d within 2 s of attaching\n",
+			 run->o->pid);
+	/* every block of that flush in */
+	tvn_session__poll(run->s);
+	return open_window(run);
+}
+
+/* A window ends at each mark: its throughput and p99 go into r. 0 or -errno, e set. */
+static int next_mark(struct run *run, struct tvn_bench_report *r)
+{
+	struct tvn_bench_mark m;
+
+	if (tvn_bench_mark__take(&m, run->s) || tvn_bench_report__add_window(r, &run->mark, &m))
+		return out_of_memory(run);
+	run->mark = m;
+	run->next_mark = m.mono_ns + (uint64_t)(run->o->window_s * 1e9);
 	return 0;
 }
 
@@ -168,9 +228,14 @@ static void show_progress(struct run *run)
 /* One poll of the loop (run->up false: the host is gone). 0 or -errno, e set. */
 static int tick(struct run *run, struct tvn_bench_report *r)
 {
+	uint64_t now = tvn_bench__now_ns(), wait = POLL_MS * 1000000ull;
 	int rc;
 
-	stop_wait(run, POLL_MS);
+	if (run->warm && run->next_mark > now && run->next_mark - now < wait)
+		wait = run->next_mark - now;
+	else if (run->warm && run->next_mark <= now)
+		wait = 0;
+	stop_wait(run, wait);
 	tvn_session__poll(run->s);
 	run->up = alive(run->o->pid, run->child);
 	if (!run->warm && (tvn_bench__now_ns() >= run->warm_end || !run->up)) {
@@ -180,6 +245,11 @@ static int tick(struct run *run, struct tvn_bench_report *r)
 	}
 	if (!run->up)
 		return 0;
+	if (run->warm && tvn_bench__now_ns() >= run->next_mark) {
+		rc = next_mark(run, r);
+		if (rc)
+			return rc;
+	}
 	if (run->warm)
 		sample_rss(run, r);
 	if (run->o->progress && tvn_bench__now_ns() - run->last_tick >= PROGRESS_NS)
@@ -198,6 +268,10 @@ static int close_window(struct run *run, struct tvn_bench_report *r)
 	tvn_session__poll(run->s);
 	if (!run->up)
 		tvn_session__target_exited(run->s);
+	/* a last partial window counts when it is half a window or more */
+	if (tvn_bench__now_ns() + (uint64_t)(run->o->window_s * 0.5e9) >= run->next_mark &&
+	    next_mark(run, r))
+		return -ENOMEM;
 	rc = tvn_bench_sample__take(&b, run->s);
 	if (!rc)
 		rc = tvn_bench_report__build(r, &run->a, &b);
@@ -216,12 +290,20 @@ static int measure(struct run *run, struct tvn_bench_report *r)
 	run->end = run->warm_end + (uint64_t)(run->o->duration_s * 1e9);
 	run->last_tick = run->t0;
 	run->up = true;
-	if (run->o->warmup_s <= 0) {
-		/* no warmup: the window starts with the process, from zero */
+	r->window_s = run->o->window_s;
+	if (run->o->warmup_s <= 0 && run->o->command) {
+		/* no warmup, a command we started: the window starts with it, from zero */
 		if (tvn_bench_sample__init(&run->a, run->t0))
-			return tvn_err__set(run->e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+			return out_of_memory(run);
 		run->warm = true;
+		rc = first_mark(run);
+	} else if (run->o->warmup_s <= 0) {
+		rc = open_at_attach(run);
+		/* the window is as long as asked, from where it opened */
+		run->end = run->a.mono_ns + (uint64_t)(run->o->duration_s * 1e9);
 	}
+	if (rc)
+		return rc;
 	while (!rc && run->up && !stop_wait(run, 0) && tvn_bench__now_ns() < run->end)
 		rc = tick(run, r);
 	if (rc)

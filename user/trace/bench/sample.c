@@ -68,6 +68,25 @@ void tvn_bench_sample__free(struct tvn_bench_sample *sm)
 	free(sm->threads);
 }
 
+static void on_fine_e2e(void *ctx, __u32 flow, __u32 comp, const struct tvn_fine_val *v)
+{
+	struct tvn_bench_mark *m = ctx;
+
+	(void)flow;
+	if (comp != TVN_FINE_E2E)
+		return;
+	m->count += v->count;
+	for (int i = 0; i < TVN_BENCH_HIST_BUCKETS; i++)
+		m->d[i] += v->bucket[i];
+}
+
+int tvn_bench_mark__take(struct tvn_bench_mark *m, struct tvn_session *s)
+{
+	memset(m, 0, sizeof(*m));
+	m->mono_ns = tvn_bench__now_ns();
+	return tvn_session__read_fine(s, on_fine_e2e, m);
+}
+
 const struct tvn_sched_val *tvn_bench_sample__thread(const struct tvn_bench_sample *sm, __u32 tid)
 {
 	for (int i = 0; i < sm->n_threads; i++) {

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ _Static_assert(TVN_BENCH_HIST_BUCKETS == TVN_FINE_BUCKETS, "bench histograms are
 struct e2e {
 	uint64_t d[TVN_FINE_BUCKETS];
 	uint64_t count, sum, max;
+	bool seen; /* the step records carried end-to-end latencies at all */
 };
 
 /* The tids of the host's component threads, named "torvyn/F/C" by the host. */
@@ -277,6 +279,7 @@ static double flow_latency(struct e2e *e, const struct tvn_bench_sample *a,
 		e->d[i] += d[i];
 	e->count += cnt;
 	e->sum += sum;
+	e->seen |= vb->count > 0;
 	if (vb->max > e->max)
 		e->max = vb->max;
 	return cnt ? (double)sum / cnt / 1e3 : 0;
@@ -309,6 +312,32 @@ static void report_pool(struct tvn_bench_report *r, const struct tvn_snapshot *a
 	r->pool_reuse_pct = r->buffer_allocs ? 100.0 * r->pool_hits / r->buffer_allocs : 0;
 }
 
+int tvn_bench_report__add_window(struct tvn_bench_report *r, const struct tvn_bench_mark *a,
+				 const struct tvn_bench_mark *b)
+{
+	uint64_t d[TVN_BENCH_HIST_BUCKETS], n = b->count - a->count, hi = 0;
+	double secs = (double)(b->mono_ns - a->mono_ns) / 1e9;
+	struct tvn_bench_window *w;
+
+	if (!(r->n_windows & (r->n_windows - 1))) {
+		/* at 0, 1, 2, 4, ...: room for as many again */
+		w = realloc(r->windows, sizeof(*w) * (size_t)(r->n_windows ? 2 * r->n_windows : 1));
+		if (!w)
+			return -ENOMEM;
+		r->windows = w;
+	}
+	for (int i = 0; i < TVN_BENCH_HIST_BUCKETS; i++) {
+		d[i] = b->d[i] - a->d[i];
+		if (d[i])
+			hi = tvn_bench_hist__lower(i + 1);
+	}
+	w = &r->windows[r->n_windows++];
+	w->elements_per_sec = secs > 0 ? n / secs : 0;
+	/* capped by the top of the highest bucket used, as the report's p99 is */
+	w->p99_us = n ? quantile_us(d, 0.99, hi / 1e3) : NAN;
+	return 0;
+}
+
 int tvn_bench_report__build(struct tvn_bench_report *r, const struct tvn_bench_sample *a,
 			    const struct tvn_bench_sample *b)
 {
@@ -329,6 +358,13 @@ int tvn_bench_report__build(struct tvn_bench_report *r, const struct tvn_bench_s
 		r->total_copies += r->copies[c];
 		r->total_copy_bytes += r->copy_bytes[c];
 	}
+	/*
+	 * Elements that completed in the window: counted by the step records,
+	 * live at both ends, where the host's blocks lag by up to a flush
+	 * interval. The blocks only when there are no step records.
+	 */
+	if (e->seen)
+		r->elements = e->count;
 	r->elements_per_sec = r->duration_s > 0 ? r->elements / r->duration_s : 0;
 	r->bytes_per_sec = r->duration_s > 0 ? r->bytes / r->duration_s : 0;
 	report_latency(r, e);

@@ -63,6 +63,13 @@ static const struct tvn_opt bench_table[] = {
      .help = "excluded lead-in (2)",
      .min = 0,
      .max = 86400},
+    {.name = "window",
+     .kind = TVN_OPT_SECONDS,
+     .off = BO(run.window_s),
+     .arg = "SEC",
+     .help = "length of each window --compare weighs changes with (0.5)",
+     .min = 0.01,
+     .max = 3600},
     {.name = "report-format",
      .short_name = 'f',
      .kind = TVN_OPT_CALL,
@@ -125,6 +132,10 @@ static void usage(FILE *out)
 		     "      torvyn-host run user/host/pipelines/three-stage.json\n"
 		     "  torvyn-trace bench --duration 3 --warmup 1 --compare main -- \\\n"
 		     "      torvyn-host run user/host/pipelines/three-stage.json\n"
+		     "\n"
+		     "--compare weighs throughput and p99 against the run's own variation: the\n"
+		     "window is cut into --window pieces, and a regression is a change whose 95 %%\n"
+		     "confidence interval (over those pieces) lies wholly beyond --threshold.\n"
 		     "\n"
 		     "Exit codes: 0 ok, 3 --compare found a regression, others as for attach.\n");
 }
@@ -237,7 +248,8 @@ static int output(const struct bench_opts *o, const struct tvn_bench_report *r)
 
 int tvn_cli__bench(int argc, char **argv)
 {
-	struct bench_opts o = {.run = {.duration_s = 10, .warmup_s = 2}, .threshold_pct = 10};
+	struct bench_opts o = {.run = {.duration_s = 10, .warmup_s = 2, .window_s = 0.5},
+			       .threshold_pct = 10};
 	struct tvn_bench_report r = {.schema_version = TVN_BENCH_SCHEMA_VERSION};
 	struct tvn_err e = {0};
 	sigset_t stop, old;

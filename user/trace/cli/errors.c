@@ -16,6 +16,7 @@ static const unsigned char exit_of[TVN_CAUSE_COUNT] = {
     [TVN_CAUSE_KERNEL] = TVN_EXIT_KERNEL,
     [TVN_CAUSE_EXPORT] = TVN_EXIT_EXPORT,
     [TVN_CAUSE_UNREACHABLE] = TVN_EXIT_UNREACHABLE,
+    [TVN_CAUSE_CONTRACT] = TVN_EXIT_CONTRACT,
 };
 
 int tvn_cli__exit_code(enum tvn_cause cause)

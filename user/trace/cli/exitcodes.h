@@ -21,6 +21,7 @@ enum tvn_exit {
 	TVN_EXIT_KERNEL = 10,	  /* the kernel lacks BPF, uprobes, uprobe_multi or BTF */
 	TVN_EXIT_EXPORT = 11,	  /* bad exporter settings (OTLP endpoint, textfile dir) */
 	TVN_EXIT_UNREACHABLE = 12, /* top --agent: the agent does not answer */
+	TVN_EXIT_CONTRACT = 13,	   /* the target's probes cannot be traced as built (names which, why) */
 };
 
 #include "err.h"

@@ -20,6 +20,7 @@ static const char *const cause_names[TVN_CAUSE_COUNT] = {
     [TVN_CAUSE_KERNEL] = "kernel",
     [TVN_CAUSE_EXPORT] = "export",
     [TVN_CAUSE_UNREACHABLE] = "unreachable",
+    [TVN_CAUSE_CONTRACT] = "contract",
 };
 
 int tvn_err__set(struct tvn_err *e, enum tvn_cause cause, int err, const char *fmt, ...)

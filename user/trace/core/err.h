@@ -24,6 +24,7 @@ enum tvn_cause {
 	TVN_CAUSE_KERNEL,      /* the kernel lacks BPF, uprobes, uprobe_multi or BTF */
 	TVN_CAUSE_EXPORT,      /* bad exporter settings */
 	TVN_CAUSE_UNREACHABLE, /* a remote endpoint (an agent's /metrics) does not answer */
+	TVN_CAUSE_CONTRACT,    /* the target's probes cannot be traced as built: an argument, a gate */
 	TVN_CAUSE_COUNT,
 };
 

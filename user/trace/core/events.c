@@ -20,8 +20,10 @@ static int handle(void *ctx, void *data, size_t size)
 	struct tvn_events *ev = ctx;
 	const struct tvn_rb_hdr *h = data;
 
-	if (size < sizeof(*h))
+	if (size < sizeof(*h)) {
+		tvn_store__bad_record(ev->store, 0, size);
 		return 0;
+	}
 	if (h->type == TVN_RB_BLOCK && size >= sizeof(struct tvn_rb_block)) {
 		tvn_store__put(ev->store, data);
 	} else if (h->type == TVN_RB_TRACE && size >= sizeof(struct tvn_rb_trace)) {
@@ -33,6 +35,8 @@ static int handle(void *ctx, void *data, size_t size)
 
 		pr_debug("flow %u %s\n", f->flow_idx,
 			 f->probe == TVN_P_FLOW_START ? "started" : "ended");
+	} else {
+		tvn_store__bad_record(ev->store, h->type, size);
 	}
 	return 0;
 }

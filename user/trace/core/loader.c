@@ -21,14 +21,28 @@
 
 enum { LINK_PROD, LINK_DIAG, N_LINKS };
 
-struct tvn_loader {
-	int pid;
-	char path[PATH_MAX]; /* opens the target's executable from here */
-	char exe[PATH_MAX];
+/*
+ * One file of the target that carries torvyn probes: its executable, or a
+ * shared object it maps (a runtime embedded as a library). Each has its own
+ * sites, semaphores and links; their specs share the one map.
+ */
+struct probe_obj {
+	char name[PATH_MAX]; /* as the process names it (exe link, maps entry) */
+	char path[PATH_MAX]; /* opens it from here, in any mount namespace */
 	struct tvn_usdt_sites sites;
-	struct torvyn_bpf *skel;
+	int spec_base; /* its site i is key spec_base + i of __bpf_usdt_specs */
 	struct bpf_link *links[N_LINKS];
 	int link_sites[N_LINKS];
+};
+
+#define MAX_OBJS 8
+
+struct tvn_loader {
+	int pid;
+	char exe[PATH_MAX];
+	struct probe_obj *objs[MAX_OBJS];
+	int n_objs;
+	struct torvyn_bpf *skel;
 	int ncpus;
 };
 
@@ -70,9 +84,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 /* ------------------------------------------------------------ the target */
 
-static int find_target(struct tvn_loader *l, struct tvn_err *e)
+static int find_target(struct tvn_loader *l, char *path, size_t len, struct tvn_err *e)
 {
-	int rc = tvn_usdt_elf__target_path(l->pid, l->path, sizeof(l->path));
+	int rc = tvn_usdt_elf__target_path(l->pid, path, len);
 
 	if (!rc)
 		rc = tvn_usdt_elf__exe_link(l->pid, l->exe, sizeof(l->exe));
@@ -92,38 +106,184 @@ static int find_target(struct tvn_loader *l, struct tvn_err *e)
 	return 0;
 }
 
-static int read_probes(struct tvn_loader *l, struct tvn_err *e)
+/*
+ * Reads one file's torvyn sites; keeps it if it has any. A shared object
+ * (lib) that cannot be read is no host, unless its torvyn probes are what
+ * failed.
+ */
+static int add_obj(struct tvn_loader *l, const char *name, const char *path, bool lib,
+		   struct tvn_err *e)
 {
-	int rc = tvn_usdt_elf__read(l->path, &l->sites), abi;
+	struct probe_obj *o = calloc(1, sizeof(*o));
+	int rc;
 
-	if (rc == -EACCES || rc == -EPERM)
-		return tvn_err__set(e, TVN_CAUSE_PERMISSION, rc,
-				    "pid %d: cannot read its executable %s: permission denied: run "
-				    "as root",
-				    l->pid, l->exe);
-	if (rc == -EOPNOTSUPP)
-		return tvn_err__set(e, TVN_CAUSE_KERNEL, rc,
-				    "pid %d (%s): not an x86-64 executable: torvyn-trace reads "
-				    "x86-64 probe arguments only",
-				    l->pid, l->exe);
-	if (rc == -EINVAL)
-		return tvn_err__set(e, TVN_CAUSE_ABI, rc,
-				    "pid %d (%s): its torvyn probe notes do not parse (see above): "
-				    "build the host with this repository's usdt/torvyn.d",
-				    l->pid, l->exe);
-	if (rc || !l->sites.n)
+	if (!o)
+		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	rc = tvn_usdt_elf__read(path, &o->sites);
+	if (rc == -EINVAL && o->sites.why[0])
+		rc = tvn_err__set(e, TVN_CAUSE_CONTRACT, rc, "pid %d (%s): cannot trace it: %s",
+				  l->pid, name, o->sites.why);
+	else if (rc && lib)
+		pr_debug("pid %d: %s: %s: not read for probes\n", l->pid, name, strerror(-rc));
+	else if (rc == -EACCES || rc == -EPERM)
+		rc = tvn_err__set(e, TVN_CAUSE_PERMISSION, rc,
+				  "pid %d: cannot read %s: permission denied: run as root", l->pid,
+				  name);
+	else if (rc == -EOPNOTSUPP)
+		rc =
+		    tvn_err__set(e, TVN_CAUSE_KERNEL, rc,
+				 "pid %d (%s): not an x86-64 file: torvyn-trace reads x86-64 probe "
+				 "arguments only",
+				 l->pid, name);
+	else if (rc == -EINVAL)
+		rc = tvn_err__set(e, TVN_CAUSE_CONTRACT, rc,
+				  "pid %d (%s): its probe notes are malformed (see above)", l->pid,
+				  name);
+	else if (rc)
+		rc = tvn_err__set(e, TVN_CAUSE_NO_PROBES, rc,
+				  "pid %d (%s): cannot read its probes: %s", l->pid, name,
+				  strerror(-rc));
+	if (rc && lib && !o->sites.why[0])
+		rc = 0;
+	if (rc || !o->sites.n || l->n_objs == MAX_OBJS) {
+		if (!rc && o->sites.n)
+			pr_warn("pid %d: more than %d files with torvyn probes: %s is not traced\n",
+				l->pid, MAX_OBJS, name);
+		tvn_usdt_sites__free(&o->sites);
+		free(o);
+		return rc;
+	}
+	l->objs[l->n_objs++] = o;
+	return 0;
+}
+
+struct lib_scan {
+	struct tvn_loader *l;
+	struct tvn_err *e;
+};
+
+/* Each shared object the process maps: a runtime embedded as a library. */
+static int scan_lib(void *ctx, const char *name)
+{
+	struct lib_scan *x = ctx;
+	char path[PATH_MAX];
+
+	if (tvn_usdt_elf__object_path(x->l->pid, name, path, sizeof(path)))
+		return 0;
+	return add_obj(x->l, name, path, true, x->e);
+}
+
+/* The file's probe ABI: known before it runs (a constant, or a global's initial value). */
+static int check_abi(const struct tvn_loader *l, const struct probe_obj *o, struct tvn_err *e)
+{
+	int abi = tvn_usdt_sites__abi_version(&o->sites);
+	const struct tvn_usdt_site *site = NULL;
+
+	for (int i = 0; i < o->sites.n && !site; i++)
+		if (o->sites.v[i].probe_id == TVN_P_ABI_VERSION)
+			site = &o->sites.v[i];
+	if (abi == -ENOENT && site)
 		return tvn_err__set(
-		    e, TVN_CAUSE_NO_PROBES, rc ? rc : -ENOENT,
-		    "pid %d (%s) has no torvyn probes%s%s: is it a torvyn host built "
-		    "with probes? (build/torvyn-host-noprobes has none by design)",
-		    l->pid, l->exe, rc ? ": " : "", rc ? strerror(-rc) : "");
-	abi = tvn_usdt_sites__abi_version(&l->sites);
+		    e, TVN_CAUSE_CONTRACT, -EPROTO,
+		    "pid %d (%s): probe abi__version, argument #0 '%s': not a literal constant "
+		    "nor an initialized global, so the tracer cannot read the ABI version before "
+		    "the host runs: pass the literal TORVYN_PROBE_ABI_VERSION (%d)",
+		    l->pid, o->name, site->args, TORVYN_PROBE_ABI_VERSION);
+	if (abi == -ENOENT)
+		return tvn_err__set(e, TVN_CAUSE_ABI, -EPROTO,
+				    "pid %d (%s) has no abi__version probe site: a host fires "
+				    "TORVYN_ABI_VERSION(TORVYN_PROBE_ABI_VERSION), this "
+				    "torvyn-trace speaks ABI %d",
+				    l->pid, o->name, TORVYN_PROBE_ABI_VERSION);
 	if (abi != TORVYN_PROBE_ABI_VERSION)
 		return tvn_err__set(
 		    e, TVN_CAUSE_ABI, -EPROTO,
 		    "pid %d (%s) speaks torvyn probe ABI %d, this torvyn-trace speaks "
 		    "%d: use the torvyn-trace built with that host",
-		    l->pid, l->exe, abi < 0 ? 0 : abi, TORVYN_PROBE_ABI_VERSION);
+		    l->pid, o->name, abi < 0 ? 0 : abi, TORVYN_PROBE_ABI_VERSION);
+	return 0;
+}
+
+static bool has_probe(const struct tvn_usdt_sites *s, int probe_id)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->v[i].probe_id == probe_id)
+			return true;
+	return false;
+}
+
+/*
+ * A host learns its level only from the gate semaphores, and the kernel
+ * raises a semaphore only for a probe site that exists. A host that uses
+ * semaphores (sites with one, or the semaphore defined, as dtrace -G does)
+ * but has no gate__production site would wait forever for its gate while
+ * the tracer says "attached": refused. Without a gate__diagnostic site only
+ * the diagnostic level is lost: a warning.
+ */
+static int check_gates(const struct tvn_loader *l, const struct probe_obj *o, struct tvn_err *e)
+{
+	bool sems = o->sites.sem_defined & (1ull << TVN_P_GATE_PRODUCTION);
+
+	for (int i = 0; i < o->sites.n; i++)
+		sems |= o->sites.v[i].sem_off != 0;
+	if (sems && !has_probe(&o->sites, TVN_P_GATE_PRODUCTION))
+		return tvn_err__set(
+		    e, TVN_CAUSE_CONTRACT, -EPROTO,
+		    "pid %d (%s): probe gate__production has no site: the host uses probe "
+		    "semaphores, but TORVYN_GATE_PRODUCTION_ENABLED() can never rise without "
+		    "a site, so it would wait while the tracer says attached: the host must "
+		    "contain a TORVYN_GATE_PRODUCTION(level) site, reached when it sees the "
+		    "gate up (README, \"Probe contract\")",
+		    l->pid, o->name);
+	if (sems && !has_probe(&o->sites, TVN_P_GATE_DIAGNOSTIC))
+		pr_warn("pid %d (%s): probe gate__diagnostic has no site: at the diagnostic level "
+			"TORVYN_GATE_DIAGNOSTIC_ENABLED() stays 0; add a "
+			"TORVYN_GATE_DIAGNOSTIC(level) site (README, \"Probe contract\")\n",
+			l->pid, o->name);
+	return 0;
+}
+
+static int read_probes(struct tvn_loader *l, struct tvn_err *e)
+{
+	struct lib_scan scan = {.l = l, .e = e};
+	char path[PATH_MAX];
+	int rc = find_target(l, path, sizeof(path), e);
+	bool flush = false;
+
+	if (!rc)
+		rc = add_obj(l, l->exe, path, false, e);
+	/* a runtime embedded as a library: its probes are in the shared object */
+	if (!rc)
+		rc = tvn_usdt_elf__each_object(l->pid, scan_lib, &scan);
+	if (rc == -ESRCH)
+		return tvn_err__set(e, TVN_CAUSE_NO_PROCESS, rc, "pid %d: no such process", l->pid);
+	if (rc)
+		return rc;
+	if (!l->n_objs)
+		return tvn_err__set(
+		    e, TVN_CAUSE_NO_PROBES, -ENOENT,
+		    "pid %d (%s) has no torvyn probes, nor does any shared object it maps: is it "
+		    "a torvyn host built with probes? (build/torvyn-host-noprobes has none by "
+		    "design)",
+		    l->pid, l->exe);
+	for (int i = 0; i < l->n_objs; i++) {
+		rc = check_abi(l, l->objs[i], e);
+		if (!rc)
+			rc = check_gates(l, l->objs[i], e);
+		if (rc)
+			return rc;
+		if (strcmp(l->objs[i]->name, l->exe))
+			pr_info("pid %d: torvyn probes in %s: %d sites\n", l->pid, l->objs[i]->name,
+				l->objs[i]->sites.n);
+		flush |= has_probe(&l->objs[i]->sites, TVN_P_METRICS_FLUSH);
+	}
+	if (!flush)
+		pr_warn("pid %d (%s): probe metrics__flush has no site: no metric blocks will "
+			"arrive; a host flushes each block with TORVYN_METRICS_FLUSH(block, size, "
+			"kind)\n",
+			l->pid, l->exe);
 	return 0;
 }
 
@@ -132,24 +292,28 @@ static int read_probes(struct tvn_loader *l, struct tvn_err *e)
 static int fill_specs(struct tvn_loader *l, struct tvn_err *e)
 {
 	struct bpf_map *map = l->skel->maps.__bpf_usdt_specs;
-	int fd = bpf_map__fd(map);
+	int fd = bpf_map__fd(map), key = 0;
 
 	if (bpf_map__value_size(map) != sizeof(struct tvn_usdt_spec))
 		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -EPROTO,
 				    "libbpf's __bpf_usdt_spec is %u bytes, ours %zu: rebuild "
 				    "against this libbpf",
 				    bpf_map__value_size(map), sizeof(struct tvn_usdt_spec));
-	if ((uint32_t)l->sites.n > bpf_map__max_entries(map))
-		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -E2BIG, "%d probe sites: too many",
-				    l->sites.n);
-	for (int i = 0; i < l->sites.n; i++) {
-		struct tvn_usdt_spec spec = l->sites.v[i].spec;
-		int key = i;
+	for (int o = 0; o < l->n_objs; o++) {
+		const struct tvn_usdt_sites *sites = &l->objs[o]->sites;
 
-		/* the program switches on the probe id, bpf_usdt_cookie() */
-		spec.usdt_cookie = (uint64_t)l->sites.v[i].probe_id;
-		if (bpf_map_update_elem(fd, &key, &spec, BPF_ANY))
-			return tvn_err__bpf(e, errno, "filling the USDT spec map");
+		l->objs[o]->spec_base = key;
+		if ((uint32_t)(key + sites->n) > bpf_map__max_entries(map))
+			return tvn_err__set(e, TVN_CAUSE_INTERNAL, -E2BIG,
+					    "%d probe sites: too many", key + sites->n);
+		for (int i = 0; i < sites->n; i++, key++) {
+			struct tvn_usdt_spec spec = sites->v[i].spec;
+
+			/* the program switches on the probe id, bpf_usdt_cookie() */
+			spec.usdt_cookie = (uint64_t)sites->v[i].probe_id;
+			if (bpf_map_update_elem(fd, &key, &spec, BPF_ANY))
+				return tvn_err__bpf(e, errno, "filling the USDT spec map");
+		}
 	}
 	return 0;
 }
@@ -166,15 +330,16 @@ static int load_bpf(struct tvn_loader *l, const struct tvn_loader_opts *o, struc
 	l->skel->rodata->cfg_bench = o->bench;
 	l->skel->rodata->cfg_tgid = (__u32)l->pid;
 	if (o->ring_bytes && bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes))
-		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL,
-				    "ring buffer of %u bytes: expected a power of two of at least a "
-				    "page",
-				    o->ring_bytes);
+		return tvn_err__set(
+		    e, TVN_CAUSE_USAGE, -EINVAL,
+		    "ring buffer of %u bytes: expected a power of two of at least a "
+		    "page",
+		    o->ring_bytes);
 	if (o->max_flows && o->max_flows < TORVYN_MAX_FLOWS &&
 	    (bpf_map__set_max_entries(l->skel->maps.invokes,
 				      o->max_flows * TORVYN_MAX_COMPONENTS) ||
-	     bpf_map__set_max_entries(l->skel->maps.copies, o->max_flows * TORVYN_MAX_COMPONENTS *
-								     TORVYN_COPY_REASONS) ||
+	     bpf_map__set_max_entries(l->skel->maps.copies,
+				      o->max_flows * TORVYN_MAX_COMPONENTS * TORVYN_COPY_REASONS) ||
 	     bpf_map__set_max_entries(l->skel->maps.queues, o->max_flows * TORVYN_MAX_STREAMS)))
 		return tvn_err__bpf(e, errno, "sizing the diagnostic maps");
 	/*
@@ -213,9 +378,7 @@ int tvn_loader__open(const struct tvn_loader_opts *o, struct tvn_loader **out, s
 		return tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
 	l->pid = o->pid;
 	l->ncpus = libbpf_num_possible_cpus();
-	rc = find_target(l, e);
-	if (!rc)
-		rc = read_probes(l, e);
+	rc = read_probes(l, e);
 	if (!rc)
 		rc = load_bpf(l, o, e);
 	if (rc) {
@@ -232,17 +395,22 @@ void tvn_loader__free(struct tvn_loader *l)
 		return;
 	tvn_loader__detach_all(l);
 	torvyn_bpf__destroy(l->skel);
-	tvn_usdt_sites__free(&l->sites);
+	for (int i = 0; i < l->n_objs; i++) {
+		tvn_usdt_sites__free(&l->objs[i]->sites);
+		free(l->objs[i]);
+	}
 	free(l);
 }
 
 /* ------------------------------------------------------------ levels */
 
-static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
+/* One file's sites of one level, in the order of the level's list: its gate, last, rises last. */
+static int attach_obj(struct tvn_loader *l, struct probe_obj *o, int which, struct tvn_err *e)
 {
-	unsigned long *offs = calloc(l->sites.n, sizeof(*offs));
-	unsigned long *refs = calloc(l->sites.n, sizeof(*refs));
-	__u64 *cookies = calloc(l->sites.n, sizeof(*cookies));
+	const struct tvn_usdt_sites *sites = &o->sites;
+	unsigned long *offs = calloc(sites->n, sizeof(*offs));
+	unsigned long *refs = calloc(sites->n, sizeof(*refs));
+	__u64 *cookies = calloc(sites->n, sizeof(*cookies));
 	struct bpf_link *link;
 	int n = 0, rc = 0;
 
@@ -250,14 +418,13 @@ static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
 		rc = tvn_err__set(e, TVN_CAUSE_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* in the order of the level's list: the gate, last in it, rises last */
 	for (int p = 0; p < level_probes[which].n; p++) {
-		for (int i = 0; i < l->sites.n; i++) {
-			if (l->sites.v[i].probe_id != level_probes[which].probes[p])
+		for (int i = 0; i < sites->n; i++) {
+			if (sites->v[i].probe_id != level_probes[which].probes[p])
 				continue;
-			offs[n] = l->sites.v[i].file_off;
-			refs[n] = l->sites.v[i].sem_off;
-			cookies[n] = i;
+			offs[n] = sites->v[i].file_off;
+			refs[n] = sites->v[i].sem_off;
+			cookies[n] = o->spec_base + i;
 			n++;
 		}
 	}
@@ -268,7 +435,7 @@ static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
 			    .cookies = cookies, .cnt = n);
 
 		link = bpf_program__attach_uprobe_multi(l->skel->progs.torvyn_probe, l->pid,
-							l->path, NULL, &uo);
+							o->path, NULL, &uo);
 	}
 	if (!link) {
 		int err = errno;
@@ -279,8 +446,8 @@ static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
 			rc = tvn_err__bpf(e, err, "attaching the probes (uprobe_multi)");
 		goto out;
 	}
-	l->links[which] = link;
-	l->link_sites[which] = n;
+	o->links[which] = link;
+	o->link_sites[which] = n;
 out:
 	free(offs);
 	free(refs);
@@ -290,35 +457,57 @@ out:
 
 static void detach_link(struct tvn_loader *l, int which)
 {
-	bpf_link__destroy(l->links[which]);
-	l->links[which] = NULL;
-	l->link_sites[which] = 0;
+	for (int i = 0; i < l->n_objs; i++) {
+		bpf_link__destroy(l->objs[i]->links[which]);
+		l->objs[i]->links[which] = NULL;
+		l->objs[i]->link_sites[which] = 0;
+	}
 }
 
-static void *destroy_link_thread(void *link)
+/* A level over every file with probes: all of it or, on failure, none. */
+static int attach_link(struct tvn_loader *l, int which, struct tvn_err *e)
 {
-	bpf_link__destroy(link);
+	int rc = 0;
+
+	for (int i = 0; i < l->n_objs && !rc; i++)
+		rc = attach_obj(l, l->objs[i], which, e);
+	if (rc)
+		detach_link(l, which);
+	return rc;
+}
+
+static void *destroy_link_thread(void *arg)
+{
+	struct tvn_loader *l = arg;
+
+	detach_link(l, LINK_DIAG);
 	return NULL;
 }
 
 /*
- * A link's release waits for an RCU grace period, so the two go in parallel
- * (one on a helper thread) and going off costs one grace period, not two.
+ * A link's release waits for an RCU grace period, so the two levels go in
+ * parallel (diagnostic on a helper thread) and going off costs one grace
+ * period, not two. Each level touches only its own link slots.
  */
 static void detach_both(struct tvn_loader *l)
 {
-	struct bpf_link *diag = l->links[LINK_DIAG];
 	pthread_t t;
 
-	l->links[LINK_DIAG] = NULL;
-	l->link_sites[LINK_DIAG] = 0;
-	if (pthread_create(&t, NULL, destroy_link_thread, diag)) {
-		bpf_link__destroy(diag);
+	if (pthread_create(&t, NULL, destroy_link_thread, l)) {
+		detach_link(l, LINK_DIAG);
 		detach_link(l, LINK_PROD);
 		return;
 	}
 	detach_link(l, LINK_PROD);
 	pthread_join(t, NULL);
+}
+
+static bool attached(const struct tvn_loader *l, int which)
+{
+	for (int i = 0; i < l->n_objs; i++)
+		if (l->objs[i]->links[which])
+			return true;
+	return false;
 }
 
 int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
@@ -328,30 +517,34 @@ int tvn_loader__set_level(struct tvn_loader *l, int level, struct tvn_err *e)
 	if (level < TORVYN_LEVEL_OFF || level > TORVYN_LEVEL_DIAGNOSTIC)
 		return tvn_err__set(e, TVN_CAUSE_USAGE, -EINVAL, "level %d: expected 0, 1 or 2",
 				    level);
-	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD] && l->links[LINK_DIAG])
+	if (level < TORVYN_LEVEL_PRODUCTION && attached(l, LINK_PROD) && attached(l, LINK_DIAG))
 		detach_both(l);
-	if (level < TORVYN_LEVEL_DIAGNOSTIC && l->links[LINK_DIAG])
+	if (level < TORVYN_LEVEL_DIAGNOSTIC && attached(l, LINK_DIAG))
 		detach_link(l, LINK_DIAG);
-	if (level < TORVYN_LEVEL_PRODUCTION && l->links[LINK_PROD])
+	if (level < TORVYN_LEVEL_PRODUCTION && attached(l, LINK_PROD))
 		detach_link(l, LINK_PROD);
 	/* going up: per-event probes first, so the gate rises last */
-	if (level >= TORVYN_LEVEL_DIAGNOSTIC && !l->links[LINK_DIAG])
+	if (level >= TORVYN_LEVEL_DIAGNOSTIC && !attached(l, LINK_DIAG))
 		rc = attach_link(l, LINK_DIAG, e);
-	if (!rc && level >= TORVYN_LEVEL_PRODUCTION && !l->links[LINK_PROD])
+	if (!rc && level >= TORVYN_LEVEL_PRODUCTION && !attached(l, LINK_PROD))
 		rc = attach_link(l, LINK_PROD, e);
 	return rc;
 }
 
 int tvn_loader__level(const struct tvn_loader *l)
 {
-	return l->links[LINK_DIAG]   ? TORVYN_LEVEL_DIAGNOSTIC
-	       : l->links[LINK_PROD] ? TORVYN_LEVEL_PRODUCTION
-				     : TORVYN_LEVEL_OFF;
+	return attached(l, LINK_DIAG)	? TORVYN_LEVEL_DIAGNOSTIC
+	       : attached(l, LINK_PROD) ? TORVYN_LEVEL_PRODUCTION
+					: TORVYN_LEVEL_OFF;
 }
 
 int tvn_loader__sites_attached(const struct tvn_loader *l)
 {
-	return l->link_sites[LINK_PROD] + l->link_sites[LINK_DIAG];
+	int n = 0;
+
+	for (int i = 0; i < l->n_objs; i++)
+		n += l->objs[i]->link_sites[LINK_PROD] + l->objs[i]->link_sites[LINK_DIAG];
+	return n;
 }
 
 void tvn_loader__detach_all(struct tvn_loader *l)

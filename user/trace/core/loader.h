@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The loader: finds a target process, reads its probe notes, checks its
- * probe ABI, loads one BPF object for it and keeps the links that make up
- * its level. A level is one uprobe_multi link of the one BPF program over
- * the level's probe sites; each site's cookie is its index into libbpf's
- * __bpf_usdt_specs map, which the loader fills itself so that bpf_usdt_arg()
- * works without libbpf's one-link-per-probe USDT attach. Not thread-safe:
+ * The loader: finds a target process and the files it maps that carry
+ * torvyn probes (its executable, shared objects), reads their probe notes,
+ * checks their probe ABI and gates, loads one BPF object for the process and
+ * keeps the links that make up its level. A level is one uprobe_multi link
+ * of the one BPF program per file over the level's probe sites; each site's
+ * cookie is its index into libbpf's __bpf_usdt_specs map, which the loader
+ * fills itself so that bpf_usdt_arg() works without libbpf's
+ * one-link-per-probe USDT attach. Not thread-safe:
  * the session serializes its calls.
  */
 #ifndef TORVYN_LOADER_H

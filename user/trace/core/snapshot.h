@@ -52,6 +52,24 @@ struct tvn_snap_export {
 	uint64_t retries, failures, partial_successes, metric_requests;
 };
 
+/*
+ * Why a record from the host was dropped (torvyn_trace_malformed_blocks,
+ * label reason): a block kind the tracer does not know, a size argument
+ * other than the kind's sizeof, a block header that disagrees with the
+ * probe's arguments, an index beyond the tracer's limits, a ring-buffer
+ * record of an unknown type or size.
+ */
+enum tvn_bad_reason {
+	TVN_BAD_KIND,
+	TVN_BAD_SIZE,
+	TVN_BAD_HEADER,
+	TVN_BAD_INDEX,
+	TVN_BAD_RECORD,
+	TVN_BAD_REASONS
+};
+static const char *const tvn_bad_reason_names[TVN_BAD_REASONS] = {"kind", "size", "header", "index",
+								  "record"};
+
 struct tvn_snapshot {
 	/* the tracer */
 	int level;     /* TORVYN_LEVEL_* attached now */
@@ -65,7 +83,8 @@ struct tvn_snapshot {
 	uint64_t read_fail;		  /* user-memory reads that failed */
 	uint64_t blocks_received;	  /* metric blocks consumed */
 	uint64_t bad_records;		  /* metric blocks of another size or kind, dropped */
-	uint64_t traces_received;	  /* promoted traces consumed */
+	uint64_t bad_by_reason[TVN_BAD_REASONS]; /* the same, and malformed records, by reason */
+	uint64_t traces_received;		 /* promoted traces consumed */
 	uint64_t traces_filtered; /* promoted traces the tracer's sampling dropped (BPF) */
 	bool otlp_enabled;	  /* an exporter's figures are in otlp */
 	struct tvn_snap_export otlp;
@@ -75,7 +94,7 @@ struct tvn_snapshot {
 	double start_time; /* unix seconds the session started */
 
 	/* the host's metric blocks, by flow index */
-	int n_flows;		 /* highest flow index seen + 1 */
+	int n_flows;		     /* highest flow index seen + 1 */
 	struct tvn_snap_flow *flows; /* n_flows entries */
 	bool have_pool, have_sys;
 	struct torvyn_pool_block pool;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "names.h"
 #include "store.h"
 
@@ -22,6 +24,8 @@ struct tvn_store {
 	struct torvyn_pool_block pool;
 	struct torvyn_system_block sys;
 	uint64_t blocks_received, bad_records;
+	uint64_t bad[TVN_BAD_REASONS];
+	unsigned logged; /* bit per reason: logged once per session */
 };
 
 /* The size of each kind of block: anything else is another ABI. */
@@ -66,17 +70,79 @@ static struct tvn_snap_flow *flow_slot(struct tvn_store *st, uint32_t idx)
 	return st->flows[idx];
 }
 
-static int put_locked(struct tvn_store *st, const struct tvn_rb_block *r)
+static const char *const kind_name[] = {
+    [TORVYN_BLOCK_FLOW] = "flow",     [TORVYN_BLOCK_COMPONENT] = "component",
+    [TORVYN_BLOCK_STREAM] = "stream", [TORVYN_BLOCK_POOL] = "pool",
+    [TORVYN_BLOCK_SYSTEM] = "system",
+};
+
+/* Counts a dropped record; the first of each reason is logged with its cause and fix. */
+static int bad_locked(struct tvn_store *st, enum tvn_bad_reason why, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	st->bad[why]++;
+	if (why != TVN_BAD_RECORD)
+		st->bad_records++;
+	if (st->logged & (1u << why))
+		return -EPROTO;
+	st->logged |= 1u << why;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_warn("%s: dropped, and every such record after it (counted in "
+		"torvyn_trace_malformed_blocks{reason=\"%s\"}, logged once)\n",
+		msg, tvn_bad_reason_names[why]);
+	return -EPROTO;
+}
+
+static int check_block(struct tvn_store *st, const struct tvn_rb_block *r)
 {
 	const struct torvyn_block_hdr *hdr = (const void *)r->data;
 	size_t n = sizeof(block_size) / sizeof(block_size[0]);
 	size_t want = r->kind < n ? block_size[r->kind] : 0;
-	struct tvn_snap_flow *f;
 
-	if (!want || r->size != want || hdr->size != want || hdr->kind != r->kind) {
-		st->bad_records++;
-		return -EPROTO;
-	}
+	if (!want)
+		return bad_locked(st, TVN_BAD_KIND,
+				  "metrics__flush: a block of kind %u, which this tracer does not "
+				  "know (1 flow, 2 component, 3 stream, 4 pool, 5 system): pass a "
+				  "TORVYN_BLOCK_* kind as the third argument",
+				  r->kind);
+	if (r->size != want)
+		return bad_locked(st, TVN_BAD_SIZE,
+				  "metrics__flush: a %s block passed with size %u, expected %zu "
+				  "(sizeof(struct torvyn_%s_block) in this tracer's "
+				  "include/torvyn_abi.h): build the host against the same headers "
+				  "and pass sizeof the block as the second argument",
+				  kind_name[r->kind], r->size, want, kind_name[r->kind]);
+	if (hdr->size != want || hdr->kind != r->kind)
+		return bad_locked(st, TVN_BAD_HEADER,
+				  "metrics__flush: a %s block whose header says kind %u, size %u: "
+				  "set hdr.kind to %u and hdr.size to %zu before flushing",
+				  kind_name[r->kind], hdr->kind, hdr->size, r->kind, want);
+	if (r->kind != TORVYN_BLOCK_POOL && r->kind != TORVYN_BLOCK_SYSTEM &&
+	    (hdr->flow_idx >= TORVYN_MAX_FLOWS ||
+	     (r->kind == TORVYN_BLOCK_COMPONENT && hdr->idx >= TORVYN_MAX_COMPONENTS) ||
+	     (r->kind == TORVYN_BLOCK_STREAM && hdr->idx >= TORVYN_MAX_STREAMS)))
+		return bad_locked(st, TVN_BAD_INDEX,
+				  "metrics__flush: a %s block of flow %u, index %u: beyond this "
+				  "tracer's limits (%d flows, %d components, %d streams per flow)",
+				  kind_name[r->kind], hdr->flow_idx, hdr->idx, TORVYN_MAX_FLOWS,
+				  TORVYN_MAX_COMPONENTS, TORVYN_MAX_STREAMS);
+	return 0;
+}
+
+static int put_locked(struct tvn_store *st, const struct tvn_rb_block *r)
+{
+	const struct torvyn_block_hdr *hdr = (const void *)r->data;
+	struct tvn_snap_flow *f;
+	int rc = check_block(st, r);
+	size_t want;
+
+	if (rc)
+		return rc;
+	want = block_size[r->kind]; /* a known kind: checked */
 	st->blocks_received++;
 	if (r->kind == TORVYN_BLOCK_POOL) {
 		memcpy(&st->pool, r->data, want);
@@ -90,14 +156,14 @@ static int put_locked(struct tvn_store *st, const struct tvn_rb_block *r)
 	}
 	f = flow_slot(st, hdr->flow_idx);
 	if (!f)
-		return hdr->flow_idx < TORVYN_MAX_FLOWS ? -ENOMEM : -EPROTO;
+		return -ENOMEM;
 	if (r->kind == TORVYN_BLOCK_FLOW) {
 		memcpy(&f->blk, r->data, want);
 		f->present = true;
-	} else if (r->kind == TORVYN_BLOCK_COMPONENT && hdr->idx < TORVYN_MAX_COMPONENTS) {
+	} else if (r->kind == TORVYN_BLOCK_COMPONENT) {
 		memcpy(&f->comps[hdr->idx].blk, r->data, want);
 		f->comps[hdr->idx].present = true;
-	} else if (r->kind == TORVYN_BLOCK_STREAM && hdr->idx < TORVYN_MAX_STREAMS) {
+	} else {
 		memcpy(&f->streams[hdr->idx].blk, r->data, want);
 		f->streams[hdr->idx].present = true;
 	}
@@ -112,6 +178,16 @@ int tvn_store__put(struct tvn_store *st, const struct tvn_rb_block *r)
 	rc = put_locked(st, r);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
+}
+
+void tvn_store__bad_record(struct tvn_store *st, uint32_t type, size_t size)
+{
+	pthread_mutex_lock(&st->lock);
+	bad_locked(st, TVN_BAD_RECORD,
+		   "a ring-buffer record of type %u and %zu bytes, which this tracer does not "
+		   "know: the BPF object and the tracer were built apart: rebuild them together",
+		   type, size);
+	pthread_mutex_unlock(&st->lock);
 }
 
 void tvn_store__name(struct tvn_store *st, uint32_t flow_idx, int kind, int idx, char *buf,
@@ -149,6 +225,7 @@ int tvn_store__copy(struct tvn_store *st, struct tvn_snapshot *snap)
 	pthread_mutex_lock(&st->lock);
 	snap->blocks_received = st->blocks_received;
 	snap->bad_records = st->bad_records;
+	memcpy(snap->bad_by_reason, st->bad, sizeof(st->bad));
 	snap->have_pool = st->have_pool;
 	snap->have_sys = st->have_sys;
 	snap->pool = st->pool;

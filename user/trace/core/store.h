@@ -22,10 +22,14 @@ void tvn_store__free(struct tvn_store *st);
 
 /*
  * Keeps a metric block record from the ring buffer. Returns 0, or -EPROTO for
- * a block of another size or kind (another ABI: never misread, counted in
- * bad_records), or -ENOMEM.
+ * a block of another size or kind, a header that disagrees or an index out of
+ * range (never misread: counted by reason, the first of each reason logged
+ * with its cause and fix), or -ENOMEM.
  */
 int tvn_store__put(struct tvn_store *st, const struct tvn_rb_block *r);
+
+/* Counts (and logs once) a ring-buffer record of an unknown type or size. */
+void tvn_store__bad_record(struct tvn_store *st, uint32_t type, size_t size);
 
 /*
  * The name of a flow (idx < 0) or of its component (kind

@@ -17,10 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
-#include <linux/ptrace.h>
-#endif
-
 #include "torvyn_abi.h"
 #include "torvyn_bpf.h"
 
@@ -54,160 +50,17 @@ static int probe_id_of(const char *name)
 	return -1;
 }
 
-/* ------------------------------------------------------------ arguments */
-
-#if defined(__x86_64__)
-
-/* libbpf's calc_pt_regs_off() table for x86-64. */
-static const struct {
-	const char *names[4];
-	short off;
-} reg_map[] = {
-    {{"rip", "eip", "", ""}, offsetof(struct pt_regs, rip)},
-    {{"rax", "eax", "ax", "al"}, offsetof(struct pt_regs, rax)},
-    {{"rbx", "ebx", "bx", "bl"}, offsetof(struct pt_regs, rbx)},
-    {{"rcx", "ecx", "cx", "cl"}, offsetof(struct pt_regs, rcx)},
-    {{"rdx", "edx", "dx", "dl"}, offsetof(struct pt_regs, rdx)},
-    {{"rsi", "esi", "si", "sil"}, offsetof(struct pt_regs, rsi)},
-    {{"rdi", "edi", "di", "dil"}, offsetof(struct pt_regs, rdi)},
-    {{"rbp", "ebp", "bp", "bpl"}, offsetof(struct pt_regs, rbp)},
-    {{"rsp", "esp", "sp", "spl"}, offsetof(struct pt_regs, rsp)},
-    {{"r8", "r8d", "r8w", "r8b"}, offsetof(struct pt_regs, r8)},
-    {{"r9", "r9d", "r9w", "r9b"}, offsetof(struct pt_regs, r9)},
-    {{"r10", "r10d", "r10w", "r10b"}, offsetof(struct pt_regs, r10)},
-    {{"r11", "r11d", "r11w", "r11b"}, offsetof(struct pt_regs, r11)},
-    {{"r12", "r12d", "r12w", "r12b"}, offsetof(struct pt_regs, r12)},
-    {{"r13", "r13d", "r13w", "r13b"}, offsetof(struct pt_regs, r13)},
-    {{"r14", "r14d", "r14w", "r14b"}, offsetof(struct pt_regs, r14)},
-    {{"r15", "r15d", "r15w", "r15b"}, offsetof(struct pt_regs, r15)},
-};
-
-static int reg_off(const char *name)
-{
-	size_t i, j;
-
-	if (!name[0])
-		return -EINVAL;
-	for (i = 0; i < sizeof(reg_map) / sizeof(reg_map[0]); i++)
-		for (j = 0; j < 4; j++)
-			if (strcmp(name, reg_map[i].names[j]) == 0)
-				return reg_map[i].off;
-	return -EINVAL;
-}
-
-/*
- * libbpf's sscanf() patterns, in its order. len starts at -1 because a
- * pattern can return its full count and still stop before %n (a missing
- * ")"), which libbpf does not notice.
- */
-static int parse_location(const char *s, struct tvn_usdt_arg_spec *a, int *sz, int *len)
-{
-	char reg[16] = {0};
-	long off = 0;
-	int r;
-
-	*len = -1;
-	if (sscanf(s, " %d @ %ld ( %%%15[^)] ) %n", sz, &off, reg, len) == 3 && *len > 0) {
-		a->arg_type = USDT_ARG_REG_DEREF; /* -4@-20(%rbp) */
-		a->val_off = off;
-		goto reg;
-	}
-	*len = -1;
-	if (sscanf(s, " %d @ ( %%%15[^)] ) %n", sz, reg, len) == 2 && *len > 0) {
-		a->arg_type = USDT_ARG_REG_DEREF; /* 8@(%rsp) */
-		a->val_off = 0;
-		goto reg;
-	}
-	*len = -1;
-	if (sscanf(s, " %d @ %%%15s %n", sz, reg, len) == 2 && *len > 0) {
-		a->arg_type = USDT_ARG_REG; /* -4@%eax */
-		a->val_off = 0;
-		goto reg;
-	}
-	*len = -1;
-	if (sscanf(s, " %d @ $%ld %n", sz, &off, len) == 2 && *len > 0) {
-		a->arg_type = USDT_ARG_CONST; /* 4@$71 */
-		a->val_off = off;
-		a->reg_off = 0;
-		return 0;
-	}
-	return -EINVAL;
-reg:
-	r = reg_off(reg);
-	if (r < 0)
-		return r;
-	a->reg_off = r;
-	return 0;
-}
-
-int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out, int *consumed)
-{
-	struct tvn_usdt_arg_spec a;
-	int sz, len, err;
-
-	memset(&a, 0, sizeof(a));
-	err = parse_location(s, &a, &sz, &len);
-	if (err)
-		return err;
-	a.arg_signed = sz < 0;
-	if (sz < 0)
-		sz = -sz;
-	if (sz != 1 && sz != 2 && sz != 4 && sz != 8)
-		return -EINVAL;
-	a.arg_bitshift = 64 - sz * 8;
-	*out = a;
-	*consumed = len;
-	return 0;
-}
-
-#else /* !__x86_64__ */
-
-int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out, int *consumed)
-{
-	(void)s;
-	(void)out;
-	(void)consumed;
-	return -EOPNOTSUPP;
-}
-
-#endif
-
-static int parse_spec(struct tvn_usdt_site *site)
-{
-	struct tvn_usdt_spec *spec = &site->spec;
-	const char *s = site->args;
-	int len, err;
-
-	memset(spec, 0, sizeof(*spec));
-	while (*s) {
-		if (spec->arg_cnt >= USDT_MAX_ARG_CNT) {
-			pr_warn("probe %s: more than %d arguments in '%s'\n", site->name,
-				USDT_MAX_ARG_CNT, site->args);
-			return -EINVAL;
-		}
-		err = tvn_usdt_elf__parse_arg(s, &spec->args[spec->arg_cnt], &len);
-		if (err == -EOPNOTSUPP)
-			return err;
-		if (err) {
-			pr_warn("probe %s: cannot parse argument #%d at '%s' of '%s'\n", site->name,
-				spec->arg_cnt, s, site->args);
-			return -EINVAL;
-		}
-		s += len;
-		spec->arg_cnt++;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------ ELF */
 
 struct seg {
 	uint64_t start, end, offset;
+	uint64_t file_end; /* start + p_filesz: past it, .bss */
 	bool exec;
 };
 
 struct elf_ctx {
 	const char *path;
+	int fd;
 	Elf *elf;
 	GElf_Ehdr ehdr;
 	struct seg *segs;
@@ -284,6 +137,7 @@ static int load_segs(struct elf_ctx *c)
 		    .start = ph.p_vaddr,
 		    .end = ph.p_vaddr + ph.p_memsz,
 		    .offset = ph.p_offset,
+		    .file_end = ph.p_vaddr + ph.p_filesz,
 		    .exec = ph.p_flags & PF_X,
 		};
 	}
@@ -303,6 +157,112 @@ static const struct seg *find_seg(const struct elf_ctx *c, uint64_t vaddr)
 		if (c->segs[i].start <= vaddr && vaddr < c->segs[i].end)
 			return &c->segs[i];
 	return NULL;
+}
+
+/* The value of a defined symbol, from .symtab, else .dynsym. */
+static int find_sym(const struct elf_ctx *c, const char *name, uint64_t *val)
+{
+	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	const char *n;
+
+	for (int pass = 0; pass < 2; pass++) {
+		while ((scn = elf_nextscn(c->elf, scn))) {
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) || !sh.sh_entsize)
+				continue;
+			data = elf_getdata(scn, NULL);
+			for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+				if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+					continue;
+				n = elf_strptr(c->elf, sh.sh_link, sym.st_name);
+				if (n && strcmp(n, name) == 0) {
+					*val = sym.st_value;
+					return 0;
+				}
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* The initial value of the global at vaddr, if the file holds it (not .bss). */
+static bool read_init(const struct elf_ctx *c, uint64_t vaddr, const struct tvn_usdt_arg_spec *a,
+		      uint64_t *val)
+{
+	const struct seg *seg = find_seg(c, vaddr);
+	size_t sz = (64 - a->arg_bitshift) / 8;
+	uint64_t v = 0;
+
+	if (!seg || vaddr + sz > seg->file_end ||
+	    pread(c->fd, &v, sz, (off_t)(vaddr - seg->start + seg->offset)) != (ssize_t)sz)
+		return false;
+	if (a->arg_bitshift)
+		v = a->arg_signed ? (uint64_t)((int64_t)(v << a->arg_bitshift) >> a->arg_bitshift)
+				  : (v << a->arg_bitshift) >> a->arg_bitshift;
+	*val = v;
+	return true;
+}
+
+/*
+ * Turns a location that names a symbol into one libbpf's BPF side reads:
+ * %rip-relative, the uprobe's ip is the site's own address, so the global is
+ * at ip + (sym + addend - pc) whatever the load base; an absolute address
+ * holds only in a file that does not move (ET_EXEC).
+ */
+static const char *resolve_arg(const struct elf_ctx *c, struct tvn_usdt_site *site, int i,
+			       const struct tvn_usdt_arg_ref *ref)
+{
+	struct tvn_usdt_arg_spec *a = &site->spec.args[i];
+	uint64_t addr;
+
+	if (find_sym(c, ref->sym, &addr))
+		return "it names a symbol the file's symbol table lacks (a stripped file or an "
+		       "assembler-local label): keep the symbol table (do not strip the host), "
+		       "or pass the value through a local variable";
+	addr += (uint64_t)ref->addend;
+	if (ref->rip) {
+		a->val_off = addr - site->pc;
+		if (read_init(c, addr, a, &site->init_val[i]))
+			site->init_mask |= 1u << i;
+		return NULL;
+	}
+	if (c->ehdr.e_type != ET_EXEC)
+		return "it is an absolute address in a position-independent file";
+	a->val_off = addr;
+	return NULL;
+}
+
+static int parse_spec(const struct elf_ctx *c, struct tvn_usdt_site *site, char *why, size_t wl)
+{
+	struct tvn_usdt_spec *spec = &site->spec;
+	struct tvn_usdt_arg_ref ref;
+	const char *s = site->args;
+	int len, err;
+
+	memset(spec, 0, sizeof(*spec));
+	while (*s) {
+		if (spec->arg_cnt >= USDT_MAX_ARG_CNT) {
+			snprintf(why, wl, "probe %s: more than %d arguments in '%s'", site->name,
+				 USDT_MAX_ARG_CNT, site->args);
+			return -EINVAL;
+		}
+		err = tvn_usdt_elf__parse_arg(s, &spec->args[spec->arg_cnt], &ref, &len);
+		if (err == -EOPNOTSUPP)
+			return err;
+		if (!err && ref.sym[0])
+			ref.why = resolve_arg(c, site, spec->arg_cnt, &ref);
+		if (err || ref.why) {
+			snprintf(why, wl, "probe %s, argument #%d '%.*s' (of '%s'): %s", site->name,
+				 spec->arg_cnt, (int)strcspn(s, " "), s, site->args, ref.why);
+			return -EINVAL;
+		}
+		s += len;
+		spec->arg_cnt++;
+	}
+	return 0;
 }
 
 struct note {
@@ -340,7 +300,8 @@ static int parse_note(const GElf_Nhdr *nh, const char *data, size_t name_off, si
 }
 
 /* collect_usdt_targets() for one note, with the uprobe_multi choices. */
-static int fill_site(const struct elf_ctx *c, const struct note *n, struct tvn_usdt_site *s)
+static int fill_site(const struct elf_ctx *c, const struct note *n, struct tvn_usdt_site *s,
+		     struct tvn_usdt_sites *out)
 {
 	const struct seg *seg;
 
@@ -376,7 +337,7 @@ static int fill_site(const struct elf_ctx *c, const struct note *n, struct tvn_u
 		s->sem_vaddr = n->sema;
 		s->sem_off = n->sema - seg->start + seg->offset;
 	}
-	return parse_spec(s);
+	return parse_spec(c, s, out->why, sizeof(out->why));
 }
 
 static int add_site(struct tvn_usdt_sites *out, size_t *cap, const struct tvn_usdt_site *s)
@@ -424,13 +385,26 @@ static int read_notes(struct elf_ctx *c, struct tvn_usdt_sites *out)
 		}
 		if (strcmp(n.provider, PROVIDER) != 0)
 			continue;
-		err = fill_site(c, &n, &site);
+		err = fill_site(c, &n, &site, out);
 		if (!err)
 			err = add_site(out, &cap, &site);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/* Which probes' semaphores the file defines, sites or not (dtrace -G defines them all). */
+static void find_semaphores(const struct elf_ctx *c, struct tvn_usdt_sites *out)
+{
+	char name[USDT_NAME_LEN + 32];
+	uint64_t addr;
+
+	for (int p = 0; p < TVN_P_COUNT && p < 64; p++) {
+		snprintf(name, sizeof(name), PROVIDER "_%s_semaphore", torvyn_probe_names[p]);
+		if (!find_sym(c, name, &addr))
+			out->sem_defined |= 1ull << p;
+	}
 }
 
 int tvn_usdt_elf__read(const char *path, struct tvn_usdt_sites *out)
@@ -452,6 +426,7 @@ int tvn_usdt_elf__read(const char *path, struct tvn_usdt_sites *out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	c.fd = fd;
 	c.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!c.elf) {
 		pr_warn("%s: not an ELF file (%s)\n", path, elf_errmsg(-1));
@@ -466,7 +441,10 @@ int tvn_usdt_elf__read(const char *path, struct tvn_usdt_sites *out)
 		goto out;
 	if (find_sec(c.elf, BASE_SEC, &shdr, &scn) == 0)
 		c.base_addr = shdr.sh_addr;
+	out->is_dyn = c.ehdr.e_type == ET_DYN;
 	err = read_notes(&c, out);
+	if (!err && out->n)
+		find_semaphores(&c, out);
 out:
 	if (err)
 		tvn_usdt_sites__free(out);
@@ -489,146 +467,25 @@ int tvn_usdt_sites__abi_version(const struct tvn_usdt_sites *s)
 {
 	const struct tvn_usdt_arg_spec *a;
 	int i, v = -ENOENT;
+	uint64_t x;
 
 	for (i = 0; i < s->n; i++) {
 		if (s->v[i].probe_id != TVN_P_ABI_VERSION || s->v[i].spec.arg_cnt < 1)
 			continue;
 		a = &s->v[i].spec.args[0];
-		if (a->arg_type != USDT_ARG_CONST)
+		if (a->arg_type == USDT_ARG_CONST)
+			x = a->val_off;
+		else if (s->v[i].init_mask & 1)
+			x = s->v[i].init_val[0];
+		else
 			continue;
-		if (v >= 0 && (uint64_t)v != a->val_off) {
-			pr_warn("abi__version sites disagree: %d and %lld\n", v,
-				(long long)a->val_off);
+		if (v >= 0 && (uint64_t)v != x) {
+			pr_warn("abi__version sites disagree: %d and %lld\n", v, (long long)x);
 			return -EINVAL;
 		}
-		if (a->val_off > INT_MAX)
+		if (x > INT_MAX)
 			return -EINVAL;
-		v = (int)a->val_off;
+		v = (int)x;
 	}
 	return v;
-}
-
-/* ------------------------------------------------------------ processes */
-
-int tvn_usdt_elf__exe_link(int pid, char *buf, size_t len)
-{
-	char p[64];
-	ssize_t n;
-
-	if (pid <= 0)
-		return -ESRCH;
-	snprintf(p, sizeof(p), "/proc/%d/exe", pid);
-	n = readlink(p, buf, len);
-	if (n < 0) {
-		int err = -errno;
-
-		snprintf(p, sizeof(p), "/proc/%d", pid);
-		if (access(p, F_OK))
-			return -ESRCH;
-		return err == -EPERM ? -EACCES : err;
-	}
-	if ((size_t)n >= len)
-		return -ENAMETOOLONG;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int try_open(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-int tvn_usdt_elf__target_path(int pid, char *buf, size_t len)
-{
-	static const char deleted[] = " (deleted)";
-	char exe[PATH_MAX];
-	size_t el;
-	int err, n;
-
-	err = tvn_usdt_elf__exe_link(pid, exe, sizeof(exe));
-	if (err)
-		return err;
-	el = strlen(exe);
-	/* a replaced executable is only reachable through /proc/PID/exe */
-	if (exe[0] == '/' &&
-	    !(el > sizeof(deleted) - 1 && strcmp(exe + el - (sizeof(deleted) - 1), deleted) == 0)) {
-		n = snprintf(buf, len, "/proc/%d/root%s", pid, exe);
-		if (n > 0 && (size_t)n < len && try_open(buf) == 0)
-			return 0;
-	}
-	n = snprintf(buf, len, "/proc/%d/exe", pid);
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	err = try_open(buf);
-	if (err == -ENOENT)
-		return access(buf, F_OK) == 0 ? -ENOENT : -ESRCH;
-	return err == -EPERM ? -EACCES : err;
-}
-
-/*
- * Where pid maps file offset off of its executable: like the kernel's
- * uprobe reference counter, through the private writable mapping of the
- * file that covers off, else any mapping of the file that covers it.
- */
-static int offset_to_addr(int pid, const char *exe, uint64_t off, uint64_t *addr)
-{
-	unsigned long start, end, moff;
-	char p[64], perms[8], *line = NULL;
-	size_t cap = 0, pl;
-	int pos, best = 0; /* 1: a mapping of the file, 2: its writable private one */
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/maps", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (getline(&line, &cap, f) > 0) {
-		pos = 0;
-		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms, &moff, &pos) <
-			4 ||
-		    !pos)
-			continue;
-		pl = strlen(line + pos);
-		if (pl && line[pos + pl - 1] == '\n')
-			line[pos + --pl] = '\0';
-		if (strcmp(line + pos, exe) != 0 || off < moff || off >= moff + (end - start))
-			continue;
-		if (best < 2) {
-			best = perms[1] == 'w' && perms[3] == 'p' ? 2 : 1;
-			*addr = start + (off - moff);
-		}
-	}
-	free(line);
-	fclose(f);
-	return best ? 0 : -ENOENT;
-}
-
-int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint16_t *val)
-{
-	char exe[PATH_MAX], p[64];
-	uint64_t addr = 0;
-	ssize_t n;
-	int fd, err;
-
-	if (!site->sem_off)
-		return -ENOENT;
-	err = tvn_usdt_elf__exe_link(pid, exe, sizeof(exe));
-	if (err)
-		return err;
-	err = offset_to_addr(pid, exe, site->sem_off, &addr);
-	if (err)
-		return err;
-	snprintf(p, sizeof(p), "/proc/%d/mem", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = pread(fd, val, sizeof(*val), (off_t)addr);
-	err = n == sizeof(*val) ? 0 : n < 0 ? -errno : -EIO;
-	close(fd);
-	return err;
 }

@@ -6,7 +6,10 @@
  * ref_ctr_offsets[] = sem_off, cookies[] = a spec id) and fill libbpf's
  * __bpf_usdt_specs map itself with each site's spec, for bpf_usdt_arg().
  * x86-64 only: elsewhere the functions that parse arguments fail with
- * -EOPNOTSUPP.
+ * -EOPNOTSUPP. Beyond libbpf's forms, a location that names a symbol (a
+ * global passed as an argument: "8@120+fb(%rip)", "-4@ver(%rip)", or
+ * "8@$sym" in a non-PIE executable) is resolved through the file's symbol
+ * table into the register forms libbpf's BPF side reads.
  */
 #ifndef TORVYN_USDT_ELF_H
 #define TORVYN_USDT_ELF_H
@@ -63,12 +66,44 @@ struct tvn_usdt_site {
 	uint64_t sem_off;   /* file offset of the semaphore: the ref_ctr_offset, 0 if none */
 	char args[USDT_ARGS_LEN]; /* the note's argument string, "" if none */
 	struct tvn_usdt_spec spec;
+	/*
+	 * Arguments that name a global (%rip-relative): bit i set when the
+	 * file holds the global's initial value, in init_val[i] (sign- or
+	 * zero-extended as the spec says). Lets the tracer read abi__version
+	 * when the host passes a global rather than the literal.
+	 */
+	uint16_t init_mask;
+	uint64_t init_val[USDT_MAX_ARG_CNT];
 };
 
 /* The torvyn sites of one file, in note order. */
 struct tvn_usdt_sites {
 	struct tvn_usdt_site *v;
 	int n;
+	bool is_dyn; /* ET_DYN (PIE or shared object): it moves with its load base */
+	/*
+	 * Bit p set when the file defines the semaphore torvyn_<probe p>_semaphore
+	 * in its symbol table: the code may test TORVYN_<PROBE>_ENABLED() even
+	 * where no site of probe p exists. 0 when the file has no symbol table.
+	 */
+	uint64_t sem_defined;
+	/*
+	 * After tvn_usdt_elf__read() failed with -EINVAL: which probe, which
+	 * argument, why it was refused and what to do, in one sentence.
+	 */
+	char why[384];
+};
+
+/*
+ * What parsing an argument learnt besides the spec: the symbol the location
+ * names, resolved by tvn_usdt_elf__read() against the file, or why the
+ * argument was refused.
+ */
+struct tvn_usdt_arg_ref {
+	char sym[64];	 /* "fb" of "8@120+fb(%rip)"; "" when no symbol is named */
+	int64_t addend;	 /* 120 there: added to the symbol's address */
+	bool rip;	 /* the location is %rip-relative (sym must resolve to data) */
+	const char *why; /* on failure: the reason, in words */
 };
 
 /*
@@ -87,20 +122,26 @@ void tvn_usdt_sites__free(struct tvn_usdt_sites *s);
 
 /*
  * The probe ABI version the file declares: the constant argument of its
- * abi__version probe. -ENOENT if there is no abi__version site with a
- * constant argument, -EINVAL if two sites disagree.
+ * abi__version probe, or the initial value of the global it passes.
+ * -ENOENT if there is no abi__version site whose argument is known before
+ * the process runs, -EINVAL if two sites disagree.
  */
 int tvn_usdt_sites__abi_version(const struct tvn_usdt_sites *s);
 
 /*
  * Parses one argument of an x86-64 sdt.h argument string starting at s:
  * "N@$const", "N@%reg", "N@off(%reg)" or "N@(%reg)", N one of 1, 2, 4, 8,
- * negative for signed. Fills *out exactly as libbpf's parse_usdt_arg() and
- * parse_usdt_spec() do and sets *consumed to the characters used, including
- * the whitespace that follows. Returns 0, -EINVAL (not logged: the caller
+ * negative for signed, filled exactly as libbpf's parse_usdt_arg() and
+ * parse_usdt_spec() do; and the forms that name a symbol,
+ * "N@sym(%rip)", "N@sym+off(%rip)", "N@off+sym(%rip)", "N@sym-off(%rip)",
+ * "N@sym+off(%reg)" and "N@$sym+off", whose symbol and addend go to *ref
+ * (out->val_off holds the addend until the reader resolves the symbol).
+ * Sets *consumed to the characters used, including the whitespace that
+ * follows. Returns 0, -EINVAL with ref->why set (not logged: the caller
  * knows the probe) or -EOPNOTSUPP on other architectures.
  */
-int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out, int *consumed);
+int tvn_usdt_elf__parse_arg(const char *s, struct tvn_usdt_arg_spec *out,
+			    struct tvn_usdt_arg_ref *ref, int *consumed);
 
 /* The torvyn.d name of a probe id ("abi__version"), NULL if out of range. */
 const char *tvn_usdt_elf__probe_name(int probe_id);
@@ -120,6 +161,22 @@ int tvn_usdt_elf__exe_link(int pid, char *buf, size_t len);
  * or the errors of tvn_usdt_elf__exe_link().
  */
 int tvn_usdt_elf__target_path(int pid, char *buf, size_t len);
+
+/*
+ * Calls fn with each file that pid maps executable other than its
+ * executable (its shared objects, as /proc/PID/maps names them: a path in
+ * the process's mount namespace), each once, in address order. Stops when fn
+ * returns nonzero and returns that value; else 0, or -ESRCH, -EACCES.
+ * Deleted files (" (deleted)") are skipped: their probes cannot be attached
+ * by path.
+ */
+int tvn_usdt_elf__each_object(int pid, int (*fn)(void *ctx, const char *name), void *ctx);
+
+/*
+ * A path through which the file that pid maps as name opens from here:
+ * /proc/PID/root/<name>. Returns 0, -ENAMETOOLONG or the error of opening it.
+ */
+int tvn_usdt_elf__object_path(int pid, const char *name, char *buf, size_t len);
 
 /*
  * Reads the current value of site's semaphore in the running process pid:

@@ -342,6 +342,11 @@ const struct tvn_metric_fam tvn_metric_fams[] = {
     {FAM("torvyn.trace.blocks.received", METRIC_COUNTER, "{block}", NULL,
 	 "Metric blocks received from the host."),
      SELF(blocks_received)},
+    {FAM("torvyn.trace.malformed.blocks", METRIC_COUNTER, "{record}", NULL,
+	 "Records from the host dropped as malformed, by reason (the tracer logs the first of "
+	 "each with its cause and fix)."),
+     SELFv(bad_by_reason, V_ARR), ARR("reason", tvn_bad_reason_names),
+     OTLP_HELP("Records from the host dropped as malformed, by reason.")},
     {FAM("torvyn.trace.traces.received", METRIC_COUNTER, "{trace}", NULL,
 	 "Promoted element traces received from the host."),
      SELF(traces_received)},
