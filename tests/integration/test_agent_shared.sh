@@ -49,7 +49,7 @@ exact() {
 	sleep 0.3 # the ring buffer is read every 50 ms
 	scrape "$T/$2.prom"
 	assert_eq "host $2: elements" "$1" "$(series "$T/$2.prom" torvyn_flow_elements_total "$2")"
-	assert_eq "host $2: errors" "$(($1 / 10))" "$(series "$T/$2.prom" torvyn_flow_elements_errors_total "$2")"
+	assert_eq "host $2: errors" "$(($1 / 10))" "$(series "$T/$2.prom" torvyn_flow_errors_total "$2")"
 }
 
 # 1. started after the agent
