@@ -369,8 +369,13 @@ $(BUILD)/integ/libprobehost.so: $(PROBE_HOST_DEPS)
 $(BUILD)/integ/probe_host_shared: tests/integration/probe_host_main.c $(BUILD)/integ/libprobehost.so
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Iinclude $< -L$(BUILD)/integ -lprobehost -Wl,-rpath,'$$ORIGIN' -o $@
+# the same with no probe in the executable: only the library is a host
+$(BUILD)/integ/probe_host_embedded: tests/integration/probe_host_main.c $(BUILD)/integ/libprobehost.so
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -DPROBE_HOST_MAIN_NO_SITE $< -L$(BUILD)/integ -lprobehost \
+		-Wl,-rpath,'$$ORIGIN' -o $@
 INTEG_BINS += $(BUILD)/integ/probe_host $(BUILD)/integ/probe_host_nogate \
-	$(BUILD)/integ/probe_host_shared
+	$(BUILD)/integ/probe_host_shared $(BUILD)/integ/probe_host_embedded
 
 # ---------------------------------------------------------------- top level
 ALL := $(BUILD)/torvyn-host $(BUILD)/torvyn-host-noprobes $(PLUGINS) $(BUILD)/torvyn-trace \

@@ -19,7 +19,7 @@ SECONDS_TO_RUN=${SECONDS_TO_RUN:-0}
 # The series shown first, named here only (every family: docs/metrics.md).
 SERIES_LEVEL=torvyn_trace_level
 SERIES_ELEMENTS=torvyn_flow_elements_total
-SERIES_ERRORS=torvyn_flow_elements_errors_total
+SERIES_ERRORS=torvyn_flow_errors_total
 SERIES_LATENCY=torvyn_flow_latency_seconds # a histogram: its p99 is shown
 SERIES_PROMOTED=torvyn_flow_traces_promoted_total
 SERIES_BACKPRESSURE=torvyn_stream_backpressure_events_total

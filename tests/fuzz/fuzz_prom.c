@@ -27,7 +27,7 @@ struct want_label {
 
 /* One sample the walk handed over: its lines (a histogram's buckets, _sum, _count). */
 struct want {
-	const struct tvn_metric_family *f;
+	char prom[128]; /* the family's name: the walk's copy lives only for the call */
 	bool hist;
 	int n;
 	struct want_label l[MAX_LABELS];
@@ -52,13 +52,11 @@ static int want_sample(void *ctx, const struct tvn_metric_family *f,
 	}
 	FUZZ_CHECK(n <= MAX_LABELS, "%d labels", n);
 	w = &ws->w[ws->n++];
-	w->f = f;
+	snprintf(w->prom, sizeof(w->prom), "%s", f->prom);
 	w->hist = v->kind == METRIC_HIST;
 	w->n = n;
 	for (int i = 0; i < n; i++) {
-		bool state = ws->om && f->type == METRIC_STATESET && i == n - 1;
-
-		snprintf(w->l[i].key, sizeof(w->l[i].key), "%s", state ? f->prom : ls[i].key);
+		snprintf(w->l[i].key, sizeof(w->l[i].key), "%s", ls[i].key);
 		FUZZ_CHECK(ls[i].vmax <= 256, "vmax %zu", ls[i].vmax);
 		fuzz_clean(ls[i].val, ls[i].vmax, w->l[i].val);
 	}
@@ -99,7 +97,7 @@ static void check_line(const char *p, const char *end, const struct want *w, int
 {
 	static const char *const sfx[] = {"_sum", "_count"};
 	bool bucket = w->hist && k <= TORVYN_LAT_BOUNDS;
-	size_t fl = strlen(w->f->prom);
+	size_t fl = strlen(w->prom);
 	struct want_label got;
 	const char *name = p;
 	char num[64], *nend;
@@ -108,8 +106,8 @@ static void check_line(const char *p, const char *end, const struct want *w, int
 	FUZZ_CHECK(name_ch(*p, true), "line: %.*s", (int)(end - p), p);
 	while (p < end && name_ch(*p, false))
 		p++;
-	FUZZ_CHECK((size_t)(p - name) >= fl && !strncmp(name, w->f->prom, fl), "%.*s is not of %s",
-		   (int)(p - name), name, w->f->prom);
+	FUZZ_CHECK((size_t)(p - name) >= fl && !strncmp(name, w->prom, fl), "%.*s is not of %s",
+		   (int)(p - name), name, w->prom);
 	if (w->hist)
 		FUZZ_CHECK(bucket ? !strncmp(name + fl, "_bucket", 7)
 				  : !strncmp(name + fl, sfx[k - TORVYN_LAT_BOUNDS - 1],

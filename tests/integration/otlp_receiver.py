@@ -3,6 +3,7 @@
 
     otlp_receiver.py [--http PORT] [--grpc PORT] [--out FILE] [--metrics-out FILE]
                      [--requests-out FILE] [--fail-first N] [--proto-dir DIR]
+                     [--tls CERT:KEY]
     otlp_receiver.py --decode-json FILE --out FILE [--metrics-out FILE]
 
 PORT 0 picks a free port; the "ready" line names the ports.
@@ -45,6 +46,11 @@ checks still happen): for runs with more spans than Python can print.
     --metrics-out (transport "file"); exits 1 naming the first line that does
     not decode.
 
+--tls CERT:KEY serves both transports over TLS only, with that certificate
+chain and key (PEM): OTLP/HTTP over HTTP/1.1, OTLP/gRPC over HTTP/2 negotiated
+by ALPN (the front proxy ends TLS). A client that does not trust the
+certificate gets no answer at all: the handshake fails, no request is logged.
+
 --fail-first N answers the first N requests 503 with Retry-After: 1 (gRPC:
 UNAVAILABLE). Prints "ready" on stdout once listening; SIGTERM or SIGINT stops
 it cleanly (exit 0) with a one-line summary on stderr.
@@ -61,6 +67,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -491,9 +498,10 @@ class GrpcFront:
     """Listens on the public port and passes every connection through to
     grpcio's server on a private one, sniffing compressed flags on the way."""
 
-    def __init__(self, port, backend_port, flags):
+    def __init__(self, port, backend_port, flags, tls=None):
         self.backend = ("127.0.0.1", backend_port)
         self.flags = flags
+        self.tls = tls
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
@@ -508,6 +516,14 @@ class GrpcFront:
                 c, _ = self.sock.accept()
             except OSError:
                 return
+            if self.tls:
+                try:
+                    c.settimeout(5)
+                    c = self.tls.wrap_socket(c, server_side=True)
+                    c.settimeout(None)
+                except (ssl.SSLError, OSError):
+                    c.close()
+                    continue
             try:
                 b = socket.create_connection(self.backend)
             except OSError:
@@ -581,7 +597,7 @@ def grpc_handler(traces, flags):
     return grpc.unary_unary_rpc_method_handler(export)
 
 
-def start_grpc(port):
+def start_grpc(port, tls=None):
     import grpc
     from concurrent import futures
 
@@ -598,8 +614,17 @@ def start_grpc(port):
     ))
     backend = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    front = GrpcFront(port, backend, flags)
+    front = GrpcFront(port, backend, flags, tls)
     return server, front
+
+
+def tls_context(spec, alpn):
+    """A server-side TLS context from CERT:KEY, offering the ALPN protocol alpn."""
+    cert, key = spec.split(":", 1)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols([alpn])
+    return ctx
 
 
 # ---------------------------------------------------------------- --decode-json
@@ -653,6 +678,7 @@ def main():
     ap.add_argument("--fail-first", type=int, default=0, metavar="N",
                     help="answer the first N requests 503 / UNAVAILABLE")
     ap.add_argument("--proto-dir", default=DEFAULT_PROTO_DIR)
+    ap.add_argument("--tls", metavar="CERT:KEY", help="serve over TLS only (PEM files)")
     ap.add_argument("--decode-json", metavar="FILE",
                     help="decode the OTLP/JSON request lines of FILE and exit")
     args = ap.parse_args()
@@ -673,11 +699,14 @@ def main():
         ports = []
         if args.http is not None:
             httpd = HttpServer(("127.0.0.1", args.http), HttpHandler)
+            if args.tls:
+                httpd.socket = tls_context(args.tls, "http/1.1").wrap_socket(
+                    httpd.socket, server_side=True)
             threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                              daemon=True).start()
             ports.append("http=%d" % httpd.server_address[1])
         if args.grpc is not None:
-            grpcd, front = start_grpc(args.grpc)
+            grpcd, front = start_grpc(args.grpc, args.tls and tls_context(args.tls, "h2"))
             ports.append("grpc=%d" % front.port)
         print("ready " + " ".join(ports), flush=True)
         while not stop.wait(0.2):

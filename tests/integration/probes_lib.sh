@@ -58,7 +58,7 @@ trace_one() {
 	assert_eq "$level: elements of flow checked" 2000 "$(unhost <"$d/final.prom" |
 		awk '$1 == "torvyn_flow_elements_total{flow_id=\"checked\"}" { print $2 }')"
 	assert_eq "$level: errors of flow checked" 286 "$(unhost <"$d/final.prom" |
-		awk '$1 == "torvyn_flow_elements_errors_total{flow_id=\"checked\"}" { print $2 }')"
+		awk '$1 == "torvyn_flow_errors_total{flow_id=\"checked\"}" { print $2 }')"
 	kill -INT "$tpid"
 	wait_exit "$tpid" 10 || fail "$level: torvyn-trace exited $? on SIGINT"
 }

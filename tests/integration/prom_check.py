@@ -177,11 +177,11 @@ def check_summary(summary, series, diagnostic=False):
     for flow in summary["flows"]:
         f = flow["id"]
         c.eq(flow["elements"], "torvyn_flow_elements_total", flow_id=f)
-        c.eq(flow["errors"], "torvyn_flow_elements_errors_total", flow_id=f)
+        c.eq(flow["errors"], "torvyn_flow_errors_total", flow_id=f)
         for reason in COPY_REASONS:
             cp = flow["copies"].get(reason, {"count": 0, "bytes": 0})
             c.eq(cp["count"], "torvyn_flow_copies_total", flow_id=f, reason=reason)
-            c.eq(cp["bytes"], "torvyn_flow_copies_bytes_total", flow_id=f, reason=reason)
+            c.eq(cp["bytes"], "torvyn_flow_copied_bytes_total", flow_id=f, reason=reason)
         c.eq(flow["transfers"]["count"], "torvyn_flow_transfers_total", flow_id=f)
         for comp in flow["components"]:
             lab = {"flow_id": f, "component_id": comp["id"]}
@@ -201,7 +201,7 @@ def check_summary(summary, series, diagnostic=False):
                 cp = comp.get("copies", {}).get(reason)
                 if cp and cp["count"]:
                     c.eq(cp["count"], "torvyn_diagnostic_copies_total", reason=reason, **lab)
-                    c.eq(cp["bytes"], "torvyn_diagnostic_copies_bytes_total", reason=reason, **lab)
+                    c.eq(cp["bytes"], "torvyn_diagnostic_copied_bytes_total", reason=reason, **lab)
                 else:
                     c.absent_or_zero("torvyn_diagnostic_copies_total", reason=reason, **lab)
             c.sum_eq(comp["transfers_in"], "torvyn_diagnostic_transfers_total",
@@ -222,8 +222,8 @@ def check_summary(summary, series, diagnostic=False):
         t = tier["tier"]
         c.eq(tier["allocated"], "torvyn_pool_allocated_total", tier=t)
         c.eq(tier["returned"], "torvyn_pool_returned_total", tier=t)
-        c.eq(tier["fallback_count"], "torvyn_pool_fallback_count_total", tier=t)
-        c.eq(tier["exhaustion_events"], "torvyn_pool_exhaustion_events_total", tier=t)
+        c.eq(tier["fallback_count"], "torvyn_pool_fallbacks_total", tier=t)
+        c.eq(tier["exhaustion_events"], "torvyn_pool_exhaustions_total", tier=t)
     return c.checked, c.problems
 
 

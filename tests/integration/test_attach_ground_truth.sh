@@ -145,7 +145,7 @@ run_one() {
 				"$(sample "$m" "torvyn_component_invocations_total{flow_id=\"three-stage\",component_id=\"$c\"}")"
 		done
 		assert_eq "$level scrape flow errors" 0 \
-			"$(sample "$m" 'torvyn_flow_elements_errors_total{flow_id="three-stage"}')"
+			"$(sample "$m" 'torvyn_flow_errors_total{flow_id="three-stage"}')"
 		;;
 	faults)
 		assert_eq "$level summary processor errors by kind" '{"internal":2,"invalid-input":1}' \
@@ -153,11 +153,11 @@ run_one() {
 		assert_eq "$level scrape processor errors" 3 \
 			"$(sample "$m" 'torvyn_component_errors_total{flow_id="three-stage",component_id="processor"}')"
 		assert_eq "$level scrape flow three-stage errors" 3 \
-			"$(sample "$m" 'torvyn_flow_elements_errors_total{flow_id="three-stage"}')"
+			"$(sample "$m" 'torvyn_flow_errors_total{flow_id="three-stage"}')"
 		assert_eq "$level scrape filter errors" 1 \
 			"$(sample "$m" 'torvyn_component_errors_total{flow_id="filtered",component_id="match"}')"
 		assert_eq "$level scrape flow filtered errors" 1 \
-			"$(sample "$m" 'torvyn_flow_elements_errors_total{flow_id="filtered"}')"
+			"$(sample "$m" 'torvyn_flow_errors_total{flow_id="filtered"}')"
 		assert_eq "$level scrape sink invocations (3 elements ended by errors)" 19997 \
 			"$(sample "$m" 'torvyn_component_invocations_total{flow_id="three-stage",component_id="sink"}')"
 		assert_eq "$level scrape flow three-stage elements" 20000 \

@@ -147,6 +147,12 @@ for name, p in pipes.items():
     for kind in ("receivers", "processors", "exporters"):
         check(f"otel: every {kind[:-1]} of {name} is declared",
               p[kind] and all(c in (otel.get(kind) or {}) for c in p[kind]))
+hl = {a["key"]: a["from_attribute"] for p in pipes["metrics"]["processors"]
+      if p.startswith("resource") for a in otel["processors"][p]["attributes"]}
+check("otel: pushed metrics get the labels of /metrics (service, pid, exe)",
+      hl == {"service": "service.name", "pid": "process.pid", "exe": "process.executable.name"})
+check("otel: remote write adds the unit and _total suffixes of docs/metrics.md",
+      otel["exporters"]["prometheusremotewrite"].get("add_metric_suffixes") is True)
 types = {e.split("/")[0] for e in otel["exporters"]}
 check("otel: exporters are otlphttp, prometheusremotewrite and debug",
       types == {"otlphttp", "prometheusremotewrite", "debug"})

@@ -51,7 +51,7 @@ for level in production diagnostic; do
 			"$(sample "$d/final.prom" "torvyn_component_invocations_total{flow_id=\"enrich\",component_id=\"$c\"}")"
 	done
 	assert_eq "$level: scrape flow errors" 0 \
-		"$(sample "$d/final.prom" 'torvyn_flow_elements_errors_total{flow_id="enrich"}')"
+		"$(sample "$d/final.prom" 'torvyn_flow_errors_total{flow_id="enrich"}')"
 
 	kill -INT "$tpid"
 	rc=0

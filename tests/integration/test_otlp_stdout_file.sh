@@ -104,7 +104,7 @@ try:
             check(m["resource"].get("service.name") == "torvyn-host" and
                   m["resource"].get("process.pid") == pid,
                   "request %d: resource %r" % (n, m["resource"]))
-        inv = [m for m in ms if m["metric"] == "component.invocations"]
+        inv = [m for m in ms if m["metric"] == "torvyn.component.invocations"]
         check(len(inv) == 1, "request %d: %d component.invocations metrics" % (n, len(inv)))
         inv = inv[0]
         check(inv["type"] == "sum" and inv["is_monotonic"] is True and
@@ -127,7 +127,7 @@ try:
                       "%d -> %d" % (n, c, prev[c]["as_int"], p["as_int"]))
                 check(p["start"] == prev[c]["start"], "request %d: %s start time moved" % (n, c))
         prev = pts
-        hist = [m for m in ms if m["metric"] == "component.processing_time"]
+        hist = [m for m in ms if m["metric"] == "torvyn.component.processing_time"]
         check(len(hist) == 1, "request %d: %d component.processing_time metrics" % (n, len(hist)))
         hist = hist[0]
         check(hist["type"] == "histogram" and hist["aggregation_temporality"] == 2 and

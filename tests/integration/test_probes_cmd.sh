@@ -2,7 +2,8 @@
 # torvyn-trace probes: the probes of build/torvyn-host as readelf -n sees
 # them, the exit codes for a binary without probes, a missing process and a
 # bad command line, and the semaphores of a running host: all 0 while nobody
-# traces it, exactly 1 on the one probe bpftrace attaches to.
+# traces it, exactly 1 on the one probe bpftrace attaches to; with --pid, the
+# probes of a runtime embedded as a shared object, listed under that file.
 . "$(dirname "$0")/lib.sh"
 TRACE=${TORVYN_TRACE:-$TRACE} # another build of torvyn-trace, to test it before it is linked
 
@@ -102,6 +103,26 @@ assert_eq "semaphores while nobody traces" \
 # second write (it is over 4 KiB) would then fail with SIGPIPE
 "$TRACE" probes --pid "$host_pid" >"$T/table.txt" || fail "probes --pid $host_pid (table) failed"
 grep -q '^PROBE .* SEMAPHORE ' "$T/table.txt" || fail "table: no SEMAPHORE column"
+
+# a main with one site of its own and the runtime in libprobehost.so: both
+# files are listed, each probe under its file, the library's semaphores read
+# where the library maps them
+shared=$ROOT/build/integ/probe_host_shared
+[ -x "$shared" ] || fail "build/integ/probe_host_shared is not built (make unit)"
+bg "$shared" 1000 5 >"$T/shared.out"
+shared_pid=$BGPID
+wait_for "probe_host_shared to start" 10 grep -qx ready "$T/shared.out"
+"$TRACE" probes --pid "$shared_pid" -j >"$T/shared.json" || fail "probes --pid of probe_host_shared failed"
+assert_eq "files with probes" "$shared $ROOT/build/integ/libprobehost.so" \
+	"$(jq -r '.files[].path' "$T/shared.json" | xargs)"
+assert_eq "probes by file" "probe_host_shared:abi__version libprobehost.so:abi__version libprobehost.so:gate__production libprobehost.so:metrics__flush" \
+	"$(jq -r '.probes[] | "\(.file | sub(".*/"; "")):\(.name)"' "$T/shared.json" | xargs)"
+assert_eq "the library's semaphores while nobody traces" "0 0 0" \
+	"$(jq -r '.probes[] | select(.file | endswith("/libprobehost.so")) | .semaphore' "$T/shared.json" | xargs)"
+"$TRACE" probes --pid "$shared_pid" >"$T/shared.txt" || fail "probes --pid of probe_host_shared (table) failed"
+grep -qx "pid $shared_pid: $ROOT/build/integ/libprobehost.so (a shared object it maps)" "$T/shared.txt" ||
+	fail "the table does not name the library: $(cat "$T/shared.txt")"
+kill "$shared_pid"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "semaphores under a tracer and the permission error not checked: need root"

@@ -52,7 +52,7 @@ value() { sed -n "s/^$2 //p" "$T/$1.prom"; }
 exact() {
 	local name=$1
 	assert_eq "$name: elements" 1000 "$(value "$name" 'torvyn_flow_elements_total{flow_id="probe-flow"}')"
-	assert_eq "$name: errors" 100 "$(value "$name" 'torvyn_flow_elements_errors_total{flow_id="probe-flow"}')"
+	assert_eq "$name: errors" 100 "$(value "$name" 'torvyn_flow_errors_total{flow_id="probe-flow"}')"
 	assert_eq "$name: blocks" 5 "$(value "$name" torvyn_trace_blocks_received_total)"
 	assert_eq "$name: malformed" 0 "$(value "$name" 'torvyn_trace_malformed_blocks_total{reason="size"}')"
 	# gate__production, abi__version and metrics__flush of the runtime, abi__version of main

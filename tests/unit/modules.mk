@@ -1,6 +1,7 @@
 # What each unit test links: UNIT_DEPS_<name> for tests/unit/test_<name>.c.
 # The metric model: the catalogue and its walk (user/trace/model/).
 MODEL_SRCS := user/trace/model/metric_model.c user/trace/model/metric_catalog.c \
+	user/trace/model/metric_names.c \
 	user/trace/core/names.c
 UNIT_DEPS_trace_context := usdt/trace_context.c
 UNIT_DEPS_sampling := usdt/sampling.c usdt/trace_context.c
@@ -18,6 +19,8 @@ PROM_TEST_SRCS := user/trace/render/prom.c user/trace/render/bounds.c $(MODEL_SR
 	tests/unit/prom_fixture.c tests/unit/prom_check.c
 UNIT_DEPS_prom := $(PROM_TEST_SRCS)
 UNIT_DEPS_prom_families := $(PROM_TEST_SRCS)
+# One vocabulary: the OTLP-to-Prometheus name translation against the catalogue.
+UNIT_DEPS_metric_names := $(MODEL_SRCS)
 UNIT_DEPS_usdt_elf := user/trace/core/usdt_elf.c user/trace/core/usdt_arg.c user/trace/core/usdt_proc.c user/trace/util/log.c
 UNIT_LIBS_usdt_elf := -lelf
 UNIT_LIBS_prom := -Wl,--wrap=realloc

@@ -18,12 +18,12 @@
 
 const struct want_fam want_fams[] = {
     {"torvyn_flow_elements", "counter", NULL},
-    {"torvyn_flow_elements_errors", "counter", NULL},
+    {"torvyn_flow_errors", "counter", NULL},
     {"torvyn_flow_latency_seconds", "histogram", "seconds"},
     {"torvyn_flow_copies", "counter", NULL},
-    {"torvyn_flow_copies_bytes", "counter", "bytes"},
+    {"torvyn_flow_copied_bytes", "counter", "bytes"},
     {"torvyn_flow_transfers", "counter", NULL},
-    {"torvyn_flow_transfers_bytes", "counter", "bytes"},
+    {"torvyn_flow_transferred_bytes", "counter", "bytes"},
     {"torvyn_flow_active_duration_seconds", "gauge", "seconds"},
     {"torvyn_flow_state", "stateset", NULL},
     {"torvyn_flow_traces_promoted", "counter", NULL},
@@ -35,7 +35,7 @@ const struct want_fam want_fams[] = {
     {"torvyn_component_input_bytes", "counter", "bytes"},
     {"torvyn_component_output_bytes", "counter", "bytes"},
     {"torvyn_component_wakeups", "counter", NULL},
-    {"torvyn_component_idle_seconds", "counter", "seconds"},
+    {"torvyn_component_idle_time_seconds", "counter", "seconds"},
     {"torvyn_stream_elements_transferred", "counter", NULL},
     {"torvyn_stream_elements_dropped", "counter", NULL},
     {"torvyn_stream_backpressure_events", "counter", NULL},
@@ -48,22 +48,22 @@ const struct want_fam want_fams[] = {
     {"torvyn_pool_available", "gauge", NULL},
     {"torvyn_pool_allocated", "counter", NULL},
     {"torvyn_pool_returned", "counter", NULL},
-    {"torvyn_pool_fallback_count", "counter", NULL},
-    {"torvyn_pool_exhaustion_events", "counter", NULL},
+    {"torvyn_pool_fallbacks", "counter", NULL},
+    {"torvyn_pool_exhaustions", "counter", NULL},
     {"torvyn_pool_buffer_size_bytes", "gauge", "bytes"},
-    {"torvyn_system_flows_active", "gauge", NULL},
-    {"torvyn_system_components_active", "gauge", NULL},
-    {"torvyn_system_memory_total_bytes", "gauge", "bytes"},
-    {"torvyn_system_scheduler_wakeups", "counter", NULL},
-    {"torvyn_system_scheduler_idle_seconds", "counter", "seconds"},
-    {"torvyn_system_spans_dropped", "counter", NULL},
+    {"torvyn_host_flows_active", "gauge", NULL},
+    {"torvyn_host_components_active", "gauge", NULL},
+    {"torvyn_host_memory_mapped_bytes", "gauge", "bytes"},
+    {"torvyn_host_scheduler_wakeups", "counter", NULL},
+    {"torvyn_host_scheduler_idle_time_seconds", "counter", "seconds"},
+    {"torvyn_host_spans_dropped", "counter", NULL},
     {"torvyn_diagnostic_invocations", "counter", NULL},
     {"torvyn_diagnostic_invocation_errors", "counter", NULL},
     {"torvyn_diagnostic_processing_time_seconds", "histogram", "seconds"},
     {"torvyn_diagnostic_copies", "counter", NULL},
-    {"torvyn_diagnostic_copies_bytes", "counter", "bytes"},
+    {"torvyn_diagnostic_copied_bytes", "counter", "bytes"},
     {"torvyn_diagnostic_transfers", "counter", NULL},
-    {"torvyn_diagnostic_transfers_bytes", "counter", "bytes"},
+    {"torvyn_diagnostic_transferred_bytes", "counter", "bytes"},
     {"torvyn_diagnostic_queue_enqueues", "counter", NULL},
     {"torvyn_diagnostic_queue_dequeues", "counter", NULL},
     {"torvyn_diagnostic_queue_depth", "gauge", NULL},
@@ -213,7 +213,7 @@ struct tvn_snapshot *sample_snapshot(void)
 	sink->blk.invocations = 10000;
 	sink->blk.errors = 12;
 	sink->blk.bytes_in = 640000;
-	sink->blk.fuel_consumed = 0;
+	sink->blk.fuel_consumed = 7; /* src reports none: no sample */
 	sink->blk.wakeups = 5000;
 	sink->blk.idle_ns = 42;
 	set_hist(&sink->blk.processing_time, 10000, 0, 0, 900000);

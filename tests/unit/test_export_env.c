@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +20,20 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const env_vars[] = {
-    "OTEL_EXPORTER_OTLP_ENDPOINT",    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_PROTOCOL",    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
+    "OTEL_SERVICE_NAME",
     "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
 };
 
 static void env_clear(void)
@@ -116,6 +127,115 @@ static void test_env_good(void **state)
 	env_clear();
 }
 
+/* Reads the variables into a fresh o; the block stays for o's strings. */
+static void *read_env(struct tvn_exporter_opts *o, enum tvn_exporter_protocol proto)
+{
+	struct tvn_otlp_resource r = {.service_name = "torvyn-host"};
+	char err[512] = "";
+	void *blk;
+
+	*o = (struct tvn_exporter_opts){.protocol = proto, .request_timeout_ms = 10000};
+	blk = tvn_exporter__opts_from_env(o, &r, err, sizeof(err));
+	if (!blk)
+		fail_msg("rejected: %s", err);
+	return blk;
+}
+
+static void assert_str_or_null(const char *got, const char *want)
+{
+	if (!want)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
+/* Signal-specific variables win over generic ones; the metrics endpoint is used as is. */
+static void test_env_signals(void **state)
+{
+	static const struct {
+		enum tvn_exporter_protocol proto;
+		const char *ep, *tep, *mep;
+		const char *want_ep, *want_mep; /* NULL: metrics follow the traces endpoint */
+	} cases[] = {
+	    /* only the generic one: the exporter derives /v1/metrics from it */
+	    {EXPORTER_HTTP_PROTOBUF, "http://c:4318", NULL, NULL, "http://c:4318", NULL},
+	    /* the metrics endpoint as is, whatever its path */
+	    {EXPORTER_HTTP_PROTOBUF, "http://c:4318", NULL, "https://m:9000/custom",
+	     "http://c:4318", "https://m:9000/custom"},
+	    {EXPORTER_HTTP_PROTOBUF, NULL, "http://t:4318/x", "http://m:4318/v1/metrics",
+	     "http://t:4318/x", "http://m:4318/v1/metrics"},
+	    /* traces elsewhere: metrics still go to the generic one + /v1/metrics */
+	    {EXPORTER_HTTP_PROTOBUF, "http://c:4318/otlp/", "http://t:4318/x", NULL,
+	     "http://t:4318/x", "http://c:4318/otlp/v1/metrics"},
+	    {EXPORTER_HTTP_JSON, "https://c:4318", "http://t:4318/x", NULL, "http://t:4318/x",
+	     "https://c:4318/v1/metrics"},
+	    /* gRPC: host and port, the service path is the exporter's */
+	    {EXPORTER_GRPC, "https://c:4317", "https://t:4317", NULL, "https://t:4317",
+	     "https://c:4317"},
+	    {EXPORTER_GRPC, "https://c:4317", NULL, "https://m:4317", "https://c:4317",
+	     "https://m:4317"},
+	};
+	struct tvn_exporter_opts o;
+	char pem[] = "/tmp/torvyn-env-pem.XXXXXX", pem2[] = "/tmp/torvyn-env-pem.XXXXXX";
+	int fd;
+	void *blk;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		env_clear();
+		if (cases[i].ep)
+			setenv("OTEL_EXPORTER_OTLP_ENDPOINT", cases[i].ep, 1);
+		if (cases[i].tep)
+			setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", cases[i].tep, 1);
+		if (cases[i].mep)
+			setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", cases[i].mep, 1);
+		blk = read_env(&o, cases[i].proto);
+		assert_str_or_null(o.endpoint, cases[i].want_ep);
+		assert_str_or_null(o.metrics_endpoint, cases[i].want_mep);
+		free(blk);
+	}
+
+	/* timeouts: the generic one for both signals, each signal's own over it */
+	env_clear();
+	setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2000", 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_int_equal(o.request_timeout_ms, 2000);
+	assert_int_equal(o.metrics_timeout_ms, 2000);
+	free(blk);
+	setenv("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "500", 1);
+	setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "700", 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_int_equal(o.request_timeout_ms, 700);
+	assert_int_equal(o.metrics_timeout_ms, 500);
+	free(blk);
+
+	/* certificates: the generic one for both, each signal's own over it */
+	fd = mkstemp(pem);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = mkstemp(pem2);
+	assert_true(fd >= 0);
+	close(fd);
+	env_clear();
+	setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", pem, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_string_equal(o.ca_file, pem);
+	assert_string_equal(o.metrics_ca_file, pem);
+	free(blk);
+	setenv("OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", pem2, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_string_equal(o.ca_file, pem);
+	assert_string_equal(o.metrics_ca_file, pem2);
+	free(blk);
+	setenv("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", pem2, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_string_equal(o.ca_file, pem2);
+	free(blk);
+	unlink(pem);
+	unlink(pem2);
+	env_clear();
+}
+
 struct env_case {
 	const char *var, *val;
 	const char *want[3]; /* substrings of the error */
@@ -162,6 +282,27 @@ static void test_env_malformed(void **state)
 	     "service.name",
 	     {"OTEL_RESOURCE_ATTRIBUTES", "\"service.name\" has no '='"}},
 	    {"OTEL_SERVICE_NAME", long_name, {"OTEL_SERVICE_NAME=\"xxxx", "at most 127 bytes"}},
+	    {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+	     "collector:4318/v1/metrics",
+	     {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=\"collector:4318/v1/metrics\"",
+	      "expected an http://"}},
+	    {"OTEL_EXPORTER_OTLP_TIMEOUT",
+	     "10s",
+	     {"OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\"", "expected a timeout in milliseconds"}},
+	    {"OTEL_EXPORTER_OTLP_TIMEOUT", "0", {"OTEL_EXPORTER_OTLP_TIMEOUT=\"0\"", "1 to"}},
+	    {"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+	     "-5",
+	     {"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT=\"-5\"", "milliseconds"}},
+	    {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+	     "99999999999",
+	     {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1 to 3600000"}},
+	    {"OTEL_EXPORTER_OTLP_CERTIFICATE",
+	     "/nonexistent/ca.pem",
+	     {"OTEL_EXPORTER_OTLP_CERTIFICATE=\"/nonexistent/ca.pem\"", "No such file",
+	      "PEM file"}},
+	    {"OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+	     "/nonexistent/m.pem",
+	     {"OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "No such file"}},
 	};
 	struct tvn_exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF, .endpoint = "http://x:1"};
 	struct tvn_otlp_resource r = {.service_name = "torvyn-host"};
@@ -196,6 +337,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_env_good),
+	    cmocka_unit_test(test_env_signals),
 	    cmocka_unit_test(test_env_malformed),
 	};
 

@@ -404,7 +404,7 @@ static void assert_host_metrics(const pb_metrics_req *req, size_t i, int h, int6
 	sm = req->resource_metrics[i]->scope_metrics[0];
 	snprintf(flow, sizeof(flow), "f-%d", h);
 	snprintf(pid, sizeof(pid), "%d", (int)hosts[h].pid);
-	p = point(sm, "flow.elements.total");
+	p = point(sm, "torvyn.flow.elements");
 	assert_int_equal(p->as_int, elements);
 	assert_true(p->start_time_unix_nano == START_NS);
 	assert_true(p->time_unix_nano == NOW_NS);
@@ -445,9 +445,9 @@ static void test_metrics_of_two_hosts(void **state)
 	tvn_exporter__free(e, 1000);
 	save_samples(fx, "otlp-many-metrics");
 	otlp_dirs__decode(&dirs, "--metrics otlp-many-metrics "
-				 "--resource-metric svc-c:flow.elements.total=7 "
+				 "--resource-metric svc-c:torvyn.flow.elements=7 "
 				 "--resource-metric svc-c:torvyn.trace.probes.attached=33 "
-				 "--resource-metric svc-a:flow.elements.total=42 "
+				 "--resource-metric svc-a:torvyn.flow.elements=42 "
 				 "--resource-metric svc-a:torvyn.trace.probes.attached=11");
 }
 

@@ -17,6 +17,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
+#include "metric_model.h"
 #include "otlp.h"
 #include "otlp_fixture.h"
 #include "snapshot.h"
@@ -169,6 +170,8 @@ static void fill_snapshot(struct tvn_snapshot *s)
 	set_name(&f->comps[0].blk.hdr, "f1", "src");
 	f->comps[0].blk.invocations = 10;
 	f->comps[0].blk.idle_ns = 1500000000;
+	f->comps[0].blk.fuel_consumed = 3;
+	f->comps[0].blk.memory_current = 4096;
 	f->comps[0].blk.processing_time.bucket[5] = 10;
 	f->comps[0].blk.processing_time.count = 10;
 	f->comps[0].blk.processing_time.sum_ns = 40000;
@@ -576,8 +579,8 @@ static void test_metrics_counter(void **state)
 	assert_string_equal(req->resource_metrics[0]->scope_metrics[0]->scope->name,
 			    OTLP_SCOPE_NAME);
 
-	m = get_metric(req, "flow.elements.total");
-	assert_string_equal(m->unit, "");
+	m = get_metric(req, "torvyn.flow.elements");
+	assert_string_equal(m->unit, "{element}");
 	assert_int_equal(m->data_case, SUM_CASE);
 	assert_true(m->sum->is_monotonic);
 	assert_int_equal(m->sum->aggregation_temporality, 2);
@@ -591,24 +594,25 @@ static void test_metrics_counter(void **state)
 	assert_kv_str(p->attributes, p->n_attributes, "flow_id", "f1");
 
 	/* one point per reason, all four always */
-	m = get_metric(req, "flow.copies.total");
+	m = get_metric(req, "torvyn.flow.copies");
 	assert_int_equal(m->sum->n_data_points, TORVYN_COPY_REASONS);
 	p = m->sum->data_points[TORVYN_COPY_HOST_SERIALIZE];
 	assert_kv_str(p->attributes, p->n_attributes, "reason", "HostSerialize");
 	assert_int_equal(p->as_int, 4);
 
-	/* upstream's ns name keeps integer nanoseconds */
-	m = get_metric(req, "stream.backpressure.duration_ns");
-	assert_string_equal(m->unit, "ns");
+	/* every duration is in seconds, a double, whatever upstream's name said */
+	m = get_metric(req, "torvyn.stream.backpressure.duration");
+	assert_string_equal(m->unit, "s");
 	assert_int_equal(m->data_case, SUM_CASE);
 	p = m->sum->data_points[0];
-	assert_int_equal(p->as_int, 1500);
+	assert_int_equal(p->value_case, AS_DOUBLE);
+	assert_true(p->as_double == 1500e-9);
 	assert_kv_str(p->attributes, p->n_attributes, "stream_id", "src->sink");
-	assert_int_equal(get_metric(req, "system.scheduler.idle_ns")->sum->data_points[0]->as_int,
-			 777);
+	p = get_metric(req, "torvyn.host.scheduler.idle_time")->sum->data_points[0];
+	assert_int_equal(p->value_case, AS_DOUBLE);
+	assert_true(p->as_double == 777e-9);
 
-	/* a family upstream does not name: seconds as a double */
-	m = get_metric(req, "torvyn.component.idle.seconds");
+	m = get_metric(req, "torvyn.component.idle_time");
 	assert_string_equal(m->unit, "s");
 	p = m->sum->data_points[0];
 	assert_int_equal(p->value_case, AS_DOUBLE);
@@ -617,7 +621,7 @@ static void test_metrics_counter(void **state)
 	assert_kv_str(p->attributes, p->n_attributes, "component_id", "src");
 
 	/* diagnostic: the transfer's target has no block, so its index */
-	m = get_metric(req, "torvyn.diagnostic.transfers.bytes");
+	m = get_metric(req, "torvyn.diagnostic.transferred");
 	assert_string_equal(m->unit, "By");
 	p = m->sum->data_points[0];
 	assert_int_equal(p->as_int, 100);
@@ -651,7 +655,7 @@ static void test_metrics_gauge(void **state)
 	fill_snapshot(&s);
 	req = encode_metrics(&s);
 
-	m = get_metric(req, "system.flows.active");
+	m = get_metric(req, "torvyn.host.flows.active");
 	assert_int_equal(m->data_case, GAUGE_CASE);
 	assert_int_equal(m->gauge->n_data_points, 1);
 	p = m->gauge->data_points[0];
@@ -661,7 +665,7 @@ static void test_metrics_gauge(void **state)
 	assert_true(p->time_unix_nano == NOW_NS);
 	assert_int_equal(p->n_attributes, 0);
 
-	m = get_metric(req, "flow.active_duration");
+	m = get_metric(req, "torvyn.flow.active_duration");
 	assert_string_equal(m->unit, "s");
 	assert_int_equal(m->data_case, GAUGE_CASE);
 	p = m->gauge->data_points[0];
@@ -669,12 +673,12 @@ static void test_metrics_gauge(void **state)
 	assert_true(p->as_double == 2.5);
 
 	/* one point per state, 1 for the current one */
-	m = get_metric(req, "flow.state");
+	m = get_metric(req, "torvyn.flow.state");
 	assert_int_equal(m->gauge->n_data_points, 8);
 	for (size_t i = 0; i < 8; i++) {
 		p = m->gauge->data_points[i];
 		assert_int_equal(p->n_attributes, 2);
-		assert_string_equal(p->attributes[1]->key, "state");
+		assert_string_equal(p->attributes[1]->key, "torvyn_flow_state");
 		assert_int_equal(p->as_int, i == TORVYN_FLOW_COMPLETED);
 	}
 	assert_string_equal(
@@ -684,7 +688,7 @@ static void test_metrics_gauge(void **state)
 	m = get_metric(req, "torvyn.trace.level");
 	assert_int_equal(m->data_case, GAUGE_CASE);
 	assert_int_equal(m->gauge->data_points[0]->as_int, TORVYN_LEVEL_DIAGNOSTIC);
-	m = get_metric(req, "torvyn.trace.start.time.seconds");
+	m = get_metric(req, "torvyn.trace.start_time");
 	assert_true(m->gauge->data_points[0]->as_double == 1699999990.5);
 	m = get_metric(req, "torvyn.stream.queue.capacity");
 	assert_int_equal(m->gauge->data_points[0]->as_int, 64);
@@ -694,7 +698,7 @@ static void test_metrics_gauge(void **state)
 	assert_kv_str(p->attributes, p->n_attributes, "pid", "4242");
 	assert_kv_str(p->attributes, p->n_attributes, "exe", "/usr/bin/torvyn-host");
 
-	m = get_metric(req, "pool.capacity");
+	m = get_metric(req, "torvyn.pool.capacity");
 	assert_int_equal(m->gauge->n_data_points, TORVYN_TIERS);
 	p = m->gauge->data_points[TORVYN_TIER_SMALL];
 	assert_kv_str(p->attributes, p->n_attributes, "tier", "Small");
@@ -721,7 +725,7 @@ static void test_metrics_histogram(void **state)
 	fill_snapshot(&s);
 	req = encode_metrics(&s);
 
-	m = get_metric(req, "flow.latency");
+	m = get_metric(req, "torvyn.flow.latency");
 	assert_string_equal(m->unit, "s");
 	assert_int_equal(m->data_case, HIST_CASE);
 	assert_int_equal(m->histogram->aggregation_temporality, 2);
@@ -742,17 +746,17 @@ static void test_metrics_histogram(void **state)
 	assert_true(p->sum == 20.0000018);
 
 	/* count behind the buckets: count and +Inf follow the buckets */
-	m = get_metric(req, "stream.queue.wait_time");
+	m = get_metric(req, "torvyn.stream.queue.wait_time");
 	p = m->histogram->data_points[0];
 	assert_int_equal(p->bucket_counts[1], 3);
 	assert_int_equal(p->bucket_counts[25], 0);
 	assert_int_equal(p->count, 3);
 	assert_true(p->sum == 6e-07);
 
-	m = get_metric(req, "component.processing_time");
+	m = get_metric(req, "torvyn.component.processing_time");
 	assert_int_equal(m->histogram->data_points[0]->count, 10);
 	assert_int_equal(m->histogram->data_points[0]->bucket_counts[5], 10);
-	assert_non_null(get_metric(req, "torvyn.diagnostic.processing.time.seconds"));
+	assert_non_null(get_metric(req, "torvyn.diagnostic.processing_time"));
 
 	free_metrics(req);
 	free_snapshot(&s);
@@ -768,9 +772,9 @@ static void test_metrics_absent(void **state)
 	s.n_flows = 3; /* and no array: treated as none */
 	s.n_transfers = -1;
 	req = encode_metrics(&s);
-	assert_null(find_metric(req, "flow.elements.total"));
-	assert_null(find_metric(req, "pool.capacity"));
-	assert_null(find_metric(req, "system.flows.active"));
+	assert_null(find_metric(req, "torvyn.flow.elements"));
+	assert_null(find_metric(req, "torvyn.pool.capacity"));
+	assert_null(find_metric(req, "torvyn.host.flows.active"));
 	assert_null(find_metric(req, "torvyn.diagnostic.transfers"));
 	/* the tracer's own always are */
 	assert_non_null(find_metric(req, "torvyn.trace.level"));
@@ -811,27 +815,27 @@ static void test_metrics_json(void **state)
 	root = json_loads(buf, 0, NULL);
 	assert_non_null(root);
 
-	m = json_metric(root, "flow.elements.total");
+	m = json_metric(root, "torvyn.flow.elements");
 	text = json_dumps(m, JSON_COMPACT);
 	assert_string_equal(
-	    text, "{\"name\":\"flow.elements.total\","
+	    text, "{\"name\":\"torvyn.flow.elements\","
 		  "\"description\":\"Elements that reached the end of the flow (sink, filter "
-		  "drop or error).\","
+		  "drop or error).\",\"unit\":\"{element}\","
 		  "\"sum\":{\"dataPoints\":[{\"attributes\":[{\"key\":\"flow_id\",\"value\":"
 		  "{\"stringValue\":\"f1\"}}],\"startTimeUnixNano\":\"1699999990000000000\","
 		  "\"timeUnixNano\":\"1700000015000000000\",\"asInt\":\"42\"}],"
 		  "\"aggregationTemporality\":2,\"isMonotonic\":true}}");
 	free(text);
 
-	m = json_metric(root, "system.flows.active");
+	m = json_metric(root, "torvyn.host.flows.active");
 	text = json_dumps(m, JSON_COMPACT);
-	assert_string_equal(text, "{\"name\":\"system.flows.active\","
-				  "\"description\":\"Flows running now.\","
+	assert_string_equal(text, "{\"name\":\"torvyn.host.flows.active\","
+				  "\"description\":\"Flows running now.\",\"unit\":\"{flow}\","
 				  "\"gauge\":{\"dataPoints\":[{\"timeUnixNano\":"
 				  "\"1700000015000000000\",\"asInt\":\"1\"}]}}");
 	free(text);
 
-	m = json_metric(root, "flow.latency");
+	m = json_metric(root, "torvyn.flow.latency");
 	assert_string_equal(json_string_value(json_object_get(m, "unit")), "s");
 	p = json_array_get(json_object_get(json_object_get(m, "histogram"), "dataPoints"), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "histogram"),
@@ -850,7 +854,7 @@ static void test_metrics_json(void **state)
 	/* and they print as written, not as 9.9999999999999995e-08 */
 	assert_non_null(strstr(buf, "\"explicitBounds\":[1e-7,2.5e-7,5e-7,1e-6,"));
 
-	m = json_metric(root, "flow.active_duration");
+	m = json_metric(root, "torvyn.flow.active_duration");
 	p = json_array_get(json_object_get(json_object_get(m, "gauge"), "dataPoints"), 0);
 	assert_true(json_real_value(json_object_get(p, "asDouble")) == 2.5);
 	assert_null(json_object_get(p, "startTimeUnixNano"));
@@ -860,7 +864,10 @@ static void test_metrics_json(void **state)
 	free_snapshot(&s);
 }
 
-/* docs/metrics.md: every family there is exported, under the name the rule gives. */
+/*
+ * docs/metrics.md: every family there is exported under its OTLP name and
+ * unit, and its Prometheus name is the translation of those.
+ */
 static void test_metrics_docs_names(void **state)
 {
 	char path[PATH_MAX + 32], line[1024];
@@ -877,29 +884,35 @@ static void test_metrics_docs_names(void **state)
 	fill_snapshot(&s);
 	req = encode_metrics(&s);
 	while (fgets(line, sizeof(line), f)) {
-		char fam[128], up[128], want[160], *p = line, *cell[6];
-		size_t n;
+		char otlp[128], unit[64] = "", type[64], prom[128], want[160], *p = line, *cell[5];
+		enum tvn_metric_name_kind kind = TVN_NAME_GAUGE;
+		const pb_metric *m;
 		int i;
 
-		if (strncmp(line, "| `torvyn_", 10))
+		if (strncmp(line, "| `torvyn.", 10))
 			continue;
-		for (i = 0; i < 6 && (p = strchr(p, '|')); i++)
+		for (i = 0; i < 5 && (p = strchr(p, '|')); i++)
 			cell[i] = ++p;
-		assert_int_equal(i, 6);
-		if (sscanf(cell[0], " `%127[^`]`", fam) != 1)
+		assert_int_equal(i, 5);
+		if (sscanf(cell[0], " `%127[^`]`", otlp) != 1 ||
+		    sscanf(cell[2], " %63s", type) != 1 ||
+		    sscanf(cell[3], " `%127[^`]`", prom) != 1)
 			fail_msg("bad row: %s", line);
-		n = strlen(fam);
-		if (n > 6 && !strcmp(fam + n - 6, "_total"))
-			fam[n - 6] = '\0';
-		if (sscanf(cell[4], " `%127[^`]`", up) == 1) {
-			snprintf(want, sizeof(want), "%s", up);
-		} else {
-			snprintf(want, sizeof(want), "torvyn.%s", fam + strlen("torvyn_"));
-			for (char *c = want; *c; c++)
-				*c = *c == '_' ? '.' : *c;
-		}
-		if (!find_metric(req, want))
-			fail_msg("docs/metrics.md family %s: no OTLP metric %s", fam, want);
+		sscanf(cell[1], " `%63[^`]`", unit);
+		m = find_metric(req, otlp);
+		if (!m)
+			fail_msg("docs/metrics.md: no OTLP metric %s", otlp);
+		if (strcmp(m->unit, unit))
+			fail_msg("%s: unit \"%s\", docs/metrics.md says \"%s\"", otlp, m->unit,
+				 unit);
+		if (!strcmp(type, "counter"))
+			kind = TVN_NAME_COUNTER;
+		else if (!strcmp(type, "histogram"))
+			kind = TVN_NAME_HISTOGRAM;
+		assert_int_equal(tvn_metric_name__prom(otlp, unit, kind, want, sizeof(want)), 0);
+		if (strcmp(want, prom))
+			fail_msg("%s: Prometheus name %s, docs/metrics.md says %s", otlp, want,
+				 prom);
 		families++;
 	}
 	fclose(f);
@@ -1068,10 +1081,11 @@ static void test_python_decoder(void **state)
 {
 	(void)state;
 	write_samples();
-	otlp_dirs__decode(&dirs, "--spans 3 "
-				 "--metric flow.elements.total=42 --metric system.flows.active=1 "
-				 "--metric stream.backpressure.duration_ns=1500 "
-				 "--metric torvyn.diagnostic.invocations=9");
+	otlp_dirs__decode(&dirs,
+			  "--spans 3 "
+			  "--metric torvyn.flow.elements=42 --metric torvyn.host.flows.active=1 "
+			  "--metric torvyn.stream.queue.capacity=64 "
+			  "--metric torvyn.diagnostic.invocations=9");
 }
 
 int main(int argc, char **argv)

@@ -29,15 +29,15 @@ static void test_host_block_lines(void **state)
 
 	(void)state;
 	assert_line(t, "torvyn_flow_elements_total{flow_id=\"f1\"} 10000");
-	assert_line(t, "torvyn_flow_elements_errors_total{flow_id=\"f1\"} 12");
+	assert_line(t, "torvyn_flow_errors_total{flow_id=\"f1\"} 12");
 	assert_line(t, "torvyn_flow_copies_total{flow_id=\"f1\",reason=\"MetadataMarshal\"} 1");
 	assert_line(t, "torvyn_flow_copies_total{flow_id=\"f1\",reason=\"PayloadRead\"} 2");
 	assert_line(t, "torvyn_flow_copies_total{flow_id=\"f1\",reason=\"PayloadWrite\"} 3");
 	assert_line(t, "torvyn_flow_copies_total{flow_id=\"f1\",reason=\"HostSerialize\"} 4");
 	assert_line(t,
-		    "torvyn_flow_copies_bytes_total{flow_id=\"f1\",reason=\"HostSerialize\"} 400");
+		    "torvyn_flow_copied_bytes_total{flow_id=\"f1\",reason=\"HostSerialize\"} 400");
 	assert_line(t, "torvyn_flow_transfers_total{flow_id=\"f1\"} 19998");
-	assert_line(t, "torvyn_flow_transfers_bytes_total{flow_id=\"f1\"} 1234567");
+	assert_line(t, "torvyn_flow_transferred_bytes_total{flow_id=\"f1\"} 1234567");
 	assert_line(t, "torvyn_flow_active_duration_seconds{flow_id=\"f1\"} 2.500000001");
 	assert_line(t, "torvyn_flow_traces_promoted_total{flow_id=\"f1\",reason=\"sampled\"} 100");
 	assert_line(t, "torvyn_flow_traces_promoted_total{flow_id=\"f1\",reason=\"error\"} 12");
@@ -50,20 +50,25 @@ static void test_host_block_lines(void **state)
 	    t, "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"sink\"} 10000");
 	assert_line(t, "torvyn_component_errors_total{flow_id=\"f1\",component_id=\"src\"} 0");
 	assert_line(t, "torvyn_component_errors_total{flow_id=\"f1\",component_id=\"sink\"} 12");
+	/* fuel and held memory only where the host reports some */
 	assert_line(t,
-		    "torvyn_component_fuel_consumed_total{flow_id=\"f1\",component_id=\"sink\"} 0");
+		    "torvyn_component_fuel_consumed_total{flow_id=\"f1\",component_id=\"sink\"} 7");
+	assert_null(
+	    strstr(t, "torvyn_component_fuel_consumed_total{flow_id=\"f1\",component_id=\"src\"}"));
 	assert_line(
 	    t, "torvyn_component_memory_current_bytes{flow_id=\"f1\",component_id=\"src\"} 4096");
+	assert_null(strstr(
+	    t, "torvyn_component_memory_current_bytes{flow_id=\"f1\",component_id=\"sink\"}"));
 	assert_line(
 	    t, "torvyn_component_input_bytes_total{flow_id=\"f1\",component_id=\"sink\"} 640000");
 	assert_line(
 	    t, "torvyn_component_output_bytes_total{flow_id=\"f1\",component_id=\"src\"} 640000");
 	assert_line(t, "torvyn_component_wakeups_total{flow_id=\"f1\",component_id=\"sink\"} 5000");
+	assert_line(t, "torvyn_component_idle_time_seconds_total{flow_id=\"f1\",component_id="
+		       "\"src\"} 1.500000000");
 	assert_line(
-	    t,
-	    "torvyn_component_idle_seconds_total{flow_id=\"f1\",component_id=\"src\"} 1.500000000");
-	assert_line(t, "torvyn_component_idle_seconds_total{flow_id=\"f1\",component_id=\"sink\"} "
-		       "0.000000042");
+	    t, "torvyn_component_idle_time_seconds_total{flow_id=\"f1\",component_id=\"sink\"} "
+	       "0.000000042");
 
 	assert_line(t, "torvyn_stream_elements_transferred_total{flow_id=\"f1\",stream_id=\"src->"
 		       "sink\"} 10000");
@@ -87,19 +92,19 @@ static void test_host_block_lines(void **state)
 	assert_line(t, "torvyn_pool_available{tier=\"Medium\"} 1023");
 	assert_line(t, "torvyn_pool_allocated_total{tier=\"Large\"} 1002");
 	assert_line(t, "torvyn_pool_returned_total{tier=\"Small\"} 999");
-	assert_line(t, "torvyn_pool_fallback_count_total{tier=\"Huge\"} 3");
-	assert_line(t, "torvyn_pool_exhaustion_events_total{tier=\"Large\"} 20");
+	assert_line(t, "torvyn_pool_fallbacks_total{tier=\"Huge\"} 3");
+	assert_line(t, "torvyn_pool_exhaustions_total{tier=\"Large\"} 20");
 	assert_line(t, "torvyn_pool_buffer_size_bytes{tier=\"Small\"} 256");
 	assert_line(t, "torvyn_pool_buffer_size_bytes{tier=\"Medium\"} 4096");
 	assert_line(t, "torvyn_pool_buffer_size_bytes{tier=\"Large\"} 65536");
 	assert_line(t, "torvyn_pool_buffer_size_bytes{tier=\"Huge\"} 1048576");
 
-	assert_line(t, "torvyn_system_flows_active 1");
-	assert_line(t, "torvyn_system_components_active 2");
-	assert_line(t, "torvyn_system_memory_total_bytes 6291456");
-	assert_line(t, "torvyn_system_scheduler_wakeups_total 5077");
-	assert_line(t, "torvyn_system_scheduler_idle_seconds_total 2.500000000");
-	assert_line(t, "torvyn_system_spans_dropped_total 11");
+	assert_line(t, "torvyn_host_flows_active 1");
+	assert_line(t, "torvyn_host_components_active 2");
+	assert_line(t, "torvyn_host_memory_mapped_bytes 6291456");
+	assert_line(t, "torvyn_host_scheduler_wakeups_total 5077");
+	assert_line(t, "torvyn_host_scheduler_idle_time_seconds_total 2.500000000");
+	assert_line(t, "torvyn_host_spans_dropped_total 11");
 	free(t);
 	free_snapshot(s);
 }
@@ -184,14 +189,14 @@ static void test_diagnostic_lines(void **state)
 	/* only the reasons that happened */
 	assert_line(t, "torvyn_diagnostic_copies_total{flow_id=\"f1\",component_id=\"src\","
 		       "reason=\"PayloadRead\"} 5");
-	assert_line(t, "torvyn_diagnostic_copies_bytes_total{flow_id=\"f1\",component_id=\"src\","
+	assert_line(t, "torvyn_diagnostic_copied_bytes_total{flow_id=\"f1\",component_id=\"src\","
 		       "reason=\"PayloadRead\"} 5120");
 	assert_int_equal(count_substr(t, "torvyn_diagnostic_copies_total{"), 1);
-	assert_int_equal(count_substr(t, "torvyn_diagnostic_copies_bytes_total{"), 1);
+	assert_int_equal(count_substr(t, "torvyn_diagnostic_copied_bytes_total{"), 1);
 	/* transfers: names from the component blocks, index when absent */
 	assert_line(t, "torvyn_diagnostic_transfers_total{flow_id=\"f1\",from_component=\"src\","
 		       "to_component=\"sink\"} 19998");
-	assert_line(t, "torvyn_diagnostic_transfers_bytes_total{flow_id=\"f1\","
+	assert_line(t, "torvyn_diagnostic_transferred_bytes_total{flow_id=\"f1\","
 		       "from_component=\"src\",to_component=\"sink\"} 1234567");
 	assert_line(t, "torvyn_diagnostic_transfers_total{flow_id=\"f1\",from_component=\"src\","
 		       "to_component=\"7\"} 1");
@@ -335,7 +340,7 @@ static void test_absent_families(void **state)
 	assert_null(strstr(t, "torvyn_component_"));
 	assert_null(strstr(t, "torvyn_stream_"));
 	assert_null(strstr(t, "torvyn_pool_"));
-	assert_null(strstr(t, "torvyn_system_"));
+	assert_null(strstr(t, "torvyn_host_"));
 	assert_null(strstr(t, "torvyn_diagnostic_"));
 	assert_int_equal(check_exposition(t, false, p), 0);
 	assert_int_equal(p->n, N_SELF_FAMS); /* self-metrics always */
@@ -353,7 +358,7 @@ static void test_absent_families(void **state)
 		full->n_transfers = 0;
 		t = render(full, false);
 		assert_null(strstr(t, "torvyn_pool_"));
-		assert_null(strstr(t, "torvyn_system_"));
+		assert_null(strstr(t, "torvyn_host_"));
 		assert_null(strstr(t, "torvyn_diagnostic_"));
 		assert_non_null(strstr(t, "# HELP torvyn_component_invocations_total "));
 		free(t);

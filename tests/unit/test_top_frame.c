@@ -22,7 +22,7 @@ static const char scrape_a[] =
     "# HELP torvyn_flow_elements_total Elements.\n"
     "# TYPE torvyn_flow_elements_total counter\n"
     "torvyn_flow_elements_total{flow_id=\"f1\"} 1000\n"
-    "torvyn_flow_elements_errors_total{flow_id=\"f1\"} 2\n"
+    "torvyn_flow_errors_total{flow_id=\"f1\"} 2\n"
     "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"src\"} 1000\n"
     "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"work\"} 1000\n"
     "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"reset\"} 500\n"
@@ -71,7 +71,7 @@ static const char scrape_a[] =
  */
 static const char scrape_b[] =
     "torvyn_flow_elements_total{flow_id=\"f1\"} 1200\n"
-    "torvyn_flow_elements_errors_total{flow_id=\"f1\"} 4\n"
+    "torvyn_flow_errors_total{flow_id=\"f1\"} 4\n"
     "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"src\"} 1100\n"
     "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"work\"} 1100\n"
     "torvyn_component_invocations_total{flow_id=\"f1\",component_id=\"reset\"} 20\n"
@@ -393,7 +393,7 @@ static void test_sort(void **state)
 			"torvyn_flow_elements_total{flow_id=\"fast\"} 0\n"
 			"torvyn_flow_elements_total{flow_id=\"mid\"} 0\n";
 	const char *b = "torvyn_flow_elements_total{flow_id=\"slow\"} 1\n"
-			"torvyn_flow_elements_errors_total{flow_id=\"slow\"} 9\n"
+			"torvyn_flow_errors_total{flow_id=\"slow\"} 9\n"
 			"torvyn_flow_elements_total{flow_id=\"fast\"} 100\n"
 			"torvyn_flow_elements_total{flow_id=\"mid\"} 10\n";
 	struct tvn_top_frame fa, fb;

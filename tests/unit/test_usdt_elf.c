@@ -526,12 +526,12 @@ static const struct tvn_usdt_site *site_named(const struct tvn_usdt_sites *s, co
 
 static void check_target(const char *cflags, bool pie)
 {
-	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], path[4200], rm[400];
+	char dir[] = "/tmp/test_usdt_elf.XXXXXX", exe[300], path[4200], rm[400], name[4096];
 	const struct tvn_usdt_site *abi, *nd;
 	struct tvn_usdt_sites s = {};
-	uint16_t v, sem[2] = {0};
+	uint16_t v, sem[3] = {0};
 	unsigned char b;
-	int fd, err[4];
+	int fd, err[7];
 	pid_t pid;
 
 	assert_non_null(mkdtemp(dir));
@@ -572,6 +572,10 @@ static void check_target(const char *cflags, bool pie)
 	err[0] = tvn_usdt_elf__target_path(pid, path, sizeof(path));
 	err[1] = tvn_usdt_elf__read_semaphore(pid, abi, &sem[0]);
 	err[2] = tvn_usdt_elf__read_semaphore(pid, nd, &sem[1]);
+	/* by the name the process maps the file as (a shared object's way) */
+	err[4] = tvn_usdt_elf__exe_link(pid, name, sizeof(name));
+	err[5] = tvn_usdt_elf__read_object_semaphore(pid, name, nd, &sem[2]);
+	err[6] = tvn_usdt_elf__read_object_semaphore(pid, "/no/such/lib.so", abi, &v);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	err[3] = tvn_usdt_elf__read_semaphore(pid, abi, &v);
@@ -582,6 +586,10 @@ static void check_target(const char *cflags, bool pie)
 	assert_int_equal(err[2], 0);
 	assert_int_equal(sem[1], 0x2222);
 	assert_int_equal(err[3], -ESRCH);
+	assert_int_equal(err[4], 0);
+	assert_int_equal(err[5], 0);
+	assert_int_equal(sem[2], 0x2222);
+	assert_int_equal(err[6], -ENOENT);
 
 	tvn_usdt_sites__free(&s);
 	snprintf(rm, sizeof(rm), "rm -rf %s", dir);

@@ -35,8 +35,11 @@ static int apply_flags(struct tvn_otlp_setup *st, const struct tvn_otlp_flags *f
 {
 	size_t i;
 
-	if (f->endpoint)
+	if (f->endpoint) {
+		/* the flag names the endpoint of every signal */
 		eo->endpoint = f->endpoint;
+		eo->metrics_endpoint = NULL;
+	}
 	for (i = 0; f->protocol && i < sizeof(protocols) / sizeof(protocols[0]); i++) {
 		if (!strcmp(f->protocol, protocols[i].name))
 			break;
@@ -114,6 +117,12 @@ int tvn_otlp_setup__open(struct tvn_otlp_setup *st, const struct tvn_otlp_flags 
 	rc = apply_flags(st, f, &eo);
 	if (rc)
 		return rc;
+	if (!eo.endpoint && eo.metrics_endpoint) {
+		pr_warn(
+		    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone: metrics go out beside traces, "
+		    "give OTEL_EXPORTER_OTLP_ENDPOINT, _TRACES_ENDPOINT or --otlp-endpoint too\n");
+		return TVN_EXIT_EXPORT;
+	}
 	if (!eo.endpoint && !eo.to_stdout && !eo.file_path)
 		return 0;
 	fill_resource(&res, f, pid, exe);

@@ -188,4 +188,12 @@ int tvn_usdt_elf__object_path(int pid, const char *name, char *buf, size_t len);
  */
 int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint16_t *val);
 
+/*
+ * The same for a site of the file that pid maps as name (a shared object,
+ * as tvn_usdt_elf__each_object() names it): -ENOENT when name does not map
+ * the semaphore's offset.
+ */
+int tvn_usdt_elf__read_object_semaphore(int pid, const char *name, const struct tvn_usdt_site *site,
+					uint16_t *val);
+
 #endif /* TORVYN_USDT_ELF_H */

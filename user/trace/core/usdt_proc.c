@@ -130,19 +130,17 @@ static int offset_to_addr(int pid, const char *exe, uint64_t off, uint64_t *addr
 	return best ? 0 : -ENOENT;
 }
 
-int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint16_t *val)
+int tvn_usdt_elf__read_object_semaphore(int pid, const char *name, const struct tvn_usdt_site *site,
+					uint16_t *val)
 {
-	char exe[PATH_MAX], p[64];
+	char p[64];
 	uint64_t addr = 0;
 	ssize_t n;
 	int fd, err;
 
 	if (!site->sem_off)
 		return -ENOENT;
-	err = tvn_usdt_elf__exe_link(pid, exe, sizeof(exe));
-	if (err)
-		return err;
-	err = offset_to_addr(pid, exe, site->sem_off, &addr);
+	err = offset_to_addr(pid, name, site->sem_off, &addr);
 	if (err)
 		return err;
 	snprintf(p, sizeof(p), "/proc/%d/mem", pid);
@@ -154,6 +152,18 @@ int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint
 	close(fd);
 	return err;
 }
+
+int tvn_usdt_elf__read_semaphore(int pid, const struct tvn_usdt_site *site, uint16_t *val)
+{
+	char exe[PATH_MAX];
+	int err;
+
+	if (!site->sem_off)
+		return -ENOENT;
+	err = tvn_usdt_elf__exe_link(pid, exe, sizeof(exe));
+	return err ? err : tvn_usdt_elf__read_object_semaphore(pid, exe, site, val);
+}
+
 int tvn_usdt_elf__each_object(int pid, int (*fn)(void *ctx, const char *name), void *ctx)
 {
 	static const char deleted[] = " (deleted)";

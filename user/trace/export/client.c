@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The endpoint's client: one curl easy handle, reused by every request of
- * the sender thread, that posts OTLP/HTTP or OTLP/gRPC (cleartext HTTP/2
- * with prior knowledge). What a reply means is reply.c's and grpc.c's.
+ * the sender thread, that posts OTLP/HTTP or OTLP/gRPC (HTTP/2: with prior
+ * knowledge in cleartext, negotiated over TLS), over TLS for https
+ * endpoints, each signal with its own URL, timeout and certificates. What a
+ * reply means is reply.c's and grpc.c's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,33 +27,34 @@ static int add_header(struct curl_slist **l, const char *h)
 }
 
 /* A header of the user's: HTTP/2 (gRPC metadata) wants lower-case names. */
-static int add_user_header(struct tvn_otlp_client *c, const char *h)
+static int add_user_header(struct tvn_otlp_client *c, struct curl_slist **l, const char *h)
 {
 	char *lc;
 	int err;
 
 	if (!c->grpc)
-		return add_header(&c->req_headers, h);
+		return add_header(l, h);
 	lc = strdup(h);
 	if (!lc)
 		return -ENOMEM;
 	for (char *p = lc; *p && *p != ':'; p++)
 		*p = tolower((unsigned char)*p);
-	err = add_header(&c->req_headers, lc);
+	err = add_header(l, lc);
 	free(lc);
 	return err;
 }
 
-static int build_headers(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o)
+/* The headers of one signal's requests, whose timeout is timeout_ms. */
+static int build_headers(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o,
+			 struct curl_slist **l, long timeout_ms)
 {
-	struct curl_slist **l = &c->req_headers;
 	char buf[512];
 	int err = 0;
 
 	if (c->grpc) {
 		err = err ?: add_header(l, "content-type: application/grpc");
 		err = err ?: add_header(l, "te: trailers");
-		snprintf(buf, sizeof(buf), "grpc-timeout: %um", o->request_timeout_ms);
+		snprintf(buf, sizeof(buf), "grpc-timeout: %ldm", timeout_ms);
 		err = err ?: add_header(l, buf);
 		if (c->gzip)
 			err = err ?: add_header(l, "grpc-encoding: gzip");
@@ -65,7 +68,7 @@ static int build_headers(struct tvn_otlp_client *c, const struct tvn_exporter_op
 		err = err ?: add_header(l, "Expect:");
 	}
 	for (int i = 0; i < o->n_headers && !err; i++)
-		err = add_user_header(c, o->headers[i]);
+		err = add_user_header(c, l, o->headers[i]);
 	return err;
 }
 
@@ -116,21 +119,18 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 static int curl_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o)
 {
 	CURL *h = curl_easy_init();
-	long ms = o->request_timeout_ms;
 	int err;
 
 	if (!h)
 		return -ENOMEM;
 	c->curl = h;
-	err = build_headers(c, o);
+	err = build_headers(c, o, &c->req_headers, c->traces_ms);
+	err = err ?: build_headers(c, o, &c->metrics_headers, c->metrics_ms);
 	if (err)
 		return err;
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->req_headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, OTLP_SDK_NAME "/" OTLP_SDK_VERSION);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
@@ -139,6 +139,7 @@ static int curl_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts 
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	if (!c->grpc)
 		return 0;
+	/* cleartext: HTTP/2 with prior knowledge; https: HTTP/2 negotiated by ALPN */
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 	/*
 	 * Before 7.89.0, a request on a reused prior-knowledge HTTP/2 connection
@@ -148,6 +149,42 @@ static int curl_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts 
 	if (curl_version_info(CURLVERSION_NOW)->version_num < 0x075900)
 		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
 	return 0;
+}
+
+static char *dup_or_null(const char *s, int *ret)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*ret = -ENOMEM;
+	return d;
+}
+
+/* What differs per signal: the metrics URL when given apart, timeouts, certificates. */
+static int signal_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o, char *err,
+			size_t errlen)
+{
+	int ret = 0;
+
+	c->traces_ms = o->request_timeout_ms;
+	c->metrics_ms = o->metrics_timeout_ms ? o->metrics_timeout_ms : o->request_timeout_ms;
+	c->traces_ca = dup_or_null(o->ca_file, &ret);
+	c->metrics_ca = dup_or_null(o->metrics_ca_file ? o->metrics_ca_file : o->ca_file, &ret);
+	if (!ret && o->metrics_endpoint) {
+		free(c->metrics_url);
+		c->metrics_url = tvn_otlp_url__metrics(o->metrics_endpoint, c->grpc);
+		if (!c->metrics_url) {
+			snprintf(
+			    err, errlen,
+			    "OTLP metrics endpoint \"%s\": expected an http:// or https:// URL "
+			    "such as https://localhost:4318/v1/metrics",
+			    o->metrics_endpoint);
+			return -EINVAL;
+		}
+	}
+	if (ret)
+		snprintf(err, errlen, "cannot set up the OTLP client: %s", strerror(-ret));
+	return ret;
 }
 
 int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o,
@@ -172,6 +209,9 @@ int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct tvn_exporter_o
 	curl_url_cleanup(u);
 	if (ret)
 		goto fail;
+	ret = signal_setup(c, o, err, errlen);
+	if (ret)
+		return ret;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		ret = -ENOMEM;
 		goto fail;
@@ -192,11 +232,14 @@ void tvn_otlp_client__fini(struct tvn_otlp_client *c)
 	if (c->curl)
 		curl_global_cleanup();
 	curl_slist_free_all(c->req_headers);
+	curl_slist_free_all(c->metrics_headers);
 	free(c->traces_url);
 	free(c->metrics_url);
+	free(c->traces_ca);
+	free(c->metrics_ca);
 	c->curl = NULL;
-	c->req_headers = NULL;
-	c->traces_url = c->metrics_url = NULL;
+	c->req_headers = c->metrics_headers = NULL;
+	c->traces_url = c->metrics_url = c->traces_ca = c->metrics_ca = NULL;
 }
 
 /* ------------------------------------------------------------ requests */
@@ -246,6 +289,24 @@ static bool curl_retryable(CURLcode rc)
 	}
 }
 
+/* What a TLS failure means to whoever set the variables. */
+static const char *tls_hint(CURLcode rc, bool traces)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return traces ? "TLS: the endpoint's certificate is not trusted (check "
+				"OTEL_EXPORTER_OTLP_CERTIFICATE or _TRACES_CERTIFICATE): "
+			      : "TLS: the endpoint's certificate is not trusted (check "
+				"OTEL_EXPORTER_OTLP_CERTIFICATE or _METRICS_CERTIFICATE): ";
+	case CURLE_SSL_CACERT_BADFILE:
+		return "TLS: cannot load the certificate file: ";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "TLS: handshake failed: ";
+	default:
+		return "";
+	}
+}
+
 void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uint8_t *body,
 			   size_t len, bool traces, struct tvn_otlp_result *res)
 {
@@ -253,10 +314,17 @@ void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uin
 	long code = 0;
 	CURLcode rc;
 
+	long ms = traces ? c->traces_ms : c->metrics_ms;
+
 	memset(res, 0, sizeof(*res));
 	res->delay_ms = -1;
 	c->curl_err[0] = 0;
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, traces ? c->req_headers : c->metrics_headers);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	/* NULL restores the system's bundle */
+	curl_easy_setopt(c->curl, CURLOPT_CAINFO, traces ? c->traces_ca : c->metrics_ca);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &rsp);
@@ -266,8 +334,10 @@ void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uin
 		snprintf(res->msg, sizeof(res->msg), "cut short by the exit deadline");
 		res->outcome = EXPORT_ABORT;
 	} else if (rc != CURLE_OK) {
-		snprintf(res->msg, sizeof(res->msg), "%s",
-			 c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc));
+		/* cut to fit: the hint comes first */
+		if (snprintf(res->msg, sizeof(res->msg), "%s%s", tls_hint(rc, traces),
+			     c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc)) < 0)
+			res->msg[0] = 0;
 		res->outcome = curl_retryable(rc) ? EXPORT_RETRY : EXPORT_FAIL;
 	} else {
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);

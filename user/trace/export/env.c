@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #define ENV_ENDPOINT "OTEL_EXPORTER_OTLP_ENDPOINT"
 #define ENV_TRACES_ENDPOINT "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+#define ENV_METRICS_ENDPOINT "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"
 #define ENV_PROTOCOL "OTEL_EXPORTER_OTLP_PROTOCOL"
 #define ENV_HEADERS "OTEL_EXPORTER_OTLP_HEADERS"
 #define ENV_COMPRESSION "OTEL_EXPORTER_OTLP_COMPRESSION"
@@ -248,21 +250,16 @@ static int env_resource_attr(const char *key, const char *val, size_t vlen, void
 }
 
 /*
- * OTEL_EXPORTER_OTLP_ENDPOINT is a base URL for every signal: over HTTP,
- * traces go to its path + /v1/traces even when it has a path. The exporter
- * then takes that path as is and derives /v1/metrics from it.
+ * An endpoint variable's value into *out: as is, or what derive makes of it.
+ * 0 or -errno with err set.
  */
-static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *err, size_t errlen)
+static int put_endpoint(const char *var, const char *val, int (*derive)(CURLU *u, char **url),
+			const char **out, struct env_store *s, char *err, size_t errlen)
 {
-	const char *tep = env_get(ENV_TRACES_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
-	const char *var = tep ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT, *val = tep ?: ep;
 	char *url = NULL;
-	CURLU *u;
+	CURLU *u = tvn_otlp_url__parse(val);
 	int ret = 0;
 
-	if (!val)
-		return 0;
-	u = tvn_otlp_url__parse(val);
 	if (!u) {
 		snprintf(err, errlen,
 			 "%s=\"%s\": expected an http:// or https:// URL such as "
@@ -270,19 +267,129 @@ static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *
 			 var, val);
 		return -EINVAL;
 	}
-	if (!tep && o->protocol != EXPORTER_GRPC)
-		ret = tvn_otlp_url__base_traces(u, &url);
+	if (derive)
+		ret = derive(u, &url);
 	if (!ret) {
 		const char *ok = url ? url : val;
 
-		o->endpoint = store_put(s, ok, strlen(ok), "", 0);
-		if (!o->endpoint)
+		*out = store_put(s, ok, strlen(ok), "", 0);
+		if (!*out)
 			ret = -ENOMEM;
 	}
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	curl_free(url);
 	curl_url_cleanup(u);
+	return ret;
+}
+
+/*
+ * OTEL_EXPORTER_OTLP_ENDPOINT is a base URL for every signal: over HTTP,
+ * traces go to its path + /v1/traces even when it has a path. The exporter
+ * then takes that path as is and derives /v1/metrics from it.
+ */
+static int env_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *err, size_t errlen)
+{
+	const char *tep = env_get(ENV_TRACES_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
+
+	if (!tep && !ep)
+		return 0;
+	return put_endpoint(tep ? ENV_TRACES_ENDPOINT : ENV_ENDPOINT, tep ?: ep,
+			    !tep && o->protocol != EXPORTER_GRPC ? tvn_otlp_url__base_traces : NULL,
+			    &o->endpoint, s, err, errlen);
+}
+
+/*
+ * Metrics go to OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as is; else, when the
+ * traces have their own endpoint, to the generic one's path + /v1/metrics
+ * (gRPC: its host and port); else where the traces endpoint says.
+ */
+static int env_metrics_endpoint(struct tvn_exporter_opts *o, struct env_store *s, char *err,
+				size_t errlen)
+{
+	const char *mep = env_get(ENV_METRICS_ENDPOINT), *ep = env_get(ENV_ENDPOINT);
+
+	if (!mep && !(ep && env_get(ENV_TRACES_ENDPOINT)))
+		return 0;
+	return put_endpoint(mep ? ENV_METRICS_ENDPOINT : ENV_ENDPOINT, mep ?: ep,
+			    !mep && o->protocol != EXPORTER_GRPC ? tvn_otlp_url__base_metrics
+								 : NULL,
+			    &o->metrics_endpoint, s, err, errlen);
+}
+
+/*
+ * A per-signal variable (OTEL_EXPORTER_OTLP_TRACES_X) over the generic one
+ * (OTEL_EXPORTER_OTLP_X); *var names the one given.
+ */
+static const char *env_signal(const char *generic, const char *specific, const char **var)
+{
+	const char *v = env_get(specific);
+
+	*var = v ? specific : generic;
+	return v ?: env_get(generic);
+}
+
+#define TIMEOUT_MAX_MS 3600000
+
+/* OTEL_EXPORTER_OTLP_[signal_]TIMEOUT: milliseconds, 1 .. one hour. */
+static int env_timeout(const char *specific, uint32_t *out, char *err, size_t errlen)
+{
+	const char *var, *v = env_signal("OTEL_EXPORTER_OTLP_TIMEOUT", specific, &var);
+	char *end;
+	unsigned long ms;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	ms = strtoul(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || *end || errno || !ms || ms > TIMEOUT_MAX_MS) {
+		snprintf(err, errlen,
+			 "%s=\"%s\": expected a timeout in milliseconds, 1 to %d (10000 is "
+			 "10 s)",
+			 var, v, TIMEOUT_MAX_MS);
+		return -EINVAL;
+	}
+	*out = (uint32_t)ms;
+	return 0;
+}
+
+/* OTEL_EXPORTER_OTLP_[signal_]CERTIFICATE: a PEM file we can read. */
+static int env_certificate(const char *specific, const char **out, struct env_store *s, char *err,
+			   size_t errlen)
+{
+	const char *var, *v = env_signal("OTEL_EXPORTER_OTLP_CERTIFICATE", specific, &var);
+
+	if (!v)
+		return 0;
+	if (access(v, R_OK)) {
+		snprintf(err, errlen,
+			 "%s=\"%s\": %s: expected the PEM file of the certificates that "
+			 "verify the endpoint",
+			 var, v, strerror(errno));
+		return -EINVAL;
+	}
+	*out = store_put(s, v, strlen(v), "", 0);
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int env_signals(struct tvn_exporter_opts *o, struct env_store *s, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = env_timeout("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", &o->request_timeout_ms, err, errlen);
+	ret = ret
+		  ?: env_timeout("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", &o->metrics_timeout_ms, err,
+				 errlen);
+	ret = ret
+		  ?: env_certificate("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", &o->ca_file, s, err,
+				     errlen);
+	ret = ret
+		  ?: env_certificate("OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", &o->metrics_ca_file,
+				     s, err, errlen);
 	return ret;
 }
 
@@ -384,11 +491,21 @@ static int env_resource(struct tvn_otlp_resource *r, char *err, size_t errlen)
 /* What the strings of every variable may take in the block, endpoint rewritten. */
 static size_t store_size(void)
 {
+	static const char *const also[] = {
+	    ENV_METRICS_ENDPOINT,
+	    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+	    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+	    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+	};
 	const char *ep = env_get(ENV_ENDPOINT), *tep = env_get(ENV_TRACES_ENDPOINT);
 	const char *hdrs = env_get(ENV_HEADERS);
 	size_t size = 64;
 
 	size += (tep ? strlen(tep) : ep ? strlen(ep) : 0) * 3 + sizeof(TRACES_PATH);
+	/* the metrics endpoint, from the generic one, and each certificate path */
+	size += (ep ? strlen(ep) : 0) * 3 + sizeof(TRACES_PATH);
+	for (size_t i = 0; i < sizeof(also) / sizeof(also[0]); i++)
+		size += env_get(also[i]) ? strlen(env_get(also[i])) * 3 + 1 : 0;
 	size += hdrs ? strlen(hdrs) + 2 * (strlen(hdrs) + 1) : 0;
 	return size;
 }
@@ -422,6 +539,8 @@ void *tvn_exporter__opts_from_env(struct tvn_exporter_opts *opts, struct tvn_otl
 	s.end = block + size;
 	ret = env_protocol(&o, err, errlen);
 	ret = ret ?: env_endpoint(&o, &s, err, errlen);
+	ret = ret ?: env_metrics_endpoint(&o, &s, err, errlen);
+	ret = ret ?: env_signals(&o, &s, err, errlen);
 	ret = ret ?: env_compression(&o, err, errlen);
 	if (!ret && hdrs)
 		ret = env_headers(&o, &s, hdrs, err, errlen);

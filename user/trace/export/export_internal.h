@@ -90,7 +90,9 @@ struct tvn_otlp_client {
 	enum tvn_exporter_protocol protocol;
 	bool grpc, gzip;
 	char *traces_url, *metrics_url;
-	struct curl_slist *req_headers;
+	struct curl_slist *req_headers, *metrics_headers; /* they differ in grpc-timeout */
+	char *traces_ca, *metrics_ca;			  /* NULL: the system's certificates */
+	long traces_ms, metrics_ms;			  /* each request's timeout */
 	const uint64_t *stop_at_ms; /* the exporter's exit deadline (atomic) */
 
 	/* the sender thread's own */
@@ -133,6 +135,15 @@ int tvn_otlp_url__signals(CURLU *u, const char *endpoint, bool grpc, char **trac
  * 0 or -ENOMEM.
  */
 int tvn_otlp_url__base_traces(CURLU *u, char **url);
+
+/* The same for metrics, path + /v1/metrics, a bare endpoint included. */
+int tvn_otlp_url__base_metrics(CURLU *u, char **url);
+
+/*
+ * The metrics URL (malloc'd) of a signal-specific metrics endpoint: as is
+ * over HTTP, the service path on its host and port over gRPC. NULL on failure.
+ */
+char *tvn_otlp_url__metrics(const char *metrics_endpoint, bool grpc);
 
 /* ------------------------------------------------------------ replies (reply.c, grpc.c) */
 

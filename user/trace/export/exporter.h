@@ -27,17 +27,25 @@ struct tvn_exporter_opts {
 	 * "http://127.0.0.1:4317" (gRPC, cleartext HTTP/2). NULL: no network.
 	 */
 	const char *endpoint;
+	/*
+	 * The metrics URL as is (HTTP; gRPC: its scheme, host and port), as
+	 * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT gives it. NULL: from endpoint.
+	 */
+	const char *metrics_endpoint;
+	/* PEM certificates that verify https endpoints; NULL: the system's */
+	const char *ca_file, *metrics_ca_file;
 	enum tvn_exporter_protocol protocol;
 	bool gzip;
 	const char *headers[EXPORTER_MAX_HEADERS]; /* "Key: Value" */
 	int n_headers;
-	bool to_stdout; /* OTLP/JSON, one request a line */
-	const char *file_path; /* OTLP/JSON lines, appended */
-	uint32_t batch_max_spans; /* 512 */
-	uint32_t batch_timeout_ms; /* 5000: a partial batch goes after this */
-	uint32_t queue_max_batches; /* 64 */
+	bool to_stdout;		     /* OTLP/JSON, one request a line */
+	const char *file_path;	     /* OTLP/JSON lines, appended */
+	uint32_t batch_max_spans;    /* 512 */
+	uint32_t batch_timeout_ms;   /* 5000: a partial batch goes after this */
+	uint32_t queue_max_batches;  /* 64 */
 	uint32_t request_timeout_ms; /* 10000 */
-	uint32_t max_retry_ms; /* give a request up after retrying this long (30000) */
+	uint32_t metrics_timeout_ms; /* a metrics request's; 0: request_timeout_ms */
+	uint32_t max_retry_ms;	     /* give a request up after retrying this long (30000) */
 };
 
 struct tvn_exporter_stats {

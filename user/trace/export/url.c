@@ -114,7 +114,8 @@ out:
 	return err;
 }
 
-int tvn_otlp_url__base_traces(CURLU *u, char **url)
+/* u's path + suffix into *url (curl_free it); NULL for a bare endpoint unless always. */
+static int base_with(CURLU *u, const char *suffix, bool always, char **url)
 {
 	char *path = NULL, *p = NULL;
 	size_t n;
@@ -122,14 +123,14 @@ int tvn_otlp_url__base_traces(CURLU *u, char **url)
 
 	*url = NULL;
 	path = url_path(u, &n);
-	if (!path || !n)
+	if (!path || (!n && !always))
 		goto out;
-	p = malloc(n + sizeof(TRACES_PATH));
+	p = malloc(n + strlen(suffix) + 1);
 	if (!p) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	sprintf(p, "%s%s", path, TRACES_PATH);
+	sprintf(p, "%s%s", path, suffix);
 	if (curl_url_set(u, CURLUPART_PATH, p, 0) || curl_url_get(u, CURLUPART_URL, url, 0)) {
 		curl_free(*url);
 		*url = NULL;
@@ -139,4 +140,29 @@ out:
 	free(p);
 	curl_free(path);
 	return ret;
+}
+
+int tvn_otlp_url__base_traces(CURLU *u, char **url)
+{
+	return base_with(u, TRACES_PATH, false, url);
+}
+
+int tvn_otlp_url__base_metrics(CURLU *u, char **url)
+{
+	return base_with(u, METRICS_PATH, true, url);
+}
+
+char *tvn_otlp_url__metrics(const char *metrics_endpoint, bool grpc)
+{
+	CURLU *u;
+	char *url;
+
+	if (!grpc)
+		return strdup(metrics_endpoint);
+	u = tvn_otlp_url__parse(metrics_endpoint);
+	if (!u)
+		return NULL;
+	url = url_with_path(u, GRPC_METRICS_PATH);
+	curl_url_cleanup(u);
+	return url;
 }

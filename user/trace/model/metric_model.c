@@ -22,17 +22,18 @@
 void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,
 			   const struct tvn_metric_lset *l, const struct tvn_metric_value *v)
 {
+	(void)f; /* w->pub is f's, its names derived */
 	if (w->err)
 		return;
 	if (!w->begun) {
 		w->begun = true;
 		if (w->v->begin)
-			w->err = w->v->begin(w->ctx, &f->pub);
+			w->err = w->v->begin(w->ctx, &w->pub);
 		if (w->err)
 			return;
 	}
 	if (!w->n_extra) {
-		w->err = w->v->sample(w->ctx, &f->pub, l->l, l->n, v);
+		w->err = w->v->sample(w->ctx, &w->pub, l->l, l->n, v);
 		return;
 	}
 	{
@@ -49,7 +50,7 @@ void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fa
 			if (!dup)
 				all[n++] = l->l[i];
 		}
-		w->err = w->v->sample(w->ctx, &f->pub, all, n, v);
+		w->err = w->v->sample(w->ctx, &w->pub, all, n, v);
 	}
 }
 
@@ -121,6 +122,8 @@ static void put_entity(struct tvn_metric_walk *w, const struct tvn_metric_fam *f
 	switch (f->val) {
 	case V_U64:
 		v.u = tvn_metric_walk__read_u64(base, f->off);
+		if (f->if_set && !v.u)
+			return;
 		break;
 	case V_U32:
 		memcpy(&u32, p, sizeof(u32));
@@ -158,6 +161,29 @@ static void put_entity(struct tvn_metric_walk *w, const struct tvn_metric_fam *f
 		return;
 	}
 	tvn_metric_walk__emit(w, f, l, &v);
+}
+
+int tvn_metric_fam__derive(const struct tvn_metric_fam *f, struct tvn_metric_family *pub,
+			   char *prom, size_t prom_len, char *unit, size_t unit_len)
+{
+	static const char *const drop[] = {[METRIC_COUNTER] = "_total", [METRIC_INFO] = "_info"};
+	const char *sfx = drop[f->pub.type];
+	size_t n, sl = sfx ? strlen(sfx) : 0;
+	int ret;
+
+	*pub = f->pub;
+	ret = tvn_metric_name__prom(f->pub.otlp, f->pub.unit, tvn_metric_name__kind(f->pub.type),
+				    prom, prom_len);
+	ret = ret ?: tvn_metric_name__unit(f->pub.unit, unit, unit_len);
+	if (ret)
+		return ret;
+	n = strlen(prom);
+	/* OpenMetrics names the family without the suffix of its samples */
+	if (sl && n > sl && !strcmp(prom + n - sl, sfx))
+		prom[n - sl] = 0;
+	pub->prom = prom;
+	pub->prom_unit = unit[0] ? unit : NULL;
+	return 0;
 }
 
 /* ------------------------------------------------------------ entities */
@@ -388,6 +414,8 @@ int tvn_metric_model__walk_many(const struct tvn_metric_target *t, int n, uint64
 	}
 	for (size_t i = 0; i < tvn_metric_n_fams && !w.err; i++) {
 		w.begun = false;
+		w.err = tvn_metric_fam__derive(&tvn_metric_fams[i], &w.pub, w.prom, sizeof(w.prom),
+					       w.prom_unit, sizeof(w.prom_unit));
 		for (int k = 0; k < n && !w.err; k++) {
 			w.s = &views[k].s;
 			w.xfer_order = views[k].order;
@@ -396,7 +424,7 @@ int tvn_metric_model__walk_many(const struct tvn_metric_target *t, int n, uint64
 			walk_fam(&w, &tvn_metric_fams[i]);
 		}
 		if (w.begun && !w.err && v->end)
-			w.err = v->end(ctx, &tvn_metric_fams[i].pub);
+			w.err = v->end(ctx, &w.pub);
 	}
 	for (int k = 0; k < built; k++)
 		free(views[k].order);

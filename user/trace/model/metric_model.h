@@ -22,14 +22,38 @@ struct tvn_snapshot;
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM, METRIC_STATESET, METRIC_INFO };
 
 struct tvn_metric_family {
-	const char *prom; /* OpenMetrics family name: without _total or _info */
-	const char *otlp; /* upstream's dotted name, else "torvyn." + prom's in dots */
+	const char *otlp; /* OTLP name: torvyn.<namespace>.<name>, no unit, no suffix */
+	const char *unit; /* UCUM unit of the OTLP metric: "s", "By", "{element}", ... */
 	enum metric_type type;
-	const char *unit; /* "seconds", "bytes" or NULL; prom ends in _<unit> */
+	const char *upstream; /* upstream Torvyn's name for it, or NULL */
 	const char *help;
 	const char *otlp_help; /* NULL: help */
-	bool otlp_ns;	       /* OTLP keeps upstream's integer nanoseconds (unit "ns") */
+	/* derived from otlp, unit and type by the walk (tvn_metric_name__prom): */
+	const char *prom;      /* OpenMetrics family name: without _total or _info */
+	const char *prom_unit; /* its unit word ("seconds", "bytes"), or NULL */
 };
+
+/* How the OpenTelemetry-to-Prometheus translation treats a metric. */
+enum tvn_metric_name_kind {
+	TVN_NAME_GAUGE,	    /* gauge: unit "1" gives _ratio */
+	TVN_NAME_COUNTER,   /* monotonic sum: _total */
+	TVN_NAME_UPDOWN,    /* non-monotonic sum */
+	TVN_NAME_HISTOGRAM, /* histogram */
+};
+
+/*
+ * The Prometheus name the OpenTelemetry Collector's Prometheus exporter gives
+ * an OTLP metric (add_metric_suffixes on): into out (n bytes). Returns 0,
+ * -EINVAL (nothing of the name is left) or -ENAMETOOLONG.
+ */
+int tvn_metric_name__prom(const char *otlp, const char *unit, enum tvn_metric_name_kind kind,
+			  char *out, size_t n);
+
+/* The unit words that translation appends for unit ("" for "{...}" or "1"). */
+int tvn_metric_name__unit(const char *unit, char *out, size_t n);
+
+/* The kind of a catalogue type: counters are monotonic sums, the rest gauges or histograms. */
+enum tvn_metric_name_kind tvn_metric_name__kind(enum metric_type t);
 
 /*
  * A label: value is read up to a NUL or vmax bytes and may hold any bytes
@@ -53,9 +77,9 @@ enum metric_value_kind { METRIC_U64, METRIC_I64, METRIC_DBL, METRIC_NS, METRIC_H
 struct tvn_metric_value {
 	enum metric_value_kind kind;
 	union {
-		uint64_t u;		     /* METRIC_U64, METRIC_NS (nanoseconds) */
-		int64_t i;		     /* METRIC_I64 */
-		double d;		     /* METRIC_DBL */
+		uint64_t u;			 /* METRIC_U64, METRIC_NS (nanoseconds) */
+		int64_t i;			 /* METRIC_I64 */
+		double d;			 /* METRIC_DBL */
 		const struct tvn_metric_hist *h; /* METRIC_HIST */
 	};
 };
@@ -87,7 +111,7 @@ int tvn_metric_model__walk(const struct tvn_snapshot *s, uint64_t now_mono_ns,
 struct tvn_metric_target {
 	const struct tvn_snapshot *s;
 	const struct tvn_metric_label *labels; /* put before each sample's own labels */
-	int n_labels;				/* at most TVN_METRIC_MAX_TARGET_LABELS */
+	int n_labels;			       /* at most TVN_METRIC_MAX_TARGET_LABELS */
 };
 
 #define TVN_METRIC_MAX_TARGET_LABELS 4

@@ -57,6 +57,7 @@ struct tvn_metric_fam {
 	enum tvn_metric_val val;
 	size_t off;
 	tvn_metric_fam_fn fn;
+	bool if_set;	  /* V_U64: only entities whose value is not 0 (reported by the host) */
 	const char *lkey; /* V_ARR */
 	const char *const *names;
 	size_t n_names;
@@ -70,6 +71,8 @@ struct tvn_metric_walk {
 	void *ctx;
 	const struct tvn_metric_label *extra; /* the target's labels, before every sample's own */
 	int n_extra;
+	struct tvn_metric_family pub; /* the current family, its Prometheus names derived */
+	char prom[128], prom_unit[32];
 	bool begun; /* begin was called for the current family */
 	int err;
 };
@@ -77,6 +80,13 @@ struct tvn_metric_walk {
 /* The catalogue, in exposition order (metric_catalog.c). */
 extern const struct tvn_metric_fam tvn_metric_fams[];
 extern const size_t tvn_metric_n_fams;
+
+/*
+ * w->pub for f: its public fields, with the Prometheus family name and unit
+ * derived from its OTLP name, unit and type. Returns 0 or -errno.
+ */
+int tvn_metric_fam__derive(const struct tvn_metric_fam *f, struct tvn_metric_family *pub,
+			   char *prom, size_t prom_len, char *unit, size_t unit_len);
 
 /* Hands one sample of f to the visitor; begins the family first if needed. */
 void tvn_metric_walk__emit(struct tvn_metric_walk *w, const struct tvn_metric_fam *f,

@@ -22,8 +22,8 @@ struct tvn_otlp_kv {
 	char key[48];
 	enum otlp_value_type type;
 	char str[128]; /* OTLP_STR */
-	int64_t i; /* OTLP_INT, OTLP_BOOL (0/1) */
-	double d; /* OTLP_DOUBLE */
+	int64_t i;     /* OTLP_INT, OTLP_BOOL (0/1) */
+	double d;      /* OTLP_DOUBLE */
 };
 
 /* OTLP span kinds and status codes (opentelemetry.proto.trace.v1). */
@@ -38,7 +38,7 @@ struct tvn_otlp_span {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint8_t parent_span_id[8]; /* all zero: a root span */
-	uint32_t flags; /* W3C trace flags (bit 0 sampled) */
+	uint32_t flags;		   /* W3C trace flags (bit 0 sampled) */
 	char name[128];
 	int kind; /* OTLP_SPAN_KIND_* */
 	uint64_t start_unix_ns, end_unix_ns;
@@ -50,11 +50,11 @@ struct tvn_otlp_span {
 
 /* The resource (one traced host) a span or a snapshot belongs to. */
 struct tvn_otlp_resource {
-	char service_name[128]; /* service.name, default "torvyn-host" */
+	char service_name[128];	      /* service.name, default "torvyn-host" */
 	char service_instance_id[64]; /* service.instance.id */
-	char host_name[128]; /* host.name */
-	int64_t pid; /* process.pid: the traced host's */
-	char executable_name[128]; /* process.executable.name */
+	char host_name[128];	      /* host.name */
+	int64_t pid;		      /* process.pid: the traced host's */
+	char executable_name[128];    /* process.executable.name */
 	/* more resource attributes (OTEL_RESOURCE_ATTRIBUTES), appended */
 	struct tvn_otlp_kv extra[8];
 	int n_extra;
@@ -106,10 +106,10 @@ int tvn_otlp__encode_traces_many_json(const struct tvn_otlp_traces *t, char **bu
 
 /*
  * ExportMetricsServiceRequest carrying the same numbers as /metrics: every
- * host and diagnostic family of docs/metrics.md, named by the dotted upstream
- * name where upstream named one ("flow.elements.total",
- * "component.processing_time") and "torvyn." + the Prometheus name's dotted
- * form otherwise, with the Prometheus labels as attributes. Counters are
+ * host and diagnostic family of docs/metrics.md, under the catalogue's OTLP
+ * name and UCUM unit ("torvyn.flow.elements" in "{element}",
+ * "torvyn.component.processing_time" in "s"), with the Prometheus labels as
+ * attributes. Counters are
  * monotonic cumulative Sums starting at start_unix_ns; gauges are Gauges;
  * histograms are cumulative with the Torvyn latency boundaries in seconds
  * (unit "s"). now_unix_ns stamps every point.

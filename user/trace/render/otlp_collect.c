@@ -15,7 +15,6 @@
 
 #define NS_PER_SEC 1000000000ULL
 
-
 static const enum tvn_otlp_metric_kind kind_of[] = {
     [METRIC_COUNTER] = OTLP_METRIC_SUM,	   [METRIC_GAUGE] = OTLP_METRIC_GAUGE,
     [METRIC_HISTOGRAM] = OTLP_METRIC_HIST, [METRIC_STATESET] = OTLP_METRIC_GAUGE,
@@ -49,10 +48,7 @@ static void *grow(struct tvn_otlp_metrics *c, void *p, size_t *cap, size_t n, si
 	((c)->arr = grow(c, (c)->arr, &(c)->cap_##arr, (c)->n_##arr, sizeof(*(c)->arr)),           \
 	 (c)->a.oom ? NULL : &(c)->arr[(c)->n_##arr++])
 
-/*
- * OTLP names are the model's; UCUM units ("s", "By"), except the families
- * whose upstream names keep integer nanoseconds ("ns").
- */
+/* OTLP names and UCUM units ("s", "By", "{element}") are the catalogue's. */
 static int m_begin(void *ctx, const struct tvn_metric_family *f)
 {
 	struct tvn_otlp_metrics *c = ctx;
@@ -62,7 +58,7 @@ static int m_begin(void *ctx, const struct tvn_metric_family *f)
 		return -ENOMEM;
 	m->name = f->otlp;
 	m->desc = f->otlp_help ? f->otlp_help : f->help;
-	m->unit = f->otlp_ns ? "ns" : !f->unit ? "" : !strcmp(f->unit, "seconds") ? "s" : "By";
+	m->unit = f->unit ? f->unit : "";
 	m->kind = kind_of[f->type];
 	m->first = c->n_pts;
 	m->n = 0;
@@ -74,9 +70,9 @@ static int64_t clamp_i64(uint64_t x)
 	return x > INT64_MAX ? INT64_MAX : (int64_t)x;
 }
 
-/* The point's value: integers stay integers, nanoseconds become seconds unless named in ns. */
+/* The point's value: integers stay integers, nanoseconds become seconds. */
 static void point_value(struct tvn_otlp_metrics *c, struct tvn_otlp_point *p,
-			const struct tvn_metric_family *f, const struct tvn_metric_value *v)
+			const struct tvn_metric_value *v)
 {
 	struct tvn_metric_hist *h;
 
@@ -92,10 +88,6 @@ static void point_value(struct tvn_otlp_metrics *c, struct tvn_otlp_point *p,
 		p->d = v->d;
 		break;
 	case METRIC_NS:
-		if (f->otlp_ns) {
-			p->i = clamp_i64(v->u);
-			break;
-		}
 		p->vt = OTLP_POINT_DBL;
 		p->d = (double)v->u / 1e9;
 		break;
@@ -115,6 +107,7 @@ static int m_sample(void *ctx, const struct tvn_metric_family *f, const struct t
 	struct tvn_otlp_metrics *c = ctx;
 	struct tvn_otlp_point *p = PUSH(c, pts);
 
+	(void)f;
 	if (!p)
 		return -ENOMEM;
 	memset(p, 0, sizeof(*p));
@@ -123,7 +116,7 @@ static int m_sample(void *ctx, const struct tvn_metric_family *f, const struct t
 		p->key[p->na] = l[i].key;
 		p->val[p->na++] = tvn_otlp_arena__str(&c->a, l[i].val, l[i].vmax);
 	}
-	point_value(c, p, f, v);
+	point_value(c, p, v);
 	return c->a.oom ? -ENOMEM : 0;
 }
 

@@ -28,7 +28,6 @@
 
 #define NS_PER_SEC 1000000000ULL
 
-
 /* ------------------------------------------------------------ output buffer */
 
 struct pbuf {
@@ -263,8 +262,8 @@ static int put_head(void *ctx, const struct tvn_metric_family *f)
 		put_meta(c, "# TYPE ", f, type_text[f->type]);
 	} else {
 		put_meta(c, "# TYPE ", f, type_om[f->type]);
-		if (f->unit)
-			put_meta(c, "# UNIT ", f, f->unit);
+		if (f->prom_unit)
+			put_meta(c, "# UNIT ", f, f->prom_unit);
 		put_meta(c, "# HELP ", f, f->help);
 	}
 	return c->b.oom ? -ENOMEM : 0;
@@ -351,7 +350,7 @@ static void put_hist(struct ctx *c, const struct tvn_metric_family *f, const str
 	line(c, f, "_count", l, &v);
 }
 
-/* An OpenMetrics stateset's label is named after the family; 0.0.4 keeps "state". */
+/* The stateset's label is named after its family in both formats (the catalogue's). */
 static int put_sample(void *ctx, const struct tvn_metric_family *f,
 		      const struct tvn_metric_label *ls, int n, const struct tvn_metric_value *val)
 {
@@ -359,11 +358,8 @@ static int put_sample(void *ctx, const struct tvn_metric_family *f,
 	struct lbuf l = {.n = 0};
 	struct num v;
 
-	for (int i = 0; i < n; i++) {
-		bool state = c->om && f->type == METRIC_STATESET && i == n - 1;
-
-		lb_add(&l, state ? f->prom : ls[i].key, ls[i].val, ls[i].vmax);
-	}
+	for (int i = 0; i < n; i++)
+		lb_add(&l, ls[i].key, ls[i].val, ls[i].vmax);
 	if (val->kind == METRIC_HIST) {
 		put_hist(c, f, &l, val->h);
 	} else {
@@ -392,8 +388,8 @@ int tvn_prom__render_many(const struct tvn_metric_target *t, int n, bool openmet
 	*buf = NULL;
 	*len = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err = tvn_metric_model__walk_many(t, n, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
-					  &visitor, &c);
+	err = tvn_metric_model__walk_many(
+	    t, n, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec, &visitor, &c);
 	if (trailer)
 		pb_str(&c.b, trailer);
 	if (openmetrics)

@@ -43,7 +43,7 @@ struct family {
 
 static const struct family families[] = {
     {"torvyn_flow_elements_total", SC_FLOW, offsetof(struct tvn_top_flow, elements)},
-    {"torvyn_flow_elements_errors_total", SC_FLOW, offsetof(struct tvn_top_flow, errors)},
+    {"torvyn_flow_errors_total", SC_FLOW, offsetof(struct tvn_top_flow, errors)},
     {"torvyn_component_invocations_total", SC_COMP, offsetof(struct tvn_top_comp, invocations)},
     {"torvyn_component_errors_total", SC_COMP, offsetof(struct tvn_top_comp, errors)},
     {"torvyn_component_processing_time_seconds_bucket", SC_BUCKET, 0},
