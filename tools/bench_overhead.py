@@ -358,7 +358,7 @@ def print_tables(result, configs, runs):
               f"{c['median']:>+8.2f} % [{c['q1']:+.2f}, {c['q3']:+.2f}] "
               f"{o['median']:>+9.0f} [{o['q1']:+.0f}, {o['q3']:+.0f}]")
     print("  (*_vs_level0: nothing attached, both halves Level 0: the method's own error;\n"
-          "   level1_clocks_only: Level 1 reduced to its two clock reads per invocation)")
+          "   level1_clocks_only: Level 1 reduced to its clock reads, one TSC read per invocation)")
     cg = result["callgrind_level0"]
     if "ratio" in cg:
         ipe, own = cg["instructions_per_element"], cg["own_code_instructions_per_element"]
