@@ -61,13 +61,13 @@ for c in base level0 level1; do
 	tot[$c]=$tl own[$c]=$ol
 done
 python3 - "$MAX" "$((N2 - N1))" "${tot[base]}" "${tot[level0]}" "${own[base]}" "${own[level0]}" \
-	"${tot[level1]}" "${own[level1]}" <<'PY'
-import json, statistics, sys
+	"${tot[level1]}" "${own[level1]}" "$PIPE" <<'PY'
+import json, os, statistics, sys
 mx, n = float(sys.argv[1]), int(sys.argv[2])
 per = lambda s: [int(x) / n for x in s.split()]
 bt, pt, bo, po, lt, lo = (per(a) for a in sys.argv[3:9])
 ratio = statistics.median(pt) / statistics.median(bt)
-print(json.dumps({"workload": "three-stage.json", "runs_each": len(bt),
+print(json.dumps({"workload": os.path.basename(sys.argv[9]), "runs_each": len(bt),
     "instructions_per_element": {
         "probes_compiled_out": round(statistics.median(bt), 1),
         "level0_probes_built_in": round(statistics.median(pt), 1),
