@@ -7,8 +7,8 @@
 #   trace of a 200-element run reaches the first receiver, the metrics reach
 #   only the second, with the run's element count;
 # - OTLP/gRPC over TLS (https endpoint, HTTP/2 by ALPN): every trace arrives;
-# - OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone is refused, saying what is
-#   missing, rather than exporting nothing;
+# - OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone exports metrics only, with the
+#   run's count, and sends no span anywhere;
 # - the wrong certificate (another self-signed one): nothing is delivered,
 #   the tracer says the endpoint's certificate is not trusted, and its
 #   torvyn_trace_otlp_failures_total counts the failed requests.
@@ -108,17 +108,28 @@ cat >"$T/slow.json" <<'EOF'
 EOF
 
 # ---------------------------------------------------------------- a metrics endpoint alone
-bg "$HOST" run "$T/slow.json" --elements 100000
-hpid=$BGPID
-rc=0
-OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="https://127.0.0.1:1/v1/metrics" \
-	"$TRACE" attach --pid "$hpid" --listen 127.0.0.1:0 2>"$T/alone.err" || rc=$?
-kill -TERM "$hpid"
-wait_exit "$hpid" 10 || true
-[ "$rc" -ne 0 ] || fail "a metrics endpoint alone was accepted"
-grep -q "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone" "$T/alone.err" ||
-	fail "no reason given: $(cat "$T/alone.err")"
-ok "a metrics endpoint alone: exit $rc, $(grep -m1 'alone' "$T/alone.err" | cut -c1-120)"
+# metrics only: every push reaches the metrics endpoint, with the run's
+# count; no span goes anywhere (there is no traces endpoint to send them to)
+start_receiver metrics-only --http 0 --tls "$TLS" --metrics-out "$T/metrics-only.metrics"
+(
+	export OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="https://127.0.0.1:$RPORT/v1/metrics"
+	export OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE="$T/right.pem"
+	traced metrics-only
+)
+stop_receiver metrics-only
+"$PY" - "$T" "$N" <<'PY' || fail "a metrics endpoint alone: see above"
+import json, os, sys
+t, n = sys.argv[1], int(sys.argv[2])
+def lines(p):
+    return [json.loads(l) for l in open(p)] if os.path.exists(p) else []
+reqs = lines(t + "/metrics-only.requests")
+assert reqs and all(r["path"] == "/v1/metrics" and r["status"] == 200 for r in reqs), reqs
+assert not lines(t + "/metrics-only.spans"), "spans were sent to the metrics endpoint"
+ms = [m for m in lines(t + "/metrics-only.metrics") if m["metric"] == "torvyn.flow.elements"]
+assert ms and ms[-1]["data_points"][0]["as_int"] == n, ms[-1:] or "no torvyn.flow.elements"
+print("ok: a metrics endpoint alone: %d metrics requests, torvyn.flow.elements = %d, no spans"
+      % (len(reqs), n))
+PY
 
 # ---------------------------------------------------------------- the wrong certificate
 start_receiver wrong --http 0 --tls "$TLS"

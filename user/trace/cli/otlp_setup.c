@@ -117,13 +117,8 @@ int tvn_otlp_setup__open(struct tvn_otlp_setup *st, const struct tvn_otlp_flags 
 	rc = apply_flags(st, f, &eo);
 	if (rc)
 		return rc;
-	if (!eo.endpoint && eo.metrics_endpoint) {
-		pr_warn(
-		    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone: metrics go out beside traces, "
-		    "give OTEL_EXPORTER_OTLP_ENDPOINT, _TRACES_ENDPOINT or --otlp-endpoint too\n");
-		return TVN_EXIT_EXPORT;
-	}
-	if (!eo.endpoint && !eo.to_stdout && !eo.file_path)
+	/* a metrics endpoint alone exports metrics only: spans have nowhere to go */
+	if (!eo.endpoint && !eo.metrics_endpoint && !eo.to_stdout && !eo.file_path)
 		return 0;
 	fill_resource(&res, f, pid, exe);
 	st->exp = tvn_exporter__new(&eo, &res, err, sizeof(err));

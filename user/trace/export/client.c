@@ -197,6 +197,8 @@ int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct tvn_exporter_o
 	c->grpc = o->protocol == EXPORTER_GRPC;
 	c->gzip = o->gzip;
 	c->stop_at_ms = stop_at_ms;
+	if (!o->endpoint) /* metrics only: signal_setup gives their URL */
+		goto signals;
 	u = tvn_otlp_url__parse(o->endpoint);
 	if (!u) {
 		snprintf(err, errlen,
@@ -209,6 +211,7 @@ int tvn_otlp_client__init(struct tvn_otlp_client *c, const struct tvn_exporter_o
 	curl_url_cleanup(u);
 	if (ret)
 		goto fail;
+signals:
 	ret = signal_setup(c, o, err, errlen);
 	if (ret)
 		return ret;

@@ -221,6 +221,7 @@ struct tvn_exporter {
 	struct tvn_exporter_opts opts; /* its strings point at the copies below */
 	char *endpoint, *file_path, *headers[EXPORTER_MAX_HEADERS];
 	bool want_pb, want_json;
+	bool no_traces; /* metrics only (a metrics endpoint alone): spans go nowhere */
 
 	/* the sender thread's own */
 	struct tvn_otlp_client client; /* client.curl is set when there is an endpoint */

@@ -43,7 +43,7 @@ void tvn_exporter__add_span_to(struct tvn_exporter *e, int res_id, const struct 
 	uint64_t now;
 	int of;
 
-	if (!e || !span)
+	if (!e || !span || e->no_traces)
 		return;
 	now = tvn_export__now_ms();
 	pthread_mutex_lock(&e->mu);
@@ -204,6 +204,7 @@ static void default_opts(struct tvn_exporter_opts *o)
 
 static int copy_opts(struct tvn_exporter *e, const struct tvn_exporter_opts *opts)
 {
+	bool net;
 	int err = 0;
 
 	e->opts = *opts;
@@ -218,9 +219,11 @@ static int copy_opts(struct tvn_exporter *e, const struct tvn_exporter_opts *opt
 	default_opts(&e->opts);
 	e->traces.max = e->opts.queue_max_batches;
 	e->metrics.max = METRICS_QUEUE_MAX;
-	e->want_pb = opts->endpoint && opts->protocol != EXPORTER_HTTP_JSON;
+	net = opts->endpoint || opts->metrics_endpoint;
+	e->want_pb = net && opts->protocol != EXPORTER_HTTP_JSON;
 	e->want_json = opts->to_stdout || opts->file_path ||
-		       (opts->endpoint && opts->protocol == EXPORTER_HTTP_JSON);
+		       (net && opts->protocol == EXPORTER_HTTP_JSON);
+	e->no_traces = !opts->endpoint && !opts->to_stdout && !opts->file_path;
 	return err;
 }
 
@@ -250,7 +253,7 @@ static int check_opts(const struct tvn_exporter_opts *o, char *err, size_t errle
 		snprintf(err, errlen, "unknown OTLP protocol %d", (int)o->protocol);
 		return -EINVAL;
 	}
-	if (!o->endpoint && !o->to_stdout && !o->file_path) {
+	if (!o->endpoint && !o->metrics_endpoint && !o->to_stdout && !o->file_path) {
 		snprintf(err, errlen, "no OTLP destination: give an endpoint, stdout or a file");
 		return -EINVAL;
 	}
@@ -302,7 +305,7 @@ static int exporter_start(struct tvn_exporter *e, char *err, size_t errlen)
 {
 	int ret;
 
-	if (e->endpoint) {
+	if (e->endpoint || e->opts.metrics_endpoint) {
 		ret = tvn_otlp_client__init(&e->client, &e->opts, &e->stop_at_ms, err, errlen);
 		if (ret)
 			return ret;

@@ -24,7 +24,8 @@ struct tvn_exporter_opts {
 	/*
 	 * Base endpoint, e.g. "http://127.0.0.1:4318" (HTTP: /v1/traces and
 	 * /v1/metrics are appended unless the URL already has a path) or
-	 * "http://127.0.0.1:4317" (gRPC, cleartext HTTP/2). NULL: no network.
+	 * "http://127.0.0.1:4317" (gRPC, cleartext HTTP/2). NULL: no network,
+	 * or, with metrics_endpoint, metrics only (spans are not exported).
 	 */
 	const char *endpoint;
 	/*
