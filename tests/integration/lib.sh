@@ -84,6 +84,17 @@ unhost() {
 	sed -E 's/\{pid="[^"]*",exe="[^"]*",service="[^"]*"\}//; s/\{pid="[^"]*",exe="[^"]*",service="[^"]*",/{/'
 }
 
+# sample FILE SERIES: the value of SERIES in a scrape, written exactly as
+# rendered without the host labels
+sample() { unhost <"$1" | awk -v s="$2" '$1 == s { print $2 }'; }
+
+# scraped_final URL OUT: scrapes URL into OUT; true once the tracer serving
+# it saw its target exit (its final values), for wait_for
+scraped_final() {
+	curl -sf "$1" -o "$2" &&
+		[ "$(unhost <"$2" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
+}
+
 # jq_get FILE FILTER
 jq_get() { jq -r "$2" "$1"; }
 

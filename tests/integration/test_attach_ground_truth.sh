@@ -25,20 +25,11 @@ soft_fail() {
 	FAILED+=("$*")
 }
 
-# sample FILE SERIES: the value of SERIES, written exactly as rendered
-sample() { unhost <"$1" | awk -v s="$2" '$1 == s { print $2 }'; }
-
 promtool_clean() {
 	local out rc=0
 	out=$(promtool check metrics <"$1" 2>&1) || rc=$?
 	[ "$rc" -eq 0 ] && [ -z "$out" ] ||
 		fail "promtool check metrics $(basename "$1"): exit $rc, output: $out"
-}
-
-# final_scraped: run_one's final scrape, taken once the tracer saw the host exit
-final_scraped() {
-	curl -sf "$url" -o "$d/final.prom" &&
-		[ "$(unhost <"$d/final.prom" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
 }
 
 # content_type URL [CURL ARGS...]: the Content-Type a GET of URL answers with
@@ -93,7 +84,7 @@ run_one() {
 	assert_eq "$level $name: torvyn-host exit status" 0 "$rc"
 	echo "live scrapes: $i, $mono compared with an earlier one"
 
-	wait_for "$level $name: torvyn_trace_target_up 0" 10 final_scraped
+	wait_for "$level $name: torvyn_trace_target_up 0" 10 scraped_final "$url" "$d/final.prom"
 	if [ -n "$prev" ]; then
 		$CHECK monotonic "$prev" "$d/final.prom" ||
 			fail "$level $name: a counter of the final scrape is below a live one"

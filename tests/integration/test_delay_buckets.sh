@@ -15,11 +15,6 @@ need_cmd jq
 
 N=2000
 PIPE=$ROOT/tests/integration/pipelines/delays.json
-sample() { unhost <"$1" | awk -v s="$2" '$1 == s { print $2 }'; }
-final_scraped() {
-	curl -sf "$url" -o "$T/final.prom" &&
-		[ "$(unhost <"$T/final.prom" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
-}
 
 bg "$HOST" run "$PIPE" --elements "$N" --wait-attach --summary "$T/summary.json"
 hpid=$BGPID
@@ -30,7 +25,7 @@ tpid=$BGPID
 rc=0
 wait_exit "$hpid" 60 || rc=$?
 assert_eq "torvyn-host exit status" 0 "$rc"
-wait_for "torvyn_trace_target_up 0" 10 final_scraped
+wait_for "torvyn_trace_target_up 0" 10 scraped_final "$url" "$T/final.prom"
 kill -INT "$tpid"
 
 m=$T/final.prom

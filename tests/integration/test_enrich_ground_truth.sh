@@ -17,12 +17,6 @@ PIPELINE=$PIPELINES/enrich.json
 # records of seq 0..N-1 whose amount (seq * 7919 % 100000) is at least 80000
 LARGE=$(python3 -c "print(sum(i * 7919 % 100000 >= 80000 for i in range($N)))")
 
-sample() { unhost <"$1" | awk -v s="$2" '$1 == s { print $2 }'; }
-final_scraped() {
-	curl -sf "$url" -o "$d/final.prom" &&
-		[ "$(unhost <"$d/final.prom" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
-}
-
 idx=0
 for level in production diagnostic; do
 	d=$T/$level
@@ -36,7 +30,7 @@ for level in production diagnostic; do
 	rc=0
 	wait_exit "$hpid" 60 || rc=$?
 	assert_eq "$level: torvyn-host exit status" 0 "$rc"
-	wait_for "$level: torvyn_trace_target_up 0" 10 final_scraped
+	wait_for "$level: torvyn_trace_target_up 0" 10 scraped_final "$url" "$d/final.prom"
 
 	diag=()
 	[ "$level" = diagnostic ] && diag=(--diagnostic)

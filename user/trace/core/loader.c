@@ -14,9 +14,10 @@
 
 #include <linux/types.h>
 
+#include "clock.h"
+#include "loader.h"
 #include "torvyn_abi.h"
 #include "torvyn_bpf.h"
-#include "loader.h"
 #include "log.h"
 #include "torvyn.skel.h"
 #include "usdt_elf.h"
@@ -541,14 +542,6 @@ static bool attached(const struct tvn_loader *l, int which)
 	return false;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /* The target exited (a zombie runs no thread either). */
 static bool target_gone(const struct tvn_loader *l)
 {
@@ -595,7 +588,7 @@ static void drain_begin(struct tvn_loader *l)
 
 	if (!any_has_probe(l, TVN_P_GATE_DRAIN) || !any_has_probe(l, TVN_P_BATCH_DRAINED))
 		return;
-	t0 = mono_ns();
+	t0 = tvn_time__mono_ns();
 	before = drained_hits(l);
 	if (target_gone(l))
 		return; /* its threads fired their batches at exit */
@@ -607,7 +600,7 @@ static void drain_begin(struct tvn_loader *l)
 			l->pid, e.msg);
 		return;
 	}
-	t1 = mono_ns();
+	t1 = tvn_time__mono_ns();
 	for (int ms = 0; drained_hits(l) == before; ms++) {
 		if (ms >= DRAIN_TIMEOUT_MS || target_gone(l)) {
 			if (ms >= DRAIN_TIMEOUT_MS)
@@ -619,7 +612,7 @@ static void drain_begin(struct tvn_loader *l)
 		usleep(1000);
 	}
 	pr_debug("pid %d: step-record batches drained in %.1f ms (gate up in %.1f ms)\n", l->pid,
-		 (mono_ns() - t0) / 1e6, (t1 - t0) / 1e6);
+		 (tvn_time__mono_ns() - t0) / 1e6, (t1 - t0) / 1e6);
 }
 
 /*

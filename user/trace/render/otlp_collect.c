@@ -11,9 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "otlp_internal.h"
-
-#define NS_PER_SEC 1000000000ULL
 
 static const enum tvn_otlp_metric_kind kind_of[] = {
     [METRIC_COUNTER] = OTLP_METRIC_SUM,	   [METRIC_GAUGE] = OTLP_METRIC_GAUGE,
@@ -130,11 +129,7 @@ void tvn_otlp_metrics__free(struct tvn_otlp_metrics *c)
 int tvn_otlp_metrics__collect(struct tvn_otlp_metrics *c, const struct tvn_snapshot *s)
 {
 	static const struct tvn_metric_visitor visitor = {.begin = m_begin, .sample = m_sample};
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return tvn_metric_model__walk(s, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec,
-				      &visitor, c);
+	return tvn_metric_model__walk(s, tvn_time__mono_ns(), &visitor, c);
 }
 
 int tvn_otlp_metrics__start(const struct tvn_otlp_resource *const *res,

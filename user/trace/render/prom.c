@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "metric_model.h"
 #include "bounds.h"
 #include "prom.h"
@@ -376,7 +377,6 @@ int tvn_prom__render_many(const struct tvn_metric_target *t, int n, bool openmet
 {
 	static const struct tvn_metric_visitor visitor = {.begin = put_head, .sample = put_sample};
 	struct ctx c = {.om = openmetrics};
-	struct timespec ts;
 	int err;
 
 	if ((!t && n) || !buf || !len)
@@ -387,9 +387,7 @@ int tvn_prom__render_many(const struct tvn_metric_target *t, int n, bool openmet
 	}
 	*buf = NULL;
 	*len = 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err = tvn_metric_model__walk_many(
-	    t, n, (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec, &visitor, &c);
+	err = tvn_metric_model__walk_many(t, n, tvn_time__mono_ns(), &visitor, &c);
 	if (trailer)
 		pb_str(&c.b, trailer);
 	if (openmetrics)
