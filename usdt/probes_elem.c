@@ -55,7 +55,6 @@ struct tvn_probes_elem *tvn_probes_flow__elem_begin(struct tvn_probes_flow *f,
 						    const char *traceparent, size_t tp_len)
 {
 	struct tvn_probes_elem *e = elem_get(f);
-	uint64_t hi, lo, span;
 	int level = torvyn_probes__level();
 
 	if (!e)
@@ -65,17 +64,13 @@ struct tvn_probes_elem *tvn_probes_flow__elem_begin(struct tvn_probes_flow *f,
 	e->len = e->t_enq = e->t_last = 0;
 	e->nrec = e->ndropped = 0;
 	e->holder = 0;
-	span = tvn_rng_at(f->id_key, 3 * e->seq + 3);
 	if (!traceparent || tvn_traceparent_parse(traceparent, tp_len, &e->tctx)) {
 		/* a context of our own: ids from the flow's key and the sequence number */
-		hi = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 1));
-		lo = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 2));
-		memcpy(e->tctx.trace_id, &hi, 8);
-		memcpy(e->tctx.trace_id + 8, &lo, 8);
+		tvn_ids__trace(f->id_key, e->seq, e->tctx.trace_id);
 		e->tctx.parent_span_id = 0;
 		e->tctx.flags = 0;
 	}
-	e->tctx.span_id = span ? span : 1;
+	e->tctx.span_id = tvn_ids__span(f->id_key, e->seq);
 	e->traced = level >= TORVYN_LEVEL_PRODUCTION;
 	e->t_start = e->traced ? tvn_now_ns() : 0;
 	if (!e->traced)

@@ -71,6 +71,34 @@ static inline uint64_t tvn_rng_at(uint64_t seed, uint64_t n)
 }
 
 /*
+ * Ids that are a function of a flow's key and an element's seq, so that they
+ * are computed only where a trace is read: the element's trace id is draws
+ * 3*seq+1 (high word) and 3*seq+2 (low word, the one head sampling decides
+ * on) of a generator seeded with the key, its root span id draw 3*seq+3.
+ * Distinct inputs of a bijection: the two words are never both 0.
+ */
+static inline uint64_t tvn_ids__trace_lo(uint64_t key, uint64_t seq)
+{
+	return tvn_rng_at(key, 3 * seq + 2);
+}
+
+static inline void tvn_ids__trace(uint64_t key, uint64_t seq, uint8_t trace_id[16])
+{
+	uint64_t hi = __builtin_bswap64(tvn_rng_at(key, 3 * seq + 1));
+	uint64_t lo = __builtin_bswap64(tvn_ids__trace_lo(key, seq));
+
+	__builtin_memcpy(trace_id, &hi, 8);
+	__builtin_memcpy(trace_id + 8, &lo, 8);
+}
+
+static inline uint64_t tvn_ids__span(uint64_t key, uint64_t seq) /* never zero */
+{
+	uint64_t span = tvn_rng_at(key, 3 * seq + 3);
+
+	return span ? span : 1;
+}
+
+/*
  * Never all zero. Two consecutive splitmix64 outputs are never both zero
  * (the output is a bijection of a state that changes at each step), but the
  * loop keeps the promise independent of the generator.

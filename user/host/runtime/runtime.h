@@ -180,17 +180,10 @@ struct tvn_flow {
  */
 static inline void tvn_elem__fill_ctx(const struct tvn_flow *f, struct tvn_elem *e)
 {
-	uint64_t hi, lo, span;
-
 	if (e->has_ctx != TVN_CTX_DERIVED)
 		return;
-	/* distinct inputs of a bijection: hi and lo are never both 0 */
-	hi = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 1));
-	lo = __builtin_bswap64(tvn_rng_at(f->id_key, 3 * e->seq + 2));
-	span = tvn_rng_at(f->id_key, 3 * e->seq + 3);
-	__builtin_memcpy(e->tctx.trace_id, &hi, 8);
-	__builtin_memcpy(e->tctx.trace_id + 8, &lo, 8);
-	e->tctx.span_id = span ? span : 1;
+	tvn_ids__trace(f->id_key, e->seq, e->tctx.trace_id);
+	e->tctx.span_id = tvn_ids__span(f->id_key, e->seq);
 	e->has_ctx = 1;
 }
 

@@ -106,15 +106,13 @@ trace_begin(struct tvn_comp *c, struct tvn_elem *e, int level, uint64_t t0)
 		e->tctx.flags = 0;
 		e->has_ctx = TVN_CTX_DERIVED;
 		/* the trace id's last 8 bytes, big endian, as tvn_elem__fill_ctx writes them */
-		sampled = tvn_sample_decide_lo(tvn_rng_at(f->id_key, 3 * e->seq + 2),
+		sampled = tvn_sample_decide_lo(tvn_ids__trace_lo(f->id_key, e->seq),
 					       h->sample_threshold);
 		if (!level || f->needs_ctx)
 			tvn_elem__fill_ctx(f, e); /* a component reads it */
 	} else {
 		/* an incoming context: a root span of ours under its parent */
-		uint64_t span = tvn_rng_at(f->id_key, 3 * e->seq + 3);
-
-		e->tctx.span_id = span ? span : 1;
+		e->tctx.span_id = tvn_ids__span(f->id_key, e->seq);
 		sampled = tvn_sample_decide(e->tctx.trace_id, h->sample_threshold);
 	}
 	if (!level)
