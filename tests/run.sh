@@ -100,6 +100,11 @@ case $SUITES in *" fuzz "*)
 	done
 esac
 
+# the cause of each failure again, last: CI shows only the end of the output
+for name in "${failed_names[@]}"; do
+	grep -h -m3 -E '^FAIL|ERROR|runtime error' "$logdir/$name.log" 2>/dev/null | cut -c1-300 |
+		sed "s/^/  $name: /"
+done
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]} (logs in $logdir/)"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -65,6 +65,19 @@ wait_for() {
 	fail "timed out after ${secs}s waiting for $desc"
 }
 
+# explain_stuck PID: where a process that should have ended is, on stderr:
+# its state and signal masks, and each thread's kernel wait channel and stack
+explain_stuck() {
+	local t
+	{
+		echo "pid $1 has not ended: $(grep -E '^(State|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):' "/proc/$1/status" 2>/dev/null | xargs)"
+		for t in /proc/"$1"/task/*; do
+			echo "  thread ${t##*/}: $(grep '^State:' "$t/status" 2>/dev/null | xargs), waits in $(cat "$t/wchan" 2>/dev/null)"
+			sed 's/^/    /' "$t/stack" 2>/dev/null | head -20
+		done
+	} >&2
+}
+
 # wait_exit PID SECONDS: waits for a background process, returns its status.
 wait_exit() {
 	local pid=$1 secs=$2 i
@@ -72,7 +85,10 @@ wait_exit() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -0 "$pid" 2>/dev/null && fail "pid $pid still running after ${secs}s"
+	if kill -0 "$pid" 2>/dev/null; then
+		explain_stuck "$pid"
+		fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)) still running after ${secs}s"
+	fi
 	local rc=0
 	wait "$pid" || rc=$?
 	return $rc

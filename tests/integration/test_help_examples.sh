@@ -62,28 +62,31 @@ long_running() {
 n_run=0
 # run LINE: runs one example, fails the test unless it passes
 run() {
-	local e rc=0 secs=120 cmd
+	local e rc=0 secs=120 cmd t0 last
 	e=$(localize "$1")
 	n_run=$((n_run + 1))
 	# the same command from two helps runs once
 	grep -qxF -- "$e" "$T/done" 2>/dev/null && return 0
 	echo "$e" >>"$T/done"
 	long_running "$e" && secs=2
-	cmd="timeout -s INT -k 10 $secs bash -o pipefail -c $(printf '%q' "$e")"
+	cmd="timeout -s INT -k 30 $secs bash -o pipefail -c $(printf '%q' "$e")"
+	t0=$(date +%s)
 	if [[ $e == "torvyn-trace top"* && $secs == 2 ]]; then
 		TERM=xterm script -qec "$cmd" /dev/null >"$T/out" 2>&1 </dev/null || rc=$?
 	else
 		bash -c "$cmd" >"$T/out" 2>&1 </dev/null || rc=$?
 	fi
+	# the output's last lines, on one line, for a failure message
+	last=$(tail -5 "$T/out" | tr '\n' ' ')
 	case $rc in
 	0) ;;
 	124) [ "$secs" = 2 ] || fail "'$1' did not end within ${secs}s" ;;
-	3) [[ $e == *--compare* ]] || fail "'$1' exited 3: $(tail -3 "$T/out")" ;;
-	2) fail "'$1' is a usage error (exit 2): $(tail -3 "$T/out")" ;;
-	*) fail "'$1' exited $rc: $(tail -5 "$T/out")" ;;
+	3) [[ $e == *--compare* ]] || fail "'$1' exited 3 after $(($(date +%s) - t0)) s: $last" ;;
+	2) fail "'$1' is a usage error (exit 2): $last" ;;
+	*) fail "'$1' exited $rc after $(($(date +%s) - t0)) s: $last" ;;
 	esac
-	[ "$rc" = 124 ] || [ "$secs" != 2 ] || fail "'$1' ended before it was stopped"
-	ok "exit $rc: $e"
+	[ "$rc" = 124 ] || [ "$secs" != 2 ] || fail "'$1' ended (exit $rc) before it was stopped: $last"
+	ok "exit $rc after $(($(date +%s) - t0)) s: $e"
 }
 
 # Every help's examples, by the phase that can run them.

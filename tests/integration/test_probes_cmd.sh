@@ -151,7 +151,9 @@ if command -v bpftrace >/dev/null && [ -d /sys/bus/event_source/devices/uprobe ]
 	assert_eq "semaphores under bpftrace" \
 		"$(echo "$want_names" | sed 's/^pool__exhausted$/&=1/; /=1$/!s/$/=0/' | xargs)" \
 		"$(jq -r '.probes[] | "\(.name)=\(.semaphore)"' "$T/bt.json" | xargs)"
-	kill -INT "$bt_pid"
+	# TERM, not INT: a job started with & by a non-interactive shell ignores
+	# INT until bpftrace installs its handler
+	kill -TERM "$bt_pid"
 	wait_exit "$bt_pid" 30 || true
 	wait_for "the semaphore to drop when bpftrace exits" 10 sem_is pool__exhausted 0
 	ok "pool__exhausted semaphore back to 0"
