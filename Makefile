@@ -282,6 +282,18 @@ $(TRACE_OBJS): $(PROTO_HDRS)
 $(BUILD)/torvyn-trace: $(PROTO_OBJS)
 $(BUILD)/tests/test_otlp: $(PROTO_HDRS)
 
+# make bench only: a tracer whose Level 2 reads each batch of step records and
+# aggregates nothing (bpf/invoke.bpf.c), the floor of delivering them.
+$(BUILD)/trace-bho/loader.o: user/trace/core/loader.c $(TRACE_HDRS) $(BUILD)/torvyn.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DTVN_BENCH_BATCH_HITS_ONLY $(TRACE_INC) -c $< -o $@
+
+$(BUILD)/torvyn-trace-batch-hits-only: $(filter-out $(BUILD)/trace/core/loader.o,$(TRACE_OBJS)) \
+		$(BUILD)/trace-bho/loader.o $(BUILD)/rt/sampling.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_TRACE) -o $@
+
 # ---------------------------------------------------------------- unit tests
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -398,13 +410,14 @@ ifeq ($(SANITIZE),1)
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)BUILD=$(BUILD) SUITES="unit san" ./tests/run.sh
 else
-	$(Q)$(MAKE) --no-print-directory all unit fuzz-bins
+	$(Q)$(MAKE) --no-print-directory all unit fuzz-bins $(BUILD)/torvyn-trace-batch-hits-only
 	$(Q)FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh
 endif
 
 .PHONY: bench
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/torvyn-host-clocks-only
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/torvyn-host-clocks-only \
+		$(BUILD)/torvyn-trace-batch-hits-only
 	$(Q)python3 tools/bench_overhead.py
 
 .PHONY: run

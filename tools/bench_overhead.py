@@ -48,6 +48,11 @@ NOPROBES = os.path.join(ROOT, "build/torvyn-host-noprobes")
 TRACE = os.path.join(ROOT, "build/torvyn-trace")
 # Level 1 reduced to its clock reads (TVN_BENCH_CLOCKS_ONLY in user/host/runtime/step.c)
 CLOCKS_ONLY = os.path.join(ROOT, "build/torvyn-host-clocks-only")
+# Level 2 reduced to delivering its batches: each read whole in BPF, nothing
+# aggregated (cfg_batch_hits_only in bpf/invoke.bpf.c)
+BATCH_HITS_ONLY = os.path.join(ROOT, "build/torvyn-trace-batch-hits-only")
+# the tracer of an in-run comparison, where it is not build/torvyn-trace
+TRACER_OF = {"level2_batch_hits_only": BATCH_HITS_ONLY}
 N = int(os.environ.get("BENCH_ELEMENTS", "300000"))
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 PORT = int(os.environ.get("BENCH_PORT", "19791"))
@@ -98,7 +103,8 @@ def run_host(binary, tmp, attach=None):
     return s["run_seconds"], ru.ru_utime + ru.ru_stime
 
 
-def in_run(level, tmp, pipe=PIPE, seconds=AB_SECONDS, half=AB_HALF_MS, host_bin=HOST):
+def in_run(level, tmp, pipe=PIPE, seconds=AB_SECONDS, half=AB_HALF_MS, host_bin=HOST,
+           trace_bin=TRACE):
     """Throughput at `level` against Level 0 within one run of the host.
 
     Separate runs of this pipeline spread by +-10 % and more on this machine
@@ -121,7 +127,7 @@ def in_run(level, tmp, pipe=PIPE, seconds=AB_SECONDS, half=AB_HALF_MS, host_bin=
                             stdout=subprocess.DEVNULL)
     tracer = None
     if level:
-        tracer = subprocess.Popen([TRACE, "attach", "--pid", str(host.pid), "--level", level,
+        tracer = subprocess.Popen([trace_bin, "attach", "--pid", str(host.pid), "--level", level,
                                    "--listen", f"127.0.0.1:{PORT}", "-q", "--exit-with-target"])
     try:
         if host.wait(timeout=seconds + 60) != 0:
@@ -227,7 +233,11 @@ def main():
             # (build/torvyn-host-clocks-only): what timing every invocation costs
             # before anything is done with the times
             ("level1_clocks_only", "production", PIPE, CLOCKS_ONLY),
-            ("level2", "diagnostic", PIPE, HOST)]
+            ("level2", "diagnostic", PIPE, HOST),
+            # Level 2's batches delivered and not aggregated
+            # (build/torvyn-trace-batch-hits-only): what handing the step
+            # records to BPF costs before anything is done with them
+            ("level2_batch_hits_only", "diagnostic", PIPE, HOST)]
     if os.path.exists(ENRICH):
         runs += [("enrich_level0_vs_level0", None, ENRICH, HOST),
                  ("enrich_level1", "production", ENRICH, HOST),
@@ -247,7 +257,8 @@ def main():
         result["in_run"] = {}
         for name, level, pipe, host_bin in runs:
             print(f"  in-run comparison {name}", file=sys.stderr)
-            result["in_run"][name] = in_run(level, tmp, pipe, host_bin=host_bin)
+            result["in_run"][name] = in_run(level, tmp, pipe, host_bin=host_bin,
+                                            trace_bin=TRACER_OF.get(name, TRACE))
     result["callgrind_level0"] = callgrind()
     result["budgets"] = budget_rows(result)
     os.makedirs(os.path.join(ROOT, "build/bench"), exist_ok=True)
@@ -327,6 +338,8 @@ def budget_rows(result):
     rows.append(in_run_row(result, "level2", "level2_ns", three, "ns", 300, "<="))
     rows.append(in_run_row(result, "level1_clocks_only", "level1_clocks_only_floor", three, "ns",
                            None, None, "floor"))
+    rows.append(in_run_row(result, "level2_batch_hits_only", "level2_batch_hits_floor", three,
+                           "ns", None, None, "floor"))
     rows.append(in_run_row(result, "level0_vs_level0", "null_comparison", three, "ns", None,
                            None, "method error"))
     return rows
@@ -358,7 +371,9 @@ def print_tables(result, configs, runs):
               f"{c['median']:>+8.2f} % [{c['q1']:+.2f}, {c['q3']:+.2f}] "
               f"{o['median']:>+9.0f} [{o['q1']:+.0f}, {o['q3']:+.0f}]")
     print("  (*_vs_level0: nothing attached, both halves Level 0: the method's own error;\n"
-          "   level1_clocks_only: Level 1 reduced to its clock reads, one TSC read per invocation)")
+          "   level1_clocks_only: Level 1 reduced to its clock reads, one TSC read per invocation;\n"
+          "   level2_batch_hits_only: Level 2 with each batch of step records read whole in BPF\n"
+          "   and nothing aggregated)")
     cg = result["callgrind_level0"]
     if "ratio" in cg:
         ipe, own = cg["instructions_per_element"], cg["own_code_instructions_per_element"]

@@ -21,7 +21,8 @@ def rows_for(enrich, callgrind):
         "enrich_level1": ir(-0.5, -1.2, 0.1, 40), "enrich_level2": ir(-6.0, -7.0, -5.0, 500),
         "enrich_level0_vs_level0": ir(0.2, -0.8, 1.0, -2),
         "level1": ir(-5, -6, -4, 49.5), "level2": ir(-30, -31, -29, 301),
-        "level1_clocks_only": ir(-4, -5, -3, 40), "level0_vs_level0": {"error": "host exited 1"}},
+        "level1_clocks_only": ir(-4, -5, -3, 40), "level2_batch_hits_only": ir(-20, -21, -19, 250),
+        "level0_vs_level0": {"error": "host exited 1"}},
         "callgrind_level0": callgrind}
     return {r["name"] + "@" + r["workload"]: r for r in b.budget_rows(result)}
 
@@ -32,6 +33,7 @@ want = {"level1_throughput@enrich.json": (0.5, True), "level2_throughput@enrich.
         "null_comparison@enrich.json": (-0.2, None), "level0_instructions@three-stage.json": (1.013, False),
         "level1_ns@three-stage.json": (49.5, True), "level2_ns@three-stage.json": (301, False),
         "level1_clocks_only_floor@three-stage.json": (40, None),
+        "level2_batch_hits_floor@three-stage.json": (250, None),
         "null_comparison@three-stage.json": (None, None)}
 assert set(r) == set(want), sorted(r)
 for k, (measured, met) in want.items():
@@ -42,6 +44,7 @@ assert r["level1_throughput@enrich.json"]["quartiles"] == [-0.1, 1.2], r["level1
 assert r["level0_instructions@three-stage.json"]["quartiles"] == [1.012, 1.015]
 assert r["null_comparison@enrich.json"]["role"] == "method error"
 assert r["level1_clocks_only_floor@three-stage.json"]["budget"] is None
+assert r["level2_batch_hits_floor@three-stage.json"]["role"] == "floor"
 assert "host exited 1" in r["null_comparison@three-stage.json"]["error"]
 
 r = rows_for(sys.argv[3], {"error": "level0-cost.sh exited 2: valgrind is not installed"})

@@ -113,6 +113,10 @@ static int load_bpf(struct tvn_loader *l, const struct tvn_loader_opts *o, struc
 	l->skel->rodata->cfg_latency_ns = o->latency_threshold_ns;
 	l->skel->rodata->cfg_bench = o->bench;
 	l->skel->rodata->cfg_tgid = (__u32)l->pid;
+#ifdef TVN_BENCH_BATCH_HITS_ONLY
+	/* make bench's floor: Level 2 reads each batch and aggregates nothing */
+	l->skel->rodata->cfg_batch_hits_only = 1;
+#endif
 	if (o->ring_bytes && bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes))
 		return tvn_err__set(
 		    e, TVN_CAUSE_USAGE, -EINVAL,
