@@ -56,7 +56,9 @@ is refused in the handshake (TLS 1.3: "certificate required"), no request
 logged.
 
 --fail-first N answers the first N requests 503 with Retry-After: 1 (gRPC:
-UNAVAILABLE). Prints "ready" on stdout once listening; SIGTERM or SIGINT stops
+UNAVAILABLE). --close-first N (OTLP/HTTP) resets the first N connections it
+accepts without reading or answering anything: over TLS, right after the
+handshake, as an endpoint going down does. Prints "ready" on stdout once listening; SIGTERM or SIGINT stops
 it cleanly (exit 0) with a one-line summary on stderr.
 """
 
@@ -72,6 +74,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -438,6 +441,16 @@ class HttpHandler(http.server.BaseHTTPRequestHandler):
 class HttpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    close_left = 0  # --close-first
+
+    def process_request(self, request, client_address):
+        if self.close_left > 0:
+            # accepted (over TLS: handshake done), then reset unread, unanswered
+            self.close_left -= 1
+            request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.close()
+            return
+        super().process_request(request, client_address)
 
 
 # ---------------------------------------------------------------- OTLP/gRPC
@@ -685,6 +698,8 @@ def main():
     ap.add_argument("--requests-out", help="one line per request appended here")
     ap.add_argument("--fail-first", type=int, default=0, metavar="N",
                     help="answer the first N requests 503 / UNAVAILABLE")
+    ap.add_argument("--close-first", type=int, default=0, metavar="N",
+                    help="OTLP/HTTP: close the first N connections unanswered")
     ap.add_argument("--proto-dir", default=DEFAULT_PROTO_DIR)
     ap.add_argument("--tls", metavar="CERT:KEY", help="serve over TLS only (PEM files)")
     ap.add_argument("--client-ca", metavar="FILE",
@@ -711,6 +726,7 @@ def main():
         ports = []
         if args.http is not None:
             httpd = HttpServer(("127.0.0.1", args.http), HttpHandler)
+            httpd.close_left = args.close_first
             if args.tls:
                 httpd.socket = tls_context(args.tls, "http/1.1", args.client_ca).wrap_socket(
                     httpd.socket, server_side=True)

@@ -18,6 +18,8 @@
 #   every trace arrives, and the metrics with the run's element count;
 # - OTLP/gRPC with the _TRACES_ and _METRICS_ pairs, which win over a generic
 #   pair the receiver would refuse: the same;
+# - a receiver that closes the first TLS connection unanswered: retried,
+#   every trace and the metrics delivered;
 # - no client certificate (HTTP, then gRPC): nothing is delivered, the tracer
 #   says once per signal that the endpoint may require one, every span of
 #   the run is counted dropped (torvyn_trace_spans_dropped_total) and every
@@ -219,6 +221,26 @@ stop_receiver mtls-http
 metrics_count mtls-http
 SPANS_N=$(wc -l <"$T/mtls-http.spans")
 ok "OTLP/HTTP over mutual TLS: $N traces ($SPANS_N spans) and the metrics"
+
+# an endpoint that closes a fresh TLS connection once, unanswered (as one
+# going down does): that close is retried, not taken for a refusal, and
+# nothing is lost
+start_receiver close-once --http 0 --tls "$TLS" --close-first 1 --metrics-out "$T/close-once.metrics"
+(
+	export OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$RPORT"
+	export OTEL_EXPORTER_OTLP_CERTIFICATE="$T/right.pem"
+	traced close-once
+)
+stop_receiver close-once
+"$PY" "$SPANS" check "$T/close-once.spans" --requests "$T/close-once.requests" \
+	--flow three-stage --components source,processor,sink --traces "$N" \
+	--service torvyn-host --encoding protobuf --compressed no --transport http ||
+	fail "a connection closed once: see above"
+metrics_count close-once
+if grep -F "not exported" "$T/close-once.trace.err"; then
+	fail "a connection closed once: the tracer gave up a request (above)"
+fi
+ok "a fresh TLS connection closed once, unanswered: retried, $N traces and the metrics delivered"
 
 # the generic pair is one the receiver refuses (not signed by the client
 # CA): each signal's own pair must win

@@ -358,9 +358,11 @@ static bool closed_fresh_tls(CURL *h)
  * 1.2, "handshake failure"), or, as TLS 1.3 checks client certificates after
  * the client's side of it, on the first read or write ("certificate
  * required"), or by closing the fresh connection. Trying again would not
- * change its mind.
+ * change its mind. A fresh connection closed without an alert is also what
+ * an endpoint going down looks like: it counts as a refusal only the second
+ * time in a row (c->fresh_closes), so that one such close is retried.
  */
-static bool tls_refused(CURL *h, CURLcode rc, const char *why)
+static bool tls_refused(struct tvn_otlp_client *c, CURLcode rc, const char *why)
 {
 	bool alert = strstr(why, " alert ") != NULL;
 
@@ -370,7 +372,11 @@ static bool tls_refused(CURL *h, CURLcode rc, const char *why)
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_HTTP2:
-		return alert || closed_fresh_tls(h);
+		if (alert)
+			return true;
+		if (!closed_fresh_tls(c->curl))
+			return false;
+		return ++c->fresh_closes >= 2;
 	default:
 		return false;
 	}
@@ -396,7 +402,7 @@ static void curl_failure(struct tvn_otlp_client *c, CURLcode rc, bool traces,
 			 struct tvn_otlp_result *res)
 {
 	const char *why = c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc);
-	bool refused = tls_refused(c->curl, rc, why);
+	bool refused = tls_refused(c, rc, why);
 	const char *hint = refused ? refused_hint(c, traces) : tls_hint(rc, traces);
 
 	/* cut to fit: the hint comes first */
@@ -431,6 +437,8 @@ void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uin
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &rsp);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &rsp);
 	rc = curl_easy_perform(c->curl);
+	if (rc == CURLE_OK || !closed_fresh_tls(c->curl))
+		c->fresh_closes = 0; /* an answer, or another failure: not in a row */
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		snprintf(res->msg, sizeof(res->msg), "cut short by the exit deadline");
 		res->outcome = EXPORT_ABORT;

@@ -101,6 +101,7 @@ struct tvn_otlp_client {
 	CURL *curl;
 	char curl_err[CURL_ERROR_SIZE];
 	bool cert_hinted[2]; /* traces, metrics: "may require a client certificate" said */
+	unsigned int fresh_closes; /* TLS connections closed unanswered, in a row (tls_refused) */
 };
 
 /*
