@@ -3,7 +3,7 @@
 
     otlp_receiver.py [--http PORT] [--grpc PORT] [--out FILE] [--metrics-out FILE]
                      [--requests-out FILE] [--fail-first N] [--proto-dir DIR]
-                     [--tls CERT:KEY]
+                     [--tls CERT:KEY [--client-ca FILE]]
     otlp_receiver.py --decode-json FILE --out FILE [--metrics-out FILE]
 
 PORT 0 picks a free port; the "ready" line names the ports.
@@ -50,9 +50,15 @@ checks still happen): for runs with more spans than Python can print.
 chain and key (PEM): OTLP/HTTP over HTTP/1.1, OTLP/gRPC over HTTP/2 negotiated
 by ALPN (the front proxy ends TLS). A client that does not trust the
 certificate gets no answer at all: the handshake fails, no request is logged.
+--client-ca FILE makes that mutual TLS: a client must present a certificate
+that the CA certificates of FILE (PEM) verify (ssl.CERT_REQUIRED). One without
+is refused in the handshake (TLS 1.3: "certificate required"), no request
+logged.
 
 --fail-first N answers the first N requests 503 with Retry-After: 1 (gRPC:
-UNAVAILABLE). Prints "ready" on stdout once listening; SIGTERM or SIGINT stops
+UNAVAILABLE). --close-first N (OTLP/HTTP) resets the first N connections it
+accepts without reading or answering anything: over TLS, right after the
+handshake, as an endpoint going down does. Prints "ready" on stdout once listening; SIGTERM or SIGINT stops
 it cleanly (exit 0) with a one-line summary on stderr.
 """
 
@@ -68,6 +74,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -434,6 +441,16 @@ class HttpHandler(http.server.BaseHTTPRequestHandler):
 class HttpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    close_left = 0  # --close-first
+
+    def process_request(self, request, client_address):
+        if self.close_left > 0:
+            # accepted (over TLS: handshake done), then reset unread, unanswered
+            self.close_left -= 1
+            request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.close()
+            return
+        super().process_request(request, client_address)
 
 
 # ---------------------------------------------------------------- OTLP/gRPC
@@ -618,11 +635,15 @@ def start_grpc(port, tls=None):
     return server, front
 
 
-def tls_context(spec, alpn):
-    """A server-side TLS context from CERT:KEY, offering the ALPN protocol alpn."""
+def tls_context(spec, alpn, client_ca=None):
+    """A server-side TLS context from CERT:KEY, offering the ALPN protocol alpn;
+    with client_ca, clients must present a certificate that it verifies."""
     cert, key = spec.split(":", 1)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.load_verify_locations(cafile=client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.set_alpn_protocols([alpn])
     return ctx
 
@@ -677,8 +698,12 @@ def main():
     ap.add_argument("--requests-out", help="one line per request appended here")
     ap.add_argument("--fail-first", type=int, default=0, metavar="N",
                     help="answer the first N requests 503 / UNAVAILABLE")
+    ap.add_argument("--close-first", type=int, default=0, metavar="N",
+                    help="OTLP/HTTP: close the first N connections unanswered")
     ap.add_argument("--proto-dir", default=DEFAULT_PROTO_DIR)
     ap.add_argument("--tls", metavar="CERT:KEY", help="serve over TLS only (PEM files)")
+    ap.add_argument("--client-ca", metavar="FILE",
+                    help="with --tls: require a client certificate that FILE verifies")
     ap.add_argument("--decode-json", metavar="FILE",
                     help="decode the OTLP/JSON request lines of FILE and exit")
     args = ap.parse_args()
@@ -686,6 +711,8 @@ def main():
         return decode_json_file(args)
     if args.http is None and args.grpc is None:
         ap.error("give --http PORT and/or --grpc PORT")
+    if args.client_ca and not args.tls:
+        ap.error("--client-ca needs --tls")
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -699,14 +726,16 @@ def main():
         ports = []
         if args.http is not None:
             httpd = HttpServer(("127.0.0.1", args.http), HttpHandler)
+            httpd.close_left = args.close_first
             if args.tls:
-                httpd.socket = tls_context(args.tls, "http/1.1").wrap_socket(
+                httpd.socket = tls_context(args.tls, "http/1.1", args.client_ca).wrap_socket(
                     httpd.socket, server_side=True)
             threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                              daemon=True).start()
             ports.append("http=%d" % httpd.server_address[1])
         if args.grpc is not None:
-            grpcd, front = start_grpc(args.grpc, args.tls and tls_context(args.tls, "h2"))
+            grpcd, front = start_grpc(args.grpc,
+                                      args.tls and tls_context(args.tls, "h2", args.client_ca))
             ports.append("grpc=%d" % front.port)
         print("ready " + " ".join(ports), flush=True)
         while not stop.wait(0.2):

@@ -34,6 +34,12 @@ static const char *const env_vars[] = {
     "OTEL_EXPORTER_OTLP_CERTIFICATE",
     "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
 };
 
 static void env_clear(void)
@@ -236,6 +242,152 @@ static void test_env_signals(void **state)
 	env_clear();
 }
 
+/* A fresh empty file under /tmp, its path in path (a mkstemp template). */
+static void make_file(char *path)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* The four client files of o: traces' certificate and key, then metrics'. */
+static void assert_client(const struct tvn_exporter_opts *o, const char *tc, const char *tk,
+			  const char *mc, const char *mk)
+{
+	assert_str_or_null(o->client_cert, tc);
+	assert_str_or_null(o->client_key, tk);
+	assert_str_or_null(o->metrics_client_cert, mc);
+	assert_str_or_null(o->metrics_client_key, mk);
+}
+
+/* Mutual TLS: the generic pair for both signals, a signal's own over it, key by key. */
+static void test_env_client_cert(void **state)
+{
+	char c[] = "/tmp/torvyn-env-crt.XXXXXX", k[] = "/tmp/torvyn-env-key.XXXXXX";
+	char tc[] = "/tmp/torvyn-env-crt.XXXXXX", tk[] = "/tmp/torvyn-env-key.XXXXXX";
+	char mk[] = "/tmp/torvyn-env-key.XXXXXX";
+	struct tvn_exporter_opts o;
+	void *blk;
+
+	(void)state;
+	make_file(c);
+	make_file(k);
+	make_file(tc);
+	make_file(tk);
+	make_file(mk);
+	env_clear();
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_client(&o, NULL, NULL, NULL, NULL);
+	free(blk);
+
+	setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", c, 1);
+	setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", k, 1);
+	blk = read_env(&o, EXPORTER_GRPC);
+	assert_client(&o, c, k, c, k);
+	free(blk);
+
+	/* the traces' own pair wins for traces only */
+	setenv("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", tc, 1);
+	setenv("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", tk, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_client(&o, tc, tk, c, k);
+	free(blk);
+
+	/* a signal's own key alone: its certificate is still the generic one */
+	setenv("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", mk, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_client(&o, tc, tk, c, mk);
+	free(blk);
+
+	/* per-signal pairs alone: the other signal sends no certificate */
+	env_clear();
+	setenv("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE", tc, 1);
+	setenv("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", mk, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_client(&o, NULL, NULL, tc, mk);
+	free(blk);
+
+	/* the CA file is a matter apart: it does not need a client pair */
+	env_clear();
+	setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", c, 1);
+	blk = read_env(&o, EXPORTER_HTTP_PROTOBUF);
+	assert_string_equal(o.ca_file, c);
+	assert_client(&o, NULL, NULL, NULL, NULL);
+	free(blk);
+
+	unlink(c);
+	unlink(k);
+	unlink(tc);
+	unlink(tk);
+	unlink(mk);
+	env_clear();
+}
+
+/* vars[0..n) set to vals: refused with every want[] in the message. */
+static void assert_refused(const char *const *vars, const char *const *vals, int n,
+			   const char *const *want)
+{
+	struct tvn_exporter_opts o = {.protocol = EXPORTER_HTTP_PROTOBUF};
+	struct tvn_otlp_resource r = {.service_name = "torvyn-host"};
+	char err[512] = "";
+
+	env_clear();
+	for (int i = 0; i < n; i++)
+		setenv(vars[i], vals[i], 1);
+	errno = 0;
+	if (tvn_exporter__opts_from_env(&o, &r, err, sizeof(err)))
+		fail_msg("%s=%s was accepted", vars[0], vals[0]);
+	assert_int_equal(errno, EINVAL);
+	for (int j = 0; want[j]; j++)
+		if (!strstr(err, want[j]))
+			fail_msg("\"%s\" lacks \"%s\"", err, want[j]);
+	assert_null(o.client_cert);
+	assert_null(o.client_key);
+	assert_null(o.metrics_client_cert);
+	env_clear();
+}
+
+/* A certificate without its key (or the reverse), and files that cannot be read. */
+static void test_env_client_cert_bad(void **state)
+{
+	char f[] = "/tmp/torvyn-env-crt.XXXXXX", dir[] = "/tmp/torvyn-env-dir.XXXXXX";
+	const char *cert = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+	const char *key = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+	const char *tkey = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY";
+	const char *mcert = "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE";
+
+	(void)state;
+	make_file(f);
+	assert_non_null(mkdtemp(dir));
+	assert_refused((const char *[]){cert}, (const char *[]){f}, 1,
+		       (const char *[]){"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=\"", f,
+					"without OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY or "
+					"OTEL_EXPORTER_OTLP_CLIENT_KEY",
+					"set both", NULL});
+	assert_refused((const char *[]){tkey}, (const char *[]){f}, 1,
+		       (const char *[]){"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY=\"",
+					"without OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE or "
+					"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+					"set both", NULL});
+	/* the traces have their pair, the metrics only a certificate */
+	assert_refused((const char *[]){mcert, cert, tkey}, (const char *[]){f, f, f}, 3,
+		       (const char *[]){"OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE=",
+					"without OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", NULL});
+	/* unreadable: missing, or a directory (which root could open) */
+	assert_refused((const char *[]){cert, key}, (const char *[]){f, "/nonexistent/k.pem"}, 2,
+		       (const char *[]){"OTEL_EXPORTER_OTLP_CLIENT_KEY=\"/nonexistent/k.pem\"",
+					"No such file", "private key", NULL});
+	assert_refused((const char *[]){cert, key}, (const char *[]){dir, f}, 2,
+		       (const char *[]){"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=\"", dir,
+					"Is a directory", "PEM file of the client certificate",
+					NULL});
+	assert_refused((const char *[]){"OTEL_EXPORTER_OTLP_CERTIFICATE"}, (const char *[]){dir}, 1,
+		       (const char *[]){"Is a directory", "verify the endpoint", NULL});
+	unlink(f);
+	rmdir(dir);
+}
+
 struct env_case {
 	const char *var, *val;
 	const char *want[3]; /* substrings of the error */
@@ -339,6 +491,8 @@ int main(void)
 	    cmocka_unit_test(test_env_good),
 	    cmocka_unit_test(test_env_signals),
 	    cmocka_unit_test(test_env_malformed),
+	    cmocka_unit_test(test_env_client_cert),
+	    cmocka_unit_test(test_env_client_cert_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

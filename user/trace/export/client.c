@@ -3,7 +3,8 @@
  * The endpoint's client: one curl easy handle, reused by every request of
  * the sender thread, that posts OTLP/HTTP or OTLP/gRPC (HTTP/2: with prior
  * knowledge in cleartext, negotiated over TLS), over TLS for https
- * endpoints, each signal with its own URL, timeout and certificates. What a
+ * endpoints, each signal with its own URL, timeout and certificates (the
+ * endpoint's CAs, and a client certificate for mutual TLS). What a
  * reply means is reply.c's and grpc.c's.
  */
 #include <ctype.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "export_internal.h"
 
@@ -160,6 +162,23 @@ static char *dup_or_null(const char *s, int *ret)
 	return d;
 }
 
+/*
+ * Each signal's certificates: the endpoint's CAs, and our own for mutual TLS
+ * (each signal's pair alone: a traces pair is not for the metrics endpoint).
+ */
+static int tls_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o)
+{
+	int ret = 0;
+
+	c->traces_ca = dup_or_null(o->ca_file, &ret);
+	c->metrics_ca = dup_or_null(o->metrics_ca_file ? o->metrics_ca_file : o->ca_file, &ret);
+	c->traces_cert = dup_or_null(o->client_cert, &ret);
+	c->traces_key = dup_or_null(o->client_key, &ret);
+	c->metrics_cert = dup_or_null(o->metrics_client_cert, &ret);
+	c->metrics_key = dup_or_null(o->metrics_client_key, &ret);
+	return ret;
+}
+
 /* What differs per signal: the metrics URL when given apart, timeouts, certificates. */
 static int signal_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opts *o, char *err,
 			size_t errlen)
@@ -168,8 +187,7 @@ static int signal_setup(struct tvn_otlp_client *c, const struct tvn_exporter_opt
 
 	c->traces_ms = o->request_timeout_ms;
 	c->metrics_ms = o->metrics_timeout_ms ? o->metrics_timeout_ms : o->request_timeout_ms;
-	c->traces_ca = dup_or_null(o->ca_file, &ret);
-	c->metrics_ca = dup_or_null(o->metrics_ca_file ? o->metrics_ca_file : o->ca_file, &ret);
+	ret = tls_setup(c, o);
 	if (!ret && o->metrics_endpoint) {
 		free(c->metrics_url);
 		c->metrics_url = tvn_otlp_url__metrics(o->metrics_endpoint, c->grpc);
@@ -240,9 +258,14 @@ void tvn_otlp_client__fini(struct tvn_otlp_client *c)
 	free(c->metrics_url);
 	free(c->traces_ca);
 	free(c->metrics_ca);
+	free(c->traces_cert);
+	free(c->traces_key);
+	free(c->metrics_cert);
+	free(c->metrics_key);
 	c->curl = NULL;
 	c->req_headers = c->metrics_headers = NULL;
 	c->traces_url = c->metrics_url = c->traces_ca = c->metrics_ca = NULL;
+	c->traces_cert = c->traces_key = c->metrics_cert = c->metrics_key = NULL;
 }
 
 /* ------------------------------------------------------------ requests */
@@ -303,11 +326,89 @@ static const char *tls_hint(CURLcode rc, bool traces)
 				"OTEL_EXPORTER_OTLP_CERTIFICATE or _METRICS_CERTIFICATE): ";
 	case CURLE_SSL_CACERT_BADFILE:
 		return "TLS: cannot load the certificate file: ";
+	case CURLE_SSL_CERTPROBLEM:
+		return "TLS: the client certificate or key cannot be used (check "
+		       "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY): ";
 	case CURLE_SSL_CONNECT_ERROR:
 		return "TLS: handshake failed: ";
 	default:
 		return "";
 	}
+}
+
+/*
+ * Whether this transfer opened a TLS connection and got no reply on it at
+ * all: how a TLS 1.3 endpoint that refuses our client certificate (or its
+ * absence) can look when it resets the connection before curl reads its
+ * alert ("Send failure: Connection reset by peer", "getpeername() failed").
+ */
+static bool closed_fresh_tls(CURL *h)
+{
+	const char *scheme = NULL;
+	long conns = 0, hdr = 0;
+
+	curl_easy_getinfo(h, CURLINFO_SCHEME, &scheme);
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hdr);
+	return scheme && !strcasecmp(scheme, "https") && conns > 0 && hdr == 0;
+}
+
+/*
+ * The endpoint refused us over TLS: with an alert during the handshake (TLS
+ * 1.2, "handshake failure"), or, as TLS 1.3 checks client certificates after
+ * the client's side of it, on the first read or write ("certificate
+ * required"), or by closing the fresh connection. Trying again would not
+ * change its mind. A fresh connection closed without an alert is also what
+ * an endpoint going down looks like: it counts as a refusal only the second
+ * time in a row (c->fresh_closes), so that one such close is retried.
+ */
+static bool tls_refused(struct tvn_otlp_client *c, CURLcode rc, const char *why)
+{
+	bool alert = strstr(why, " alert ") != NULL;
+
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+		return alert;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_HTTP2:
+		if (alert)
+			return true;
+		if (!closed_fresh_tls(c->curl))
+			return false;
+		return ++c->fresh_closes >= 2;
+	default:
+		return false;
+	}
+}
+
+/* A refusal: whether we offered a client certificate decides the hint. */
+static const char *refused_hint(struct tvn_otlp_client *c, bool traces)
+{
+	bool *hinted = &c->cert_hinted[!traces];
+
+	if (traces ? c->traces_cert : c->metrics_cert)
+		return "TLS: the endpoint refused the connection (does it trust our client "
+		       "certificate?): ";
+	if (*hinted)
+		return "TLS: the endpoint refused the connection: ";
+	*hinted = true; /* once per signal: the lines after it say the rest */
+	return "TLS: the endpoint refused the connection and may require a client certificate "
+	       "(set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY): ";
+}
+
+/* A transfer that failed before any HTTP reply: why, and whether to try again. */
+static void curl_failure(struct tvn_otlp_client *c, CURLcode rc, bool traces,
+			 struct tvn_otlp_result *res)
+{
+	const char *why = c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc);
+	bool refused = tls_refused(c, rc, why);
+	const char *hint = refused ? refused_hint(c, traces) : tls_hint(rc, traces);
+
+	/* cut to fit: the hint comes first */
+	if (snprintf(res->msg, sizeof(res->msg), "%s%s", hint, why) < 0)
+		res->msg[0] = 0;
+	res->outcome = !refused && curl_retryable(rc) ? EXPORT_RETRY : EXPORT_FAIL;
 }
 
 void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uint8_t *body,
@@ -328,20 +429,21 @@ void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uin
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
 	/* NULL restores the system's bundle */
 	curl_easy_setopt(c->curl, CURLOPT_CAINFO, traces ? c->traces_ca : c->metrics_ca);
+	/* mutual TLS; NULL sends no client certificate */
+	curl_easy_setopt(c->curl, CURLOPT_SSLCERT, traces ? c->traces_cert : c->metrics_cert);
+	curl_easy_setopt(c->curl, CURLOPT_SSLKEY, traces ? c->traces_key : c->metrics_key);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &rsp);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &rsp);
 	rc = curl_easy_perform(c->curl);
+	if (rc == CURLE_OK || !closed_fresh_tls(c->curl))
+		c->fresh_closes = 0; /* an answer, or another failure: not in a row */
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		snprintf(res->msg, sizeof(res->msg), "cut short by the exit deadline");
 		res->outcome = EXPORT_ABORT;
 	} else if (rc != CURLE_OK) {
-		/* cut to fit: the hint comes first */
-		if (snprintf(res->msg, sizeof(res->msg), "%s%s", tls_hint(rc, traces),
-			     c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc)) < 0)
-			res->msg[0] = 0;
-		res->outcome = curl_retryable(rc) ? EXPORT_RETRY : EXPORT_FAIL;
+		curl_failure(c, rc, traces, res);
 	} else {
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
 		if (c->grpc)

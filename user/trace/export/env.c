@@ -6,10 +6,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "export_internal.h"
 
@@ -21,6 +23,9 @@
 #define ENV_COMPRESSION "OTEL_EXPORTER_OTLP_COMPRESSION"
 #define ENV_SERVICE_NAME "OTEL_SERVICE_NAME"
 #define ENV_RESOURCE_ATTRS "OTEL_RESOURCE_ATTRIBUTES"
+#define ENV_CERTIFICATE "OTEL_EXPORTER_OTLP_CERTIFICATE"
+#define ENV_CLIENT_CERT "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
+#define ENV_CLIENT_KEY "OTEL_EXPORTER_OTLP_CLIENT_KEY"
 
 #define KV_EXPECTED "expected key=value pairs separated by commas, with %%XX escapes"
 
@@ -353,19 +358,42 @@ static int env_timeout(const char *specific, uint32_t *out, char *err, size_t er
 	return 0;
 }
 
-/* OTEL_EXPORTER_OTLP_[signal_]CERTIFICATE: a PEM file we can read. */
-static int env_certificate(const char *specific, const char **out, struct env_store *s, char *err,
-			   size_t errlen)
+/*
+ * Whether path can be read: it opens (as whoever we run as: root reads any
+ * mode) and is not a directory. 0 or -errno.
+ */
+static int readable_file(const char *path)
 {
-	const char *var, *v = env_signal("OTEL_EXPORTER_OTLP_CERTIFICATE", specific, &var);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st))
+		ret = -errno;
+	else if (S_ISDIR(st.st_mode))
+		ret = -EISDIR;
+	close(fd);
+	return ret;
+}
+
+/*
+ * OTEL_EXPORTER_OTLP_[signal_]X, a PEM file we can read, into *out (and the
+ * variable that gave it into *var); expected says what the file holds.
+ */
+static int env_pem(const char *generic, const char *specific, const char *expected,
+		   const char **out, const char **var, struct env_store *s, char *err,
+		   size_t errlen)
+{
+	const char *v = env_signal(generic, specific, var);
+	int ret;
 
 	if (!v)
 		return 0;
-	if (access(v, R_OK)) {
-		snprintf(err, errlen,
-			 "%s=\"%s\": %s: expected the PEM file of the certificates that "
-			 "verify the endpoint",
-			 var, v, strerror(errno));
+	ret = readable_file(v);
+	if (ret) {
+		snprintf(err, errlen, "%s=\"%s\": %s: expected %s", *var, v, strerror(-ret),
+			 expected);
 		return -EINVAL;
 	}
 	*out = store_put(s, v, strlen(v), "", 0);
@@ -373,6 +401,48 @@ static int env_certificate(const char *specific, const char **out, struct env_st
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* OTEL_EXPORTER_OTLP_[signal_]CERTIFICATE: the certificates that verify the endpoint. */
+static int env_certificate(const char *specific, const char **out, struct env_store *s, char *err,
+			   size_t errlen)
+{
+	const char *var;
+
+	return env_pem(ENV_CERTIFICATE, specific,
+		       "the PEM file of the certificates that verify the endpoint", out, &var, s,
+		       err, errlen);
+}
+
+/*
+ * OTEL_EXPORTER_OTLP_[signal_]CLIENT_CERTIFICATE and _CLIENT_KEY, into *cert
+ * and *key: mutual TLS, a signal's own over the generic ones. Both or neither.
+ */
+static int env_client(const char *cert_var, const char *key_var, const char **cert,
+		      const char **key, struct env_store *s, char *err, size_t errlen)
+{
+	const char *c = NULL, *k = NULL, *cvar, *kvar;
+	int ret;
+
+	ret = env_pem(ENV_CLIENT_CERT, cert_var,
+		      "the PEM file of the client certificate the endpoint authenticates us by", &c,
+		      &cvar, s, err, errlen);
+	ret = ret
+		  ?: env_pem(ENV_CLIENT_KEY, key_var,
+			     "the PEM file of the client certificate's private key (unencrypted)",
+			     &k, &kvar, s, err, errlen);
+	if (ret)
+		return ret;
+	if (!c != !k) {
+		snprintf(err, errlen,
+			 "%s=\"%s\" without %s or %s: set both the client certificate and its key",
+			 c ? cvar : kvar, c ?: k, c ? key_var : cert_var,
+			 c ? ENV_CLIENT_KEY : ENV_CLIENT_CERT);
+		return -EINVAL;
+	}
+	*cert = c ?: *cert;
+	*key = k ?: *key;
 	return 0;
 }
 
@@ -390,6 +460,14 @@ static int env_signals(struct tvn_exporter_opts *o, struct env_store *s, char *e
 	ret = ret
 		  ?: env_certificate("OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", &o->metrics_ca_file,
 				     s, err, errlen);
+	ret = ret
+		  ?: env_client("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+				"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", &o->client_cert,
+				&o->client_key, s, err, errlen);
+	ret = ret
+		  ?: env_client("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+				"OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", &o->metrics_client_cert,
+				&o->metrics_client_key, s, err, errlen);
 	return ret;
 }
 
@@ -493,16 +571,22 @@ static size_t store_size(void)
 {
 	static const char *const also[] = {
 	    ENV_METRICS_ENDPOINT,
-	    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+	    ENV_CERTIFICATE,
 	    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
 	    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+	    ENV_CLIENT_CERT,
+	    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+	    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+	    ENV_CLIENT_KEY,
+	    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+	    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
 	};
 	const char *ep = env_get(ENV_ENDPOINT), *tep = env_get(ENV_TRACES_ENDPOINT);
 	const char *hdrs = env_get(ENV_HEADERS);
 	size_t size = 64;
 
 	size += (tep ? strlen(tep) : ep ? strlen(ep) : 0) * 3 + sizeof(TRACES_PATH);
-	/* the metrics endpoint, from the generic one, and each certificate path */
+	/* the metrics endpoint, from the generic one, and each PEM file's path */
 	size += (ep ? strlen(ep) : 0) * 3 + sizeof(TRACES_PATH);
 	for (size_t i = 0; i < sizeof(also) / sizeof(also[0]); i++)
 		size += env_get(also[i]) ? strlen(env_get(also[i])) * 3 + 1 : 0;

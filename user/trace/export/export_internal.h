@@ -92,12 +92,16 @@ struct tvn_otlp_client {
 	char *traces_url, *metrics_url;
 	struct curl_slist *req_headers, *metrics_headers; /* they differ in grpc-timeout */
 	char *traces_ca, *metrics_ca;			  /* NULL: the system's certificates */
+	/* mutual TLS: each signal's client certificate and key; NULL: none */
+	char *traces_cert, *traces_key, *metrics_cert, *metrics_key;
 	long traces_ms, metrics_ms;			  /* each request's timeout */
 	const uint64_t *stop_at_ms; /* the exporter's exit deadline (atomic) */
 
 	/* the sender thread's own */
 	CURL *curl;
 	char curl_err[CURL_ERROR_SIZE];
+	bool cert_hinted[2]; /* traces, metrics: "may require a client certificate" said */
+	unsigned int fresh_closes; /* TLS connections closed unanswered, in a row (tls_refused) */
 };
 
 /*

@@ -35,6 +35,13 @@ struct tvn_exporter_opts {
 	const char *metrics_endpoint;
 	/* PEM certificates that verify https endpoints; NULL: the system's */
 	const char *ca_file, *metrics_ca_file;
+	/*
+	 * Mutual TLS: the PEM client certificate and its key, both or neither,
+	 * for traces and for metrics, each signal its own (the variables give
+	 * both). NULL: no client certificate.
+	 */
+	const char *client_cert, *client_key;
+	const char *metrics_client_cert, *metrics_client_key;
 	enum tvn_exporter_protocol protocol;
 	bool gzip;
 	const char *headers[EXPORTER_MAX_HEADERS]; /* "Key: Value" */
@@ -129,10 +136,13 @@ void tvn_exporter__free(struct tvn_exporter *e, uint32_t deadline_ms);
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL
  * (grpc, http/protobuf, http/json), OTEL_EXPORTER_OTLP_HEADERS
  * (k=v,k2=v2, percent-decoded), OTEL_EXPORTER_OTLP_COMPRESSION (gzip, none),
- * and res->service_name from OTEL_SERVICE_NAME (and OTEL_RESOURCE_ATTRIBUTES'
- * service.name). Call it before applying flags: flags win. Strings returned
- * in opts point into storage owned by the returned block (free with free()).
- * Returns NULL and sets err on a malformed value.
+ * the per-signal ones (_METRICS_ENDPOINT, [_signal]_TIMEOUT, _CERTIFICATE,
+ * _CLIENT_CERTIFICATE and _CLIENT_KEY: PEM files that must be readable, the
+ * client pair set together) and res->service_name from OTEL_SERVICE_NAME
+ * (and OTEL_RESOURCE_ATTRIBUTES' service.name). Call it before applying
+ * flags: flags win. Strings returned in opts point into storage owned by the
+ * returned block (free with free()). Returns NULL and sets err on a
+ * malformed value.
  */
 void *tvn_exporter__opts_from_env(struct tvn_exporter_opts *opts, struct tvn_otlp_resource *res,
 				  char *err, size_t errlen);
