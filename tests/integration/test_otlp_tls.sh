@@ -205,6 +205,16 @@ print("ok: %d requests, torvyn.flow.elements = %d" % (len(reqs), n))
 PY
 }
 
+# delivered NAME TRANSPORT WHAT: every trace of the run reached the receiver
+# $T/NAME.*, and the metrics with the run's element count
+delivered() {
+	"$PY" "$SPANS" check "$T/$1.spans" --requests "$T/$1.requests" \
+		--flow three-stage --components source,processor,sink --traces "$N" \
+		--service torvyn-host --encoding protobuf --compressed no --transport "$2" ||
+		fail "$3: see above"
+	metrics_count "$1"
+}
+
 start_receiver mtls-http --http 0 "${MTLS[@]}" --metrics-out "$T/mtls-http.metrics"
 (
 	export OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$RPORT"
@@ -214,11 +224,7 @@ start_receiver mtls-http --http 0 "${MTLS[@]}" --metrics-out "$T/mtls-http.metri
 	traced mtls-http
 )
 stop_receiver mtls-http
-"$PY" "$SPANS" check "$T/mtls-http.spans" --requests "$T/mtls-http.requests" \
-	--flow three-stage --components source,processor,sink --traces "$N" \
-	--service torvyn-host --encoding protobuf --compressed no --transport http ||
-	fail "OTLP/HTTP over mutual TLS: see above"
-metrics_count mtls-http
+delivered mtls-http http "OTLP/HTTP over mutual TLS"
 SPANS_N=$(wc -l <"$T/mtls-http.spans")
 ok "OTLP/HTTP over mutual TLS: $N traces ($SPANS_N spans) and the metrics"
 
@@ -232,11 +238,7 @@ start_receiver close-once --http 0 --tls "$TLS" --close-first 1 --metrics-out "$
 	traced close-once
 )
 stop_receiver close-once
-"$PY" "$SPANS" check "$T/close-once.spans" --requests "$T/close-once.requests" \
-	--flow three-stage --components source,processor,sink --traces "$N" \
-	--service torvyn-host --encoding protobuf --compressed no --transport http ||
-	fail "a connection closed once: see above"
-metrics_count close-once
+delivered close-once http "a connection closed once"
 if grep -F "not exported" "$T/close-once.trace.err"; then
 	fail "a connection closed once: the tracer gave up a request (above)"
 fi
@@ -258,11 +260,7 @@ start_receiver mtls-grpc --grpc 0 "${MTLS[@]}" --metrics-out "$T/mtls-grpc.metri
 	traced mtls-grpc
 )
 stop_receiver mtls-grpc
-"$PY" "$SPANS" check "$T/mtls-grpc.spans" --requests "$T/mtls-grpc.requests" \
-	--flow three-stage --components source,processor,sink --traces "$N" \
-	--service torvyn-host --encoding protobuf --compressed no --transport grpc ||
-	fail "OTLP/gRPC over mutual TLS: see above"
-metrics_count mtls-grpc
+delivered mtls-grpc grpc "OTLP/gRPC over mutual TLS"
 ok "OTLP/gRPC over mutual TLS, each signal's own pair: $N traces and the metrics"
 
 # self NAME SERIES: the value of SERIES in the scrape $T/NAME.prom (0 if absent)
