@@ -342,11 +342,13 @@ static const char *tls_hint(CURLcode rc, bool traces)
  * absence) can look when it resets the connection before curl reads its
  * alert ("Send failure: Connection reset by peer", "getpeername() failed").
  */
-static bool closed_fresh_tls(CURL *h)
+static bool closed_fresh_tls(CURL *h, CURLcode rc)
 {
 	const char *scheme = NULL;
 	long conns = 0, hdr = 0;
 
+	if (rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR && rc != CURLE_HTTP2)
+		return false;
 	curl_easy_getinfo(h, CURLINFO_SCHEME, &scheme);
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
 	curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hdr);
@@ -372,11 +374,7 @@ static bool tls_refused(struct tvn_otlp_client *c, CURLcode rc, const char *why)
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_HTTP2:
-		if (alert)
-			return true;
-		if (!closed_fresh_tls(c->curl))
-			return false;
-		return ++c->fresh_closes >= 2;
+		return alert || c->fresh_closes >= 2;
 	default:
 		return false;
 	}
@@ -437,8 +435,8 @@ void tvn_otlp_client__post(struct tvn_otlp_client *c, const char *url, const uin
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &rsp);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &rsp);
 	rc = curl_easy_perform(c->curl);
-	if (rc == CURLE_OK || !closed_fresh_tls(c->curl))
-		c->fresh_closes = 0; /* an answer, or another failure: not in a row */
+	/* in a row: an answer, or any other failure, starts the count again */
+	c->fresh_closes = closed_fresh_tls(c->curl, rc) ? c->fresh_closes + 1 : 0;
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		snprintf(res->msg, sizeof(res->msg), "cut short by the exit deadline");
 		res->outcome = EXPORT_ABORT;
