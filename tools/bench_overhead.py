@@ -51,8 +51,6 @@ CLOCKS_ONLY = os.path.join(ROOT, "build/torvyn-host-clocks-only")
 # Level 2 reduced to delivering its batches: each read whole in BPF, nothing
 # aggregated (cfg_batch_hits_only in bpf/invoke.bpf.c)
 BATCH_HITS_ONLY = os.path.join(ROOT, "build/torvyn-trace-batch-hits-only")
-# the tracer of an in-run comparison, where it is not build/torvyn-trace
-TRACER_OF = {"level2_batch_hits_only": BATCH_HITS_ONLY}
 N = int(os.environ.get("BENCH_ELEMENTS", "300000"))
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 PORT = int(os.environ.get("BENCH_PORT", "19791"))
@@ -228,20 +226,22 @@ def main():
                 (statistics.median(cpu[name]) - base_cpu) / N * 1e9, 1),
         }
     # within one run: the precise throughput figures (see in_run)
-    runs = [("level0_vs_level0", None, PIPE, HOST), ("level1", "production", PIPE, HOST),
-            # Level 1's clock reads alone, two per invocation
+    # (name, level, pipeline, host, tracer)
+    runs = [("level0_vs_level0", None, PIPE, HOST, TRACE),
+            ("level1", "production", PIPE, HOST, TRACE),
+            # Level 1's clock reads alone, one per invocation
             # (build/torvyn-host-clocks-only): what timing every invocation costs
             # before anything is done with the times
-            ("level1_clocks_only", "production", PIPE, CLOCKS_ONLY),
-            ("level2", "diagnostic", PIPE, HOST),
+            ("level1_clocks_only", "production", PIPE, CLOCKS_ONLY, TRACE),
+            ("level2", "diagnostic", PIPE, HOST, TRACE),
             # Level 2's batches delivered and not aggregated
             # (build/torvyn-trace-batch-hits-only): what handing the step
             # records to BPF costs before anything is done with them
-            ("level2_batch_hits_only", "diagnostic", PIPE, HOST)]
+            ("level2_batch_hits_only", "diagnostic", PIPE, HOST, BATCH_HITS_ONLY)]
     if os.path.exists(ENRICH):
-        runs += [("enrich_level0_vs_level0", None, ENRICH, HOST),
-                 ("enrich_level1", "production", ENRICH, HOST),
-                 ("enrich_level2", "diagnostic", ENRICH, HOST)]
+        runs += [("enrich_level0_vs_level0", None, ENRICH, HOST, TRACE),
+                 ("enrich_level1", "production", ENRICH, HOST, TRACE),
+                 ("enrich_level2", "diagnostic", ENRICH, HOST, TRACE)]
     with tempfile.TemporaryDirectory() as tmp:
         if PAYLOAD_RUNS:
             # the same pipeline with bigger payloads: elements that cost more,
@@ -253,12 +253,12 @@ def main():
                 doc["flows"][0]["components"][0]["payload"]["size"] = size
                 with open(sized, "w") as f:
                     json.dump(doc, f)
-                runs.append((f"level1_{size // 1024}k_payload", "production", sized, HOST))
+                runs.append((f"level1_{size // 1024}k_payload", "production", sized, HOST, TRACE))
         result["in_run"] = {}
-        for name, level, pipe, host_bin in runs:
+        for name, level, pipe, host_bin, trace_bin in runs:
             print(f"  in-run comparison {name}", file=sys.stderr)
             result["in_run"][name] = in_run(level, tmp, pipe, host_bin=host_bin,
-                                            trace_bin=TRACER_OF.get(name, TRACE))
+                                            trace_bin=trace_bin)
     result["callgrind_level0"] = callgrind()
     result["budgets"] = budget_rows(result)
     os.makedirs(os.path.join(ROOT, "build/bench"), exist_ok=True)
@@ -361,7 +361,7 @@ def print_tables(result, configs, runs):
           f"between the level attached and Level 0; median and quartiles over the pairs):")
     print(f"{'comparison':24} {'elements/s':>11} {'pairs':>6} {'throughput change':>28} "
           f"{'ns/element':>26}")
-    for name, _, _, _ in runs:
+    for name, *_ in runs:
         r = R[name]
         if "error" in r:
             print(f"{name:24} {r['error']}")
