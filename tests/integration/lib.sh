@@ -111,6 +111,9 @@ scraped_final() {
 		[ "$(unhost <"$2" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
 }
 
+# probe_hits SCRAPE PROBE: torvyn_trace_probe_hits_total of PROBE in a scrape file
+probe_hits() { unhost <"$1" | awk -v p="probe=\"$2\"" 'index($1, p) { print $2 }'; }
+
 # jq_get FILE FILTER
 jq_get() { jq -r "$2" "$1"; }
 

@@ -45,11 +45,8 @@ trace_one() {
 		fail "$level: torvyn-trace exited $rc while the example runs"
 	fi
 	wait_exit "$hpid" 60 || fail "$level: the example exited $?"
-	final() {
-		curl -sf "http://127.0.0.1:$port/metrics" -o "$d/final.prom" &&
-			[ "$(unhost <"$d/final.prom" | grep -cx 'torvyn_trace_target_up 0')" -ge 1 ]
-	}
-	wait_for "$level: torvyn_trace_target_up 0" 10 final
+	wait_for "$level: torvyn_trace_target_up 0" 10 \
+		scraped_final "http://127.0.0.1:$port/metrics" "$d/final.prom"
 	local diag=()
 	[ "$level" = diagnostic ] && diag=(--diagnostic)
 	$CHECK "$d/summary.json" "$d/final.prom" "${diag[@]}" ||

@@ -19,18 +19,6 @@ need_cmd jq
 
 CHECK="python3 $ROOT/tests/integration/prom_check.py"
 
-# final_scrape URL FILE: the scrape once the tracer saw its target exit
-final_scrape() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		if curl -sf "$1" -o "$2" && unhost <"$2" | grep -qx 'torvyn_trace_target_up 0'; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "no final scrape with torvyn_trace_target_up 0 from $1"
-}
-
 # batch_check SUMMARY SCRAPE [buckets]: every production series equals the
 # summary (the histograms' counts aside: they count only while a level is
 # attached), and each component's diagnostic invocations and processing-time
@@ -78,9 +66,6 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
-# hits SCRAPE PROBE: torvyn_trace_probe_hits_total of PROBE
-hits() { unhost <"$1" | awk -v p="probe=\"$2\"" 'index($1, p) { print $2 }'; }
-
 echo "--- 1. exit with partial batches"
 n=20011 # 312 batches of 64 and 43 records per component left at exit
 d=$T/exit
@@ -91,13 +76,13 @@ hpid=$BGPID
 port=$(pick_port 19640)
 bg "$TRACE" attach --pid "$hpid" --level diagnostic --listen "127.0.0.1:$port" -q
 wait_exit "$hpid" 60 || fail "torvyn-host exited $?"
-final_scrape "http://127.0.0.1:$port/metrics" "$d/final.prom"
+wait_for "the final scrape" 10 scraped_final "http://127.0.0.1:$port/metrics" "$d/final.prom"
 $CHECK "$d/summary.json" "$d/final.prom" --diagnostic >"$d/check.out" ||
 	{ cat "$d/check.out"; fail "exit case: the scrape differs from the summary"; }
 total=$(batch_check "$d/summary.json" "$d/final.prom" buckets) ||
 	fail "exit case: diagnostic counts differ from batch_records"
 assert_eq "records batched" $((3 * n)) "$total"
-h=$(hits "$d/final.prom" component__batch)
+h=$(probe_hits "$d/final.prom" component__batch)
 # full batches plus a partial one per thread; a request served early adds a few
 [ "$h" -ge $((3 * (n / 64 + 1))) ] && [ "$h" -le $((3 * (n / 64 + 1) + 12)) ] ||
 	fail "component__batch hits: $h for $((3 * n)) records"
@@ -126,7 +111,7 @@ done
 ok "51 switches"
 kill -INT "$hpid"
 wait_exit "$hpid" 30 || fail "torvyn-host exited $?"
-final_scrape "http://127.0.0.1:$port/metrics" "$d/final.prom"
+wait_for "the final scrape" 10 scraped_final "http://127.0.0.1:$port/metrics" "$d/final.prom"
 total=$(batch_check "$d/summary.json" "$d/final.prom") ||
 	fail "switch case: the scrape differs from the summary"
 inv=$(jq '[.flows[].components[].invocations] | add' "$d/summary.json")
@@ -137,6 +122,6 @@ if grep -q "not counted" "$d/trace.err"; then
 	cat "$d/trace.err"
 	fail "a drain went unanswered"
 fi
-d_hits=$(hits "$d/final.prom" batch__drained)
+d_hits=$(probe_hits "$d/final.prom" batch__drained)
 [ "${d_hits:-0}" -ge 25 ] || fail "batch__drained answered ${d_hits:-0} of 25 drains"
 ok "every drain answered ($d_hits acknowledgements)"

@@ -41,7 +41,7 @@ inv=$(unhost <"$T/final.prom" | awk '/^torvyn_diagnostic_invocations_total\{/ { 
 # no step record aggregated: no series, or series of 0 (the hits below show
 # that Level 2 was attached and batching)
 assert_eq "diagnostic invocations aggregated" 0 "${inv##* }"
-h=$(unhost <"$T/final.prom" | awk 'index($1, "probe=\"component__batch\"") { print $2 }')
+h=$(probe_hits "$T/final.prom" component__batch)
 [ "$h" -ge $((3 * (n / 64 + 1))) ] && [ "$h" -le $((3 * (n / 64 + 1) + 12)) ] ||
 	fail "component__batch hits: $h for $((3 * n)) records"
 ok "component__batch: $h hits for $((3 * n)) records, none aggregated"

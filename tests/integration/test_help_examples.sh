@@ -62,7 +62,7 @@ long_running() {
 n_run=0
 # run LINE: runs one example, fails the test unless it passes
 run() {
-	local e rc=0 secs=120 cmd t0 last
+	local e rc=0 secs=120 cmd t0 took last
 	e=$(localize "$1")
 	n_run=$((n_run + 1))
 	# the same command from two helps runs once
@@ -76,17 +76,18 @@ run() {
 	else
 		bash -c "$cmd" >"$T/out" 2>&1 </dev/null || rc=$?
 	fi
+	took="$(($(date +%s) - t0)) s"
 	# the output's last lines, on one line, for a failure message
 	last=$(tail -5 "$T/out" | tr '\n' ' ')
 	case $rc in
 	0) ;;
 	124) [ "$secs" = 2 ] || fail "'$1' did not end within ${secs}s" ;;
-	3) [[ $e == *--compare* ]] || fail "'$1' exited 3 after $(($(date +%s) - t0)) s: $last" ;;
+	3) [[ $e == *--compare* ]] || fail "'$1' exited 3 after $took: $last" ;;
 	2) fail "'$1' is a usage error (exit 2): $last" ;;
-	*) fail "'$1' exited $rc after $(($(date +%s) - t0)) s: $last" ;;
+	*) fail "'$1' exited $rc after $took: $last" ;;
 	esac
 	[ "$rc" = 124 ] || [ "$secs" != 2 ] || fail "'$1' ended (exit $rc) before it was stopped: $last"
-	ok "exit $rc after $(($(date +%s) - t0)) s: $e"
+	ok "exit $rc after $took: $e"
 }
 
 # Every help's examples, by the phase that can run them.
