@@ -72,7 +72,12 @@ run() {
 	cmd="timeout -s INT -k 30 $secs bash -o pipefail -c $(printf '%q' "$e")"
 	t0=$(date +%s)
 	if [[ $e == "torvyn-trace top"* && $secs == 2 ]]; then
-		TERM=xterm script -qec "$cmd" /dev/null >"$T/out" 2>&1 </dev/null || rc=$?
+		# On the terminal, timeout must stay in the foreground process group:
+		# by default it makes a group of its own, and unless script's shell
+		# ($SHELL, /bin/sh when unset) execs it, that group is a background
+		# one, where the live view's first tcsetattr stops it (SIGTTOU).
+		TERM=xterm script -qec "${cmd/timeout/timeout --foreground}" /dev/null \
+			>"$T/out" 2>&1 </dev/null || rc=$?
 	else
 		bash -c "$cmd" >"$T/out" 2>&1 </dev/null || rc=$?
 	fi
