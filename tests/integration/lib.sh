@@ -54,7 +54,9 @@ bg() {
 	fail "pid $BGPID did not exec $1 within 2s"
 }
 
-# wait_for DESC SECONDS CMD...: polls CMD every 50 ms.
+# wait_for DESC SECONDS CMD...: polls CMD every 50 ms. CMD runs anew each
+# try, but a $(...) among its words was expanded once, when wait_for was
+# called: to poll a value, give a function that reads it.
 wait_for() {
 	local desc=$1 secs=$2 i
 	shift 2

@@ -14,8 +14,24 @@ need_cmd tmux
 
 TMUX_SOCK=$T/tmux.sock
 tm() { tmux -S "$TMUX_SOCK" "$@"; }
-# the tmux server is ours (its own socket): stop it before lib.sh's cleanup
-trap 'tm kill-server 2>/dev/null || true; cleanup' EXIT
+# on a failure, what each live view showed last; then the tmux server is
+# stopped (it is ours: its own socket) before lib.sh's cleanup
+on_exit() {
+	local rc=$? s
+	if [ "$rc" != 0 ]; then
+		for s in $(tm list-sessions -F '#S' 2>/dev/null); do
+			echo "--- the screen of tmux session '$s':"
+			tm capture-pane -p -t "$s" | grep -v '^ *$'
+		done
+		if [ -n "${live:-}" ] && kill -0 "$live" 2>/dev/null; then
+			echo "--- pid $live: level $("$TRACE" level --pid "$live" 2>&1), semaphores:"
+			python3 "$ROOT/tests/integration/semaphores.py" "$live" | xargs
+		fi
+	fi
+	tm kill-server 2>/dev/null || true
+	cleanup
+}
+trap on_exit EXIT
 
 N=20000
 
@@ -120,6 +136,8 @@ grep -q "needs a terminal" "$T/err" || fail "no-terminal message: $(cat "$T/err"
 
 # ---------------------------------------------------------------- a pseudo-terminal
 gate() { python3 "$ROOT/tests/integration/semaphores.py" "$1" | awk -v g="gate__$2" '$1 == g { print $2 }'; }
+# gate_is PID GATE OP N: the gate compared now (wait_for calls it again each try)
+gate_is() { test "$(gate "$1" "$2")" "$3" "$4"; }
 pane() { tm capture-pane -p -t "$1"; }
 pane_has() { pane "$1" | grep -q -- "$2"; }
 
@@ -127,7 +145,7 @@ bg "$HOST" run "$PIPELINES/three-stage.json" --duration 120
 live=$BGPID
 bg "$TRACE" attach --pid "$live" --listen "127.0.0.1:$(pick_port 19840)" -q
 wait_for "a session for pid $live" 10 "$TRACE" level --pid "$live"
-wait_for "pid $live at production" 10 test "$(gate "$live" production)" -gt 0
+wait_for "pid $live at production" 10 gate_is "$live" production -gt 0
 assert_eq "diagnostic gate before any key" 0 "$(gate "$live" diagnostic)"
 
 tm new-session -d -s live -x 160 -y 40 \
@@ -136,13 +154,13 @@ wait_for "the live frame" 10 pane_has live "level production"
 pane live
 
 tm send-keys -t live d
-wait_for "gate__diagnostic to rise after d" 10 test "$(gate "$live" diagnostic)" -gt 0
+wait_for "gate__diagnostic to rise after d" 10 gate_is "$live" diagnostic -gt 0
 wait_for "the frame to show diagnostic" 10 pane_has live "level diagnostic"
 ok "d: gate__diagnostic $(gate "$live" diagnostic)"
 pane_has live "pid $live: diagnostic (switched in" || fail "no switch message: $(pane live)"
 
 tm send-keys -t live p
-wait_for "gate__diagnostic to fall after p" 10 test "$(gate "$live" diagnostic)" -eq 0
+wait_for "gate__diagnostic to fall after p" 10 gate_is "$live" diagnostic -eq 0
 wait_for "the frame to show production" 10 pane_has live "level production"
 [ "$(gate "$live" production)" -gt 0 ] || fail "p left the production gate at 0"
 ok "p: gate__diagnostic 0, gate__production $(gate "$live" production)"
