@@ -62,7 +62,9 @@ ok "the $n series, in $lines lines"
 # ---------------------------------------------------------------- make run, Ctrl-C
 port=$(pick_port $((port + 1)))
 rc=0
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LISTEN="127.0.0.1:$port" EVERY=1 \
+# (SIGINT by default here too: inherited ignored, it would stay ignored under
+# make, and the demo could not trap the Ctrl-C)
+env --default-signal=INT -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LISTEN="127.0.0.1:$port" EVERY=1 \
 	python3 - "$ROOT" >"$T/make.out" 2>&1 <<'PY' || rc=$?
 import os, pty, select, sys, time
 pid, fd = pty.fork()
