@@ -9,7 +9,10 @@ host does not pause > 2 ms because of a switch (the host logs every component
 step that took longer than 200 us, voluntary queue waits excluded; a pause the
 switch causes shows in every repetition of that switch, while this VM's own
 scheduling hiccups do not, so each kind of switch must have one repetition
-without such a pause; when only that fails, the exit code is 3); diagnostic-only series appear, then stop growing once
+without such a pause; the 2 ms are over the machine's own pauses, the median
+of the largest pause in a window as long as each switch, 100 ms after it, with
+no switch: 0 on a quiet machine, a scheduler slice when every core is busy;
+when only that fails, the exit code is 3); diagnostic-only series appear, then stop growing once
 diagnostic is detached; no counter ever decreases; after the run every counter
 equals the host's summary. Prints the measured figures as JSON last.
 """
@@ -33,6 +36,7 @@ SEQUENCE = ["diagnostic", "production", "off", "production"]
 PORT = int(os.environ.get("PORT", "19611"))
 MAX_SWITCH_MS = 100.0
 MAX_PAUSE_MS = 2.0
+CONTROL_AFTER_NS = 100_000_000
 
 
 def scrape():
@@ -141,17 +145,29 @@ def main():
         sys.exit(f"FAIL: summary invocations {inv}")
     print(f"ok: {checked} final counters equal the host's summary")
 
-    # switch time and host pauses during switches
+    # switch time and host pauses during switches, and in a control window of
+    # the same length CONTROL_AFTER_NS after each switch (no switch, no scrape
+    # runs then): the machine's own pauses, against which a switch's are judged
     with open(gaps) as f:
         pauses = [json.loads(line) for line in f]
-    for s in switches:
+
+    def largest_pause(t0, t1):
         inw = [g["gap_ns"] / 1e6 for g in pauses
-               if g["end_ns"] - g["gap_ns"] <= s["t1"] and g["end_ns"] >= s["t0"]]
-        s["pause_ms"] = max(inw) if inw else 0.0
+               if g["end_ns"] - g["gap_ns"] <= t1 and g["end_ns"] >= t0]
+        return max(inw) if inw else 0.0
+
+    for s in switches:
+        s["pause_ms"] = largest_pause(s["t0"], s["t1"])
+        c0 = s["t1"] + CONTROL_AFTER_NS
+        s["control_ms"] = largest_pause(c0, c0 + s["t1"] - s["t0"])
+    controls = sorted(s["control_ms"] for s in switches)
+    noise_ms = controls[len(controls) // 2]
+    max_pause_ms = MAX_PAUSE_MS + noise_ms
     kinds = {}
     for s in switches:
         kinds.setdefault(f'{s["from"]}->{s["to"]}', []).append(s)
-    report = {"switch_ms": {}, "host_pause_ms": {}}
+    report = {"switch_ms": {}, "host_pause_ms": {}, "control_pause_ms": [round(c, 2) for c in controls],
+              "allowed_pause_ms": round(max_pause_ms, 2)}
     failed, paused = [], []
     for kind, ss in kinds.items():
         report["switch_ms"][kind] = [round(s["ms"], 1) for s in ss]
@@ -161,9 +177,10 @@ def main():
         if min(s["ms"] for s in ss) >= MAX_SWITCH_MS:
             failed.append(f"{kind} took >= {MAX_SWITCH_MS} ms every time: "
                           f"{report['switch_ms'][kind]}")
-        if min(s["pause_ms"] for s in ss) > MAX_PAUSE_MS:
-            paused.append(f"{kind} paused the host > {MAX_PAUSE_MS} ms every time: "
-                          f"{report['host_pause_ms'][kind]}")
+        if min(s["pause_ms"] for s in ss) > max_pause_ms:
+            paused.append(f"{kind} paused the host > {max_pause_ms:.2f} ms every time "
+                          f"({MAX_PAUSE_MS} ms over the median {noise_ms:.2f} ms of the "
+                          f"windows without a switch): {report['host_pause_ms'][kind]}")
     report["max_switch_ms"] = round(max(s["ms"] for s in switches), 1)
     report["host_max_step_ms_whole_run"] = round(truth["max_gap_ns"] / 1e6, 2)
     print(json.dumps(report))
