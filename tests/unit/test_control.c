@@ -3,11 +3,13 @@
  * Unit tests for the control protocol's "scrape" (user/trace/serve/control.c):
  * the server sends exactly what its render callback gives, however large; the
  * client reads exactly BYTES bytes and refuses what is malformed, cut short,
- * or over 64 MiB. The socket is named after a PID no process has (negative).
+ * or over 64 MiB; a signal caught while it waits does not cut the scrape.
+ * The socket is named after a PID no process has (negative).
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -208,12 +210,59 @@ static void test_scrape_refused(void **state)
 	assert_int_equal(tvn_control__scrape(fake_pid(), &c.body, &c.len), -ECONNREFUSED);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* Sends part of a reply to the client thread after a signal interrupted its wait. */
+static void signal_then_send(int fd, struct client *c, const char *part)
+{
+	usleep(50000); /* the client is waiting by then */
+	assert_int_equal(pthread_kill(c->th, SIGUSR1), 0);
+	usleep(50000);
+	assert_int_equal(send(fd, part, strlen(part), MSG_NOSIGNAL), (ssize_t)strlen(part));
+}
+
+/*
+ * A signal the client's process catches (top's SIGWINCH on a resize, a stop
+ * asked for) interrupts its wait for the head and for the body: neither is a
+ * timeout, and the scrape gets the whole body.
+ */
+static void test_scrape_survives_signals(void **state)
+{
+	struct sigaction sa = {.sa_handler = on_usr1}, old; /* no SA_RESTART: EINTR */
+	int lfd = tvn_control__listen(fake_pid()), fd;
+	char req[64] = "";
+	struct client c;
+
+	(void)state;
+	assert_true(lfd >= 0);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	client_start(&c);
+	wait_connection(lfd);
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_true(read(fd, req, sizeof(req) - 1) > 0);
+	signal_then_send(fd, &c, "ok 5\n");
+	signal_then_send(fd, &c, "hello");
+	close(fd);
+	client_join(&c);
+	close(lfd);
+	sigaction(SIGUSR1, &old, NULL);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.len, 5);
+	assert_string_equal(c.body, "hello");
+	free(c.body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_scrape_served),
 	    cmocka_unit_test(test_scrape_render_fails),
 	    cmocka_unit_test(test_scrape_refused),
+	    cmocka_unit_test(test_scrape_survives_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,21 +51,43 @@ int tvn_control__listen(int pid)
 	return fd;
 }
 
-/* One read after waiting up to ms for data: bytes read, 0 at EOF, or -errno. */
-static ssize_t read_some(int fd, void *buf, size_t len, int ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	ssize_t n;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -ETIMEDOUT;
-	n = read(fd, buf, len);
-	return n < 0 ? -errno : n;
-}
-
 static uint64_t mono_ms(void)
 {
 	return tvn_time__mono_ns() / 1000000;
+}
+
+/*
+ * Waits up to ms for events on fd: 1 when ready, 0 at the deadline. A signal
+ * caught meanwhile (a terminal resize under top, a stop asked for) is not the
+ * deadline: the wait goes on for what is left of it.
+ */
+static int wait_fd(int fd, short events, int ms)
+{
+	uint64_t deadline = mono_ms() + (uint64_t)(ms > 0 ? ms : 0);
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		int n = poll(&p, 1, now < deadline ? (int)(deadline - now) : 0);
+
+		if (n >= 0)
+			return n > 0;
+		if (errno != EINTR)
+			return 0;
+	}
+}
+
+/* One read after waiting up to ms for data: bytes read, 0 at EOF, or -errno. */
+static ssize_t read_some(int fd, void *buf, size_t len, int ms)
+{
+	ssize_t n;
+
+	if (!wait_fd(fd, POLLIN, ms))
+		return -ETIMEDOUT;
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
 }
 
 /*
@@ -126,11 +148,10 @@ static void answer(struct tvn_session *s, const char *line, char *reply, size_t 
 static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
 {
 	while (len) {
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
 		uint64_t now = mono_ms();
 		ssize_t n;
 
-		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+		if (now >= deadline || !wait_fd(fd, POLLOUT, (int)(deadline - now)))
 			return -ETIMEDOUT;
 		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
