@@ -169,12 +169,20 @@ static int live(struct tvn_top_source *src, const struct tvn_top_view_opts *vo)
 	struct tvn_err e = {0};
 	int rc;
 
-	/* a missing session or agent is reported before the screen is taken */
-	if (tvn_top_source__frame(src, &f, &e))
-		return tvn_cli__fail(&e);
-	tvn_top_frame__free(&f);
+	/*
+	 * The handlers go first: a stop asked for during the first scrape is
+	 * kept even when SIGINT was ignored on entry (a background job).
+	 */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a missing session or agent is reported before the screen is taken */
+	rc = tvn_top_source__frame(src, &f, &e);
+	if (!rc)
+		tvn_top_frame__free(&f);
+	if (stopping)
+		return TVN_EXIT_OK;
+	if (rc)
+		return tvn_cli__fail(&e);
 	rc = tvn_top_view__run(src, vo, &stopping);
 	if (rc == -ENOTTY) {
 		pr_warn("top: the live view needs a terminal: use --once (or -j) in scripts\n");
