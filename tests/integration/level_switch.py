@@ -9,9 +9,10 @@ host does not pause > 2 ms because of a switch (the host logs every component
 step that took longer than 200 us, voluntary queue waits excluded; a pause the
 switch causes shows in every repetition of that switch, while this VM's own
 scheduling hiccups do not, so each kind of switch must have one repetition
-without such a pause; the 2 ms are over the machine's own pauses, the median
-of the largest pause in a window as long as each switch, 100 ms after it, with
-no switch: 0 on a quiet machine, a scheduler slice when every core is busy;
+without such a pause; the 2 ms are over the machine's own pauses: the median
+of the largest pause in a window as long as each switch that starts, 100 ms
+after it, with the same command asking the level and switching nothing; 0 on
+a quiet machine, a scheduler slice when the cores are busy;
 when only that fails, the exit code is 3); diagnostic-only series appear, then stop growing once
 diagnostic is detached; no counter ever decreases; after the run every counter
 equals the host's summary. Prints the measured figures as JSON last.
@@ -36,7 +37,7 @@ SEQUENCE = ["diagnostic", "production", "off", "production"]
 PORT = int(os.environ.get("PORT", "19611"))
 MAX_SWITCH_MS = 100.0
 MAX_PAUSE_MS = 2.0
-CONTROL_AFTER_NS = 100_000_000
+CONTROL_AFTER_S = 0.1
 
 
 def scrape():
@@ -65,6 +66,15 @@ def level(pid, lvl):
     return float(m.group(1)), t0, t1
 
 
+def query(pid):
+    """Asks the session for its level, switching nothing; returns when it started."""
+    t0 = time.monotonic_ns()
+    p = subprocess.run([TRACE, "level", "--pid", str(pid)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"FAIL: level (a query) exited {p.returncode}: {p.stderr.strip()}")
+    return t0
+
+
 def main():
     tmp = sys.argv[1]
     summary, gaps = os.path.join(tmp, "summary.json"), os.path.join(tmp, "gaps.jsonl")
@@ -88,9 +98,11 @@ def main():
         for cycle in range(CYCLES):
             for i, lvl in enumerate(SEQUENCE):
                 ms, t0, t1 = level(host.pid, lvl)
+                time.sleep(CONTROL_AFTER_S)
                 switches.append({"to": lvl, "from": SEQUENCE[i - 1] if i else "production",
-                                 "cycle": cycle, "ms": ms, "t0": t0, "t1": t1})
-                time.sleep(0.3)
+                                 "cycle": cycle, "ms": ms, "t0": t0, "t1": t1,
+                                 "c0": query(host.pid)})
+                time.sleep(max(0.0, 0.3 - CONTROL_AFTER_S - (time.monotonic_ns() - t1) / 1e9))
                 scrapes.append(scrape())
                 if cycle == 0 and i == 1:
                     # diagnostic detached: its series must not move any more
@@ -146,8 +158,9 @@ def main():
     print(f"ok: {checked} final counters equal the host's summary")
 
     # switch time and host pauses during switches, and in a control window of
-    # the same length CONTROL_AFTER_NS after each switch (no switch, no scrape
-    # runs then): the machine's own pauses, against which a switch's are judged
+    # the same length that starts with a level query (the same command,
+    # switching nothing) after each switch: the pauses of the machine and of
+    # starting the command, against which a switch's own are judged
     with open(gaps) as f:
         pauses = [json.loads(line) for line in f]
 
@@ -158,8 +171,7 @@ def main():
 
     for s in switches:
         s["pause_ms"] = largest_pause(s["t0"], s["t1"])
-        c0 = s["t1"] + CONTROL_AFTER_NS
-        s["control_ms"] = largest_pause(c0, c0 + s["t1"] - s["t0"])
+        s["control_ms"] = largest_pause(s["c0"], s["c0"] + s["t1"] - s["t0"])
     controls = sorted(s["control_ms"] for s in switches)
     noise_ms = controls[len(controls) // 2]
     max_pause_ms = MAX_PAUSE_MS + noise_ms
