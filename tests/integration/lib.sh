@@ -116,6 +116,34 @@ scraped_final() {
 # probe_hits SCRAPE PROBE: torvyn_trace_probe_hits_total of PROBE in a scrape file
 probe_hits() { unhost <"$1" | awk -v p="probe=\"$2\"" 'index($1, p) { print $2 }'; }
 
+# Level 2 over a run that ends with its batches part full: three-stage.json
+# for BATCH_N elements (312 full batches of 64 per component thread, 43
+# records left at exit) and no periodic flush.
+BATCH_N=20011
+
+# batch_run TRACER DIR PORT_BASE: that run, TRACER attached at diagnostic;
+# waits for the host's end and the final scrape: DIR/summary.json, DIR/final.prom
+batch_run() {
+	local hpid port
+	bg "$HOST" run "$PIPELINES/three-stage.json" --elements "$BATCH_N" --wait-attach \
+		--flush-interval 60000 --summary "$2/summary.json"
+	hpid=$BGPID
+	port=$(pick_port "$3")
+	bg "$1" attach --pid "$hpid" --level diagnostic --listen "127.0.0.1:$port" -q
+	wait_exit "$hpid" 60 || fail "torvyn-host exited $?"
+	wait_for "the final scrape" 20 scraped_final "http://127.0.0.1:$port/metrics" "$2/final.prom"
+}
+
+# batch_hits SCRAPE: component__batch's hits in a batch_run's scrape, in
+# BATCH_HITS: a hit per full batch and one per thread for its partial batch
+# (a request served early adds a few); fails otherwise
+batch_hits() {
+	local full=$((3 * (BATCH_N / 64 + 1)))
+	BATCH_HITS=$(probe_hits "$1" component__batch)
+	[ "$BATCH_HITS" -ge "$full" ] && [ "$BATCH_HITS" -le $((full + 12)) ] ||
+		fail "component__batch hits: $BATCH_HITS for $((3 * BATCH_N)) records"
+}
+
 # jq_get FILE FILTER
 jq_get() { jq -r "$2" "$1"; }
 

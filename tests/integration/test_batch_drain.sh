@@ -67,26 +67,16 @@ EOF
 }
 
 echo "--- 1. exit with partial batches"
-n=20011 # 312 batches of 64 and 43 records per component left at exit
 d=$T/exit
 mkdir -p "$d"
-bg "$HOST" run "$PIPELINES/three-stage.json" --elements $n --wait-attach \
-	--flush-interval 60000 --summary "$d/summary.json"
-hpid=$BGPID
-port=$(pick_port 19640)
-bg "$TRACE" attach --pid "$hpid" --level diagnostic --listen "127.0.0.1:$port" -q
-wait_exit "$hpid" 60 || fail "torvyn-host exited $?"
-wait_for "the final scrape" 10 scraped_final "http://127.0.0.1:$port/metrics" "$d/final.prom"
+batch_run "$TRACE" "$d" 19640
 $CHECK "$d/summary.json" "$d/final.prom" --diagnostic >"$d/check.out" ||
 	{ cat "$d/check.out"; fail "exit case: the scrape differs from the summary"; }
 total=$(batch_check "$d/summary.json" "$d/final.prom" buckets) ||
 	fail "exit case: diagnostic counts differ from batch_records"
-assert_eq "records batched" $((3 * n)) "$total"
-h=$(probe_hits "$d/final.prom" component__batch)
-# full batches plus a partial one per thread; a request served early adds a few
-[ "$h" -ge $((3 * (n / 64 + 1))) ] && [ "$h" -le $((3 * (n / 64 + 1) + 12)) ] ||
-	fail "component__batch hits: $h for $((3 * n)) records"
-ok "component__batch: $h hits for $((3 * n)) records"
+assert_eq "records batched" $((3 * BATCH_N)) "$total"
+batch_hits "$d/final.prom"
+ok "component__batch: $BATCH_HITS hits for $((3 * BATCH_N)) records"
 
 echo "--- 2. 51 level switches under load"
 d=$T/switch

@@ -11,14 +11,7 @@ need_cmd curl
 FLOOR=$ROOT/build/torvyn-trace-batch-hits-only
 [ -x "$FLOOR" ] || fail "$FLOOR is not built (make build/torvyn-trace-batch-hits-only)"
 
-n=20011 # 312 full batches per component thread and a partial one at exit
-bg "$HOST" run "$PIPELINES/three-stage.json" --elements $n --wait-attach \
-	--flush-interval 60000 --summary "$T/summary.json"
-hpid=$BGPID
-port=$(pick_port 19660)
-bg "$FLOOR" attach --pid "$hpid" --level diagnostic --listen "127.0.0.1:$port" -q
-wait_exit "$hpid" 60 || fail "torvyn-host exited $?"
-wait_for "the final scrape" 20 scraped_final "http://127.0.0.1:$port/metrics" "$T/final.prom"
+batch_run "$FLOOR" "$T" 19660
 
 # every series the host counts equals its summary; its queue waits are
 # timed at diagnostic, which prom_check's production-only check leaves out
@@ -41,7 +34,5 @@ inv=$(unhost <"$T/final.prom" | awk '/^torvyn_diagnostic_invocations_total\{/ { 
 # no step record aggregated: no series, or series of 0 (the hits below show
 # that Level 2 was attached and batching)
 assert_eq "diagnostic invocations aggregated" 0 "${inv##* }"
-h=$(probe_hits "$T/final.prom" component__batch)
-[ "$h" -ge $((3 * (n / 64 + 1))) ] && [ "$h" -le $((3 * (n / 64 + 1) + 12)) ] ||
-	fail "component__batch hits: $h for $((3 * n)) records"
-ok "component__batch: $h hits for $((3 * n)) records, none aggregated"
+batch_hits "$T/final.prom"
+ok "component__batch: $BATCH_HITS hits for $((3 * BATCH_N)) records, none aggregated"
